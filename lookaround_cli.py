@@ -1,0 +1,198 @@
+"""``lookaround``: the command line, a thin shell over ``theory``, ``simulations`` and ``figures``.
+
+Each subcommand parses, calls one library function and prints. Library imports happen inside
+the handlers, so ``lookaround --help`` and the theory commands never load sympy, matplotlib
+or the simulation code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line and exit 2, like every other bad input."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        raise _Usage(f"{self.prog}: {message}")
+
+
+class _Usage(Exception):
+    pass
+
+
+def _dump(obj: dict) -> str:
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None if math.isnan(value) else "inf"
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return json.dumps(clean(obj))
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return (
+            "[" + ", ".join(_fmt(v) for v in value[:8]) + (", ..." if len(value) > 8 else "") + "]"
+        )
+    return str(value)
+
+
+def _table(title: str, rows: dict) -> str:
+    width = max(len(k) for k in rows)
+    return "\n".join([title] + [f"  {k:<{width}}  {_fmt(v)}" for k, v in rows.items()])
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def _analyze(args: argparse.Namespace) -> str:
+    from theory.analysis import analyze
+    from theory.objectives import parse_objective
+    from theory.presets import resolve_source
+
+    source = resolve_source(args.source)
+    objective = parse_objective(args.objective, source.length)
+    result = analyze(source, objective, args.k, level=args.level).to_dict()
+    if args.json:
+        return _dump(result)
+    head = f"source {result['source']}  objective {result['objective']}  k {result['k']}"
+    parts = [head]
+    for level, bound_name in (("context", "T2"), ("sample", "T2'")):
+        if level in result:
+            rows = dict(result[level])
+            rows["verdict"] = f"{bound_name} {'holds' if rows.pop('holds') else 'FAILS'}"
+            parts.append(_table(f"{level} level", rows))
+    return "\n".join(parts)
+
+
+def _coverage(args: argparse.Namespace) -> str:
+    from theory.coverage import alignment, generation_report, prefix_weights
+    from theory.objectives import parse_objective
+
+    objective = parse_objective(args.objective, args.length)
+    weights = prefix_weights(objective)
+    chi = alignment(weights)
+    result = {
+        "objective": objective.name,
+        "length": args.length,
+        "weights": weights.tolist(),
+        "chi": chi if math.isfinite(chi) else None,
+        "uncovered": [l for l in range(1, args.length) if weights[l - 1] == 0],
+    }
+    if args.source:
+        from theory.presets import resolve_source
+
+        report = generation_report(resolve_source(args.source), objective, fallback=args.fallback)
+        result.update(
+            {
+                "fallback": args.fallback,
+                "bayes_loss": report.bayes_loss.tolist(),
+                "excess": report.excess.tolist(),
+                "total_excess": report.total_excess,
+            }
+        )
+    if args.json:
+        return _dump(result)
+    rows = {k: v for k, v in result.items() if k not in ("objective", "length")}
+    rows["chi"] = "inf (a tested length is uncovered)" if result["chi"] is None else result["chi"]
+    return _table(
+        f"coverage of {objective.name} at T={args.length} (test length uniform on 1..T-1)", rows
+    )
+
+
+def _sources(args: argparse.Namespace) -> str:
+    from theory.presets import PRESETS
+
+    width = max(len(n) for n in PRESETS)
+    return "\n".join(f"{name:<{width}}  {text}" for name, (text, _) in PRESETS.items())
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    return value
+
+
+def build_parser() -> _Parser:
+    """The argument parser (exposed for tests and the README's command listing)."""
+    parser = _Parser(
+        prog="lookaround",
+        description="Exact checks of 'Look Ahead or Look Around?' (AR vs masked pretraining).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("analyze", help="spectrum, phi/alpha, probe error and the T2/T2' bounds")
+    p.add_argument(
+        "--source", required=True, help="a preset (see `lookaround sources`) or FILE.json"
+    )
+    p.add_argument(
+        "--objective",
+        required=True,
+        help="ar, ar:last, dar:J, mlm:m, mlm:RATIO, vmlm, prefixlm, span:m, plm",
+    )
+    p.add_argument("--k", type=_positive_int, required=True, help="number of spectral features")
+    p.add_argument("--level", choices=("context", "sample", "both"), default="both")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=_analyze)
+
+    p = sub.add_parser("coverage", help="generation coverage w(omega_l), chi and T3's excess loss")
+    p.add_argument("--objective", required=True)
+    p.add_argument("--length", type=_positive_int, required=True, help="sequence length T")
+    p.add_argument("--source", help="also the exact excess generation loss on this source")
+    p.add_argument("--fallback", choices=("uniform", "marginal"), default="uniform")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_coverage)
+
+    p = sub.add_parser("sources", help="list the preset sources")
+    p.set_defaults(handler=_sources)
+
+    for name, (help_text, configure) in _EXTRA_COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        configure(p)
+    return parser
+
+
+_EXTRA_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lookaround`` console script; returns the exit code."""
+    from theory.errors import InputError
+
+    try:
+        args = build_parser().parse_args(argv)
+        output = args.handler(args)
+    except _Usage as exc:
+        print(f"lookaround: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as exc:
+        print(f"lookaround: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("lookaround: interrupted", file=sys.stderr)
+        return 130
+    if output:
+        print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

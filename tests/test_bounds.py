@@ -1,0 +1,76 @@
+"""T1 as an identity, and T2 / T2' never violated on random sources."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import OBJECTIVES, sources
+
+from theory.analysis import analyze
+from theory.bounds import (
+    factorization_loss,
+    optimal_factors,
+    probe_bound,
+    spectral_loss,
+    spectral_optimum,
+)
+from theory.cooccurrence import build_cooccurrence
+from theory.objectives import parse_objective
+from theory.presets import preset_source
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 5))
+def test_t1_identity_on_random_f_g(seed, k):
+    rng = np.random.default_rng(seed)
+    co = build_cooccurrence(preset_source(f"hmm:{seed % 5}"), parse_objective("mlm:2", 5))
+    a = co.matrix.toarray()
+    f = rng.normal(size=(a.shape[0], k))
+    g = rng.normal(size=(a.shape[1], k))
+    lhs, rhs = spectral_loss(a, f, g), factorization_loss(a, f, g)
+    assert abs(lhs - rhs) < 1e-9 * max(1.0, abs(lhs))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3))
+def test_t1_optimum_is_reached_and_never_beaten(seed, k):
+    rng = np.random.default_rng(seed)
+    a = build_cooccurrence(
+        preset_source(f"markov:{seed % 7}"), parse_objective("ar", 5)
+    ).matrix.toarray()
+    s = np.linalg.svd(a / np.sqrt(a.sum(1))[:, None] / np.sqrt(a.sum(0))[None, :], compute_uv=False)
+    f, g = optimal_factors(a, k)
+    optimum = spectral_optimum(s, k)
+    assert abs(spectral_loss(a, f, g) - optimum) < 1e-9
+    for _ in range(5):
+        df = f + 0.1 * rng.normal(size=f.shape)
+        assert spectral_loss(a, df, g) >= optimum - 1e-12
+
+
+@settings(max_examples=300, deadline=None)
+@given(sources(), st.sampled_from(OBJECTIVES), st.integers(1, 4))
+def test_t2_and_t2prime_never_violated(source, spec, k):
+    res = analyze(source, parse_objective(spec, source.length), k)
+    assert res.context.probe_error <= res.context.bound + 1e-12
+    assert res.sample.probe_error <= res.sample.bound + 1e-12
+    # phi is a probability and the spectrum starts at 1 (the trivial pair)
+    assert 0 <= res.context.disagreement <= 1
+    assert abs(res.context.spectrum[0] - 1) < 1e-9 and abs(res.sample.spectrum[0] - 1) < 1e-9
+    assert np.all(np.diff(res.context.spectrum) <= 1e-12)
+
+
+def test_bound_is_infinite_when_graph_has_more_components_than_k():
+    res = analyze(preset_source("disjoint"), parse_objective("ar", 4), k=1)
+    assert res.context.extra["components"] == 2
+    assert res.context.bound == float("inf")
+    assert probe_bound(0.0, 1.0) == float("inf")
+
+
+def test_chunked_blocks_give_the_same_numbers():
+    source, objective = preset_source("hmm:2"), parse_objective("vmlm", 5)
+    whole = analyze(source, objective, 2, level="context")
+    chunked = analyze(source, objective, 2, level="context", chunk=40)
+    np.testing.assert_allclose(chunked.context.spectrum, whole.context.spectrum, atol=1e-12)
+    assert abs(chunked.context.probe_error - whole.context.probe_error) < 1e-12
+    assert abs(chunked.context.disagreement - whole.context.disagreement) < 1e-12

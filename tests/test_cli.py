@@ -1,0 +1,155 @@
+"""The CLI: JSON round trips, readable tables, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lookaround_cli import main
+from theory.analysis import analyze
+from theory.objectives import parse_objective
+from theory.presets import preset_source
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_analyze_json_matches_library(capsys):
+    code, out, err = run(
+        capsys, "analyze", "--source", "markov", "--objective", "mlm:2", "--k", "2", "--json"
+    )
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    res = analyze(preset_source("markov"), parse_objective("mlm:2", 5), 2)
+    assert data["context"]["singular_values"] == res.context.spectrum.tolist()
+    assert data["context"]["phi"] == res.context.disagreement
+    assert data["sample"]["alpha"] == res.sample.disagreement
+    for level, key in (("context", "singular_values"), ("sample", "eigenvalues")):
+        values = data[level][key]
+        assert len(values) >= 3 and values == sorted(values, reverse=True)
+        assert data[level]["probe_error"] <= data[level]["bound"] + 1e-12
+
+
+def test_analyze_reads_a_source_file(tmp_path, capsys):
+    path = tmp_path / "src.json"
+    path.write_text(
+        json.dumps(
+            {"family": "iid", "prior": [0.5, 0.5], "emit": [[0.9, 0.1], [0.1, 0.9]], "length": 3}
+        )
+    )
+    code, out, _ = run(
+        capsys,
+        "analyze",
+        "--source",
+        str(path),
+        "--objective",
+        "ar",
+        "--k",
+        "1",
+        "--level",
+        "context",
+        "--json",
+    )
+    data = json.loads(out)
+    assert code == 0 and "sample" not in data and data["source"] == "src"
+
+
+def test_analyze_table_is_readable(capsys):
+    code, out, _ = run(capsys, "analyze", "--source", "topic", "--objective", "ar", "--k", "1")
+    assert code == 0 and "context level" in out and "T2 holds" in out and "T2' holds" in out
+
+
+def test_coverage_json(capsys):
+    code, out, _ = run(capsys, "coverage", "--objective", "mlm:2", "--length", "5", "--json")
+    data = json.loads(out)
+    assert data["weights"] == [0.0, 0.0, 0.05, 0.0] and data["chi"] is None
+    code, out, _ = run(capsys, "coverage", "--objective", "ar", "--length", "5", "--json")
+    data = json.loads(out)
+    np.testing.assert_allclose(data["weights"], [0.25] * 4)
+    assert abs(data["chi"] - 1.0) < 1e-12
+
+
+def test_sources_lists_presets(capsys):
+    code, out, _ = run(capsys, "sources")
+    assert code == 0 and "sbm-walk" in out and len(out.strip().splitlines()) >= 5
+
+
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["analyze", "--source", "nope", "--objective", "ar", "--k", "1"], "unknown source 'nope'"),
+        (
+            ["analyze", "--source", "markov", "--objective", "gpt", "--k", "1"],
+            "unknown objective 'gpt'",
+        ),
+        (
+            ["analyze", "--source", "markov", "--objective", "mlm:7", "--k", "1"],
+            "mask count 7 outside 1..5",
+        ),
+        (
+            ["analyze", "--source", "markov", "--objective", "ar", "--k", "0"],
+            "k must be an integer >= 1",
+        ),
+        (["analyze", "--source", "markov", "--objective", "ar", "--k", "x"], "--k"),
+        (["analyze", "--source", "markov"], "required"),
+        (["coverage", "--objective", "ar", "--length", "1"], "sequence length must be >= 2"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, field):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("lookaround: error:")
+    assert field in err
+
+
+def test_oversize_and_malformed_files(tmp_path, capsys):
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"family": "iid", "prior": [1.0], "emit": [[0.1] * 10], "length": 9}))
+    code, _, err = run(capsys, "analyze", "--source", str(big), "--objective", "plm", "--k", "1")
+    assert code == 2 and "context-target entries under 'plm' exceed the exact limit" in err
+    code, _, err = run(
+        capsys,
+        "analyze",
+        "--source",
+        str(big),
+        "--objective",
+        "ar",
+        "--k",
+        "1",
+        "--level",
+        "sample",
+    )
+    assert code == 2 and "too large for the exact sample level" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {"family": "iid", "prior": [0.5, 0.5], "emit": [[0.5, 0.5], [0.3, 0.6]], "length": 3}
+        )
+    )
+    code, _, err = run(capsys, "analyze", "--source", str(bad), "--objective", "ar", "--k", "1")
+    assert code == 2 and err.strip() == (
+        "lookaround: error: source.emit[1] sums to 0.9, not 1 (tolerance 1e-09)"
+    )
+
+
+def test_console_script_has_no_traceback_and_loads_no_heavy_modules():
+    code = (
+        "import sys; from lookaround_cli import main; "
+        "rc = main(['coverage', '--objective', 'vmlm', '--length', '4']); "
+        "rc2 = main(['analyze', '--source', 'topic', '--objective', 'ar', '--k', '1']); "
+        "names = ('sympy', 'matplotlib', 'simulations', 'figures'); "
+        "heavy = [m for m in names if m in sys.modules]; "
+        "print('HEAVY', heavy, rc, rc2)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "HEAVY [] 0 0" in out

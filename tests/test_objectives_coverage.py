@@ -1,0 +1,94 @@
+"""Pattern distributions against their sampling definitions, and T3's closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from brute import pattern_law
+from strategies import OBJECTIVES
+
+from theory.coverage import alignment, generation_report, prefix_weights
+from theory.errors import InputError
+from theory.objectives import parse_objective, pattern_count_estimate
+from theory.presets import preset_source
+
+
+@pytest.mark.parametrize("spec", OBJECTIVES)
+@pytest.mark.parametrize("T", [2, 3, 4, 5])
+def test_weights_equal_the_sampling_definition(spec, T):
+    objective = parse_objective(spec, T)
+    law = pattern_law(spec, T)
+    assert {(p.visible, p.target) for p in objective.patterns} == set(law)
+    for pattern, weight in zip(objective.patterns, objective.weights):
+        assert abs(weight - float(law[(pattern.visible, pattern.target)])) < 1e-15
+    assert abs(objective.weights.sum() - 1) < 1e-12
+    assert all(p.target not in p.visible for p in objective.patterns)
+
+
+def test_plm_equals_vmlm_as_a_pattern_law():
+    a, b = parse_objective("plm", 6), parse_objective("vmlm", 6)
+    assert a.patterns == b.patterns
+    np.testing.assert_allclose(a.weights, b.weights, rtol=1e-15)
+    assert pattern_count_estimate("plm", 6) == len(a.patterns)
+
+
+CLOSED_FORMS = {
+    "ar": lambda T, l: 1 / (T - 1),
+    "vmlm": lambda T, l: 1 / (T * math.comb(T, l) * (T - l)),
+    "plm": lambda T, l: 1 / (T * math.comb(T, l) * (T - l)),
+    "dar:2": lambda T, l: 1 / ((T - 1) * min(2, T - l)),
+    "dar:3": lambda T, l: 1 / ((T - 1) * min(3, T - l)),
+    "mlm:2": lambda T, l: 1 / (math.comb(T, 2) * 2) if l == T - 2 else 0.0,
+    "mlm:1": lambda T, l: 1 / T if l == T - 1 else 0.0,
+}
+
+
+@pytest.mark.parametrize("spec", sorted(CLOSED_FORMS))
+@pytest.mark.parametrize("T", [3, 4, 6, 8])
+def test_coverage_weights_match_closed_forms(spec, T):
+    weights = prefix_weights(parse_objective(spec, T))
+    expected = [CLOSED_FORMS[spec](T, l) for l in range(1, T)]
+    np.testing.assert_allclose(weights, expected, rtol=1e-12, atol=0)
+    chi = alignment(weights)
+    if all(e > 0 for e in expected):
+        assert abs(chi - sum((1 / (T - 1)) ** 2 / e for e in expected)) < 1e-9 * chi
+    else:
+        assert chi == float("inf")
+
+
+def test_ar_is_the_best_aligned_objective():
+    # chi >= 1 with equality exactly when w puts all its mass on the tested prefixes uniformly.
+    for spec in ("ar", "dar:2", "vmlm", "prefixlm", "plm", "mlm:1"):
+        assert alignment(prefix_weights(parse_objective(spec, 6))) >= 1 - 1e-12
+    assert abs(alignment(prefix_weights(parse_objective("ar", 6))) - 1) < 1e-12
+
+
+def test_generation_excess_is_zero_when_covered_and_kl_otherwise():
+    source = preset_source("markov")
+    ar = generation_report(source, parse_objective("ar", 5))
+    assert ar.total_excess == 0 and ar.covered.all()
+    mlm = generation_report(source, parse_objective("mlm:1", 5))
+    assert mlm.covered.tolist() == [False, False, False, True]
+    # uniform fallback: KL(P || U) = log V - H(x_l | prefix) on each uncovered length
+    np.testing.assert_allclose(mlm.fallback_excess, np.log(3) - mlm.bayes_loss, atol=1e-12)
+    assert abs(mlm.total_excess - mlm.fallback_excess[:3].sum() / 4) < 1e-12
+
+
+@pytest.mark.parametrize(
+    "spec, T, field",
+    [
+        ("mlm:0", 5, "mask count 0"),
+        ("mlm:6", 5, "mask count 6"),
+        ("span:9", 5, "mask count 9"),
+        ("dar:0", 5, "J must be"),
+        ("bert", 5, "unknown objective"),
+        ("mlm:1.5", 5, "ratio"),
+        ("vmlm:3-1", 5, "empty"),
+        ("ar", 1, "length"),
+    ],
+)
+def test_bad_objectives_are_named(spec, T, field):
+    with pytest.raises(InputError, match=field):
+        parse_objective(spec, T)

@@ -1,0 +1,267 @@
+"""The analyses of THEORY.md: context level (T2) and sample level (T2'), exact and streamed.
+
+``analyze`` turns a source, an objective and ``k`` into the spectrum, the labeling
+disagreement, the argmax probe error and its bound, plus connectivity of the graph. Every
+pass reads the co-occurrence in blocks; blocks are kept in memory for the second pass only
+when they fit the cache budget, and rebuilt otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from theory.bounds import (
+    label_disagreement,
+    probe_bound,
+    probe_errors,
+    probe_readout,
+    spectral_features,
+    spectral_optimum,
+)
+from theory.cooccurrence import DEFAULT_CHUNK, iter_blocks, iter_sample_blocks
+from theory.errors import InputError
+from theory.graphs import augmentation_spectrum, connectivity, effective_degree
+from theory.objectives import Objective
+from theory.sources import Source
+from theory.spectral import TargetSide, accumulate_target_side, inverse_sqrt_mass
+
+CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
+MAX_CONTEXT_WORK = 3_000_000_000  # r * H * sum_omega V^(|S|+1): forward-pass work, ~minutes
+MAX_SEQUENCES = 10_000_000  # V^T for the exact sample level
+MAX_SAMPLE_WORK = 2_000_000_000  # V^T * patterns: the gathers that build Q
+AUGMENTATION_MAX_SEQUENCES = 100_000
+
+
+class Replay:
+    """A re-iterable view of a generator factory: each ``iter`` rebuilds the stream."""
+
+    def __init__(self, factory: Callable[[], Iterator]):
+        self._factory = factory
+
+    def __iter__(self) -> Iterator:
+        return iter(self._factory())
+
+
+def context_work(source: Source, objective: Objective) -> int:
+    """``r H sum_omega V^(|S|+1)``: the entries the context-level forward passes touch."""
+    per = source.n_classes * source.n_states
+    return per * sum(source.vocab ** (len(p.visible) + 1) for p in objective.patterns)
+
+
+def _check_sizes(source: Source, objective: Objective, level: str) -> None:
+    if objective.length != source.length:
+        raise InputError(
+            f"objective {objective.name!r} is for length {objective.length}, "
+            f"source.length is {source.length}"
+        )
+    if level in ("context", "both") and context_work(source, objective) > MAX_CONTEXT_WORK:
+        raise InputError(
+            f"source: {context_work(source, objective):.3g} context-target entries under "
+            f"{objective.name!r} exceed the exact limit {MAX_CONTEXT_WORK:.0e}"
+        )
+    if level in ("sample", "both"):
+        count = source.vocab**source.length
+        if count > MAX_SEQUENCES or count * len(objective.patterns) > MAX_SAMPLE_WORK:
+            raise InputError(
+                f"source: V^T = {source.vocab}^{source.length} = {count} sequences x "
+                f"{len(objective.patterns)} patterns is too large for the exact sample level "
+                f"(limits {MAX_SEQUENCES:.0e} sequences, {MAX_SAMPLE_WORK:.0e} gathers)"
+            )
+
+
+def _maybe_cache(stream: Replay, floats: int) -> Iterable:
+    return list(stream) if floats <= CACHE_FLOATS else stream
+
+
+@dataclass(frozen=True, eq=False)
+class LevelAnalysis:
+    """T2 (contexts) or T2' (samples) on one two-hop graph.
+
+    Attributes
+    ----------
+    spectrum : ndarray
+        ``s_1 >= s_2 >= ...`` of ``Abar`` (contexts) or ``lam_i = s_i(Qbar)^2`` of the
+        normalized sample graph (samples), zero-padded to at least ``k+1``.
+    disagreement : float
+        ``phi`` (contexts) or ``alpha`` (samples).
+    probe_error : float
+        Weighted argmax error of the least-squares probe on the top-``k`` spectral features.
+    bound : float
+        ``2 phi / (1 - s_{k+1}^2)`` or ``2 alpha / (1 - lam_{k+1})``.
+    rows : int
+        Contexts or samples of positive mass.
+    extra : dict
+        Connectivity measures and level-specific numbers.
+    """
+
+    level: str
+    k: int
+    spectrum: np.ndarray
+    disagreement: float
+    probe_error: float
+    bound: float
+    rows: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def holds(self) -> bool:
+        """Whether the measured error is within the bound (1e-12 slack for rounding)."""
+        return bool(self.probe_error <= self.bound + 1e-12)
+
+    def to_dict(self) -> dict:
+        """The JSON form used by ``lookaround analyze --json``."""
+        key = "singular_values" if self.level == "context" else "eigenvalues"
+        name = "phi" if self.level == "context" else "alpha"
+        out = {
+            key: self.spectrum.tolist(),
+            name: self.disagreement,
+            "probe_error": self.probe_error,
+            "bound": _json_float(self.bound),
+            "holds": self.holds,
+            "k": self.k,
+            "rows": self.rows,
+        }
+        out.update({k: _json_float(v) for k, v in self.extra.items()})
+        return out
+
+
+def _json_float(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _level(
+    level: str, blocks: Iterable, side: TargetSide, k: int, readouts: dict, squared: bool
+) -> LevelAnalysis:
+    values = side.singular_values(count=k + 1)
+    readouts = {"spectral": probe_readout(side, spectral_features(side, k)), **readouts}
+    errors = probe_errors(blocks, readouts)
+    disagreement = label_disagreement(side)
+    conn = connectivity(blocks, side)
+    extra = {
+        "targets": int(np.sum(side.target_mass > 0)),
+        "components": conn.components,
+        "support_fraction": conn.support_fraction,
+        "within_class_gap": conn.within_class_gap,
+        "spectral_gap": float(1.0 - values[1] ** 2) if values.size > 1 else 1.0,
+    }
+    extra.update({f"{name}_probe_error": errors[name] for name in readouts if name != "spectral"})
+    return LevelAnalysis(
+        level,
+        k,
+        values**2 if squared else values,
+        disagreement,
+        errors["spectral"],
+        probe_bound(disagreement, values[k]),
+        side.n_rows,
+        extra,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Both levels for one source, objective and ``k`` (a level not asked for is None)."""
+
+    source: str
+    objective: str
+    k: int
+    context: LevelAnalysis | None
+    sample: LevelAnalysis | None
+
+    def to_dict(self) -> dict:
+        """``{"source", "objective", "k", "context": {...}, "sample": {...}}``."""
+        out = {"source": self.source, "objective": self.objective, "k": self.k}
+        for level in ("context", "sample"):
+            result = getattr(self, level)
+            if result is not None:
+                out[level] = result.to_dict()
+        return out
+
+
+def analyze(
+    source: Source, objective: Objective, k: int, level: str = "both", chunk: int = DEFAULT_CHUNK
+) -> Analysis:
+    """Exact T2 and T2' analysis of ``objective`` on ``source`` with ``k`` spectral features.
+
+    Parameters
+    ----------
+    source, objective
+        Of the same length ``T``.
+    k : int
+        Feature dimension, ``k >= 1``; ``s_{k+1}`` is 0 past the rank.
+    level : {"context", "sample", "both"}
+    chunk : int
+        Memory bound (floats) of one co-occurrence block.
+
+    Returns
+    -------
+    Analysis
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> res = analyze(preset_source("topic"), parse_objective("mlm:2", 4), k=2)
+    >>> res.context.holds and res.sample.holds
+    True
+    >>> round(float(res.context.spectrum[0]), 12)
+    1.0
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InputError(f"k must be an integer >= 1, got {k!r}")
+    if level not in ("context", "sample", "both"):
+        raise InputError(f"level must be context, sample or both, got {level!r}")
+    _check_sizes(source, objective, level if level != "sample" else "both")
+    context_stream = Replay(
+        lambda: ((b.cooccurrence, b.class_joint) for b in iter_blocks(source, objective, chunk))
+    )
+    context_blocks = _maybe_cache(
+        context_stream, sum(source.vocab ** (len(p.visible) + 1) for p in objective.patterns)
+    )
+    context_side = accumulate_target_side(context_blocks)
+    context = None
+    if level in ("context", "both"):
+        context = _level("context", context_blocks, context_side, k, {}, squared=False)
+        context.extra["optimum"] = spectral_optimum(context.spectrum, k)
+    sample = None
+    if level in ("sample", "both"):
+        sample = _sample_level(source, objective, k, context_side)
+    return Analysis(source.name, objective.name, k, context, sample)
+
+
+def _sample_level(
+    source: Source, objective: Objective, k: int, context_side: TargetSide
+) -> LevelAnalysis:
+    blocks = [(q, cj) for _, q, cj in iter_sample_blocks(source, objective)]
+    side = accumulate_target_side(blocks)
+    # h(x) = sum_c P(c|x) f*(c) = P(.|x) D_t^{-1/2} V_k S_k^{-1}: the averaged context features.
+    values, vectors = context_side.top_right_vectors(k)
+    averaged = inverse_sqrt_mass(context_side.target_mass)[:, None] * vectors / values[None, :]
+    result = _level(
+        "sample", blocks, side, k, {"averaged": probe_readout(side, averaged)}, squared=True
+    )
+    q = np.concatenate([b[0] for b in blocks])
+    degree, error, used = effective_degree(q)
+    result.extra.update(
+        {"effective_degree": degree, "effective_degree_se": error, "effective_degree_rows": used}
+    )
+    if q.shape[0] <= AUGMENTATION_MAX_SEQUENCES:
+        result.extra["augmentation_eigenvalues"] = augmentation_spectrum(
+            source, objective, k + 1
+        ).tolist()
+    return result
+
+
+def level_summary(result: LevelAnalysis) -> dict:
+    """Flat dict of a level's numbers (for tables and claim checks)."""
+    out = asdict(result)
+    out.pop("extra")
+    out.update(result.extra)
+    return out

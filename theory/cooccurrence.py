@@ -1,0 +1,231 @@
+"""The context-target co-occurrence ``A[c, t] = w(omega) P(x_S, x_i = t)`` (THEORY.md section 4).
+
+A context is ``c = (omega, x_S)``, so each pattern owns a dense block of ``V^|S|`` contexts
+indexed by ``x_S`` in mixed radix (earliest visible position most significant). Blocks come
+straight from the source's marginals and are streamed: nothing here enumerates the masked
+tokens, and nothing holds more than one block (or one chunk of a block) at a time unless asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from theory.objectives import Objective, Pattern
+from theory.sources import Source, joint_visible, sequence_joint
+
+DEFAULT_CHUNK = 2_000_000  # floats in one block chunk: r * contexts * V
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """The contexts of one pattern (or a contiguous chunk of them).
+
+    Attributes
+    ----------
+    pattern_index : int
+        Index of ``omega`` in ``objective.patterns``.
+    offset : int
+        Index of the chunk's first context among the pattern's ``V^|S|`` contexts.
+    joint : ndarray, shape (r, n, V)
+        ``w(omega) P(z, x_S, x_i)``: summing over classes gives ``A``'s rows, over targets
+        the class-joint ``P(z, c)``.
+    """
+
+    pattern_index: int
+    offset: int
+    joint: np.ndarray
+
+    @property
+    def cooccurrence(self) -> np.ndarray:
+        """``A[c, t]`` for the block's contexts, shape (n, V)."""
+        return self.joint.sum(axis=0)
+
+    @property
+    def class_joint(self) -> np.ndarray:
+        """``P(z, c)`` for the block's contexts, shape (n, r)."""
+        return self.joint.sum(axis=2).T
+
+
+def _pattern_chunks(source: Source, pattern: Pattern, chunk: int) -> Iterator[tuple[int, dict]]:
+    """Split a pattern's contexts into contiguous ranges by fixing leading visible tokens."""
+    r, vocab = source.n_classes, source.vocab
+    size = len(pattern.visible)
+    lead = 0
+    while lead < size and r * vocab ** (size - lead + 1) * source.n_states > chunk:
+        lead += 1
+    rest = vocab ** (size - lead)
+    for prefix in range(vocab**lead):
+        tokens = np.unravel_index(prefix, (vocab,) * lead) if lead else ()
+        fixed = {pattern.visible[j]: int(tokens[j]) for j in range(lead)}
+        yield prefix * rest, fixed
+
+
+def iter_blocks(
+    source: Source, objective: Objective, chunk: int = DEFAULT_CHUNK
+) -> Iterator[Block]:
+    """Stream the co-occurrence pattern by pattern, in chunks of about ``chunk`` floats.
+
+    Parameters
+    ----------
+    source : Source
+    objective : Objective
+        Must have ``objective.length == source.length``.
+    chunk : int
+        Memory bound, in floats, for one block's forward pass.
+
+    Yields
+    ------
+    Block
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> src = preset_source("topic")
+    >>> total = sum(b.cooccurrence.sum() for b in iter_blocks(src, parse_objective("mlm:2", 4)))
+    >>> round(float(total), 12)
+    1.0
+    """
+    for index, (pattern, weight) in enumerate(zip(objective.patterns, objective.weights)):
+        order = sorted(pattern.visible + (pattern.target,))
+        for offset, fixed in _pattern_chunks(source, pattern, chunk):
+            joint = joint_visible(source, order, fixed)
+            free = [t for t in order if t not in fixed]
+            joint = np.moveaxis(joint, 1 + free.index(pattern.target), -1)
+            joint = joint.reshape(source.n_classes, -1, source.vocab)
+            yield Block(index, offset, weight * joint)
+
+
+@dataclass(frozen=True, eq=False)
+class Cooccurrence:
+    """The whole co-occurrence held in memory, zero-mass contexts dropped (for small cases).
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix, shape (n_c, V)
+        ``A``; sums to 1.
+    class_joint : ndarray, shape (n_c, r)
+        ``P(z, c)``.
+    pattern_index, context_index : ndarray, shape (n_c,)
+        Row ``c`` is context ``context_index[c]`` (mixed radix ``x_S``) of pattern
+        ``objective.patterns[pattern_index[c]]``.
+    objective : Objective
+    vocab : int
+    """
+
+    matrix: sp.csr_matrix
+    class_joint: np.ndarray
+    pattern_index: np.ndarray
+    context_index: np.ndarray
+    objective: Objective
+    vocab: int
+
+    @property
+    def context_mass(self) -> np.ndarray:
+        """``P_c``, shape (n_c,)."""
+        return np.asarray(self.matrix.sum(axis=1)).ravel()
+
+    @property
+    def target_mass(self) -> np.ndarray:
+        """``P_t``, shape (V,)."""
+        return np.asarray(self.matrix.sum(axis=0)).ravel()
+
+    def context_label(self, row: int) -> str:
+        """Human-readable context, e.g. ``'x0=2 x2=1 -> x1'`` (``_`` for the empty set)."""
+        pattern = self.objective.patterns[self.pattern_index[row]]
+        tokens = np.unravel_index(self.context_index[row], (self.vocab,) * len(pattern.visible))
+        shown = " ".join(f"x{p}={int(v)}" for p, v in zip(pattern.visible, tokens)) or "_"
+        return f"{shown} -> x{pattern.target}"
+
+
+def build_cooccurrence(source: Source, objective: Objective) -> Cooccurrence:
+    """Materialize ``A`` as a sparse matrix (contexts with ``P_c = 0`` are not contexts).
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> co = build_cooccurrence(preset_source("topic"), parse_objective("ar", 4))
+    >>> co.matrix.shape, co.context_label(0)
+    ((84, 4), 'x0=0 -> x1')
+    """
+    rows, joints, patterns, contexts = [], [], [], []
+    for block in iter_blocks(source, objective):
+        cooc = block.cooccurrence
+        keep = np.flatnonzero(cooc.sum(axis=1) > 0)
+        rows.append(cooc[keep])
+        joints.append(block.class_joint[keep])
+        patterns.append(np.full(keep.size, block.pattern_index))
+        contexts.append(block.offset + keep)
+    return Cooccurrence(
+        sp.csr_matrix(np.concatenate(rows)),
+        np.concatenate(joints),
+        np.concatenate(patterns),
+        np.concatenate(contexts),
+        objective,
+        source.vocab,
+    )
+
+
+def _context_ids(tokens: np.ndarray, visible: tuple[int, ...], vocab: int) -> np.ndarray:
+    if not visible:
+        return np.zeros(tokens.shape[0], dtype=np.int64)
+    return np.ravel_multi_index(tuple(tokens[:, list(visible)].T), (vocab,) * len(visible))
+
+
+def pattern_conditionals(source: Source, objective: Objective) -> list[np.ndarray]:
+    """``P(x_i = t | x_S)`` per pattern, shape (V^|S|, V); zero rows where ``P(x_S) = 0``."""
+    tables = [np.zeros((source.vocab ** len(p.visible), source.vocab)) for p in objective.patterns]
+    for block in iter_blocks(source, objective):
+        cooc = block.cooccurrence
+        mass = cooc.sum(axis=1, keepdims=True)
+        table = tables[block.pattern_index]
+        table[block.offset : block.offset + cooc.shape[0]] = np.divide(
+            cooc, mass, out=np.zeros_like(cooc), where=mass > 0
+        )
+    return tables
+
+
+def iter_sample_blocks(
+    source: Source, objective: Objective, chunk: int = 200_000
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Stream the sample-target matrix ``Q[x, t] = sum_c P(x, c) P(t | c)`` over all sequences.
+
+    ``P(x) K(x, x') = (Q D_t^{-1} Q^T)[x, x']``: the sample graph is the two-hop graph of ``Q``,
+    so its spectrum comes from the ``V x V`` Gram of ``Q`` and ``K`` is never formed.
+
+    Yields
+    ------
+    tokens : ndarray, shape (n, T)
+        The sequences of the chunk.
+    q : ndarray, shape (n, V)
+        ``Q`` rows; ``q.sum(1) == P(x)``.
+    class_joint : ndarray, shape (n, r)
+        ``P(z, x)``.
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> src = preset_source("topic")
+    >>> _, q, cj = next(iter_sample_blocks(src, parse_objective("ar", 4)))
+    >>> bool(np.allclose(q.sum(axis=1), cj.sum(axis=1)))
+    True
+    """
+    tables = pattern_conditionals(source, objective)
+    joint = sequence_joint(source).reshape(source.n_classes, -1)
+    total = joint.shape[1]
+    step = max(1, chunk // max(source.vocab, 1))
+    for start in range(0, total, step):
+        ids = np.arange(start, min(total, start + step))
+        tokens = np.stack(np.unravel_index(ids, (source.vocab,) * source.length), axis=1)
+        class_joint = joint[:, ids].T
+        mass = class_joint.sum(axis=1)
+        q = np.zeros((ids.size, source.vocab))
+        for pattern, weight, table in zip(objective.patterns, objective.weights, tables):
+            q += weight * table[_context_ids(tokens, pattern.visible, source.vocab)]
+        yield tokens, q * mass[:, None], class_joint

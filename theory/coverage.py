@@ -1,0 +1,137 @@
+"""Generation coverage (T3): which prefix lengths an objective trains, and what a gap costs.
+
+The test task predicts ``x_l`` from the prefix ``x_0..x_{l-1}``, ``l ~ pi_test`` on ``1..T-1``;
+its pattern is ``omega_l = ({0..l-1}, l)``. A tabular predictor minimizing the population
+cross-entropy equals ``P(x_l | prefix)`` where ``w(omega_l) > 0`` and its fallback ``q0``
+elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory.errors import InputError
+from theory.objectives import Objective, Pattern
+from theory.sources import Source, joint_visible
+
+
+def prefix_weights(objective: Objective) -> np.ndarray:
+    """``w(omega_l)`` for ``l = 1..T-1``.
+
+    Examples
+    --------
+    >>> from theory.objectives import parse_objective
+    >>> prefix_weights(parse_objective("mlm:1", 4)).tolist()
+    [0.0, 0.0, 0.25]
+    """
+    length = objective.length
+    return np.array([objective.weight_of(Pattern(tuple(range(l)), l)) for l in range(1, length)])
+
+
+def _test_law(length: int, test_law: np.ndarray | None) -> np.ndarray:
+    if test_law is None:
+        return np.full(length - 1, 1.0 / (length - 1))
+    law = np.asarray(test_law, dtype=float)
+    if law.shape != (length - 1,) or np.any(law < 0) or abs(law.sum() - 1) > 1e-9:
+        raise InputError(f"test_law must be a probability vector over l = 1..{length - 1}")
+    return law
+
+
+def alignment(weights: np.ndarray, test_law: np.ndarray | None = None) -> float:
+    """``chi = sum_l pi_test(l)^2 / w(omega_l)``; ``inf`` when a tested length is uncovered.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (T-1,)
+        From :func:`prefix_weights`.
+    test_law : ndarray, optional
+        ``pi_test``; uniform on ``1..T-1`` by default.
+
+    Examples
+    --------
+    >>> alignment(np.array([0.5, 0.5]))
+    1.0
+    >>> alignment(np.array([0.0, 1.0]))
+    inf
+    """
+    law = _test_law(weights.size + 1, test_law)
+    tested = law > 0
+    if np.any(weights[tested] <= 0):
+        return float("inf")
+    return float(np.sum(law[tested] ** 2 / weights[tested]))
+
+
+@dataclass(frozen=True, eq=False)
+class GenerationReport:
+    """Population generation losses per prefix length ``l = 1..T-1`` (index ``l-1``).
+
+    Attributes
+    ----------
+    weights : ndarray
+        ``w(omega_l)``.
+    covered : ndarray of bool
+    bayes_loss : ndarray
+        ``H(x_l | prefix)`` in nats: the loss of the true conditional.
+    fallback_excess : ndarray
+        ``E KL(P(.|prefix) || q0)``: the excess if length ``l`` were uncovered.
+    excess : ndarray
+        ``fallback_excess`` where uncovered, 0 where covered.
+    total_excess : float
+        ``sum_l pi_test(l) excess[l]`` (T3).
+    """
+
+    weights: np.ndarray
+    covered: np.ndarray
+    bayes_loss: np.ndarray
+    fallback_excess: np.ndarray
+    excess: np.ndarray
+    total_excess: float
+
+
+def generation_report(
+    source: Source,
+    objective: Objective,
+    fallback: str = "uniform",
+    test_law: np.ndarray | None = None,
+) -> GenerationReport:
+    """Exact T3 losses of the population-optimal tabular predictor for ``objective``.
+
+    Parameters
+    ----------
+    fallback : {"uniform", "marginal"}
+        ``q0``: uniform over ``[V]``, or the marginal law of ``x_l``.
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> rep = generation_report(preset_source("topic"), parse_objective("mlm:1", 4))
+    >>> rep.covered.tolist(), bool(rep.total_excess > 0)
+    ([False, False, True], True)
+    """
+    if objective.length != source.length:
+        raise InputError(
+            f"objective length {objective.length} differs from source.length {source.length}"
+        )
+    if fallback not in ("uniform", "marginal"):
+        raise InputError(f"fallback must be 'uniform' or 'marginal', got {fallback!r}")
+    length, vocab = source.length, source.vocab
+    law = _test_law(length, test_law)
+    weights = prefix_weights(objective)
+    bayes, kl = np.zeros(length - 1), np.zeros(length - 1)
+    for l in range(1, length):
+        joint = joint_visible(source, range(l + 1)).sum(axis=0).reshape(-1, vocab)
+        mass = joint.sum(axis=1, keepdims=True)
+        cond = np.divide(joint, mass, out=np.zeros_like(joint), where=mass > 0)
+        logs = np.log(np.where(cond > 0, cond, 1.0))
+        bayes[l - 1] = -np.sum(joint * logs)
+        q0 = np.full(vocab, 1.0 / vocab) if fallback == "uniform" else joint.sum(axis=0)
+        with np.errstate(divide="ignore"):
+            log_q0 = np.log(q0)
+        cross = -np.sum(joint * np.where(joint > 0, log_q0[None, :], 0.0))
+        kl[l - 1] = cross - bayes[l - 1]
+    covered = weights > 0
+    excess = np.where(covered, 0.0, kl)
+    return GenerationReport(weights, covered, bayes, kl, excess, float(law @ excess))

@@ -1,0 +1,293 @@
+"""Graph-level views of a co-occurrence: components, connectivity, augmentation graph, networkx.
+
+The two-hop graphs (contexts through targets, samples through contexts and targets) are
+described here through their bipartite row-target form; the few measures that truly need
+pairs of rows (effective degree) are computed per row, exactly when small and on a seeded
+sample of rows, with its standard error, when not.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import svds
+
+from theory.cooccurrence import Cooccurrence, iter_sample_blocks
+from theory.errors import InputError
+from theory.objectives import Objective
+from theory.sources import Source, bayes_labels, sequence_joint
+from theory.spectral import TargetSide, inverse_sqrt_mass, qr_append, square_factor
+
+Rows = Iterable[tuple[np.ndarray, np.ndarray]]
+
+
+def _support_counts(blocks: Rows, vocab: int) -> Counter:
+    counts: Counter = Counter()
+    for rows, _ in blocks:
+        rows = rows[rows.sum(axis=1) > 0]
+        packed = np.packbits(rows > 0, axis=1)
+        unique, count = np.unique(packed, axis=0, return_counts=True)
+        for key, n in zip(map(bytes, unique), count):
+            counts[key] += int(n)
+    return counts
+
+
+def _unpack(key: bytes, vocab: int) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(key, dtype=np.uint8))[:vocab].astype(bool)
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """Connectivity of a two-hop graph over rows (contexts or samples).
+
+    Attributes
+    ----------
+    components : int
+        Connected components (rows joined when they share a target).
+    support_fraction : float
+        Fraction of ordered pairs of rows with a positive two-hop weight.
+    within_class_gap : float
+        ``min_z (1 - s_2^2)`` of the graph restricted to rows of Bayes label ``z``
+        (0 when a class's rows are disconnected, nan for a class of one row).
+    """
+
+    components: int
+    support_fraction: float
+    within_class_gap: float
+
+
+def connectivity(blocks: list[tuple[np.ndarray, np.ndarray]], side: TargetSide) -> Connectivity:
+    """Components, support fraction and within-class gap of the two-hop graph of ``R``.
+
+    Parameters
+    ----------
+    blocks : list of (rows, class_joint)
+        The rows of ``R`` (read twice).
+    side : TargetSide
+        From :func:`theory.spectral.accumulate_target_side` on the same blocks.
+
+    Examples
+    --------
+    >>> from theory.spectral import accumulate_target_side
+    >>> rows = [(np.array([[0.25, 0.0], [0.25, 0.0], [0.0, 0.5]]), np.eye(3)[:, :2])]
+    >>> c = connectivity(rows, accumulate_target_side(rows))
+    >>> c.components, c.support_fraction
+    (2, 0.5555555555555556)
+    """
+    vocab = side.target_mass.size
+    counts = _support_counts(blocks, vocab)
+    masks = np.array([_unpack(key, vocab) for key in counts])
+    sizes = np.array(list(counts.values()), dtype=float)
+    # Rows are joined through shared targets, so components of the target graph whose edges
+    # are the distinct supports are the components of the rows.
+    heads = masks.argmax(axis=1)
+    edges_i, edges_j = np.nonzero(masks)
+    targets = sp.coo_matrix(
+        (np.ones(edges_i.size), (heads[edges_i], edges_j)), shape=(vocab, vocab)
+    )
+    _, label = connected_components(targets, directed=False)
+    components = np.unique(label[side.target_mass > 0]).size
+    overlap = (masks.astype(float) @ masks.T.astype(float)) > 0
+    support = float(sizes @ overlap @ sizes / sizes.sum() ** 2)
+    return Connectivity(int(components), support, within_class_gap(blocks, side))
+
+
+def within_class_gap(blocks: list[tuple[np.ndarray, np.ndarray]], side: TargetSide) -> float:
+    """``min_z (1 - s_2(B_z)^2)``, ``B_z = D_z^{-1/2} R_z D_t^{-1/2}`` over rows labelled ``z``.
+
+    The restricted degree is ``d_z(row) = R[row] D_t^{-1} (R_z^T 1)`` and ``R_z^T 1`` is column
+    ``z`` of ``side.label_target``, so one more pass of streaming QR per class suffices.
+    """
+    inv_t = np.zeros_like(side.target_mass)
+    inv_t[side.target_mass > 0] = 1.0 / side.target_mass[side.target_mass > 0]
+    classes = side.label_target.shape[1]
+    factors = [np.zeros((0, side.target_mass.size)) for _ in range(classes)]
+    counts = np.zeros(classes, dtype=int)
+    for rows, class_joint in blocks:
+        keep = rows.sum(axis=1) > 0
+        rows, labels = rows[keep], bayes_labels(class_joint[keep])
+        for z in np.unique(labels):
+            mine = rows[labels == z]
+            degree = mine @ (inv_t * side.label_target[:, z])
+            factors[z] = qr_append(factors[z], mine / np.sqrt(degree)[:, None])
+            counts[z] += mine.shape[0]
+    gaps = []
+    for z in range(classes):
+        if counts[z] < 2:
+            continue
+        normalized = square_factor(factors[z]) * inverse_sqrt_mass(side.target_mass)[None, :]
+        values = np.linalg.svd(normalized, compute_uv=False)
+        gaps.append(1.0 - min(values[1], 1.0) ** 2 if values.size > 1 else 1.0)
+    return float(min(gaps)) if gaps else float("nan")
+
+
+def effective_degree(
+    q: np.ndarray, max_rows: int = 4000, seed: int = 0
+) -> tuple[float, float, int]:
+    """``E_x exp(H(K(x, .)))``, the mean effective number of samples a sample reaches.
+
+    ``K(x, x') = sum_t P(t|x) Q[x', t] / P_t``. All rows when ``n <= max_rows``; otherwise
+    ``max_rows`` rows drawn from ``P(x)`` with the seed, each row's entropy still exact.
+
+    Returns
+    -------
+    mean : float
+    standard_error : float
+        0 when every row was used.
+    rows_used : int
+
+    Examples
+    --------
+    >>> q = np.array([[0.25, 0.0], [0.25, 0.0], [0.0, 0.5]])
+    >>> effective_degree(q)
+    (1.5, 0.0, 3)
+    """
+    mass = q.sum(axis=1)
+    q, mass = q[mass > 0], mass[mass > 0]
+    p_t = q.sum(axis=0)
+    reach = q * np.where(p_t > 0, 1.0 / np.where(p_t > 0, p_t, 1), 0.0)[None, :]  # P(x'|t)
+    exact = q.shape[0] <= max_rows
+    rows = (
+        np.arange(q.shape[0])
+        if exact
+        else np.random.default_rng(seed).choice(q.shape[0], size=max_rows, p=mass / mass.sum())
+    )
+    degrees = np.empty(rows.size)
+    for start in range(0, rows.size, 256):
+        chosen = rows[start : start + 256]
+        kernel = (q[chosen] / mass[chosen, None]) @ reach.T
+        logs = np.log(np.where(kernel > 0, kernel, 1.0))
+        degrees[start : start + 256] = np.exp(-(kernel * logs).sum(axis=1))
+    if exact:
+        return float(degrees @ mass / mass.sum()), 0.0, int(rows.size)
+    return float(degrees.mean()), float(degrees.std(ddof=1) / np.sqrt(rows.size)), int(rows.size)
+
+
+def sample_context_incidence(source: Source, objective: Objective) -> sp.csr_matrix:
+    """``J[x, c] = P(x) P(c | x)`` over positive-mass sequences and all contexts.
+
+    Columns are contexts in pattern order, each pattern's ``V^|S|`` block in mixed radix.
+    """
+    joint = sequence_joint(source).reshape(source.n_classes, -1).sum(axis=0)
+    ids = np.flatnonzero(joint > 0)
+    tokens = np.stack(np.unravel_index(ids, (source.vocab,) * source.length), axis=1)
+    cols, vals, offset = [], [], 0
+    for pattern, weight in zip(objective.patterns, objective.weights):
+        visible = list(pattern.visible)
+        local = (
+            np.ravel_multi_index(tuple(tokens[:, visible].T), (source.vocab,) * len(visible))
+            if visible
+            else np.zeros(ids.size, dtype=np.int64)
+        )
+        cols.append(offset + local)
+        vals.append(weight * joint[ids])
+        offset += source.vocab ** len(visible)
+    row_ids = np.tile(np.arange(ids.size), len(cols))
+    return sp.csr_matrix(
+        (np.concatenate(vals), (row_ids, np.concatenate(cols))), shape=(ids.size, offset)
+    )
+
+
+def augmentation_spectrum(source: Source, objective: Objective, count: int) -> np.ndarray:
+    """Top ``count`` eigenvalues of the normalized augmentation graph ``W_aug``.
+
+    ``W_aug = J^T D_x^{-1} J`` over contexts; its normalized eigenvalues are the squared
+    singular values of ``D_x^{-1/2} J D_c^{-1/2}``, read from the sample side (dense below
+    2000 samples, Lanczos ``svds`` above), zero-padded past the rank.
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> vals = augmentation_spectrum(preset_source("topic"), parse_objective("mlm:1", 4), 3)
+    >>> round(float(vals[0]), 12)
+    1.0
+    """
+    incidence = sample_context_incidence(source, objective)
+    rows = np.asarray(incidence.sum(axis=1)).ravel()
+    cols = np.asarray(incidence.sum(axis=0)).ravel()
+    normalized = sp.diags(rows**-0.5) @ incidence @ sp.diags(inverse_sqrt_mass(cols))
+    smaller = min(normalized.shape)
+    if smaller <= 2000 or count + 1 >= smaller:
+        dense = normalized.toarray()
+        gram = dense @ dense.T if dense.shape[0] <= dense.shape[1] else dense.T @ dense
+        values = np.sort(np.linalg.eigvalsh(gram))[::-1]
+    else:
+        values = np.sort(svds(normalized, k=count, return_singular_vectors=False))[::-1] ** 2
+    values = np.clip(values[:count], 0.0, 1.0)
+    return np.concatenate([values, np.zeros(max(0, count - values.size))])
+
+
+# --------------------------------------------------------------------------- networkx export
+
+
+def _check_small(n: int, max_nodes: int, what: str) -> None:
+    if n > max_nodes:
+        raise InputError(f"{what} has {n} nodes, more than max_nodes={max_nodes} for drawing")
+
+
+def context_target_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
+    """The bipartite context-target graph, edge weights ``A[c, t]``.
+
+    Nodes are ``("c", label)`` with ``bipartite=0`` and ``("t", token)`` with ``bipartite=1``.
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> from theory.cooccurrence import build_cooccurrence
+    >>> co = build_cooccurrence(preset_source("topic"), parse_objective("ar:last", 2 + 2))
+    >>> g = context_target_graph(co, max_nodes=100)
+    >>> round(sum(w for _, _, w in g.edges(data="weight")), 12)
+    1.0
+    """
+    _check_small(co.matrix.shape[0] + co.vocab, max_nodes, "the context-target graph")
+    graph = nx.Graph()
+    labels = [co.context_label(i) for i in range(co.matrix.shape[0])]
+    graph.add_nodes_from((("c", lab) for lab in labels), bipartite=0)
+    graph.add_nodes_from((("t", t) for t in range(co.vocab)), bipartite=1)
+    coo = co.matrix.tocoo()
+    graph.add_weighted_edges_from(
+        (("c", labels[i]), ("t", int(j)), float(w)) for i, j, w in zip(coo.row, coo.col, coo.data)
+    )
+    return graph
+
+
+def _two_hop_graph(rows: np.ndarray, names: list, max_nodes: int, what: str) -> nx.Graph:
+    _check_small(rows.shape[0], max_nodes, what)
+    p_t = rows.sum(axis=0)
+    weights = rows @ np.diag(np.where(p_t > 0, 1.0 / np.where(p_t > 0, p_t, 1), 0.0)) @ rows.T
+    graph = nx.Graph()
+    graph.add_nodes_from(names)
+    i, j = np.nonzero(np.triu(weights, k=1))
+    graph.add_weighted_edges_from((names[a], names[b], float(weights[a, b])) for a, b in zip(i, j))
+    return graph
+
+
+def context_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
+    """The two-hop context graph ``W = A D_t^{-1} A^T`` (self-loops left out), for drawing."""
+    names = [co.context_label(i) for i in range(co.matrix.shape[0])]
+    return _two_hop_graph(co.matrix.toarray(), names, max_nodes, "the context graph")
+
+
+def sample_graph(source: Source, objective: Objective, max_nodes: int = 500) -> nx.Graph:
+    """The sample graph ``P(x) K(x, x')`` over positive-mass sequences (self-loops left out).
+
+    Nodes are token strings such as ``"0120"`` with attribute ``label`` (the Bayes class).
+    """
+    tokens, q, class_joint = (
+        np.concatenate(part) for part in zip(*iter_sample_blocks(source, objective))
+    )
+    keep = q.sum(axis=1) > 0
+    names = ["".join(map(str, row)) for row in tokens[keep]]
+    graph = _two_hop_graph(q[keep], names, max_nodes, "the sample graph")
+    nx.set_node_attributes(
+        graph, dict(zip(names, bayes_labels(class_joint[keep]).tolist())), "label"
+    )
+    return graph

@@ -1,0 +1,137 @@
+"""Spectra of bipartite co-occurrences from their small target side.
+
+A row-target matrix ``R`` (contexts x targets for ``A``, samples x targets for ``Q``) defines a
+two-hop graph ``R D_t^{-1} R^T`` over its rows. Its normalized spectrum is that of
+``Rbar = D_r^{-1/2} R D_t^{-1/2}``, whose rows are never all needed at once: a streaming QR
+keeps the ``V x V`` triangular factor of ``D_r^{-1/2} R``, and the singular values of
+``factor D_t^{-1/2}`` are those of ``Rbar``, accurate to rounding even near zero (the Gram's
+eigenvalues would give them only to ``sqrt(eps)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory.sources import bayes_labels
+
+RANK_TOLERANCE = 1e-8
+
+
+@dataclass(frozen=True, eq=False)
+class TargetSide:
+    """Everything the theory needs from one pass over the rows of ``R``.
+
+    Attributes
+    ----------
+    target_mass : ndarray, shape (V,)
+        ``P_t``, the column sums of ``R``.
+    factor : ndarray, shape (V, V)
+        Upper-triangular ``F`` with ``F^T F = R^T D_r^{-1} R``.
+    label_target : ndarray, shape (V, r)
+        ``R^T Y``: target mass by the Bayes label of the row.
+    n_rows : int
+        Rows with positive mass.
+    """
+
+    target_mass: np.ndarray
+    factor: np.ndarray
+    label_target: np.ndarray
+    n_rows: int
+
+    @property
+    def gram(self) -> np.ndarray:
+        """``R^T D_r^{-1} R`` (unnormalized target-side Gram)."""
+        return self.factor.T @ self.factor
+
+    def normalized_factor(self) -> np.ndarray:
+        """``F D_t^{-1/2}``: same singular values as ``Rbar``."""
+        scale = np.zeros_like(self.target_mass)
+        positive = self.target_mass > 0
+        scale[positive] = self.target_mass[positive] ** -0.5
+        return self.factor * scale[None, :]
+
+    def singular_values(self, count: int | None = None) -> np.ndarray:
+        """``s_1 >= s_2 >= ...`` of ``Rbar``, zero-padded to ``count`` (0 past the rank).
+
+        Examples
+        --------
+        >>> side = accumulate_target_side([(np.array([[0.5, 0.0], [0.0, 0.5]]), np.eye(2))])
+        >>> side.singular_values(3).tolist()
+        [1.0, 1.0, 0.0]
+        """
+        values = np.linalg.svd(self.normalized_factor(), compute_uv=False)
+        values = np.minimum(values[: min(self.n_rows, values.size)], 1.0)
+        if count is not None and count > values.size:
+            values = np.concatenate([values, np.zeros(count - values.size)])
+        return values
+
+    def top_right_vectors(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` singular values above the rank tolerance and their right vectors ``V_k``."""
+        _, values, vt = np.linalg.svd(self.normalized_factor())
+        keep = min(k, int(np.sum(values > RANK_TOLERANCE)), self.n_rows)
+        return values[:keep], vt[:keep].T
+
+
+def accumulate_target_side(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> TargetSide:
+    """One pass over ``(rows, class_joint)`` blocks of ``R``: mass, QR factor, label masses.
+
+    Parameters
+    ----------
+    blocks : iterable of (ndarray (n, V), ndarray (n, r))
+        Rows of ``R`` and their class-joints ``P(z, row)``; zero-mass rows are skipped.
+
+    Returns
+    -------
+    TargetSide
+
+    Examples
+    --------
+    >>> side = accumulate_target_side([(np.array([[0.25, 0.25], [0.0, 0.5]]), np.eye(2))])
+    >>> side.target_mass.tolist(), side.n_rows
+    ([0.25, 0.75], 2)
+    """
+    factor = mass_t = label_target = None
+    n_rows = 0
+    for rows, class_joint in blocks:
+        mass = rows.sum(axis=1)
+        keep = mass > 0
+        if not np.any(keep):
+            continue
+        rows, class_joint, mass = rows[keep], class_joint[keep], mass[keep]
+        if factor is None:
+            width, classes = rows.shape[1], class_joint.shape[1]
+            factor = np.zeros((0, width))
+            mass_t = np.zeros(width)
+            label_target = np.zeros((width, classes))
+        factor = qr_append(factor, rows / np.sqrt(mass)[:, None])
+        mass_t += rows.sum(axis=0)
+        labels = bayes_labels(class_joint)
+        for z in np.unique(labels):
+            label_target[:, z] += rows[labels == z].sum(axis=0)
+        n_rows += int(keep.sum())
+    if factor is None:
+        raise ValueError("the co-occurrence has no positive mass")
+    return TargetSide(mass_t, square_factor(factor), label_target, n_rows)
+
+
+def qr_append(factor: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Triangular factor of ``[factor; rows]``: one streaming QR step (``F^T F += rows^T rows``)."""
+    return np.linalg.qr(np.vstack([factor, rows]), mode="r")
+
+
+def square_factor(factor: np.ndarray) -> np.ndarray:
+    """Pad a factor of fewer rows than columns with zero rows, to ``V x V``."""
+    width = factor.shape[1]
+    if factor.shape[0] >= width:
+        return factor
+    return np.vstack([factor, np.zeros((width - factor.shape[0], width))])
+
+
+def inverse_sqrt_mass(mass: np.ndarray) -> np.ndarray:
+    """``D^{-1/2}`` as a vector, 0 where the mass is 0."""
+    out = np.zeros_like(mass)
+    out[mass > 0] = mass[mass > 0] ** -0.5
+    return out
