@@ -33,7 +33,7 @@ CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
 MAX_CONTEXT_WORK = 3_000_000_000  # r * H * sum_omega V^(|S|+1): forward-pass work, ~minutes
 MAX_SEQUENCES = 10_000_000  # V^T for the exact sample level
 MAX_SAMPLE_WORK = 2_000_000_000  # V^T * patterns: the gathers that build Q
-AUGMENTATION_MAX_SEQUENCES = 100_000
+AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds past this
 
 
 class Replay:

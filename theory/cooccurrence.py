@@ -177,16 +177,24 @@ def _context_ids(tokens: np.ndarray, visible: tuple[int, ...], vocab: int) -> np
     return np.ravel_multi_index(tuple(tokens[:, list(visible)].T), (vocab,) * len(visible))
 
 
-def pattern_conditionals(source: Source, objective: Objective) -> list[np.ndarray]:
-    """``P(x_i = t | x_S)`` per pattern, shape (V^|S|, V); zero rows where ``P(x_S) = 0``."""
-    tables = [np.zeros((source.vocab ** len(p.visible), source.vocab)) for p in objective.patterns]
+def visible_set_tables(source: Source, objective: Objective) -> dict[tuple[int, ...], np.ndarray]:
+    """``sum_i w(S, i) P(x_i = t | x_S)`` per visible set ``S``, shape (V^|S|, V).
+
+    Patterns sharing ``S`` share their context index, so the sample-side matrix needs one
+    gather per visible set, not one per pattern (``T 2^T`` patterns but ``2^T`` sets for vmlm).
+    """
+    tables: dict[tuple[int, ...], np.ndarray] = {}
     for block in iter_blocks(source, objective):
+        pattern = objective.patterns[block.pattern_index]
         cooc = block.cooccurrence
         mass = cooc.sum(axis=1, keepdims=True)
-        table = tables[block.pattern_index]
-        table[block.offset : block.offset + cooc.shape[0]] = np.divide(
-            cooc, mass, out=np.zeros_like(cooc), where=mass > 0
+        # cooc / mass = P(x_i | x_S); the pattern weight was in both and cancelled.
+        weight = objective.weights[block.pattern_index]
+        conditional = np.divide(cooc, mass, out=np.zeros_like(cooc), where=mass > 0)
+        table = tables.setdefault(
+            pattern.visible, np.zeros((source.vocab ** len(pattern.visible), source.vocab))
         )
+        table[block.offset : block.offset + cooc.shape[0]] += weight * conditional
     return tables
 
 
@@ -216,7 +224,7 @@ def iter_sample_blocks(
     >>> bool(np.allclose(q.sum(axis=1), cj.sum(axis=1)))
     True
     """
-    tables = pattern_conditionals(source, objective)
+    tables = visible_set_tables(source, objective)
     joint = sequence_joint(source).reshape(source.n_classes, -1)
     total = joint.shape[1]
     step = max(1, chunk // max(source.vocab, 1))
@@ -226,6 +234,6 @@ def iter_sample_blocks(
         class_joint = joint[:, ids].T
         mass = class_joint.sum(axis=1)
         q = np.zeros((ids.size, source.vocab))
-        for pattern, weight, table in zip(objective.patterns, objective.weights, tables):
-            q += weight * table[_context_ids(tokens, pattern.visible, source.vocab)]
+        for visible, table in tables.items():
+            q += table[_context_ids(tokens, visible, source.vocab)]
         yield tokens, q * mass[:, None], class_joint

@@ -128,12 +128,14 @@ def within_class_gap(blocks: list[tuple[np.ndarray, np.ndarray]], side: TargetSi
 
 
 def effective_degree(
-    q: np.ndarray, max_rows: int = 4000, seed: int = 0
+    q: np.ndarray, max_entries: int = 5_000_000, seed: int = 0
 ) -> tuple[float, float, int]:
     """``E_x exp(H(K(x, .)))``, the mean effective number of samples a sample reaches.
 
-    ``K(x, x') = sum_t P(t|x) Q[x', t] / P_t``. All rows when ``n <= max_rows``; otherwise
-    ``max_rows`` rows drawn from ``P(x)`` with the seed, each row's entropy still exact.
+    ``K(x, x') = sum_t P(t|x) Q[x', t] / P_t``. Every row costs ``n`` kernel entries, so all
+    rows are used when ``n^2 <= max_entries``; otherwise ``max(200, max_entries / n)`` rows
+    drawn from ``P(x)`` with the seed, each row's entropy still exact, and the standard error
+    of their mean is returned.
 
     Returns
     -------
@@ -152,12 +154,13 @@ def effective_degree(
     q, mass = q[mass > 0], mass[mass > 0]
     p_t = q.sum(axis=0)
     reach = q * np.where(p_t > 0, 1.0 / np.where(p_t > 0, p_t, 1), 0.0)[None, :]  # P(x'|t)
-    exact = q.shape[0] <= max_rows
-    rows = (
-        np.arange(q.shape[0])
-        if exact
-        else np.random.default_rng(seed).choice(q.shape[0], size=max_rows, p=mass / mass.sum())
-    )
+    n = q.shape[0]
+    exact = n * n <= max_entries
+    if exact:
+        rows = np.arange(n)
+    else:
+        draws = max(200, max_entries // n)
+        rows = np.random.default_rng(seed).choice(n, size=draws, p=mass / mass.sum())
     degrees = np.empty(rows.size)
     for start in range(0, rows.size, 256):
         chosen = rows[start : start + 256]
