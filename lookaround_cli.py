@@ -11,7 +11,9 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+
+from theory.errors import InputError
 
 EXIT_BAD_INPUT = 2
 
@@ -113,6 +115,92 @@ def _coverage(args: argparse.Namespace) -> str:
     )
 
 
+def _check(args: argparse.Namespace) -> str:
+    from simulations.claims import DEFAULT_SOURCES, check_claims, summarize
+
+    sources = tuple(args.sources) if args.sources else DEFAULT_SOURCES
+    rows = check_claims(
+        sources,
+        k=args.k,
+        seed=args.seed,
+        n_train=args.n_train,
+        n_eval=args.n_eval,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    summary = summarize(rows)
+    if args.json:
+        settings = {
+            "sources": list(sources),
+            "k": args.k,
+            "seed": args.seed,
+            "n_train": args.n_train,
+            "n_eval": args.n_eval,
+        }
+        return _dump(
+            {"settings": settings, "claims": [r.to_dict() for r in rows], "summary": summary}
+        )
+    lines = [
+        f"claim table: k={args.k} seed={args.seed} N_train={args.n_train} N_eval={args.n_eval}"
+    ]
+    for row in rows:
+        shown = "  ".join(f"{name}={_fmt(value)}" for name, value in row.values.items())
+        lines.append(
+            f"{row.claim}  {row.source:<11} {row.verdict:<5}  {row.metric:<52} {shown}  "
+            f"[{row.winner} {row.better}; tol {row.tolerance:g}]  {row.detail}"
+        )
+    lines.append("")
+    lines.append("summary (rows holding / failing / tied, per claim and source):")
+    for key, counts in summary.items():
+        lines.append(
+            f"  {key:<16} {counts['verdict']:<6} "
+            f"{counts['holds']} / {counts['fails']} / {counts['tie']}"
+        )
+    return "\n".join(lines)
+
+
+def _simulate(args: argparse.Namespace) -> str:
+    from simulations.runs import simulate
+    from theory.objectives import parse_objective
+    from theory.presets import resolve_source
+
+    source = resolve_source(args.source)
+    objective = parse_objective(args.objective, source.length)
+    result = simulate(
+        source,
+        objective,
+        args.model,
+        args.loss,
+        args.k,
+        steps=args.steps,
+        lr=args.lr,
+        seed=args.seed,
+        n_train=args.n_train,
+        n_eval=args.n_eval,
+    ).to_dict()
+    if args.json:
+        return _dump(result)
+    curve = result.pop("curve")
+    result["loss curve"] = curve["loss"]
+    return _table(f"simulated {args.model} model, {args.loss} loss", result)
+
+
+def _sweep(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    from simulations.sweep import run_sweep
+
+    if args.jobs < 1:
+        raise InputError("--jobs must be >= 1")
+    out = args.out or str(Path(args.grid).with_suffix(".jsonl"))
+    counts = run_sweep(
+        args.grid, out, jobs=args.jobs, scheduler=args.scheduler, progress=sys.stderr.isatty()
+    )
+    return (
+        f"sweep: {counts['ran']} runs done, {counts['skipped']} already in {counts['out']} "
+        f"({counts['configs']} in the grid)"
+    )
+
+
 def _sources(args: argparse.Namespace) -> str:
     from theory.presets import PRESETS
 
@@ -123,7 +211,7 @@ def _sources(args: argparse.Namespace) -> str:
 # --------------------------------------------------------------------------- parser
 
 
-def _positive_int(text: str) -> int:
+def _int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -148,14 +236,14 @@ def build_parser() -> _Parser:
         required=True,
         help="ar, ar:last, dar:J, mlm:m, mlm:RATIO, vmlm, prefixlm, span:m, plm",
     )
-    p.add_argument("--k", type=_positive_int, required=True, help="number of spectral features")
+    p.add_argument("--k", type=_int, required=True, help="number of spectral features")
     p.add_argument("--level", choices=("context", "sample", "both"), default="both")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_analyze)
 
     p = sub.add_parser("coverage", help="generation coverage w(omega_l), chi and T3's excess loss")
     p.add_argument("--objective", required=True)
-    p.add_argument("--length", type=_positive_int, required=True, help="sequence length T")
+    p.add_argument("--length", type=_int, required=True, help="sequence length T")
     p.add_argument("--source", help="also the exact excess generation loss on this source")
     p.add_argument("--fallback", choices=("uniform", "marginal"), default="uniform")
     p.add_argument("--json", action="store_true")
@@ -164,19 +252,42 @@ def build_parser() -> _Parser:
     p = sub.add_parser("sources", help="list the preset sources")
     p.set_defaults(handler=_sources)
 
-    for name, (help_text, configure) in _EXTRA_COMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
-        configure(p)
+    p = sub.add_parser("check", help="the claim table C1-C4 on the default sources (the main job)")
+    p.add_argument("--sources", nargs="+", help="presets or FILE.json (default: the six presets)")
+    p.add_argument("--k", type=_int, default=2)
+    p.add_argument("--seed", type=_int, default=0)
+    p.add_argument("--n-train", type=_int, default=50_000, help="training draws per model")
+    p.add_argument("--n-eval", type=_int, default=2000, help="held-out sequences")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_check)
+
+    p = sub.add_parser(
+        "simulate", help="train one model from samples and measure it against theory"
+    )
+    p.add_argument("--source", required=True)
+    p.add_argument("--objective", required=True)
+    p.add_argument("--model", choices=("tabular", "shared"), default="tabular")
+    p.add_argument("--loss", choices=("spectral", "ce"), default="spectral")
+    p.add_argument("--k", type=_int, default=2)
+    p.add_argument("--steps", type=_int, help="optimizer steps (default: enough to converge)")
+    p.add_argument("--lr", type=float, help="learning rate (default per model and loss)")
+    p.add_argument("--seed", type=_int, default=0)
+    p.add_argument("--n-train", type=_int, default=50_000)
+    p.add_argument("--n-eval", type=_int, default=2000)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_simulate)
+
+    p = sub.add_parser("sweep", help="run a TOML grid, resumable, one JSON line per run")
+    p.add_argument("grid", help="GRID.toml")
+    p.add_argument("--out", help="results file (default: GRID.jsonl beside the grid)")
+    p.add_argument("--jobs", type=_int, default=1, help="local worker processes (joblib)")
+    p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
+    p.set_defaults(handler=_sweep)
     return parser
-
-
-_EXTRA_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lookaround`` console script; returns the exit code."""
-    from theory.errors import InputError
-
     try:
         args = build_parser().parse_args(argv)
         output = args.handler(args)

@@ -147,6 +147,7 @@ def _level(
     conn = connectivity(blocks, side)
     extra = {
         "targets": int(np.sum(side.target_mass > 0)),
+        "label_mass": side.label_target.sum(axis=0).tolist(),
         "components": conn.components,
         "support_fraction": conn.support_fraction,
         "within_class_gap": conn.within_class_gap,

@@ -1,0 +1,152 @@
+"""Evaluation of features and predictors: probe, k-means, and generation loss per prefix length.
+
+Classification metrics are measured on held-out draws against the latent class ``z`` (what a
+downstream task sees), with the sample size stated; generation losses come with their
+standard errors and are set beside the exact Bayes loss.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from simulations.data import context_offsets
+from theory.cooccurrence import iter_blocks
+from theory.coverage import generation_report
+from theory.objectives import Objective, Pattern
+from theory.sources import Source
+
+
+def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
+    """``A`` and ``P(z, c)`` over the dense context index (zero rows kept), for small sources."""
+    offsets = context_offsets(objective, source.vocab)
+    a = np.zeros((int(offsets[-1]), source.vocab))
+    class_joint = np.zeros((int(offsets[-1]), source.n_classes))
+    for block in iter_blocks(source, objective):
+        start = offsets[block.pattern_index] + block.offset
+        a[start : start + block.joint.shape[1]] = block.cooccurrence
+        class_joint[start : start + block.joint.shape[1]] = block.class_joint
+    return a, class_joint
+
+
+def all_context_tokens(pattern: Pattern, length: int, vocab: int) -> np.ndarray:
+    """One token row per context of ``pattern`` in mixed-radix order (hidden positions 0)."""
+    count = vocab ** len(pattern.visible)
+    tokens = np.zeros((count, length), dtype=np.int64)
+    if pattern.visible:
+        digits = np.unravel_index(np.arange(count), (vocab,) * len(pattern.visible))
+        tokens[:, list(pattern.visible)] = np.stack(digits, axis=1)
+    return tokens
+
+
+def all_context_features(model, objective: Objective, vocab: int) -> np.ndarray:
+    """``f(c)`` for every context of the dense index, from any model with ``features``."""
+    return np.concatenate(
+        [
+            model.features(p, all_context_tokens(p, objective.length, vocab))
+            for p in objective.patterns
+        ]
+    )
+
+
+def averaged_features(model, objective: Objective, tokens: np.ndarray) -> np.ndarray:
+    """``h(x) = sum_c P(c|x) f(c) = sum_omega w(omega) f(omega, x_S)`` for each sequence."""
+    total = None
+    for pattern, weight in zip(objective.patterns, objective.weights):
+        part = weight * model.features(pattern, tokens)
+        total = part if total is None else total + part
+    return total
+
+
+def classification_metrics(
+    features: np.ndarray, labels: np.ndarray, n_classes: int, seed: int
+) -> dict:
+    """Linear probe error (least squares, fit on the first half, scored on the second) and
+    k-means ARI / NMI with ``n_classes`` clusters, all against ``labels``.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0], [0.1], [1.0], [1.1]] * 5)
+    >>> y = np.array([0, 0, 1, 1] * 5)
+    >>> m = classification_metrics(x, y, 2, seed=0)
+    >>> m["probe_error"], m["ari"]
+    (0.0, 1.0)
+    """
+    n = features.shape[0]
+    half = n // 2
+    design = np.hstack([features, np.ones((n, 1))])
+    onehot = np.eye(n_classes)[labels]
+    weights = np.linalg.lstsq(design[:half], onehot[:half], rcond=None)[0]
+    error = float(np.mean(np.argmax(design[half:] @ weights, axis=1) != labels[half:]))
+    distinct = np.unique(np.round(features, 12), axis=0).shape[0]
+    if distinct < n_classes:
+        clusters = np.zeros(n, dtype=int)  # fewer distinct points than clusters: no clustering
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clusters = KMeans(n_clusters=n_classes, n_init=10, random_state=seed).fit_predict(
+                features
+            )
+    return {
+        "probe_error": error,
+        "ari": float(adjusted_rand_score(labels, clusters)),
+        "nmi": float(normalized_mutual_info_score(labels, clusters)),
+        "n": int(n),
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class GenerationEval:
+    """Held-out generation loss per prefix length ``l = 1..T-1`` (index ``l-1``), in nats.
+
+    Attributes
+    ----------
+    loss, standard_error : ndarray
+        Mean of ``-log q(x_l | prefix)`` over held-out sequences, and its standard error.
+    bayes : ndarray
+        Exact ``H(x_l | prefix)``.
+    excess : ndarray
+        ``loss - bayes``, an unbiased estimate of ``E KL(P(.|prefix) || q)``.
+    mean_excess, mean_standard_error : float
+        Averages over ``l`` uniform on ``1..T-1`` (the test law of T3).
+    n : int
+    """
+
+    loss: np.ndarray
+    standard_error: np.ndarray
+    bayes: np.ndarray
+    excess: np.ndarray
+    mean_excess: float
+    mean_standard_error: float
+    n: int
+
+
+def generation_eval(
+    model, source: Source, objective: Objective, tokens: np.ndarray
+) -> GenerationEval:
+    """Prefix-generation losses of any model with ``conditional(pattern, tokens)``."""
+    length = source.length
+    per_sequence = np.empty((tokens.shape[0], length - 1))
+    for l in range(1, length):
+        probs = model.conditional(Pattern(tuple(range(l)), l), tokens)
+        per_sequence[:, l - 1] = -np.log(
+            np.maximum(probs[np.arange(tokens.shape[0]), tokens[:, l]], 1e-300)
+        )
+    n = tokens.shape[0]
+    loss = per_sequence.mean(axis=0)
+    se = per_sequence.std(axis=0, ddof=1) / np.sqrt(n)
+    bayes = generation_report(source, objective).bayes_loss
+    averaged = per_sequence.mean(axis=1)
+    return GenerationEval(
+        loss,
+        se,
+        bayes,
+        loss - bayes,
+        float(np.mean(loss - bayes)),
+        float(averaged.std(ddof=1) / np.sqrt(n)),
+        n,
+    )

@@ -1,0 +1,189 @@
+"""One simulated pretraining run: train a model from samples, then measure it against theory."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.linalg import subspace_angles
+
+from simulations.data import draw_patterns
+from simulations.evaluate import (
+    all_context_features,
+    averaged_features,
+    classification_metrics,
+    exact_dense_cooccurrence,
+    generation_eval,
+)
+from simulations.shared import fit_shared
+from simulations.tabular import fit_tabular
+from theory.bounds import spectral_loss, spectral_optimum
+from theory.errors import InputError
+from theory.objectives import Objective
+from theory.sources import Source
+from theory.spectral import inverse_sqrt_mass
+
+# Defaults that reach convergence on the presets (checked by tests/test_simulations.py).
+DEFAULTS = {
+    ("tabular", "spectral"): {"steps": 3000, "lr": 0.2},
+    ("tabular", "ce"): {"steps": 1500, "lr": 0.05},
+    ("shared", "spectral"): {"steps": 3000, "lr": 0.01},
+    ("shared", "ce"): {"steps": 3000, "lr": 0.01},
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """The numbers of one run (JSON form: :meth:`to_dict`).
+
+    ``final_loss`` is the trained model's *population* loss under the exact ``A``; for the
+    spectral loss ``optimum`` is T1's ``-sum_{i<=k} s_i^2`` and ``gap = final_loss - optimum``
+    (never negative, by T1); for cross-entropy ``optimum`` and ``gap`` are None and
+    ``bayes_ce`` is the conditional entropy ``H(t | c)`` that no model beats.
+    """
+
+    source: str
+    objective: str
+    model: str
+    loss: str
+    k: int
+    steps: int
+    lr: float
+    seed: int
+    n_train: int
+    final_loss: float
+    optimum: float | None
+    gap: float | None
+    bayes_ce: float | None
+    max_angle_deg: float | None
+    probe_error: float
+    ari: float
+    nmi: float
+    context_probe_error: float
+    context_ari: float
+    generation_excess: float
+    generation_excess_se: float
+    n_eval: int
+    curve: np.ndarray
+
+    def to_dict(self, curve_points: int = 20) -> dict:
+        """JSON-ready dict; the loss curve thinned to ``curve_points`` points."""
+        out = asdict(self)
+        idx = np.unique(np.linspace(0, len(self.curve) - 1, curve_points).astype(int))
+        out["curve"] = {"step": idx.tolist(), "loss": self.curve[idx].tolist()}
+        return out
+
+
+def _population_loss(
+    a: np.ndarray, f: np.ndarray, g: np.ndarray, bias: np.ndarray, loss: str
+) -> float:
+    if loss == "spectral":
+        return spectral_loss(a, f, g)
+    logits = f @ g.T + bias
+    logits -= logits.max(axis=1, keepdims=True)
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return float(-np.sum(a * log_p))
+
+
+def simulate(
+    source: Source,
+    objective: Objective,
+    model: str = "tabular",
+    loss: str = "spectral",
+    k: int = 2,
+    steps: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    n_train: int = 50_000,
+    n_eval: int = 2000,
+) -> SimulationResult:
+    """Train ``model`` on ``n_train`` draws and evaluate it exactly and on held-out draws.
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> res = simulate(preset_source("topic"), parse_objective("ar", 4), k=2, steps=300)
+    >>> res.gap >= 0
+    True
+    """
+    if model not in ("tabular", "shared"):
+        raise InputError(f"model must be 'tabular' or 'shared', got {model!r}")
+    if loss not in ("spectral", "ce"):
+        raise InputError(f"loss must be 'spectral' or 'ce', got {loss!r}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= source.vocab:
+        raise InputError(f"k must be an integer in 1..{source.vocab} (the target count), got {k!r}")
+    defaults = DEFAULTS[(model, loss)]
+    steps = defaults["steps"] if steps is None else steps
+    lr = defaults["lr"] if lr is None else lr
+    if steps < 1:
+        raise InputError(f"steps must be >= 1, got {steps}")
+    if not lr > 0:
+        raise InputError(f"learning rate must be > 0, got {lr}")
+    if n_train < 2 or n_eval < 4:
+        raise InputError("n_train must be >= 2 and n_eval >= 4")
+    draws = draw_patterns(source, objective, n_train, seed)
+    fit = fit_tabular if model == "tabular" else fit_shared
+    trained = fit(draws, source.vocab, k, loss, steps, lr, seed)
+
+    a, _ = exact_dense_cooccurrence(source, objective)
+    f_all = (
+        trained.f if model == "tabular" else all_context_features(trained, objective, source.vocab)
+    )
+    g = trained.g if model == "tabular" else trained.params["G"]
+    bias = trained.bias if model == "tabular" else trained.params["b"]
+    final = _population_loss(a, f_all, g, bias, loss)
+    p_c, p_t = a.sum(axis=1), a.sum(axis=0)
+    live = p_c > 0
+    abar = a[live] * inverse_sqrt_mass(p_c[live])[:, None] * inverse_sqrt_mass(p_t)[None, :]
+    u, s, _ = np.linalg.svd(abar, full_matrices=False)
+    optimum = gap = angle = bayes_ce = None
+    if loss == "spectral":
+        optimum = spectral_optimum(s, k)
+        gap = final - optimum
+        learned = np.sqrt(p_c[live])[:, None] * f_all[live]
+        angle = (
+            float(np.degrees(np.max(subspace_angles(learned, u[:, :k]))))
+            if np.any(learned)
+            else 90.0
+        )
+    else:
+        cond = np.divide(a[live], p_c[live, None])
+        bayes_ce = float(-np.sum(a[live] * np.log(np.where(cond > 0, cond, 1.0))))
+
+    held = draw_patterns(source, objective, n_eval, seed + 1_000_003)
+    sample_metrics = classification_metrics(
+        averaged_features(trained, objective, held.tokens), held.classes, source.n_classes, seed
+    )
+    context_feats = np.empty((n_eval, k))
+    for j, pattern in enumerate(objective.patterns):
+        rows = np.flatnonzero(held.pattern_index == j)
+        if rows.size:
+            context_feats[rows] = trained.features(pattern, held.tokens[rows])
+    context_metrics = classification_metrics(context_feats, held.classes, source.n_classes, seed)
+    generation = generation_eval(trained, source, objective, held.tokens)
+    return SimulationResult(
+        source.name,
+        objective.name,
+        model,
+        loss,
+        k,
+        steps,
+        lr,
+        seed,
+        n_train,
+        final,
+        optimum,
+        gap,
+        bayes_ce,
+        angle,
+        sample_metrics["probe_error"],
+        sample_metrics["ari"],
+        sample_metrics["nmi"],
+        context_metrics["probe_error"],
+        context_metrics["ari"],
+        generation.mean_excess,
+        generation.mean_standard_error,
+        n_eval,
+        trained.curve,
+    )

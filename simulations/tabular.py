@@ -1,0 +1,196 @@
+"""Tabular models: a free vector ``f(c)`` per context and ``g(t)`` per target, dimension ``k``.
+
+Trained full-batch on the empirical co-occurrence of sampled pairs, on the spectral loss of
+T1 or on softmax cross-entropy with a target bias. The empirical co-occurrence is the sample
+average, so full-batch descent on it is exactly empirical-risk minimization on the draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulations.data import PatternDraws, context_offsets, dense_context_ids, visible_index
+from theory.errors import InputError
+from theory.objectives import Objective, Pattern
+from theory.spectral import inverse_sqrt_mass
+
+MAX_DENSE_CONTEXTS = 2_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class TabularModel:
+    """Learned tables over the dense context index of ``objective``.
+
+    Attributes
+    ----------
+    objective : Objective
+    vocab : int
+    f : ndarray, shape (n_contexts, k)
+        Context features; rows of contexts never drawn are 0.
+    g : ndarray, shape (V, k)
+    bias : ndarray, shape (V,)
+        Target bias (cross-entropy); zeros for the spectral loss.
+    loss : {"spectral", "ce"}
+    target_mass : ndarray, shape (V,)
+        Empirical ``P_t``, used to read a spectral model as ``P(t|c) ~ P_t f(c).g(t)``.
+    curve : ndarray
+        Training loss (empirical) at each logged step.
+    """
+
+    objective: Objective
+    vocab: int
+    f: np.ndarray
+    g: np.ndarray
+    bias: np.ndarray
+    loss: str
+    target_mass: np.ndarray
+    curve: np.ndarray
+
+    def features(self, pattern: Pattern, tokens: np.ndarray) -> np.ndarray:
+        """``f(c)`` for the contexts ``(pattern, x_S)`` of each row; 0 off the objective."""
+        try:
+            j = self.objective.patterns.index(pattern)
+        except ValueError:
+            return np.zeros((tokens.shape[0], self.f.shape[1]))
+        start = context_offsets(self.objective, self.vocab)[j]
+        return self.f[start + visible_index(pattern, tokens, self.vocab)]
+
+    def conditional(self, pattern: Pattern, tokens: np.ndarray) -> np.ndarray:
+        """The model's ``P(x_i = . | x_S)``, shape (n, V); see :func:`predictive`."""
+        return predictive(
+            self.features(pattern, tokens), self.g, self.bias, self.loss, self.target_mass
+        )
+
+
+def predictive(
+    f: np.ndarray, g: np.ndarray, bias: np.ndarray, loss: str, target_mass: np.ndarray
+) -> np.ndarray:
+    """Predictive law of a feature model.
+
+    Cross-entropy: ``softmax(f.g + b)``. Spectral: ``Abar ~ F G^T`` means
+    ``P(t|c) ~ P_t f(c).g(t)``, clipped at ``1e-6 P_t`` and renormalized; a zero feature (a
+    context never trained) gives the marginal ``P_t``, the model's fallback ``q0``.
+    """
+    scores = f @ g.T
+    if loss == "ce":
+        logits = scores + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+    else:
+        p = target_mass[None, :] * np.maximum(scores, 1e-6)
+        p[np.all(f == 0, axis=1)] = target_mass
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def empirical_cooccurrence(draws: PatternDraws, vocab: int) -> np.ndarray:
+    """``Ahat[c, t]``: the fraction of draws with context ``c`` and target ``t`` (dense)."""
+    total = int(context_offsets(draws.objective, vocab)[-1])
+    if total > MAX_DENSE_CONTEXTS:
+        raise InputError(
+            f"tabular model: {total} contexts exceed {MAX_DENSE_CONTEXTS}; use --model shared"
+        )
+    counts = np.zeros((total, vocab))
+    np.add.at(counts, (dense_context_ids(draws, vocab), draws.targets), 1.0)
+    return counts / draws.tokens.shape[0]
+
+
+def _init(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return 0.1 * rng.normal(size=shape)
+
+
+def train_spectral(
+    a: np.ndarray, k: int, steps: int, lr: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-batch gradient descent on ``||Abar - F G^T||^2 - ||Abar||^2`` (T1's loss).
+
+    Descent runs in the normalized coordinates ``F = D_c^{1/2} f``, ``G = D_t^{1/2} g`` where the
+    loss is a plain matrix factorization; it returns ``f, g`` and the loss curve.
+    """
+    p_c, p_t = a.sum(axis=1), a.sum(axis=0)
+    rows = np.flatnonzero(p_c > 0)
+    left, right = inverse_sqrt_mass(p_c[rows]), inverse_sqrt_mass(p_t)
+    abar = a[rows] * left[:, None] * right[None, :]
+    rng = np.random.default_rng(seed)
+    big_f, big_g = _init(rng, (rows.size, k)), _init(rng, (a.shape[1], k))
+    base = float(np.sum(abar**2))
+    curve = np.empty(steps)
+    for step in range(steps):
+        residual = abar - big_f @ big_g.T
+        curve[step] = float(np.sum(residual**2)) - base
+        big_f, big_g = big_f + 2 * lr * residual @ big_g, big_g + 2 * lr * residual.T @ big_f
+    f = np.zeros((a.shape[0], k))
+    f[rows] = big_f * left[:, None]
+    return f, big_g * right[:, None], curve
+
+
+def train_cross_entropy(
+    a: np.ndarray, k: int, steps: int, lr: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Full-batch Adam on ``-sum Ahat[c,t] log softmax(f(c).g + b)_t``; returns f, g, b, curve."""
+    p_c = a.sum(axis=1)
+    rows = np.flatnonzero(p_c > 0)
+    sub = a[rows]
+    rng = np.random.default_rng(seed)
+    params = [_init(rng, (rows.size, k)), _init(rng, (a.shape[1], k)), np.zeros(a.shape[1])]
+    moments = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
+    curve = np.empty(steps)
+    for step in range(steps):
+        f, g, b = params
+        logits = f @ g.T + b
+        logits -= logits.max(axis=1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        curve[step] = float(-np.sum(sub * log_p))
+        d_logits = sub.sum(axis=1, keepdims=True) * np.exp(log_p) - sub
+        grads = [d_logits @ g, d_logits.T @ f, d_logits.sum(axis=0)]
+        adam_step(params, grads, moments, lr, step)
+    f = np.zeros((a.shape[0], k))
+    f[rows] = params[0]
+    return f, params[1], params[2], curve
+
+
+def adam_step(params: list, grads: list, moments: list, lr: float, step: int) -> None:
+    """One Adam update in place (beta 0.9, 0.999): shared by the tabular and shared models."""
+    for p, grad, (m, v) in zip(params, grads, moments):
+        m *= 0.9
+        m += 0.1 * grad
+        v *= 0.999
+        v += 0.001 * grad**2
+        p -= lr * (m / (1 - 0.9 ** (step + 1))) / (np.sqrt(v / (1 - 0.999 ** (step + 1))) + 1e-8)
+
+
+def fit_tabular(
+    draws: PatternDraws, vocab: int, k: int, loss: str, steps: int, lr: float, seed: int
+) -> TabularModel:
+    """Train a tabular model on the draws' empirical co-occurrence.
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> from simulations.data import draw_patterns
+    >>> d = draw_patterns(preset_source("topic"), parse_objective("ar", 4), 2000, seed=0)
+    >>> m = fit_tabular(d, 4, k=2, loss="spectral", steps=200, lr=0.5, seed=0)
+    >>> bool(m.curve[-1] < m.curve[0])
+    True
+    """
+    a = empirical_cooccurrence(draws, vocab)
+    if loss == "spectral":
+        f, g, curve = train_spectral(a, k, steps, lr, seed)
+        bias = np.zeros(vocab)
+    elif loss == "ce":
+        f, g, bias, curve = train_cross_entropy(a, k, steps, lr, seed)
+    else:
+        raise InputError(f"loss must be 'spectral' or 'ce', got {loss!r}")
+    return TabularModel(draws.objective, vocab, f, g, bias, loss, a.sum(axis=0), curve)
+
+
+def exact_spectral_model(a: np.ndarray, objective: Objective, vocab: int, k: int) -> TabularModel:
+    """The T1 minimizer on the exact co-occurrence (dense over all contexts): ideal features."""
+    from theory.bounds import optimal_factors
+
+    f, g = optimal_factors(a, k)
+    return TabularModel(
+        objective, vocab, f, g, np.zeros(vocab), "spectral", a.sum(axis=0), np.zeros(0)
+    )
