@@ -10,10 +10,10 @@ import pytest
 from lookaround_cli import main
 from simulations.claims import check_claims, summarize
 from simulations.data import draw_patterns
+from simulations.evaluate import exact_dense_cooccurrence
 from simulations.runs import simulate
 from simulations.shared import init_params, loss_and_grads, pattern_arrays
 from simulations.tabular import train_spectral
-from simulations.evaluate import exact_dense_cooccurrence
 from theory.bounds import spectral_loss, spectral_optimum
 from theory.objectives import parse_objective
 from theory.presets import preset_source
@@ -70,7 +70,9 @@ def test_same_seed_same_numbers():
 def test_shared_masked_model_generalizes_to_prefixes_the_tabular_one_never_saw():
     source, objective = preset_source("sbm-walk"), parse_objective("mlm:2", 4)
     tab = simulate(source, objective, "tabular", "ce", k=2, n_train=20_000, n_eval=1000)
-    shared = simulate(source, objective, "shared", "ce", k=2, steps=2000, n_train=20_000, n_eval=1000)
+    shared = simulate(
+        source, objective, "shared", "ce", k=2, steps=2000, n_train=20_000, n_eval=1000
+    )
     # The tabular model falls back to the marginal on uncovered prefix lengths (T3).
     assert shared.generation_excess + 2 * shared.generation_excess_se < tab.generation_excess
 
@@ -89,7 +91,9 @@ def test_claim_table_rows_and_summary():
 
 
 def test_check_json_cli(capsys):
-    code = main(["check", "--sources", "disjoint", "--n-train", "3000", "--n-eval", "300", "--json"])
+    code = main(
+        ["check", "--sources", "disjoint", "--n-train", "3000", "--n-eval", "300", "--json"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     data = json.loads(out)
@@ -98,14 +102,44 @@ def test_check_json_cli(capsys):
 
 
 def test_simulate_json_cli(capsys):
-    code = main(["simulate", "--source", "topic", "--objective", "ar", "--steps", "300",
-                 "--n-train", "5000", "--n-eval", "200", "--json"])
+    code = main(
+        [
+            "simulate",
+            "--source",
+            "topic",
+            "--objective",
+            "ar",
+            "--steps",
+            "300",
+            "--n-train",
+            "5000",
+            "--n-eval",
+            "200",
+            "--json",
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert {"final_loss", "optimum", "gap", "probe_error", "ari"} <= set(data)
     assert data["gap"] == pytest.approx(data["final_loss"] - data["optimum"])
-    code = main(["simulate", "--source", "topic", "--objective", "ar", "--loss", "ce", "--steps", "50",
-                 "--n-train", "2000", "--n-eval", "100", "--json"])
+    code = main(
+        [
+            "simulate",
+            "--source",
+            "topic",
+            "--objective",
+            "ar",
+            "--loss",
+            "ce",
+            "--steps",
+            "50",
+            "--n-train",
+            "2000",
+            "--n-eval",
+            "100",
+            "--json",
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["optimum"] is None and data["gap"] is None
 

@@ -56,8 +56,15 @@ def test_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(grid, tmp_path):
     run_sweep(grid, reference)
     interrupted = tmp_path / "interrupted.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from lookaround_cli import main; sys.exit(main(sys.argv[1:]))",
-         "sweep", str(grid), "--out", str(interrupted)],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from lookaround_cli import main; sys.exit(main(sys.argv[1:]))",
+            "sweep",
+            str(grid),
+            "--out",
+            str(interrupted),
+        ],
     )
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -80,8 +87,9 @@ def test_parallel_and_dask_give_the_same_rows(grid, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     local = tmp_path / "local.jsonl"
     run_sweep(grid, local, jobs=2)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         remote = tmp_path / "dask.jsonl"
         run_sweep(grid, remote, scheduler=cluster.scheduler_address)
     assert rows(local) == rows(remote)
@@ -94,7 +102,10 @@ def test_parallel_and_dask_give_the_same_rows(grid, tmp_path):
         ("[grid]\nsource = ['topic']\n", "grid.objective must be a list of strings"),
         ("[grid]\nsource = ['topic']\nobjective = ['mlm:{m}']\n", "grid.m is not defined"),
         ("[grid]\nsource = ['topic']\nobjective = ['ar']\nJ = [2]\n", "grid.J is not used"),
-        ("[grid]\nsource = ['topic']\nobjective = ['ar']\nk = [0]\n", "grid.k must hold integers >= 1"),
+        (
+            "[grid]\nsource = ['topic']\nobjective = ['ar']\nk = [0]\n",
+            "grid.k must hold integers >= 1",
+        ),
         ("[grid\n", "is not valid TOML"),
         ("[grid]\nsource = ['topic']\nobjective = ['ar']\n[sweep]\nmode = 'fast'\n", "sweep.mode"),
     ],

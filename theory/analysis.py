@@ -15,19 +15,25 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from theory.bounds import (
+    ProbeScorer,
     label_disagreement,
     probe_bound,
-    probe_errors,
     probe_readout,
     spectral_features,
     spectral_optimum,
 )
 from theory.cooccurrence import DEFAULT_CHUNK, iter_blocks, iter_sample_blocks
 from theory.errors import InputError
-from theory.graphs import augmentation_spectrum, connectivity, effective_degree
+from theory.graphs import (
+    SupportCounter,
+    WithinClassBuilder,
+    augmentation_spectrum,
+    effective_degree,
+    support_measures,
+)
 from theory.objectives import Objective
 from theory.sources import Source
-from theory.spectral import TargetSide, accumulate_target_side, inverse_sqrt_mass
+from theory.spectral import TargetSide, TargetSideBuilder, accumulate_target_side, run_pass
 
 CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
 MAX_CONTEXT_WORK = 3_000_000_000  # r * H * sum_omega V^(|S|+1): forward-pass work, ~minutes
@@ -138,32 +144,44 @@ def _json_float(value):
 
 
 def _level(
-    level: str, blocks: Iterable, side: TargetSide, k: int, readouts: dict, squared: bool
-) -> LevelAnalysis:
+    level: str,
+    blocks: Iterable,
+    k: int,
+    extra_readouts: Callable[[TargetSide], dict],
+    squared: bool,
+) -> tuple[LevelAnalysis, TargetSide]:
+    """Two passes over the rows: (spectrum, labels, supports), then (probes, within-class)."""
+    builder, counter = TargetSideBuilder(), SupportCounter()
+    run_pass(blocks, [builder, counter])
+    side = builder.result()
     values = side.singular_values(count=k + 1)
-    readouts = {"spectral": probe_readout(side, spectral_features(side, k)), **readouts}
-    errors = probe_errors(blocks, readouts)
+    readouts = {"spectral": probe_readout(side, spectral_features(side, k)), **extra_readouts(side)}
+    scorer, within = ProbeScorer(readouts), WithinClassBuilder(side)
+    run_pass(blocks, [scorer, within])
     disagreement = label_disagreement(side)
-    conn = connectivity(blocks, side)
+    components, support = support_measures(counter, side)
     extra = {
         "targets": int(np.sum(side.target_mass > 0)),
         "label_mass": side.label_target.sum(axis=0).tolist(),
-        "components": conn.components,
-        "support_fraction": conn.support_fraction,
-        "within_class_gap": conn.within_class_gap,
+        "components": components,
+        "support_fraction": support,
+        "within_class_gap": within.result(),
         "spectral_gap": float(1.0 - values[1] ** 2) if values.size > 1 else 1.0,
     }
-    extra.update({f"{name}_probe_error": errors[name] for name in readouts if name != "spectral"})
-    return LevelAnalysis(
+    extra.update(
+        {f"{name}_probe_error": scorer.errors[name] for name in readouts if name != "spectral"}
+    )
+    result = LevelAnalysis(
         level,
         k,
         values**2 if squared else values,
         disagreement,
-        errors["spectral"],
+        scorer.errors["spectral"],
         probe_bound(disagreement, values[k]),
         side.n_rows,
         extra,
     )
+    return result, side
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,10 +244,11 @@ def analyze(
     context_blocks = _maybe_cache(
         context_stream, sum(source.vocab ** (len(p.visible) + 1) for p in objective.patterns)
     )
-    context_side = accumulate_target_side(context_blocks)
     context = None
-    if level in ("context", "both"):
-        context = _level("context", context_blocks, context_side, k, {}, squared=False)
+    if level == "sample":
+        context_side = accumulate_target_side(context_blocks)  # only for the averaged features
+    else:
+        context, context_side = _level("context", context_blocks, k, lambda side: {}, squared=False)
         context.extra["optimum"] = spectral_optimum(context.spectrum, k)
     sample = None
     if level in ("sample", "both"):
@@ -241,13 +260,12 @@ def _sample_level(
     source: Source, objective: Objective, k: int, context_side: TargetSide
 ) -> LevelAnalysis:
     blocks = [(q, cj) for _, q, cj in iter_sample_blocks(source, objective)]
-    side = accumulate_target_side(blocks)
-    # h(x) = sum_c P(c|x) f*(c) = P(.|x) D_t^{-1/2} V_k S_k^{-1}: the averaged context features.
-    values, vectors = context_side.top_right_vectors(k)
-    averaged = inverse_sqrt_mass(context_side.target_mass)[:, None] * vectors / values[None, :]
-    result = _level(
-        "sample", blocks, side, k, {"averaged": probe_readout(side, averaged)}, squared=True
-    )
+
+    def averaged(side: TargetSide) -> dict:
+        # h(x) = sum_c P(c|x) f*(c) = P(.|x) D_t^{-1/2} V_k S_k^{-1}: averaged context features.
+        return {"averaged": probe_readout(side, spectral_features(context_side, k))}
+
+    result, _ = _level("sample", blocks, k, averaged, squared=True)
     q = np.concatenate([b[0] for b in blocks])
     degree, error, used = effective_degree(q)
     result.extra.update(

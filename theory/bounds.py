@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from theory.sources import bayes_labels
-from theory.spectral import TargetSide, inverse_sqrt_mass
+from theory.spectral import RowChunk, TargetSide, inverse_sqrt_mass, run_pass
 
 
 def label_disagreement(side: TargetSide) -> float:
@@ -83,10 +83,24 @@ def probe_readout(side: TargetSide, features: np.ndarray) -> np.ndarray:
     return features @ weights
 
 
+class ProbeScorer:
+    """Pass consumer: the ``P_r``-weighted argmax error of each readout against the Bayes labels."""
+
+    def __init__(self, readouts: dict[str, np.ndarray]) -> None:
+        self.readouts = readouts
+        self.errors = dict.fromkeys(readouts, 0.0)
+
+    def add(self, chunk: RowChunk) -> None:
+        conditional = chunk.rows / chunk.mass[:, None]
+        for name, readout in self.readouts.items():
+            wrong = bayes_labels(conditional @ readout) != chunk.labels
+            self.errors[name] += float(chunk.mass[wrong].sum())
+
+
 def probe_errors(
     blocks: Iterable[tuple[np.ndarray, np.ndarray]], readouts: dict[str, np.ndarray]
 ) -> dict[str, float]:
-    """Second pass: the ``P_r``-weighted argmax error of each readout against the Bayes labels.
+    """A pass of :class:`ProbeScorer` alone: the error of each readout.
 
     Examples
     --------
@@ -94,17 +108,9 @@ def probe_errors(
     >>> probe_errors([(rows, cj)], {"right": np.eye(2), "swapped": np.eye(2)[::-1]})
     {'right': 0.0, 'swapped': 1.0}
     """
-    errors = dict.fromkeys(readouts, 0.0)
-    for rows, class_joint in blocks:
-        mass = rows.sum(axis=1)
-        keep = mass > 0
-        rows, mass = rows[keep], mass[keep]
-        truth = bayes_labels(class_joint[keep])
-        conditional = rows / mass[:, None]
-        for name, readout in readouts.items():
-            wrong = bayes_labels(conditional @ readout) != truth
-            errors[name] += float(mass[wrong].sum())
-    return errors
+    scorer = ProbeScorer(readouts)
+    run_pass(blocks, [scorer])
+    return scorer.errors
 
 
 def spectral_loss(cooccurrence: np.ndarray, f: np.ndarray, g: np.ndarray) -> float:

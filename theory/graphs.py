@@ -22,24 +22,87 @@ from theory.cooccurrence import Cooccurrence, iter_sample_blocks
 from theory.errors import InputError
 from theory.objectives import Objective
 from theory.sources import Source, bayes_labels, sequence_joint
-from theory.spectral import TargetSide, inverse_sqrt_mass, qr_append, square_factor
+from theory.spectral import (
+    RowChunk,
+    TargetSide,
+    inverse_sqrt_mass,
+    qr_append,
+    run_pass,
+    square_factor,
+)
 
 Rows = Iterable[tuple[np.ndarray, np.ndarray]]
+_BITS = np.uint64(1) << np.arange(64, dtype=np.uint64)
 
 
-def _support_counts(blocks: Rows, vocab: int) -> Counter:
-    counts: Counter = Counter()
-    for rows, _ in blocks:
-        rows = rows[rows.sum(axis=1) > 0]
-        packed = np.packbits(rows > 0, axis=1)
-        unique, count = np.unique(packed, axis=0, return_counts=True)
-        for key, n in zip(map(bytes, unique), count):
-            counts[key] += int(n)
-    return counts
+class SupportCounter:
+    """Pass consumer: how many rows have each support pattern over the targets.
+
+    A support is packed into integer keys (64 targets per key), so counting is a 1-d
+    ``unique`` instead of a sort of rows.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+
+    def add(self, chunk: RowChunk) -> None:
+        support = chunk.rows > 0
+        width = support.shape[1]
+        words = [
+            support[:, lo : lo + 64].astype(np.uint64) @ _BITS[: min(64, width - lo)]
+            for lo in range(0, width, 64)
+        ]
+        keys = np.stack(words, axis=1)
+        if keys.shape[1] == 1:
+            unique, count = np.unique(keys[:, 0], return_counts=True)
+            unique = unique[:, None]
+        else:
+            unique, count = np.unique(keys, axis=0, return_counts=True)
+        for key, n in zip(map(tuple, unique.tolist()), count.tolist()):
+            self.counts[key] += n
+
+    def masks(self, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean supports (G, V) and their row counts (G,)."""
+        bits = np.arange(width)
+        masks = np.array(
+            [[(key[b // 64] >> (b % 64)) & 1 for b in bits] for key in self.counts], dtype=bool
+        )
+        return masks, np.array(list(self.counts.values()), dtype=float)
 
 
-def _unpack(key: bytes, vocab: int) -> np.ndarray:
-    return np.unpackbits(np.frombuffer(key, dtype=np.uint8))[:vocab].astype(bool)
+class WithinClassBuilder:
+    """Pass consumer: streaming QR of ``B_z = D_z^{-1/2} R_z D_t^{-1/2}`` for each class ``z``.
+
+    The restricted degree is ``d_z(row) = R[row] D_t^{-1} (R_z^T 1)`` and ``R_z^T 1`` is column
+    ``z`` of ``side.label_target``, so it needs the first pass's :class:`TargetSide`.
+    """
+
+    def __init__(self, side: TargetSide) -> None:
+        self.side = side
+        positive = side.target_mass > 0
+        self.inv_t = np.zeros_like(side.target_mass)
+        self.inv_t[positive] = 1.0 / side.target_mass[positive]
+        classes = side.label_target.shape[1]
+        self.factors = [np.zeros((0, side.target_mass.size)) for _ in range(classes)]
+        self.counts = np.zeros(classes, dtype=int)
+
+    def add(self, chunk: RowChunk) -> None:
+        for z in np.unique(chunk.labels):
+            mine = chunk.rows[chunk.labels == z]
+            degree = mine @ (self.inv_t * self.side.label_target[:, z])
+            self.factors[z] = qr_append(self.factors[z], mine / np.sqrt(degree)[:, None])
+            self.counts[z] += mine.shape[0]
+
+    def result(self) -> float:
+        """``min_z (1 - s_2(B_z)^2)``; nan when no class has two rows."""
+        gaps = []
+        scale = inverse_sqrt_mass(self.side.target_mass)[None, :]
+        for factor, count in zip(self.factors, self.counts):
+            if count < 2:
+                continue
+            values = np.linalg.svd(square_factor(factor) * scale, compute_uv=False)
+            gaps.append(1.0 - min(values[1], 1.0) ** 2 if values.size > 1 else 1.0)
+        return float(min(gaps)) if gaps else float("nan")
 
 
 @dataclass(frozen=True)
@@ -54,7 +117,7 @@ class Connectivity:
         Fraction of ordered pairs of rows with a positive two-hop weight.
     within_class_gap : float
         ``min_z (1 - s_2^2)`` of the graph restricted to rows of Bayes label ``z``
-        (0 when a class's rows are disconnected, nan for a class of one row).
+        (0 when a class's rows are disconnected, nan when no class has two rows).
     """
 
     components: int
@@ -62,15 +125,30 @@ class Connectivity:
     within_class_gap: float
 
 
-def connectivity(blocks: list[tuple[np.ndarray, np.ndarray]], side: TargetSide) -> Connectivity:
+def support_measures(counter: SupportCounter, side: TargetSide) -> tuple[int, float]:
+    """Components and support fraction from the distinct supports of the rows.
+
+    Rows are joined through shared targets, so the components of the target graph whose
+    edges are the distinct supports are the components of the rows.
+    """
+    vocab = side.target_mass.size
+    masks, sizes = counter.masks(vocab)
+    heads = masks.argmax(axis=1)
+    edges_i, edges_j = np.nonzero(masks)
+    targets = sp.coo_matrix(
+        (np.ones(edges_i.size), (heads[edges_i], edges_j)), shape=(vocab, vocab)
+    )
+    _, label = connected_components(targets, directed=False)
+    components = np.unique(label[side.target_mass > 0]).size
+    overlap = (masks.astype(float) @ masks.T.astype(float)) > 0
+    return int(components), float(sizes @ overlap @ sizes / sizes.sum() ** 2)
+
+
+def connectivity(blocks: Rows, side: TargetSide) -> Connectivity:
     """Components, support fraction and within-class gap of the two-hop graph of ``R``.
 
-    Parameters
-    ----------
-    blocks : list of (rows, class_joint)
-        The rows of ``R`` (read twice).
-    side : TargetSide
-        From :func:`theory.spectral.accumulate_target_side` on the same blocks.
+    One pass over ``blocks``; ``side`` comes from
+    :func:`theory.spectral.accumulate_target_side` on the same blocks.
 
     Examples
     --------
@@ -80,51 +158,10 @@ def connectivity(blocks: list[tuple[np.ndarray, np.ndarray]], side: TargetSide) 
     >>> c.components, c.support_fraction
     (2, 0.5555555555555556)
     """
-    vocab = side.target_mass.size
-    counts = _support_counts(blocks, vocab)
-    masks = np.array([_unpack(key, vocab) for key in counts])
-    sizes = np.array(list(counts.values()), dtype=float)
-    # Rows are joined through shared targets, so components of the target graph whose edges
-    # are the distinct supports are the components of the rows.
-    heads = masks.argmax(axis=1)
-    edges_i, edges_j = np.nonzero(masks)
-    targets = sp.coo_matrix(
-        (np.ones(edges_i.size), (heads[edges_i], edges_j)), shape=(vocab, vocab)
-    )
-    _, label = connected_components(targets, directed=False)
-    components = np.unique(label[side.target_mass > 0]).size
-    overlap = (masks.astype(float) @ masks.T.astype(float)) > 0
-    support = float(sizes @ overlap @ sizes / sizes.sum() ** 2)
-    return Connectivity(int(components), support, within_class_gap(blocks, side))
-
-
-def within_class_gap(blocks: list[tuple[np.ndarray, np.ndarray]], side: TargetSide) -> float:
-    """``min_z (1 - s_2(B_z)^2)``, ``B_z = D_z^{-1/2} R_z D_t^{-1/2}`` over rows labelled ``z``.
-
-    The restricted degree is ``d_z(row) = R[row] D_t^{-1} (R_z^T 1)`` and ``R_z^T 1`` is column
-    ``z`` of ``side.label_target``, so one more pass of streaming QR per class suffices.
-    """
-    inv_t = np.zeros_like(side.target_mass)
-    inv_t[side.target_mass > 0] = 1.0 / side.target_mass[side.target_mass > 0]
-    classes = side.label_target.shape[1]
-    factors = [np.zeros((0, side.target_mass.size)) for _ in range(classes)]
-    counts = np.zeros(classes, dtype=int)
-    for rows, class_joint in blocks:
-        keep = rows.sum(axis=1) > 0
-        rows, labels = rows[keep], bayes_labels(class_joint[keep])
-        for z in np.unique(labels):
-            mine = rows[labels == z]
-            degree = mine @ (inv_t * side.label_target[:, z])
-            factors[z] = qr_append(factors[z], mine / np.sqrt(degree)[:, None])
-            counts[z] += mine.shape[0]
-    gaps = []
-    for z in range(classes):
-        if counts[z] < 2:
-            continue
-        normalized = square_factor(factors[z]) * inverse_sqrt_mass(side.target_mass)[None, :]
-        values = np.linalg.svd(normalized, compute_uv=False)
-        gaps.append(1.0 - min(values[1], 1.0) ** 2 if values.size > 1 else 1.0)
-    return float(min(gaps)) if gaps else float("nan")
+    counter, within = SupportCounter(), WithinClassBuilder(side)
+    run_pass(blocks, [counter, within])
+    components, support = support_measures(counter, side)
+    return Connectivity(components, support, within.result())
 
 
 def effective_degree(

@@ -10,7 +10,7 @@ eigenvalues would give them only to ``sqrt(eps)``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +75,74 @@ class TargetSide:
         return values[:keep], vt[:keep].T
 
 
+@dataclass(frozen=True, eq=False)
+class RowChunk:
+    """Positive-mass rows of ``R`` with what every consumer of a pass needs, computed once.
+
+    Attributes
+    ----------
+    rows : ndarray, shape (n, V)
+    mass : ndarray, shape (n,)
+        Row sums (``P_c`` or ``P(x)``), all positive.
+    labels : ndarray, shape (n,)
+        Bayes labels ``argmax_z P(z, row)``.
+    classes : int
+        ``r``.
+    """
+
+    rows: np.ndarray
+    mass: np.ndarray
+    labels: np.ndarray
+    classes: int
+
+
+def row_chunks(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[RowChunk]:
+    """``(rows, class_joint)`` blocks as :class:`RowChunk`, zero-mass rows dropped."""
+    for rows, class_joint in blocks:
+        mass = rows.sum(axis=1)
+        keep = mass > 0
+        if np.any(keep):
+            yield RowChunk(
+                rows[keep], mass[keep], bayes_labels(class_joint[keep]), class_joint.shape[1]
+            )
+
+
+def run_pass(blocks: Iterable[tuple[np.ndarray, np.ndarray]], consumers: list) -> None:
+    """Feed every chunk of one pass over ``blocks`` to each consumer's ``add``.
+
+    Passes are what streaming costs (a block not cached is rebuilt for each), so everything
+    that needs only the previous pass's results shares one.
+    """
+    for chunk in row_chunks(blocks):
+        for consumer in consumers:
+            consumer.add(chunk)
+
+
+class TargetSideBuilder:
+    """Pass consumer: mass, streaming QR factor and label masses of ``R``."""
+
+    def __init__(self) -> None:
+        self.factor = self.mass_t = self.label_target = None
+        self.n_rows = 0
+
+    def add(self, chunk: RowChunk) -> None:
+        if self.factor is None:
+            width = chunk.rows.shape[1]
+            self.factor = np.zeros((0, width))
+            self.mass_t = np.zeros(width)
+            self.label_target = np.zeros((width, chunk.classes))
+        self.factor = qr_append(self.factor, chunk.rows / np.sqrt(chunk.mass)[:, None])
+        self.mass_t += chunk.rows.sum(axis=0)
+        for z in np.unique(chunk.labels):
+            self.label_target[:, z] += chunk.rows[chunk.labels == z].sum(axis=0)
+        self.n_rows += chunk.rows.shape[0]
+
+    def result(self) -> TargetSide:
+        if self.factor is None:
+            raise ValueError("the co-occurrence has no positive mass")
+        return TargetSide(self.mass_t, square_factor(self.factor), self.label_target, self.n_rows)
+
+
 def accumulate_target_side(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> TargetSide:
     """One pass over ``(rows, class_joint)`` blocks of ``R``: mass, QR factor, label masses.
 
@@ -93,28 +161,9 @@ def accumulate_target_side(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> T
     >>> side.target_mass.tolist(), side.n_rows
     ([0.25, 0.75], 2)
     """
-    factor = mass_t = label_target = None
-    n_rows = 0
-    for rows, class_joint in blocks:
-        mass = rows.sum(axis=1)
-        keep = mass > 0
-        if not np.any(keep):
-            continue
-        rows, class_joint, mass = rows[keep], class_joint[keep], mass[keep]
-        if factor is None:
-            width, classes = rows.shape[1], class_joint.shape[1]
-            factor = np.zeros((0, width))
-            mass_t = np.zeros(width)
-            label_target = np.zeros((width, classes))
-        factor = qr_append(factor, rows / np.sqrt(mass)[:, None])
-        mass_t += rows.sum(axis=0)
-        labels = bayes_labels(class_joint)
-        for z in np.unique(labels):
-            label_target[:, z] += rows[labels == z].sum(axis=0)
-        n_rows += int(keep.sum())
-    if factor is None:
-        raise ValueError("the co-occurrence has no positive mass")
-    return TargetSide(mass_t, square_factor(factor), label_target, n_rows)
+    builder = TargetSideBuilder()
+    run_pass(blocks, [builder])
+    return builder.result()
 
 
 def qr_append(factor: np.ndarray, rows: np.ndarray) -> np.ndarray:
