@@ -122,3 +122,20 @@ def test_bad_files(tmp_path):
     bad.write_text(json.dumps([1, 2]))
     with pytest.raises(InputError, match="source must be a JSON object"):
         load_source(bad)
+
+
+@pytest.mark.parametrize("family", ["markov", "graph_walk"])
+def test_state_chain_forward_equals_the_general_pass(family):
+    from theory.sources import _hidden_joint, _state_chain_joint
+
+    source = source_from_dict(random_spec(family, r=2, V=3, H=1, T=5, seed=4, sparsity=0.3))
+    assert source.emits_state
+    for size in range(1, 6):
+        for visible in itertools.combinations(range(5), size):
+            for n_fixed in range(size + 1):
+                fixed = {visible[j]: (j + 1) % source.vocab for j in range(n_fixed)}
+                np.testing.assert_allclose(
+                    _state_chain_joint(source, list(visible), fixed),
+                    _hidden_joint(source, list(visible), fixed),
+                    atol=1e-15,
+                )
