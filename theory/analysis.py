@@ -9,7 +9,7 @@ when they fit the cache budget, and rebuilt otherwise.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -22,7 +22,7 @@ from theory.bounds import (
     spectral_features,
     spectral_optimum,
 )
-from theory.cooccurrence import DEFAULT_CHUNK, iter_blocks, iter_sample_blocks
+from theory.cooccurrence import DEFAULT_CHUNK, Replay, iter_blocks, sample_stream
 from theory.errors import InputError
 from theory.graphs import (
     SupportCounter,
@@ -31,56 +31,12 @@ from theory.graphs import (
     effective_degree,
     support_measures,
 )
+from theory.limits import CACHE_FLOATS, check_request
 from theory.objectives import Objective
 from theory.sources import Source
 from theory.spectral import TargetSide, TargetSideBuilder, accumulate_target_side, run_pass
 
-CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
-MAX_CONTEXT_WORK = 3_000_000_000  # r * H * sum_omega V^(|S|+1): forward-pass work, ~minutes
-MAX_SEQUENCES = 10_000_000  # V^T for the exact sample level
-MAX_SAMPLE_WORK = 2_000_000_000  # V^T * patterns: the gathers that build Q
 AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds past this
-
-
-class Replay:
-    """A re-iterable view of a generator factory: each ``iter`` rebuilds the stream."""
-
-    def __init__(self, factory: Callable[[], Iterator]):
-        self._factory = factory
-
-    def __iter__(self) -> Iterator:
-        return iter(self._factory())
-
-
-def context_work(source: Source, objective: Objective) -> int:
-    """``r H sum_omega V^(|S|+1)``: the entries the context-level forward passes touch."""
-    per = source.n_classes * source.n_states
-    return per * sum(source.vocab ** (len(p.visible) + 1) for p in objective.patterns)
-
-
-def _check_sizes(source: Source, objective: Objective, level: str) -> None:
-    if objective.length != source.length:
-        raise InputError(
-            f"objective {objective.name!r} is for length {objective.length}, "
-            f"source.length is {source.length}"
-        )
-    if level in ("context", "both") and context_work(source, objective) > MAX_CONTEXT_WORK:
-        raise InputError(
-            f"source: {context_work(source, objective):.3g} context-target entries under "
-            f"{objective.name!r} exceed the exact limit {MAX_CONTEXT_WORK:.0e}"
-        )
-    if level in ("sample", "both"):
-        count = source.vocab**source.length
-        if count > MAX_SEQUENCES or count * len(objective.patterns) > MAX_SAMPLE_WORK:
-            raise InputError(
-                f"source: V^T = {source.vocab}^{source.length} = {count} sequences x "
-                f"{len(objective.patterns)} patterns is too large for the exact sample level "
-                f"(limits {MAX_SEQUENCES:.0e} sequences, {MAX_SAMPLE_WORK:.0e} gathers)"
-            )
-
-
-def _maybe_cache(stream: Replay, floats: int) -> Iterable:
-    return list(stream) if floats <= CACHE_FLOATS else stream
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,7 +161,12 @@ class Analysis:
 
 
 def analyze(
-    source: Source, objective: Objective, k: int, level: str = "both", chunk: int = DEFAULT_CHUNK
+    source: Source,
+    objective: Objective,
+    k: int,
+    level: str = "both",
+    chunk: int = DEFAULT_CHUNK,
+    max_memory: int | None = None,
 ) -> Analysis:
     """Exact T2 and T2' analysis of ``objective`` on ``source`` with ``k`` spectral features.
 
@@ -218,6 +179,9 @@ def analyze(
     level : {"context", "sample", "both"}
     chunk : int
         Memory bound (floats) of one co-occurrence block.
+    max_memory : int, optional
+        Bytes; a request estimated above it is refused before it starts
+        (default: :func:`theory.limits.default_max_memory`).
 
     Returns
     -------
@@ -237,13 +201,11 @@ def analyze(
         raise InputError(f"k must be an integer >= 1, got {k!r}")
     if level not in ("context", "sample", "both"):
         raise InputError(f"level must be context, sample or both, got {level!r}")
-    _check_sizes(source, objective, level if level != "sample" else "both")
-    context_stream = Replay(
+    sizes = check_request(source, objective, level, chunk, max_memory)
+    stream = Replay(
         lambda: ((b.cooccurrence, b.class_joint) for b in iter_blocks(source, objective, chunk))
     )
-    context_blocks = _maybe_cache(
-        context_stream, sum(source.vocab ** (len(p.visible) + 1) for p in objective.patterns)
-    )
+    context_blocks = list(stream) if sizes.cached() else stream
     context = None
     if level == "sample":
         context_side = accumulate_target_side(context_blocks)  # only for the averaged features
@@ -259,22 +221,31 @@ def analyze(
 def _sample_level(
     source: Source, objective: Objective, k: int, context_side: TargetSide
 ) -> LevelAnalysis:
-    blocks = [(q, cj) for _, q, cj in iter_sample_blocks(source, objective)]
+    stream = sample_stream(source, objective)
+    cached = source.vocab**source.length * (source.vocab + source.n_classes) <= CACHE_FLOATS
+    blocks = (
+        [(q, cj) for _, q, cj in stream]
+        if cached
+        else Replay(lambda: ((q, cj) for _, q, cj in stream))
+    )
 
     def averaged(side: TargetSide) -> dict:
         # h(x) = sum_c P(c|x) f*(c) = P(.|x) D_t^{-1/2} V_k S_k^{-1}: averaged context features.
         return {"averaged": probe_readout(side, spectral_features(context_side, k))}
 
     result, _ = _level("sample", blocks, k, averaged, squared=True)
-    q = np.concatenate([b[0] for b in blocks])
-    degree, error, used = effective_degree(q)
+    if cached:
+        q = np.concatenate([b[0] for b in blocks])
+        degree, error, used = effective_degree(q)
+    else:
+        # Rows of K need every row of Q at hand; past the cache that is not held.
+        degree, error, used = float("nan"), float("nan"), 0
     result.extra.update(
         {"effective_degree": degree, "effective_degree_se": error, "effective_degree_rows": used}
     )
-    if q.shape[0] <= AUGMENTATION_MAX_SEQUENCES:
-        result.extra["augmentation_eigenvalues"] = augmentation_spectrum(
-            source, objective, k + 1
-        ).tolist()
+    if source.vocab**source.length <= AUGMENTATION_MAX_SEQUENCES:
+        spectrum = augmentation_spectrum(source, objective, k + 1)
+        result.extra["augmentation_eigenvalues"] = spectrum.tolist()
     return result
 
 

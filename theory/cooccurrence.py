@@ -8,7 +8,7 @@ tokens, and nothing holds more than one block (or one chunk of a block) at a tim
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,16 +198,29 @@ def visible_set_tables(source: Source, objective: Objective) -> dict[tuple[int, 
     return tables
 
 
-def iter_sample_blocks(
-    source: Source, objective: Objective, chunk: int = 200_000
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Stream the sample-target matrix ``Q[x, t] = sum_c P(x, c) P(t | c)`` over all sequences.
+class Replay:
+    """A re-iterable stream: each ``iter`` calls the factory again and rebuilds the blocks.
+
+    Streams are read once per pass; a list is the cached alternative with the same protocol.
+    """
+
+    def __init__(self, factory: Callable[[], Iterator]):
+        self._factory = factory
+
+    def __iter__(self) -> Iterator:
+        return iter(self._factory())
+
+
+def sample_stream(source: Source, objective: Objective, chunk: int = 200_000) -> Replay:
+    """The sample-target matrix ``Q[x, t] = sum_c P(x, c) P(t | c)`` over all sequences, replayable.
 
     ``P(x) K(x, x') = (Q D_t^{-1} Q^T)[x, x']``: the sample graph is the two-hop graph of ``Q``,
-    so its spectrum comes from the ``V x V`` Gram of ``Q`` and ``K`` is never formed.
+    so its spectrum comes from the ``V x V`` Gram of ``Q`` and ``K`` is never formed. The
+    conditional tables and ``P(z, x)`` are computed once; each pass rebuilds ``Q`` in chunks
+    of about ``chunk`` floats.
 
-    Yields
-    ------
+    Yields (on iteration)
+    ---------------------
     tokens : ndarray, shape (n, T)
         The sequences of the chunk.
     q : ndarray, shape (n, V)
@@ -220,20 +233,23 @@ def iter_sample_blocks(
     >>> from theory.presets import preset_source
     >>> from theory.objectives import parse_objective
     >>> src = preset_source("topic")
-    >>> _, q, cj = next(iter_sample_blocks(src, parse_objective("ar", 4)))
+    >>> _, q, cj = next(iter(sample_stream(src, parse_objective("ar", 4))))
     >>> bool(np.allclose(q.sum(axis=1), cj.sum(axis=1)))
     True
     """
     tables = visible_set_tables(source, objective)
     joint = sequence_joint(source).reshape(source.n_classes, -1)
-    total = joint.shape[1]
     step = max(1, chunk // max(source.vocab, 1))
-    for start in range(0, total, step):
-        ids = np.arange(start, min(total, start + step))
-        tokens = np.stack(np.unravel_index(ids, (source.vocab,) * source.length), axis=1)
-        class_joint = joint[:, ids].T
-        mass = class_joint.sum(axis=1)
-        q = np.zeros((ids.size, source.vocab))
-        for visible, table in tables.items():
-            q += table[_context_ids(tokens, visible, source.vocab)]
-        yield tokens, q * mass[:, None], class_joint
+
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        total = joint.shape[1]
+        for start in range(0, total, step):
+            ids = np.arange(start, min(total, start + step))
+            tokens = np.stack(np.unravel_index(ids, (source.vocab,) * source.length), axis=1)
+            class_joint = joint[:, ids].T
+            q = np.zeros((ids.size, source.vocab))
+            for visible, table in tables.items():
+                q += table[_context_ids(tokens, visible, source.vocab)]
+            yield tokens, q * class_joint.sum(axis=1)[:, None], class_joint
+
+    return Replay(chunks)

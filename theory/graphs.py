@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import svds
 
-from theory.cooccurrence import Cooccurrence, iter_sample_blocks
+from theory.cooccurrence import Cooccurrence, sample_stream
 from theory.errors import InputError
 from theory.objectives import Objective
 from theory.sources import Source, bayes_labels, sequence_joint
@@ -30,6 +30,9 @@ from theory.spectral import (
     run_pass,
     square_factor,
 )
+
+if TYPE_CHECKING:  # networkx is imported only when a graph is exported
+    import networkx as nx
 
 Rows = Iterable[tuple[np.ndarray, np.ndarray]]
 _BITS = np.uint64(1) << np.arange(64, dtype=np.uint64)
@@ -287,6 +290,8 @@ def context_target_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
     >>> round(sum(w for _, _, w in g.edges(data="weight")), 12)
     1.0
     """
+    import networkx as nx
+
     _check_small(co.matrix.shape[0] + co.vocab, max_nodes, "the context-target graph")
     graph = nx.Graph()
     labels = [co.context_label(i) for i in range(co.matrix.shape[0])]
@@ -300,6 +305,8 @@ def context_target_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
 
 
 def _two_hop_graph(rows: np.ndarray, names: list, max_nodes: int, what: str) -> nx.Graph:
+    import networkx as nx
+
     _check_small(rows.shape[0], max_nodes, what)
     p_t = rows.sum(axis=0)
     weights = rows @ np.diag(np.where(p_t > 0, 1.0 / np.where(p_t > 0, p_t, 1), 0.0)) @ rows.T
@@ -322,12 +329,11 @@ def sample_graph(source: Source, objective: Objective, max_nodes: int = 500) -> 
     Nodes are token strings such as ``"0120"`` with attribute ``label`` (the Bayes class).
     """
     tokens, q, class_joint = (
-        np.concatenate(part) for part in zip(*iter_sample_blocks(source, objective))
+        np.concatenate(part) for part in zip(*sample_stream(source, objective))
     )
     keep = q.sum(axis=1) > 0
     names = ["".join(map(str, row)) for row in tokens[keep]]
     graph = _two_hop_graph(q[keep], names, max_nodes, "the sample graph")
-    nx.set_node_attributes(
-        graph, dict(zip(names, bayes_labels(class_joint[keep]).tolist())), "label"
-    )
+    for name, label in zip(names, bayes_labels(class_joint[keep]).tolist()):
+        graph.nodes[name]["label"] = label
     return graph

@@ -1,0 +1,118 @@
+"""What an exact request will cost, estimated before it starts, and the guard that refuses it.
+
+The estimates follow the streaming design: the context level holds one block chunk (or, when
+they fit the cache, all blocks); the sample level holds the per-visible-set conditional
+tables, the class-joint of every sequence and, when they fit, the sample blocks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from theory.errors import InputError
+from theory.objectives import Objective
+from theory.sources import Source
+
+CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
+MAX_CONTEXT_WORK = 3_000_000_000  # r H sum_omega V^(|S|+1): past this, minutes of forward passes
+MAX_SAMPLE_GATHERS = 2_000_000_000  # V^T * visible sets: the gathers that build Q
+FLOAT = 8
+
+
+def default_max_memory() -> int:
+    """A safe share of this machine: 40% of physical memory, in bytes."""
+    try:
+        return int(0.4 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 4 * 2**30
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Sizes of an exact analysis.
+
+    Attributes
+    ----------
+    context_entries : int
+        ``sum_omega V^(|S|+1)``: context-target entries (zero-mass ones included).
+    context_work : int
+        ``r H`` times that: what the forward passes touch.
+    sequences : int
+        ``V^T``.
+    sample_gathers : int
+        ``V^T`` times the number of distinct visible sets.
+    memory_bytes : int
+        Estimated peak memory of the requested level(s).
+    """
+
+    context_entries: int
+    context_work: int
+    sequences: int
+    sample_gathers: int
+    memory_bytes: int
+
+    def cached(self) -> bool:
+        """Whether the context blocks fit the cache (else they are rebuilt for each pass)."""
+        return self.context_entries <= CACHE_FLOATS
+
+
+def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Estimate:
+    """Sizes and peak memory of ``analyze(source, objective, k, level)``.
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> from theory.objectives import parse_objective
+    >>> e = estimate(preset_source("topic"), parse_objective("ar", 4), "both", 2_000_000)
+    >>> e.context_entries, e.sequences
+    (336, 256)
+    """
+    r, vocab = source.n_classes, source.vocab
+    entries = sum(vocab ** (len(p.visible) + 1) for p in objective.patterns)
+    states = 1 if source.emits_state else source.n_states
+    work = r * states * entries
+    # A block chunk lives as alpha, the joint, A's rows and class-joint, and the QR stack.
+    context_bytes = FLOAT * (r + 2) * (entries if entries <= CACHE_FLOATS else chunk) * 2
+    sequences = vocab**source.length
+    sets = {p.visible for p in objective.patterns}
+    gathers = sequences * len(sets)
+    memory = context_bytes
+    if level in ("sample", "both"):
+        tables = FLOAT * vocab * sum(vocab ** len(s) for s in sets)
+        joint = FLOAT * r * sequences
+        rows = sequences * (vocab + r)
+        blocks = FLOAT * (rows if rows <= CACHE_FLOATS else 200_000 * (vocab + r)) * 2
+        memory += tables + joint + blocks
+    return Estimate(entries, work, sequences, gathers, memory)
+
+
+def check_request(
+    source: Source, objective: Objective, level: str, chunk: int, max_memory: int | None = None
+) -> Estimate:
+    """Refuse, with one line suggesting the sampled mode, an exact request past the limits."""
+    if objective.length != source.length:
+        raise InputError(
+            f"objective {objective.name!r} is for length {objective.length}, "
+            f"source.length is {source.length}"
+        )
+    limit = default_max_memory() if max_memory is None else max_memory
+    est = estimate(source, objective, level, chunk)
+    hint = "; use --sampled N for an estimate with confidence intervals"
+    if est.context_work > MAX_CONTEXT_WORK:
+        raise InputError(
+            f"source: {est.context_work:.3g} context-target entries under {objective.name!r} "
+            f"exceed the exact limit {MAX_CONTEXT_WORK:.0e}{hint}"
+        )
+    if level in ("sample", "both") and est.sample_gathers > MAX_SAMPLE_GATHERS:
+        raise InputError(
+            f"source: V^T = {source.vocab}^{source.length} = {est.sequences} sequences x "
+            f"{est.sample_gathers // est.sequences} visible sets is too large for the exact "
+            f"sample level (limit {MAX_SAMPLE_GATHERS:.0e} gathers){hint}"
+        )
+    if est.memory_bytes > limit:
+        raise InputError(
+            f"source: the exact {level} analysis needs about {est.memory_bytes / 2**30:.2f} GB, "
+            f"over --max-memory {limit / 2**30:.2f} GB{hint}"
+        )
+    return est
