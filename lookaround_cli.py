@@ -223,6 +223,28 @@ def _sweep(args: argparse.Namespace) -> str:
     )
 
 
+def _figures(args: argparse.Namespace) -> str:
+    import time
+
+    from figures.render import render
+
+    start = time.perf_counter()
+    rows = render(args.out, only=args.only, fmt=args.format, progress=sys.stderr.isatty())
+    lines = [f"{row['name']:<11} {row['seconds']:6.1f} s  {row['file']}" for row in rows]
+    lines.append(f"{len(rows)} figures in {time.perf_counter() - start:.1f} s")
+    return "\n".join(lines)
+
+
+def _derive(args: argparse.Namespace) -> str:
+    from theory.symbolic import DERIVATIONS, derive, render
+
+    if args.list:
+        return "\n".join(DERIVATIONS)
+    if not args.name:
+        raise InputError("derive needs a NAME or --list")
+    return render(derive(args.name), latex=args.latex)
+
+
 def _sources(args: argparse.Namespace) -> str:
     from theory.presets import PRESETS
 
@@ -306,6 +328,22 @@ def build_parser() -> _Parser:
     p.add_argument("--n-eval", type=_int, default=2000)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_simulate)
+
+    p = sub.add_parser("figures", help="regenerate the paper's figures")
+    p.add_argument(
+        "--out", default="figures-out", help="folder for the files (default figures-out)"
+    )
+    p.add_argument("--only", help="one figure by name")
+    p.add_argument("--format", default="png", help="png, pdf or svg")
+    p.set_defaults(handler=_figures)
+
+    p = sub.add_parser(
+        "derive", help="symbolic derivations (sympy): T1, T3 closed forms, two-class"
+    )
+    p.add_argument("name", nargs="?", help="a derivation (see --list)")
+    p.add_argument("--list", action="store_true", help="print the names, one a line")
+    p.add_argument("--latex", action="store_true", help="print LaTeX")
+    p.set_defaults(handler=_derive)
 
     p = sub.add_parser("sweep", help="run a TOML grid, resumable, one JSON line per run")
     p.add_argument("grid", help="GRID.toml")

@@ -158,3 +158,21 @@ def test_simulate_bad_input(capsys, argv, message):
     code = main(["simulate", *argv])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name, spec", [("hmm", "ar"), ("topic", "dar:2")])
+def test_t3prime_count_estimator_excess_falls_like_one_over_n_w(name, spec):
+    from simulations.rates import count_estimator_rate
+
+    source = preset_source(name)
+    objective = parse_objective(spec, source.length)
+    results = [
+        count_estimator_rate(source, objective, n, seeds=5) for n in (20_000, 80_000, 320_000)
+    ]
+    x = np.log([r.effective_draws for r in results])
+    y = np.log([r.excess for r in results])
+    # one slope shared by every length l, each with its own constant: the T3' rate is -1
+    slope = np.sum((x - x.mean(0)) * (y - y.mean(0))) / np.sum((x - x.mean(0)) ** 2)
+    assert -1.15 < slope < -0.85
+    ratio = results[-1].excess / results[-1].predicted
+    assert np.all((ratio > 0.5) & (ratio < 1.5))

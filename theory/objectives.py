@@ -51,12 +51,15 @@ class Objective:
         The support of ``w``, sorted.
     weights : ndarray
         ``w(omega)`` for each pattern; sums to 1.
+    fractions : tuple of Fraction
+        The same weights, exact (for symbolic work).
     """
 
     name: str
     length: int
     patterns: tuple[Pattern, ...]
     weights: np.ndarray
+    fractions: tuple[Fraction, ...] = ()
 
     def weight_of(self, pattern: Pattern) -> float:
         """``w(omega)``, 0 for a pattern outside the support."""
@@ -181,8 +184,10 @@ def parse_objective(spec: str, length: int) -> Objective:
     else:
         raise InputError(f"unknown objective {spec!r} (known: {', '.join(OBJECTIVE_FORMS)})")
     patterns = tuple(sorted(total))
-    weights = np.array([float(total[p]) for p in patterns])
-    return Objective(str(spec), length, patterns, weights)
+    fractions = tuple(total[p] for p in patterns)
+    return Objective(
+        str(spec), length, patterns, np.array([float(f) for f in fractions]), fractions
+    )
 
 
 def pattern_count_estimate(spec: str, length: int) -> int:

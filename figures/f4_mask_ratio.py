@@ -1,0 +1,19 @@
+"""Figure 4: what the mask ratio does to the spectrum, phi, connectivity and clustering."""
+
+from __future__ import annotations
+
+from figures.sweeps import draw_sweep, sweep_source
+
+NAME = "mask_ratio"
+CAPTION = (
+    "mlm:m on a two-class HMM with T=7 (k=2): s_{k+1}, phi and alpha, the sample graph's "
+    "within-class gap, and k-means ARI of exact averaged features, against the mask ratio m/T."
+)
+
+
+def draw():
+    length = sweep_source().length
+    counts = list(range(1, length + 1))
+    return draw_sweep(
+        [m / length for m in counts], [f"mlm:{m}" for m in counts], "mask ratio m/T", "mlm"
+    )

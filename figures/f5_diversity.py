@@ -1,0 +1,13 @@
+"""Figure 5: diversity-enhanced AR, the same metrics against the look-ahead J."""
+
+from __future__ import annotations
+
+from figures.sweeps import draw_sweep, sweep_source
+
+NAME = "diversity"
+CAPTION = "dar:J on the same HMM: the metrics of figure 4 against the look-ahead J (J=1 is ar)."
+
+
+def draw():
+    reaches = list(range(1, sweep_source().length))
+    return draw_sweep(reaches, [f"dar:{j}" for j in reaches], "look-ahead J", "dar")

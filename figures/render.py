@@ -1,0 +1,65 @@
+"""Render every figure (or one) to a folder: what ``lookaround figures`` calls."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+from figures.style import FORMATS, save
+from theory.errors import InputError
+
+MODULES = (
+    "f1_graphs",
+    "f2_spectra",
+    "f3_bounds",
+    "f4_mask_ratio",
+    "f5_diversity",
+    "f6_generation",
+    "f7_rate",
+    "f8_training",
+    "f9_claims",
+)
+
+
+def catalog() -> dict[str, object]:
+    """``{name: module}`` of every figure, in order."""
+    modules = [importlib.import_module(f"figures.{name}") for name in MODULES]
+    return {module.NAME: module for module in modules}
+
+
+def render(
+    out: str | Path, only: str | None = None, fmt: str = "png", progress: bool = False
+) -> list[dict]:
+    """Draw the figures into ``out``; returns ``[{"name", "file", "seconds", "caption"}]``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rows = render(tempfile.mkdtemp(), only="generation")
+    >>> rows[0]["name"], rows[0]["file"].endswith("generation.png")
+    ('generation', True)
+    """
+    from tqdm import tqdm
+
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    figures = catalog()
+    if only is not None and only not in figures:
+        raise InputError(f"unknown figure {only!r} (known: {', '.join(figures)})")
+    chosen = [only] if only else list(figures)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name in tqdm(chosen, desc="figures", disable=not progress):
+        start = time.perf_counter()
+        path = save(figures[name].draw(), folder / name, fmt)
+        rows.append(
+            {
+                "name": name,
+                "file": str(path),
+                "seconds": time.perf_counter() - start,
+                "caption": figures[name].CAPTION,
+            }
+        )
+    return rows
