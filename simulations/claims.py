@@ -127,13 +127,11 @@ class _Bundle:
         }
         self._trained: dict = {}
 
-    def exact_features_metrics(self, name: str) -> dict:
+    def exact_model(self, name: str):
+        """The T1 minimizer on the exact co-occurrence: ideal spectral features."""
         objective = self.objectives[name]
         a, _ = exact_dense_cooccurrence(self.source, objective)
-        model = exact_spectral_model(a, objective, self.source.vocab, self.k)
-        held = self.held[name]
-        feats = averaged_features(model, objective, held.tokens)
-        return classification_metrics(feats, held.classes, self.source.n_classes, self.seed)
+        return exact_spectral_model(a, objective, self.source.vocab, self.k)
 
     def trained(self, name: str, model: str, loss: str):
         key = (name, model, loss)
@@ -218,6 +216,35 @@ def _c1_row(
     )
 
 
+# Exact sample-graph numbers of LevelAnalysis.extra: (metric, key, better side, what it is).
+SAMPLE_METRICS = (
+    (
+        "sample graph: support fraction",
+        "support_fraction",
+        "higher",
+        "fraction of sample pairs joined by a two-hop walk",
+    ),
+    (
+        "sample graph: effective degree",
+        "effective_degree",
+        "higher",
+        "mean exp(entropy) of a sample's two-hop law K(x, .)",
+    ),
+    (
+        "sample graph: within-class gap",
+        "within_class_gap",
+        "higher",
+        "min over classes of 1 - lambda_2 of the class's subgraph",
+    ),
+    (
+        "probe error on exact h(x) (population)",
+        "averaged_probe_error",
+        "lower",
+        "least-squares probe on averaged top-k spectral features, Bayes labels",
+    ),
+)
+
+
 def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[ClaimRow]:
     src, pair = b.source.name, (other, winner)
     sample = {n: b.analyses[n].sample for n in pair}
@@ -226,37 +253,16 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
         compare(
             claim,
             src,
-            "sample graph: support fraction",
-            {n: sample[n].extra["support_fraction"] for n in pair},
+            metric,
+            {n: sample[n].extra[key] for n in pair},
             winner,
-            "higher",
+            better,
             EXACT_TOL,
-            "fraction of sample pairs joined by a two-hop walk",
-        ),
-        compare(
-            claim,
-            src,
-            "sample graph: effective degree",
-            {n: sample[n].extra["effective_degree"] for n in pair},
-            winner,
-            "higher",
-            EXACT_TOL,
-            ", ".join(
-                f"{n}: se {sample[n].extra['effective_degree_se']:.3g} over "
-                f"{sample[n].extra['effective_degree_rows']} rows"
-                for n in pair
-            ),
-        ),
-        compare(
-            claim,
-            src,
-            "sample graph: within-class gap",
-            {n: sample[n].extra["within_class_gap"] for n in pair},
-            winner,
-            "higher",
-            EXACT_TOL,
-            "min over classes of 1 - lambda_2 of the class's subgraph",
-        ),
+            what + _uncertainty(key, sample),
+        )
+        for metric, key, better, what in SAMPLE_METRICS
+    ]
+    rows.append(
         compare(
             claim,
             src,
@@ -266,7 +272,9 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
             "lower",
             EXACT_TOL,
             "; ".join(_phi_detail(n, context[n], b.k) for n in pair),
-        ),
+        )
+    )
+    rows.append(
         compare(
             claim,
             src,
@@ -280,49 +288,49 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
                 f"lambda_(k+1) {sample[n].spectrum[b.k]:.4f}"
                 for n in pair
             ),
-        ),
-        compare(
-            claim,
-            src,
-            "probe error on exact h(x) (population)",
-            {n: sample[n].extra["averaged_probe_error"] for n in pair},
-            winner,
-            "lower",
-            EXACT_TOL,
-            "least-squares probe on averaged top-k spectral features, Bayes labels",
-        ),
-    ]
-    exact = {n: b.exact_features_metrics(n) for n in pair}
-    rows.append(
-        compare(
-            claim,
-            src,
-            "k-means ARI on exact h(x) (held-out)",
-            {n: exact[n]["ari"] for n in pair},
-            winner,
-            "higher",
-            SAMPLED_TOL,
-            f"latent class, N={b.n_eval} held-out sequences",
         )
     )
-    trained = {}
-    for n in pair:
-        held = b.held[n]
-        feats = averaged_features(b.trained(n, "tabular", "spectral"), b.objectives[n], held.tokens)
-        trained[n] = classification_metrics(feats, held.classes, b.source.n_classes, b.seed)
-    rows.append(
-        compare(
-            claim,
-            src,
-            "k-means ARI on trained h(x) (held-out)",
-            {n: trained[n]["ari"] for n in pair},
-            winner,
-            "higher",
-            SAMPLED_TOL,
+    held = {n: b.held[n] for n in pair}
+    for label, model, detail in (
+        ("exact", lambda n: b.exact_model(n), f"latent class, N={b.n_eval} held-out sequences"),
+        (
+            "trained",
+            lambda n: b.trained(n, "tabular", "spectral"),
             f"tabular spectral model, N={b.n_train} draws, {b.n_eval} held-out",
+        ),
+    ):
+        ari = {
+            n: classification_metrics(
+                averaged_features(model(n), b.objectives[n], held[n].tokens),
+                held[n].classes,
+                b.source.n_classes,
+                b.seed,
+            )["ari"]
+            for n in pair
+        }
+        rows.append(
+            compare(
+                claim,
+                src,
+                f"k-means ARI on {label} h(x) (held-out)",
+                ari,
+                winner,
+                "higher",
+                SAMPLED_TOL,
+                detail,
+            )
         )
-    )
     return rows
+
+
+def _uncertainty(key: str, levels: dict) -> str:
+    """The standard error of a measure that may be estimated on a sample of rows, if any."""
+    if f"{key}_se" not in next(iter(levels.values())).extra:
+        return ""
+    return "; " + ", ".join(
+        f"{n}: se {lv.extra[key + '_se']:.3g} over {lv.extra[key + '_rows']} rows"
+        for n, lv in levels.items()
+    )
 
 
 def _phi_detail(name: str, level, k: int) -> str:

@@ -102,46 +102,15 @@ def test_check_json_cli(capsys):
 
 
 def test_simulate_json_cli(capsys):
-    code = main(
-        [
-            "simulate",
-            "--source",
-            "topic",
-            "--objective",
-            "ar",
-            "--steps",
-            "300",
-            "--n-train",
-            "5000",
-            "--n-eval",
-            "200",
-            "--json",
-        ]
-    )
+    common = "simulate --source topic --objective ar --n-train 5000 --n-eval 200 --json".split()
+    code = main([*common, "--steps", "300"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert {"final_loss", "optimum", "gap", "probe_error", "ari"} <= set(data)
     assert data["gap"] == pytest.approx(data["final_loss"] - data["optimum"])
-    code = main(
-        [
-            "simulate",
-            "--source",
-            "topic",
-            "--objective",
-            "ar",
-            "--loss",
-            "ce",
-            "--steps",
-            "50",
-            "--n-train",
-            "2000",
-            "--n-eval",
-            "100",
-            "--json",
-        ]
-    )
+    code = main([*common, "--loss", "ce", "--steps", "50"])
     data = json.loads(capsys.readouterr().out)
-    assert data["optimum"] is None and data["gap"] is None
+    assert code == 0 and data["optimum"] is None and data["gap"] is None
 
 
 @pytest.mark.parametrize(

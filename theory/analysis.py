@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -247,11 +247,3 @@ def _sample_level(
         spectrum = augmentation_spectrum(source, objective, k + 1)
         result.extra["augmentation_eigenvalues"] = spectrum.tolist()
     return result
-
-
-def level_summary(result: LevelAnalysis) -> dict:
-    """Flat dict of a level's numbers (for tables and claim checks)."""
-    out = asdict(result)
-    out.pop("extra")
-    out.update(result.extra)
-    return out

@@ -124,16 +124,6 @@ class Cooccurrence:
     objective: Objective
     vocab: int
 
-    @property
-    def context_mass(self) -> np.ndarray:
-        """``P_c``, shape (n_c,)."""
-        return np.asarray(self.matrix.sum(axis=1)).ravel()
-
-    @property
-    def target_mass(self) -> np.ndarray:
-        """``P_t``, shape (V,)."""
-        return np.asarray(self.matrix.sum(axis=0)).ravel()
-
     def context_label(self, row: int) -> str:
         """Human-readable context, e.g. ``'x0=2 x2=1 -> x1'`` (``_`` for the empty set)."""
         pattern = self.objective.patterns[self.pattern_index[row]]

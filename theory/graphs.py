@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +26,6 @@ from theory.spectral import (
     TargetSide,
     inverse_sqrt_mass,
     qr_append,
-    run_pass,
     square_factor,
 )
 
@@ -108,31 +106,21 @@ class WithinClassBuilder:
         return float(min(gaps)) if gaps else float("nan")
 
 
-@dataclass(frozen=True)
-class Connectivity:
-    """Connectivity of a two-hop graph over rows (contexts or samples).
-
-    Attributes
-    ----------
-    components : int
-        Connected components (rows joined when they share a target).
-    support_fraction : float
-        Fraction of ordered pairs of rows with a positive two-hop weight.
-    within_class_gap : float
-        ``min_z (1 - s_2^2)`` of the graph restricted to rows of Bayes label ``z``
-        (0 when a class's rows are disconnected, nan when no class has two rows).
-    """
-
-    components: int
-    support_fraction: float
-    within_class_gap: float
-
-
 def support_measures(counter: SupportCounter, side: TargetSide) -> tuple[int, float]:
     """Components and support fraction from the distinct supports of the rows.
 
     Rows are joined through shared targets, so the components of the target graph whose
-    edges are the distinct supports are the components of the rows.
+    edges are the distinct supports are the components of the rows. The support fraction is
+    the share of ordered pairs of rows with a positive two-hop weight.
+
+    Examples
+    --------
+    >>> from theory.spectral import TargetSideBuilder, run_pass
+    >>> rows = [(np.array([[0.25, 0.0], [0.25, 0.0], [0.0, 0.5]]), np.eye(3)[:, :2])]
+    >>> builder, counter = TargetSideBuilder(), SupportCounter()
+    >>> run_pass(rows, [builder, counter])
+    >>> support_measures(counter, builder.result())
+    (2, 0.5555555555555556)
     """
     vocab = side.target_mass.size
     masks, sizes = counter.masks(vocab)
@@ -145,26 +133,6 @@ def support_measures(counter: SupportCounter, side: TargetSide) -> tuple[int, fl
     components = np.unique(label[side.target_mass > 0]).size
     overlap = (masks.astype(float) @ masks.T.astype(float)) > 0
     return int(components), float(sizes @ overlap @ sizes / sizes.sum() ** 2)
-
-
-def connectivity(blocks: Rows, side: TargetSide) -> Connectivity:
-    """Components, support fraction and within-class gap of the two-hop graph of ``R``.
-
-    One pass over ``blocks``; ``side`` comes from
-    :func:`theory.spectral.accumulate_target_side` on the same blocks.
-
-    Examples
-    --------
-    >>> from theory.spectral import accumulate_target_side
-    >>> rows = [(np.array([[0.25, 0.0], [0.25, 0.0], [0.0, 0.5]]), np.eye(3)[:, :2])]
-    >>> c = connectivity(rows, accumulate_target_side(rows))
-    >>> c.components, c.support_fraction
-    (2, 0.5555555555555556)
-    """
-    counter, within = SupportCounter(), WithinClassBuilder(side)
-    run_pass(blocks, [counter, within])
-    components, support = support_measures(counter, side)
-    return Connectivity(components, support, within.result())
 
 
 def effective_degree(

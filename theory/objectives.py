@@ -188,22 +188,3 @@ def parse_objective(spec: str, length: int) -> Objective:
     return Objective(
         str(spec), length, patterns, np.array([float(f) for f in fractions]), fractions
     )
-
-
-def pattern_count_estimate(spec: str, length: int) -> int:
-    """How many patterns ``parse_objective`` would build, without building them.
-
-    Used by size guards: ``vmlm`` and ``plm`` have ``T 2^(T-1)`` patterns.
-
-    Examples
-    --------
-    >>> pattern_count_estimate("plm", 4), len(parse_objective("plm", 4).patterns)
-    (32, 32)
-    """
-    kind, _, param = str(spec).partition(":")
-    if kind in ("vmlm", "plm"):
-        return length * 2 ** (length - 1)
-    if kind == "mlm" and param:
-        count = _mask_count(param, spec, length)
-        return math.comb(length, count) * count
-    return length * length

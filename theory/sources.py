@@ -483,8 +483,3 @@ def sample_sequences(source: Source, n: int, seed: int) -> tuple[np.ndarray, np.
         if t < source.length - 1:
             hidden = draw(source.trans[classes, t, hidden])
     return classes, tokens
-
-
-def sequence_count(source: Source) -> int:
-    """``V^T``, the number of sequences an exact sample-level analysis enumerates."""
-    return source.vocab**source.length
