@@ -71,8 +71,10 @@ def _analyze(args: argparse.Namespace) -> str:
     if args.sampled is not None:
         from theory.estimates import estimate_context
 
-        if args.level != "context":
-            raise InputError("--sampled estimates the context level only: add --level context")
+        if args.level not in (None, "context"):
+            raise InputError(
+                f"--sampled estimates the context level only, not --level {args.level}"
+            )
         estimate = estimate_context(
             source, objective, args.k, args.sampled, seed=args.seed, bootstrap=args.bootstrap
         )
@@ -87,7 +89,7 @@ def _analyze(args: argparse.Namespace) -> str:
 
         max_memory = None if args.max_memory is None else int(args.max_memory * 2**30)
         result = analyze(
-            source, objective, args.k, level=args.level, max_memory=max_memory
+            source, objective, args.k, level=args.level or "both", max_memory=max_memory
         ).to_dict()
     if args.json:
         return _dump(result)
@@ -281,7 +283,11 @@ def build_parser() -> _Parser:
         help="ar, ar:last, dar:J, mlm:m, mlm:RATIO, vmlm, prefixlm, span:m, plm",
     )
     p.add_argument("--k", type=_int, required=True, help="number of spectral features")
-    p.add_argument("--level", choices=("context", "sample", "both"), default="both")
+    p.add_argument(
+        "--level",
+        choices=("context", "sample", "both"),
+        help="default: both (context with --sampled)",
+    )
     p.add_argument(
         "--max-memory", type=float, help="GB an exact request may use (default 40%% of RAM)"
     )

@@ -153,3 +153,25 @@ def test_console_script_has_no_traceback_and_loads_no_heavy_modules():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert "HEAVY [] 0 0" in out
+
+
+def test_sampled_mode_from_the_cli(capsys):
+    argv = [
+        "analyze",
+        "--source",
+        "hmm",
+        "--objective",
+        "ar",
+        "--k",
+        "1",
+        "--sampled",
+        "4000",
+        "--bootstrap",
+        "20",
+        "--json",
+    ]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)["context"]
+    assert data["sampled"] is True and data["n"] == 4000 and len(data["s_2_ci"]) == 2
+    assert main([*argv[:-1], "--level", "sample"]) == 2
+    assert "context level only" in capsys.readouterr().err

@@ -202,10 +202,9 @@ def analyze(
     if level not in ("context", "sample", "both"):
         raise InputError(f"level must be context, sample or both, got {level!r}")
     sizes = check_request(source, objective, level, chunk, max_memory)
-    stream = Replay(
-        lambda: ((b.cooccurrence, b.class_joint) for b in iter_blocks(source, objective, chunk))
-    )
-    context_blocks = list(stream) if sizes.cached() else stream
+    built = Replay(lambda: iter_blocks(source, objective, chunk))
+    blocks = list(built) if sizes.cached() else built
+    context_blocks = Replay(lambda: ((b.cooccurrence, b.class_joint) for b in blocks))
     context = None
     if level == "sample":
         context_side = accumulate_target_side(context_blocks)  # only for the averaged features
@@ -214,14 +213,14 @@ def analyze(
         context.extra["optimum"] = spectral_optimum(context.spectrum, k)
     sample = None
     if level in ("sample", "both"):
-        sample = _sample_level(source, objective, k, context_side)
+        sample = _sample_level(source, objective, k, context_side, blocks)
     return Analysis(source.name, objective.name, k, context, sample)
 
 
 def _sample_level(
-    source: Source, objective: Objective, k: int, context_side: TargetSide
+    source: Source, objective: Objective, k: int, context_side: TargetSide, blocks: Iterable
 ) -> LevelAnalysis:
-    stream = sample_stream(source, objective)
+    stream = sample_stream(source, objective, blocks=blocks)
     cached = source.vocab**source.length * (source.vocab + source.n_classes) <= CACHE_FLOATS
     blocks = (
         [(q, cj) for _, q, cj in stream]

@@ -8,7 +8,7 @@ tokens, and nothing holds more than one block (or one chunk of a block) at a tim
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,14 +167,17 @@ def _context_ids(tokens: np.ndarray, visible: tuple[int, ...], vocab: int) -> np
     return np.ravel_multi_index(tuple(tokens[:, list(visible)].T), (vocab,) * len(visible))
 
 
-def visible_set_tables(source: Source, objective: Objective) -> dict[tuple[int, ...], np.ndarray]:
+def visible_set_tables(
+    source: Source, objective: Objective, blocks: Iterable[Block] | None = None
+) -> dict[tuple[int, ...], np.ndarray]:
     """``sum_i w(S, i) P(x_i = t | x_S)`` per visible set ``S``, shape (V^|S|, V).
 
     Patterns sharing ``S`` share their context index, so the sample-side matrix needs one
     gather per visible set, not one per pattern (``T 2^T`` patterns but ``2^T`` sets for vmlm).
+    ``blocks`` are the objective's blocks when the caller already holds them.
     """
     tables: dict[tuple[int, ...], np.ndarray] = {}
-    for block in iter_blocks(source, objective):
+    for block in iter_blocks(source, objective) if blocks is None else blocks:
         pattern = objective.patterns[block.pattern_index]
         cooc = block.cooccurrence
         mass = cooc.sum(axis=1, keepdims=True)
@@ -201,13 +204,18 @@ class Replay:
         return iter(self._factory())
 
 
-def sample_stream(source: Source, objective: Objective, chunk: int = 200_000) -> Replay:
+def sample_stream(
+    source: Source,
+    objective: Objective,
+    chunk: int = 200_000,
+    blocks: Iterable[Block] | None = None,
+) -> Replay:
     """The sample-target matrix ``Q[x, t] = sum_c P(x, c) P(t | c)`` over all sequences, replayable.
 
     ``P(x) K(x, x') = (Q D_t^{-1} Q^T)[x, x']``: the sample graph is the two-hop graph of ``Q``,
     so its spectrum comes from the ``V x V`` Gram of ``Q`` and ``K`` is never formed. The
     conditional tables and ``P(z, x)`` are computed once; each pass rebuilds ``Q`` in chunks
-    of about ``chunk`` floats.
+    of about ``chunk`` floats; ``blocks`` (the objective's, if already built) spare a pass.
 
     Yields (on iteration)
     ---------------------
@@ -227,7 +235,7 @@ def sample_stream(source: Source, objective: Objective, chunk: int = 200_000) ->
     >>> bool(np.allclose(q.sum(axis=1), cj.sum(axis=1)))
     True
     """
-    tables = visible_set_tables(source, objective)
+    tables = visible_set_tables(source, objective, blocks)
     joint = sequence_joint(source).reshape(source.n_classes, -1)
     step = max(1, chunk // max(source.vocab, 1))
 
