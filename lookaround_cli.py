@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 
@@ -354,7 +355,12 @@ def build_parser() -> _Parser:
     p = sub.add_parser("sweep", help="run a TOML grid, resumable, one JSON line per run")
     p.add_argument("grid", help="GRID.toml")
     p.add_argument("--out", help="results file (default: GRID.jsonl beside the grid)")
-    p.add_argument("--jobs", type=_int, default=1, help="local worker processes (joblib)")
+    p.add_argument(
+        "--jobs",
+        type=_int,
+        default=os.cpu_count() or 1,
+        help="local worker processes (joblib; default: one per core, 1 runs in this process)",
+    )
     p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
     p.set_defaults(handler=_sweep)
     return parser
