@@ -96,15 +96,33 @@ class RowChunk:
     classes: int
 
 
-def row_chunks(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[RowChunk]:
-    """``(rows, class_joint)`` blocks as :class:`RowChunk`, zero-mass rows dropped."""
+def row_chunks(
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]], min_rows: int = 65_536
+) -> Iterator[RowChunk]:
+    """``(rows, class_joint)`` blocks as :class:`RowChunk`, zero-mass rows dropped.
+
+    Small blocks (objectives such as vmlm have ``T 2^(T-1)`` patterns, most of a few rows)
+    are joined until a chunk has ``min_rows`` rows, so each consumer's per-chunk work (a QR
+    step, labels, a ``unique``) is paid per chunk, not per pattern.
+    """
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    count = 0
     for rows, class_joint in blocks:
-        mass = rows.sum(axis=1)
-        keep = mass > 0
+        keep = rows.sum(axis=1) > 0
         if np.any(keep):
-            yield RowChunk(
-                rows[keep], mass[keep], bayes_labels(class_joint[keep]), class_joint.shape[1]
-            )
+            pending.append((rows[keep], class_joint[keep]))
+            count += int(keep.sum())
+        if count >= min_rows:
+            yield _chunk(pending)
+            pending, count = [], 0
+    if pending:
+        yield _chunk(pending)
+
+
+def _chunk(parts: list[tuple[np.ndarray, np.ndarray]]) -> RowChunk:
+    rows = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
+    class_joint = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+    return RowChunk(rows, rows.sum(axis=1), bayes_labels(class_joint), class_joint.shape[1])
 
 
 def run_pass(blocks: Iterable[tuple[np.ndarray, np.ndarray]], consumers: list) -> None:
