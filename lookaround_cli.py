@@ -90,7 +90,12 @@ def _analyze(args: argparse.Namespace) -> str:
 
         max_memory = None if args.max_memory is None else int(args.max_memory * 2**30)
         result = analyze(
-            source, objective, args.k, level=args.level or "both", max_memory=max_memory
+            source,
+            objective,
+            args.k,
+            level=args.level or "both",
+            max_memory=max_memory,
+            progress=sys.stderr.isatty(),
         ).to_dict()
     if args.json:
         return _dump(result)

@@ -39,7 +39,9 @@ class SimulationResult:
     ``final_loss`` is the trained model's *population* loss under the exact ``A``; for the
     spectral loss ``optimum`` is T1's ``-sum_{i<=k} s_i^2`` and ``gap = final_loss - optimum``
     (never negative, by T1); for cross-entropy ``optimum`` and ``gap`` are None and
-    ``bayes_ce`` is the conditional entropy ``H(t | c)`` that no model beats.
+    ``bayes_ce`` is the conditional entropy ``H(t | c)`` that no model beats. Generation is
+    measured on held-out sequences per prefix length ``l = 1..T-1`` (index ``l-1``): the
+    excess over the exact Bayes loss, its standard error, and the Bayes loss itself.
     """
 
     source: str
@@ -63,12 +65,17 @@ class SimulationResult:
     context_ari: float
     generation_excess: float
     generation_excess_se: float
+    excess_per_length: np.ndarray
+    excess_se_per_length: np.ndarray
+    bayes_loss_per_length: np.ndarray
     n_eval: int
     curve: np.ndarray
 
     def to_dict(self, curve_points: int = 20) -> dict:
         """JSON-ready dict; the loss curve thinned to ``curve_points`` points."""
         out = asdict(self)
+        for key in ("excess_per_length", "excess_se_per_length", "bayes_loss_per_length"):
+            out[key] = getattr(self, key).tolist()
         idx = np.unique(np.linspace(0, len(self.curve) - 1, curve_points).astype(int))
         out["curve"] = {"step": idx.tolist(), "loss": self.curve[idx].tolist()}
         return out
@@ -184,6 +191,9 @@ def simulate(
         context_metrics["ari"],
         generation.mean_excess,
         generation.mean_standard_error,
+        generation.excess,
+        generation.standard_error,
+        generation.bayes,
         n_eval,
         trained.curve,
     )

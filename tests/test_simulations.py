@@ -145,3 +145,19 @@ def test_t3prime_count_estimator_excess_falls_like_one_over_n_w(name, spec):
     assert -1.15 < slope < -0.85
     ratio = results[-1].excess / results[-1].predicted
     assert np.all((ratio > 0.5) & (ratio < 1.5))
+
+
+def test_generation_is_reported_per_prefix_length_against_the_bayes_loss():
+    from theory.coverage import generation_report
+
+    source, objective = preset_source("markov"), parse_objective("mlm:2", 5)
+    res = simulate(source, objective, "tabular", "ce", k=2, steps=300, n_train=20_000, n_eval=500)
+    data = res.to_dict()
+    assert len(data["excess_per_length"]) == source.length - 1
+    np.testing.assert_allclose(
+        data["bayes_loss_per_length"], generation_report(source, objective).bayes_loss
+    )
+    # uncovered prefix lengths fall back to the learned marginal: clearly positive excess
+    uncovered = [l - 1 for l in (1, 2, 4)]
+    excess, se = np.array(data["excess_per_length"]), np.array(data["excess_se_per_length"])
+    assert np.all(excess[uncovered] > 2 * se[uncovered])

@@ -99,6 +99,15 @@ def _json_float(value):
     return value
 
 
+def _shown(stream: Iterable, progress: bool, what: str) -> Iterable:
+    """``stream`` behind a tqdm bar on stderr when asked (a pass can take minutes)."""
+    if not progress:
+        return stream
+    from tqdm import tqdm
+
+    return tqdm(stream, desc=what, unit=" blocks", leave=False)
+
+
 def _level(
     level: str,
     blocks: Iterable,
@@ -167,6 +176,7 @@ def analyze(
     level: str = "both",
     chunk: int = DEFAULT_CHUNK,
     max_memory: int | None = None,
+    progress: bool = False,
 ) -> Analysis:
     """Exact T2 and T2' analysis of ``objective`` on ``source`` with ``k`` spectral features.
 
@@ -182,6 +192,8 @@ def analyze(
     max_memory : int, optional
         Bytes; a request estimated above it is refused before it starts
         (default: :func:`theory.limits.default_max_memory`).
+    progress : bool
+        Show a progress bar of the blocks of each pass on stderr.
 
     Returns
     -------
@@ -202,7 +214,9 @@ def analyze(
     if level not in ("context", "sample", "both"):
         raise InputError(f"level must be context, sample or both, got {level!r}")
     sizes = check_request(source, objective, level, chunk, max_memory)
-    built = Replay(lambda: iter_blocks(source, objective, chunk))
+    built = Replay(
+        lambda: _shown(iter_blocks(source, objective, chunk), progress, "context blocks")
+    )
     blocks = list(built) if sizes.cached() else built
     context_blocks = Replay(lambda: ((b.cooccurrence, b.class_joint) for b in blocks))
     context = None
