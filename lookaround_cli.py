@@ -382,6 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"lookaround: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:
+        # A path the user gave that cannot be read or written: theirs to fix, not a crash.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"lookaround: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("lookaround: interrupted", file=sys.stderr)
         return 130

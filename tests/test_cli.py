@@ -175,3 +175,16 @@ def test_sampled_mode_from_the_cli(capsys):
     assert data["sampled"] is True and data["n"] == 4000 and len(data["s_2_ci"]) == 2
     assert main([*argv[:-1], "--level", "sample"]) == 2
     assert "context level only" in capsys.readouterr().err
+
+
+def test_unusable_output_paths_are_one_line_errors(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["figures", "--out", str(blocker / "sub"), "--only", "spectra"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and str(blocker) in err
+    grid = tmp_path / "g.toml"
+    grid.write_text('[grid]\nsource = ["topic"]\nobjective = ["ar"]\n')
+    assert main(["sweep", str(grid), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Is a directory" in err
