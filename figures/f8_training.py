@@ -6,7 +6,7 @@ import numpy as np
 
 from figures.style import COLUMN, color, figure
 from simulations.data import draw_patterns
-from simulations.evaluate import exact_dense_cooccurrence
+from simulations.evaluate import conditional_entropy, exact_dense_cooccurrence, normalized_svd
 from simulations.runs import DEFAULTS
 from simulations.tabular import fit_tabular
 from theory.bounds import spectral_optimum
@@ -28,11 +28,8 @@ def draw():
         objective = parse_objective(spec, source.length)
         draws = draw_patterns(source, objective, 50_000, seed=0)
         a, _ = exact_dense_cooccurrence(source, objective)
-        live = a.sum(1) > 0
-        abar = a[live] / np.sqrt(a.sum(1)[live])[:, None] / np.sqrt(a.sum(0))[None, :]
-        optimum = spectral_optimum(np.linalg.svd(abar, compute_uv=False), 2)
-        cond = a[live] / a[live].sum(1, keepdims=True)
-        entropy = float(-np.sum(a[live] * np.log(np.where(cond > 0, cond, 1.0))))
+        optimum = spectral_optimum(normalized_svd(a)[2], 2)
+        entropy = conditional_entropy(a)
         for ax, loss, floor in zip(axes, ("spectral", "ce"), (optimum, entropy)):
             cfg = DEFAULTS[("tabular", loss)]
             model = fit_tabular(draws, source.vocab, 2, loss, cfg["steps"], cfg["lr"], seed=0)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theory.cooccurrence import context_offsets, visible_index
 from theory.errors import InputError
-from theory.objectives import Objective, Pattern
+from theory.objectives import Objective, sample_pattern_indices
 from theory.sources import Source, sample_sequences
 
 
@@ -52,23 +53,8 @@ def draw_patterns(source: Source, objective: Objective, n: int, seed: int) -> Pa
             f"objective length {objective.length} differs from source.length {source.length}"
         )
     classes, tokens = sample_sequences(source, n, seed)
-    rng = np.random.default_rng([seed, 1])
-    index = rng.choice(len(objective.patterns), size=n, p=objective.weights)
+    index = sample_pattern_indices(objective, n, seed)
     return PatternDraws(classes, tokens, index, objective)
-
-
-def context_offsets(objective: Objective, vocab: int) -> np.ndarray:
-    """Start of each pattern's ``V^|S|`` block in a dense index over all contexts."""
-    sizes = [vocab ** len(p.visible) for p in objective.patterns]
-    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-
-
-def visible_index(pattern: Pattern, tokens: np.ndarray, vocab: int) -> np.ndarray:
-    """Mixed-radix index of ``x_S`` for each row of ``tokens`` (as in ``theory.cooccurrence``)."""
-    if not pattern.visible:
-        return np.zeros(tokens.shape[0], dtype=np.int64)
-    columns = tuple(tokens[:, list(pattern.visible)].T)
-    return np.ravel_multi_index(columns, (vocab,) * len(pattern.visible))
 
 
 def dense_context_ids(draws: PatternDraws, vocab: int) -> np.ndarray:
@@ -77,5 +63,5 @@ def dense_context_ids(draws: PatternDraws, vocab: int) -> np.ndarray:
     ids = np.empty(draws.tokens.shape[0], dtype=np.int64)
     for j, pattern in enumerate(draws.objective.patterns):
         rows = np.flatnonzero(draws.pattern_index == j)
-        ids[rows] = offsets[j] + visible_index(pattern, draws.tokens[rows], vocab)
+        ids[rows] = offsets[j] + visible_index(pattern.visible, draws.tokens[rows], vocab)
     return ids

@@ -14,11 +14,11 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from simulations.data import context_offsets
-from theory.cooccurrence import iter_blocks
+from theory.cooccurrence import context_offsets, iter_blocks
 from theory.coverage import generation_report
 from theory.objectives import Objective, Pattern
 from theory.sources import Source
+from theory.spectral import inverse_sqrt_mass
 
 
 def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +31,28 @@ def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.n
         a[start : start + block.joint.shape[1]] = block.cooccurrence
         class_joint[start : start + block.joint.shape[1]] = block.class_joint
     return a, class_joint
+
+
+def normalized_svd(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of positive mass, and ``U``, ``s`` of ``Abar`` over them (dense, small sources)."""
+    p_c, p_t = a.sum(axis=1), a.sum(axis=0)
+    live = p_c > 0
+    abar = a[live] * inverse_sqrt_mass(p_c[live])[:, None] * inverse_sqrt_mass(p_t)[None, :]
+    u, s, _ = np.linalg.svd(abar, full_matrices=False)
+    return live, u, s
+
+
+def conditional_entropy(a: np.ndarray) -> float:
+    """``H(t | c)`` under ``A``: the cross-entropy no predictor of ``t`` from ``c`` goes below.
+
+    Examples
+    --------
+    >>> conditional_entropy(np.array([[0.25, 0.25], [0.5, 0.0]]))
+    0.34657359027997264
+    """
+    mass = a.sum(axis=1, keepdims=True)
+    cond = np.divide(a, mass, out=np.zeros_like(a), where=mass > 0)
+    return float(-np.sum(a * np.log(np.where(cond > 0, cond, 1.0))))
 
 
 def all_context_tokens(pattern: Pattern, length: int, vocab: int) -> np.ndarray:

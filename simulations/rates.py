@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulations.data import draw_patterns, visible_index
+from simulations.data import draw_patterns
+from theory.cooccurrence import visible_index
+from theory.coverage import prefix_table
 from theory.errors import InputError
 from theory.objectives import Objective, Pattern
-from theory.sources import Source, joint_visible
+from theory.sources import Source
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,9 +60,8 @@ def count_estimator_rate(
     predicted = np.full(length - 1, np.nan)
     exact = []
     for l in range(1, length):
-        joint = joint_visible(source, range(l + 1)).sum(axis=0).reshape(-1, vocab)
+        joint, cond = prefix_table(source, l)
         mass = joint.sum(axis=1)
-        cond = np.divide(joint, mass[:, None], out=np.zeros_like(joint), where=mass[:, None] > 0)
         exact.append((joint, mass, cond))
         if weights[l - 1] > 0:
             support = (cond > 0).sum(axis=1)[mass > 0]
@@ -77,7 +78,7 @@ def count_estimator_rate(
             counts = np.zeros((vocab**l, vocab))
             np.add.at(
                 counts,
-                (visible_index(pattern, draws.tokens[rows], vocab), draws.tokens[rows, l]),
+                (visible_index(pattern.visible, draws.tokens[rows], vocab), draws.tokens[rows, l]),
                 1,
             )
             estimate = (counts + beta) / (counts.sum(axis=1, keepdims=True) + beta * vocab)

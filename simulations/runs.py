@@ -12,8 +12,10 @@ from simulations.evaluate import (
     all_context_features,
     averaged_features,
     classification_metrics,
+    conditional_entropy,
     exact_dense_cooccurrence,
     generation_eval,
+    normalized_svd,
 )
 from simulations.shared import fit_shared
 from simulations.tabular import fit_tabular
@@ -21,7 +23,6 @@ from theory.bounds import spectral_loss, spectral_optimum
 from theory.errors import InputError
 from theory.objectives import Objective
 from theory.sources import Source
-from theory.spectral import inverse_sqrt_mass
 
 # Defaults that reach convergence on the presets (checked by tests/test_simulations.py).
 DEFAULTS = {
@@ -140,23 +141,19 @@ def simulate(
     g = trained.g if model == "tabular" else trained.params["G"]
     bias = trained.bias if model == "tabular" else trained.params["b"]
     final = _population_loss(a, f_all, g, bias, loss)
-    p_c, p_t = a.sum(axis=1), a.sum(axis=0)
-    live = p_c > 0
-    abar = a[live] * inverse_sqrt_mass(p_c[live])[:, None] * inverse_sqrt_mass(p_t)[None, :]
-    u, s, _ = np.linalg.svd(abar, full_matrices=False)
+    live, u, s = normalized_svd(a)
     optimum = gap = angle = bayes_ce = None
     if loss == "spectral":
         optimum = spectral_optimum(s, k)
         gap = final - optimum
-        learned = np.sqrt(p_c[live])[:, None] * f_all[live]
+        learned = np.sqrt(a.sum(axis=1)[live])[:, None] * f_all[live]
         angle = (
             float(np.degrees(np.max(subspace_angles(learned, u[:, :k]))))
             if np.any(learned)
             else 90.0
         )
     else:
-        cond = np.divide(a[live], p_c[live, None])
-        bayes_ce = float(-np.sum(a[live] * np.log(np.where(cond > 0, cond, 1.0))))
+        bayes_ce = conditional_entropy(a)
 
     held = draw_patterns(source, objective, n_eval, seed + 1_000_003)
     sample_metrics = classification_metrics(

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulations.data import PatternDraws, context_offsets, dense_context_ids, visible_index
+from simulations.data import PatternDraws, dense_context_ids
+from theory.cooccurrence import context_offsets, visible_index
 from theory.errors import InputError
 from theory.objectives import Objective, Pattern
 from theory.spectral import inverse_sqrt_mass
@@ -55,7 +56,7 @@ class TabularModel:
         except ValueError:
             return np.zeros((tokens.shape[0], self.f.shape[1]))
         start = context_offsets(self.objective, self.vocab)[j]
-        return self.f[start + visible_index(pattern, tokens, self.vocab)]
+        return self.f[start + visible_index(pattern.visible, tokens, self.vocab)]
 
     def conditional(self, pattern: Pattern, tokens: np.ndarray) -> np.ndarray:
         """The model's ``P(x_i = . | x_S)``, shape (n, V); see :func:`predictive`."""

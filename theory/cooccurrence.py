@@ -161,10 +161,30 @@ def build_cooccurrence(source: Source, objective: Objective) -> Cooccurrence:
     )
 
 
-def _context_ids(tokens: np.ndarray, visible: tuple[int, ...], vocab: int) -> np.ndarray:
+def visible_index(visible: tuple[int, ...], tokens: np.ndarray, vocab: int) -> np.ndarray:
+    """Mixed-radix index of ``x_S`` in each row of ``tokens``: the context's row in its block.
+
+    Examples
+    --------
+    >>> visible_index((0, 2), np.array([[1, 0, 2], [0, 1, 1]]), 3).tolist()
+    [5, 1]
+    """
     if not visible:
         return np.zeros(tokens.shape[0], dtype=np.int64)
     return np.ravel_multi_index(tuple(tokens[:, list(visible)].T), (vocab,) * len(visible))
+
+
+def context_offsets(objective: Objective, vocab: int) -> np.ndarray:
+    """Start of each pattern's ``V^|S|`` block in a dense index over all contexts (and the total).
+
+    Examples
+    --------
+    >>> from theory.objectives import parse_objective
+    >>> context_offsets(parse_objective("ar", 3), 2).tolist()
+    [0, 2, 6]
+    """
+    sizes = [vocab ** len(p.visible) for p in objective.patterns]
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
 
 def visible_set_tables(
@@ -247,7 +267,7 @@ def sample_stream(
             class_joint = joint[:, ids].T
             q = np.zeros((ids.size, source.vocab))
             for visible, table in tables.items():
-                q += table[_context_ids(tokens, visible, source.vocab)]
+                q += table[visible_index(visible, tokens, source.vocab)]
             yield tokens, q * class_joint.sum(axis=1)[:, None], class_joint
 
     return Replay(chunks)

@@ -30,6 +30,23 @@ def prefix_weights(objective: Objective) -> np.ndarray:
     return np.array([objective.weight_of(Pattern(tuple(range(l)), l)) for l in range(1, length)])
 
 
+def prefix_table(source: Source, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``P(x_{<l}, x_l)`` and ``P(x_l | x_{<l})`` for ``l = length``, shapes (V^l, V).
+
+    Conditional rows of prefixes with no mass are 0.
+
+    Examples
+    --------
+    >>> from theory.presets import preset_source
+    >>> joint, cond = prefix_table(preset_source("topic"), 2)
+    >>> joint.shape, bool(np.allclose(cond.sum(axis=1), 1))
+    ((16, 4), True)
+    """
+    joint = joint_visible(source, range(length + 1)).sum(axis=0).reshape(-1, source.vocab)
+    mass = joint.sum(axis=1, keepdims=True)
+    return joint, np.divide(joint, mass, out=np.zeros_like(joint), where=mass > 0)
+
+
 def _test_law(length: int, test_law: np.ndarray | None) -> np.ndarray:
     if test_law is None:
         return np.full(length - 1, 1.0 / (length - 1))
@@ -122,9 +139,7 @@ def generation_report(
     weights = prefix_weights(objective)
     bayes, kl = np.zeros(length - 1), np.zeros(length - 1)
     for l in range(1, length):
-        joint = joint_visible(source, range(l + 1)).sum(axis=0).reshape(-1, vocab)
-        mass = joint.sum(axis=1, keepdims=True)
-        cond = np.divide(joint, mass, out=np.zeros_like(joint), where=mass > 0)
+        joint, cond = prefix_table(source, l)
         logs = np.log(np.where(cond > 0, cond, 1.0))
         bayes[l - 1] = -np.sum(joint * logs)
         q0 = np.full(vocab, 1.0 / vocab) if fallback == "uniform" else joint.sum(axis=0)

@@ -24,7 +24,7 @@ from theory.bounds import (
     spectral_features,
 )
 from theory.errors import InputError
-from theory.objectives import Objective
+from theory.objectives import Objective, sample_pattern_indices
 from theory.sources import Source, sample_sequences
 from theory.spectral import accumulate_target_side
 
@@ -85,8 +85,7 @@ class SampledEstimate:
 
 def _draw_contexts(source: Source, objective: Objective, n: int, seed: int):
     classes, tokens = sample_sequences(source, n, seed)
-    rng = np.random.default_rng([seed, 1])
-    index = rng.choice(len(objective.patterns), size=n, p=objective.weights)
+    index = sample_pattern_indices(objective, n, seed)
     visible = np.zeros((len(objective.patterns), source.length), dtype=bool)
     for j, pattern in enumerate(objective.patterns):
         visible[j, list(pattern.visible)] = True

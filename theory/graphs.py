@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import svds
 
-from theory.cooccurrence import Cooccurrence, sample_stream
+from theory.cooccurrence import Cooccurrence, context_offsets, sample_stream, visible_index
 from theory.errors import InputError
 from theory.objectives import Objective
 from theory.sources import Source, bayes_labels, sequence_joint
@@ -188,20 +188,15 @@ def sample_context_incidence(source: Source, objective: Objective) -> sp.csr_mat
     joint = sequence_joint(source).reshape(source.n_classes, -1).sum(axis=0)
     ids = np.flatnonzero(joint > 0)
     tokens = np.stack(np.unravel_index(ids, (source.vocab,) * source.length), axis=1)
-    cols, vals, offset = [], [], 0
-    for pattern, weight in zip(objective.patterns, objective.weights):
-        visible = list(pattern.visible)
-        local = (
-            np.ravel_multi_index(tuple(tokens[:, visible].T), (source.vocab,) * len(visible))
-            if visible
-            else np.zeros(ids.size, dtype=np.int64)
-        )
-        cols.append(offset + local)
-        vals.append(weight * joint[ids])
-        offset += source.vocab ** len(visible)
+    offsets = context_offsets(objective, source.vocab)
+    cols = [
+        offsets[j] + visible_index(pattern.visible, tokens, source.vocab)
+        for j, pattern in enumerate(objective.patterns)
+    ]
+    vals = [weight * joint[ids] for weight in objective.weights]
     row_ids = np.tile(np.arange(ids.size), len(cols))
     return sp.csr_matrix(
-        (np.concatenate(vals), (row_ids, np.concatenate(cols))), shape=(ids.size, offset)
+        (np.concatenate(vals), (row_ids, np.concatenate(cols))), shape=(ids.size, offsets[-1])
     )
 
 

@@ -69,6 +69,23 @@ class Objective:
             return 0.0
 
 
+def sample_pattern_indices(objective: Objective, n: int, seed: int) -> np.ndarray:
+    """``n`` patterns drawn from ``w``, as indices into ``objective.patterns`` (seeded).
+
+    The stream ``[seed, 1]`` is kept apart from the sequences drawn with ``seed``, so the
+    same seed gives the same sequences whatever objective they are paired with.
+
+    Examples
+    --------
+    >>> obj = parse_objective("ar:last", 4)
+    >>> sample_pattern_indices(obj, 3, seed=0).tolist()
+    [0, 0, 0]
+    """
+    return np.random.default_rng([seed, 1]).choice(
+        len(objective.patterns), size=n, p=objective.weights
+    )
+
+
 def _int_param(value: str, what: str, spec: str) -> int:
     try:
         return int(value)
