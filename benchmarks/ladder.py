@@ -2,7 +2,7 @@
 
 Routes, each run in a fresh subprocess so that its peak memory is its own:
 
-- ``streaming``: ``theory.analysis.analyze(level="context")`` (blocks from the forward
+- ``streaming``: ``lookaround.theory.analysis.analyze(level="context")`` (blocks from the forward
   algorithm, target-side QR, two passes);
 - ``brute``: enumerate all ``V^T`` sequences and hash every (context, target) pair into a
   dict, then a dense SVD of ``Abar``;
@@ -32,8 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from theory.objectives import parse_objective  # noqa: E402
-from theory.sources import Source, sequence_joint, source_from_dict  # noqa: E402
+from lookaround.theory.objectives import parse_objective  # noqa: E402
+from lookaround.theory.sources import Source, sequence_joint, source_from_dict  # noqa: E402
 
 BRUTE_MAX_PAIRS = 6_000_000  # sequences x patterns hashed one by one (~10 s)
 NETWORKX_MAX_CONTEXTS = 3300  # dense n_c x n_c graph (~10M edges) and eigendecomposition
@@ -58,7 +58,7 @@ def _rss() -> int:
 
 
 def route_streaming(source: Source, spec: str) -> np.ndarray:
-    from theory.analysis import analyze
+    from lookaround.theory.analysis import analyze
 
     res = analyze(source, parse_objective(spec, source.length), 3, level="context")
     return res.context.spectrum**2
@@ -103,7 +103,7 @@ ROUTES = {"streaming": route_streaming, "brute": route_brute, "networkx": route_
 def _child(route: str, vocab: int, length: int, spec: str) -> None:
     import networkx  # noqa: F401  imports are not what is measured
 
-    import theory.analysis  # noqa: F401
+    import lookaround.theory.analysis  # noqa: F401
 
     source = markov_source(vocab, length)
     before = _rss()

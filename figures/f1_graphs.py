@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+from matplotlib.figure import Figure
 
-from figures.style import WIDE, color, figure
-from theory.analysis import analyze
-from theory.cooccurrence import build_cooccurrence
-from theory.graphs import context_graph, context_target_graph, sample_graph
-from theory.objectives import parse_objective
-from theory.sources import source_from_dict
+from lookaround.figures.style import CLASS_COLORS, WIDE, color, figure, styled
+from lookaround.theory.analysis import analyze
+from lookaround.theory.cooccurrence import build_cooccurrence
+from lookaround.theory.graphs import context_graph, context_target_graph, sample_graph
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.sources import source_from_dict
 
 NAME = "graphs"
 CAPTION = (
@@ -37,6 +38,16 @@ def tiny_source():
     )
 
 
+def _bipartite_positions(left: list, right: list) -> dict:
+    """Two columns in the given order (networkx's bipartite layout orders through a set, so its
+    output would follow ``PYTHONHASHSEED``)."""
+    pos = {}
+    for x, column in ((-1.0, left), (1.0, right)):
+        for y, node in zip(np.linspace(1.0, -1.0, len(column)), column):
+            pos[node] = np.array([x, y])
+    return pos
+
+
 def _draw(ax, graph: nx.Graph, pos: dict, node_color, edge_color: str) -> None:
     weights = np.array([w for _, _, w in graph.edges(data="weight")] or [1.0])
     widths = 0.3 + 3.0 * weights / weights.max()
@@ -45,9 +56,11 @@ def _draw(ax, graph: nx.Graph, pos: dict, node_color, edge_color: str) -> None:
     ax.set_axis_off()
 
 
-def draw():
+@styled
+def draw(fig: Figure | None = None) -> Figure:
+    """Draw figure 1 into ``fig`` (a new figure by default) and return it."""
     source = tiny_source()
-    fig, axes = figure(WIDE, 4.2, nrows=2, ncols=3)
+    fig, axes = figure(WIDE, 4.2, fig, nrows=2, ncols=3)
     for row, spec in enumerate(OBJECTIVES):
         objective = parse_objective(spec, source.length)
         co = build_cooccurrence(source, objective)
@@ -59,7 +72,7 @@ def draw():
         panels = [
             (
                 bip,
-                nx.bipartite_layout(bip, contexts),
+                _bipartite_positions(contexts, [n for n in bip if n[0] == "t"]),
                 ["#444444" if n[0] == "c" else "#ffbf00" for n in bip.nodes],
                 "context-target graph",
             ),
@@ -67,7 +80,7 @@ def draw():
             (
                 smp,
                 nx.circular_layout(smp),
-                ["#1f77b4" if classes[n] == 0 else "#d62728" for n in smp.nodes],
+                [CLASS_COLORS[classes[n]] for n in smp.nodes],
                 "sample graph",
             ),
         ]

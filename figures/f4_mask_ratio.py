@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from figures.sweeps import draw_sweep, sweep_source
+from matplotlib.figure import Figure
+
+from lookaround.figures.style import styled
+from lookaround.figures.sweeps import draw_sweep, sweep_source
 
 NAME = "mask_ratio"
 CAPTION = (
@@ -11,9 +14,11 @@ CAPTION = (
 )
 
 
-def draw():
+@styled
+def draw(fig: Figure | None = None) -> Figure:
+    """Draw figure 4 into ``fig`` (a new figure by default) and return it."""
     length = sweep_source().length
     counts = list(range(1, length + 1))
     return draw_sweep(
-        [m / length for m in counts], [f"mlm:{m}" for m in counts], "mask ratio m/T", "mlm"
+        [m / length for m in counts], [f"mlm:{m}" for m in counts], "mask ratio m/T", "mlm", fig
     )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from figures.sweeps import draw_sweep, sweep_source
+from matplotlib.figure import Figure
+
+from lookaround.figures.style import styled
+from lookaround.figures.sweeps import draw_sweep, sweep_source
 
 NAME = "diversity"
 CAPTION = "dar:J on the same HMM: the metrics of figure 4 against the look-ahead J (J=1 is ar)."
 
 
-def draw():
+@styled
+def draw(fig: Figure | None = None) -> Figure:
+    """Draw figure 5 into ``fig`` (a new figure by default) and return it."""
     reaches = list(range(1, sweep_source().length))
-    return draw_sweep(reaches, [f"dar:{j}" for j in reaches], "look-ahead J", "dar")
+    return draw_sweep(reaches, [f"dar:{j}" for j in reaches], "look-ahead J", "dar", fig)

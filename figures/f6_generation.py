@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from figures.style import COLUMN, color, figure
-from theory.coverage import generation_report
-from theory.objectives import parse_objective
-from theory.presets import preset_source
+from lookaround.figures.style import COLUMN, figure, legend_outside, line_style, styled
+from lookaround.theory.coverage import generation_report
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
 
 NAME = "generation"
 CAPTION = (
@@ -17,20 +18,22 @@ CAPTION = (
 OBJECTIVES = ("ar", "mlm:2", "vmlm", "plm")
 
 
-def draw():
+@styled
+def draw(fig: Figure | None = None) -> Figure:
+    """Draw figure 6 into ``fig`` (a new figure by default) and return it."""
     source = preset_source("markov")
-    fig, axes = figure(COLUMN, 3.6, nrows=2, sharex=True)
+    fig, axes = figure(COLUMN, 3.6, fig, nrows=2, sharex=True)
     lengths = np.arange(1, source.length)
     offsets = np.linspace(-0.3, 0.3, len(OBJECTIVES))
     for offset, spec in zip(offsets, OBJECTIVES):
         rep = generation_report(source, parse_objective(spec, source.length))
-        style = {"color": color(spec), "label": spec}
-        axes[0].bar(lengths + offset, rep.weights, width=0.18, **style)
-        axes[1].plot(lengths, rep.excess, "o--" if spec == "plm" else "o-", **style)
+        style = line_style(spec)
+        axes[0].bar(lengths + offset, rep.weights, width=0.18, color=style["color"], label=spec)
+        axes[1].plot(lengths, rep.excess, **style)
     axes[0].set_yscale("log")
     axes[0].set_ylabel("$w(\\omega_l)$ (0 = uncovered)")
     axes[1].set_ylabel("excess loss (nats)")
     axes[1].set_xlabel("prefix length l")
     axes[1].set_xticks(lengths)
-    axes[0].legend(frameon=False, ncols=2)
+    legend_outside(fig, axes[0], ncols=4)
     return fig

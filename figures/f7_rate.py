@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from figures.style import color, figure
-from simulations.rates import count_estimator_rate
-from theory.objectives import parse_objective
-from theory.presets import preset_source
+from lookaround.figures.style import color, figure, legend_outside, line_style, styled
+from lookaround.simulations.rates import count_estimator_rate
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
 
 NAME = "rate"
 CAPTION = (
@@ -19,16 +20,18 @@ OBJECTIVES = ("ar", "dar:2", "vmlm")
 SIZES = (5_000, 20_000, 80_000, 320_000)
 
 
-def draw():
+@styled
+def draw(fig: Figure | None = None) -> Figure:
+    """Draw figure 7 into ``fig`` (a new figure by default) and return it."""
     source = preset_source("hmm")
-    fig, ax = figure()
+    fig, ax = figure(fig=fig)
     for spec in OBJECTIVES:
         results = [
             count_estimator_rate(source, parse_objective(spec, source.length), n) for n in SIZES
         ]
         x = np.concatenate([r.effective_draws for r in results])
         y = np.concatenate([r.excess for r in results])
-        ax.loglog(x, y, "o", color=color(spec), label=spec, alpha=0.8)
+        ax.loglog(x, y, label=spec, alpha=0.8, **{**line_style(spec), "linestyle": "none"})
         # the prediction is c_l / (N w): one line per length, through its constant
         for l in range(source.length - 1):
             xs = np.array([r.effective_draws[l] for r in results])
@@ -37,5 +40,5 @@ def draw():
                 ax.loglog(xs, ys, "-", color=color(spec), lw=0.7, alpha=0.6)
     ax.set_xlabel("$N\\,w(\\omega_l)$ (draws of the prefix pattern)")
     ax.set_ylabel("excess loss (nats)")
-    ax.legend(frameon=False, title="slope $-1$ lines: prediction")
+    legend_outside(fig, ax, ncols=3, title="lines: the prediction, slope $-1$")
     return fig

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from figures.style import WIDE, figure
-from simulations.claims import DEFAULT_SOURCES, check_claims, summarize
+from lookaround.figures.style import DIVERGING, WIDE, figure, styled
+from lookaround.simulations.claims import DEFAULT_SOURCES, check_claims, summarize
 
 NAME = "claims"
 CAPTION = (
@@ -14,11 +15,13 @@ CAPTION = (
 )
 
 
-def draw():
+@styled
+def draw(fig: Figure | None = None) -> Figure:
+    """Draw figure 9 into ``fig`` (a new figure by default) and return it."""
     summary = summarize(check_claims(DEFAULT_SOURCES))
     claims = sorted({key.split("/")[0] for key in summary})
     score = np.zeros((len(claims), len(DEFAULT_SOURCES)))
-    fig, ax = figure(WIDE, 2.2)
+    fig, ax = figure(WIDE, 2.2, fig)
     for i, claim in enumerate(claims):
         for j, source in enumerate(DEFAULT_SOURCES):
             c = summary[f"{claim}/{source}"]
@@ -31,8 +34,10 @@ def draw():
                 ha="center",
                 va="center",
                 fontsize=7,
+                # the map's ends are dark: light text there, dark text in the pale middle
+                color="white" if abs(score[i, j]) > 0.6 else "black",
             )
-    image = ax.imshow(score, cmap="RdYlGn", vmin=-1, vmax=1, aspect="auto")
+    image = ax.imshow(score, cmap=DIVERGING, vmin=-1, vmax=1, aspect="auto")
     ax.set_xticks(range(len(DEFAULT_SOURCES)), DEFAULT_SOURCES)
     ax.set_yticks(range(len(claims)), claims)
     fig.colorbar(image, ax=ax, label="(holds - fails) / rows")

@@ -6,8 +6,8 @@ import importlib
 import time
 from pathlib import Path
 
-from figures.style import FORMATS, save
-from theory.errors import InputError
+from lookaround.figures.style import FORMATS, save
+from lookaround.theory.errors import InputError
 
 MODULES = (
     "f1_graphs",
@@ -24,7 +24,7 @@ MODULES = (
 
 def catalog() -> dict[str, object]:
     """``{name: module}`` of every figure, in order."""
-    modules = [importlib.import_module(f"figures.{name}") for name in MODULES]
+    modules = [importlib.import_module(f"lookaround.figures.{name}") for name in MODULES]
     return {module.NAME: module for module in modules}
 
 

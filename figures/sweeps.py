@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from figures.style import WIDE, color, figure
-from simulations.data import draw_patterns
-from simulations.evaluate import averaged_features, classification_metrics, exact_dense_cooccurrence
-from simulations.tabular import exact_spectral_model
-from theory.analysis import analyze
-from theory.objectives import parse_objective
-from theory.sources import Source, source_from_dict
+from lookaround.figures.style import WIDE, figure, legend_outside, line_style
+from lookaround.simulations.data import draw_patterns
+from lookaround.simulations.evaluate import (
+    averaged_features,
+    classification_metrics,
+    exact_dense_cooccurrence,
+)
+from lookaround.simulations.tabular import exact_spectral_model
+from lookaround.theory.analysis import analyze
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.sources import Source, source_from_dict
 
 K = 2
 
@@ -51,7 +56,10 @@ def metrics(source: Source, spec: str, seed: int = 0) -> dict:
     }
 
 
-def draw_sweep(xs: list, specs: list[str], xlabel: str, family: str):
+def draw_sweep(
+    xs: list, specs: list[str], xlabel: str, family: str, fig: Figure | None = None
+) -> Figure:
+    """Four panels of :func:`metrics` along ``specs`` (drawn at ``xs``), into ``fig``."""
     source = sweep_source()
     rows = [metrics(source, spec) for spec in specs]
     panels = [
@@ -60,25 +68,14 @@ def draw_sweep(xs: list, specs: list[str], xlabel: str, family: str):
         ("gap", "within-class gap"),
         ("ari", "k-means ARI on $h(x)$"),
     ]
-    fig, axes = figure(WIDE, 1.9, ncols=4)
+    fig, axes = figure(WIDE, 1.9, fig, ncols=4)
+    style = line_style(family)
     for ax, (key, label) in zip(axes, panels):
-        ax.plot(
-            xs,
-            [r[key] for r in rows],
-            "o-",
-            color=color(family),
-            label="context" if key == "phi" else None,
-        )
+        ax.plot(xs, [r[key] for r in rows], label="context" if key == "phi" else None, **style)
         if key == "phi":
-            ax.plot(
-                xs,
-                [r["alpha"] for r in rows],
-                "s--",
-                color=color(family),
-                alpha=0.6,
-                label="sample",
-            )
-            ax.legend(frameon=False)
+            sample = {**style, "marker": "s", "linestyle": ":"}
+            ax.plot(xs, [r["alpha"] for r in rows], alpha=0.6, label="sample", **sample)
+            legend_outside(fig, ax, ncols=2, title="$\\phi$ (context) and $\\alpha$ (sample)")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(label)
     return fig

@@ -1,4 +1,4 @@
-"""The claim table: C1-C4 of THEORY.md on the default sources, with numbers and verdicts.
+"""The claim table: C1-C4 of docs/theory.md §6 on the default sources, with numbers and verdicts.
 
 Every row names the two sides, the metric, which side the paper says wins, the tolerance
 below which a difference is a tie, and a verdict: ``holds``, ``fails`` or ``tie``. Exact
@@ -13,22 +13,22 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from simulations.data import draw_patterns
-from simulations.evaluate import (
+from lookaround.simulations.data import draw_patterns
+from lookaround.simulations.evaluate import (
     averaged_features,
     classification_metrics,
     exact_dense_cooccurrence,
     generation_eval,
 )
-from simulations.runs import DEFAULTS, simulate
-from simulations.shared import fit_shared
-from simulations.tabular import exact_spectral_model, fit_tabular, train_spectral
-from theory.analysis import analyze
-from theory.bounds import spectral_loss, spectral_optimum
-from theory.coverage import alignment, generation_report, prefix_weights
-from theory.objectives import parse_objective
-from theory.presets import resolve_source
-from theory.sources import Source
+from lookaround.simulations.runs import DEFAULTS, simulate
+from lookaround.simulations.shared import fit_shared
+from lookaround.simulations.tabular import exact_spectral_model, fit_tabular, train_spectral
+from lookaround.theory.analysis import analyze
+from lookaround.theory.bounds import spectral_loss, spectral_optimum
+from lookaround.theory.coverage import alignment, generation_report, prefix_weights
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import resolve_source
+from lookaround.theory.sources import Source
 
 DEFAULT_SOURCES = ("topic", "positional", "markov", "sbm-walk", "hmm", "disjoint")
 EXACT_TOL = 1e-9

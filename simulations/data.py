@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.cooccurrence import context_offsets, visible_index
-from theory.errors import InputError
-from theory.objectives import Objective, sample_pattern_indices
-from theory.sources import Source, sample_sequences
+from lookaround.theory.cooccurrence import context_offsets, visible_index
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective, sample_pattern_indices
+from lookaround.theory.sources import Source, sample_sequences
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,8 +42,8 @@ def draw_patterns(source: Source, objective: Objective, n: int, seed: int) -> Pa
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> d = draw_patterns(preset_source("topic"), parse_objective("ar", 4), 5, seed=0)
     >>> d.tokens.shape, d.targets.shape
     ((5, 4), (5,))

@@ -14,11 +14,11 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from theory.cooccurrence import context_offsets, iter_blocks
-from theory.coverage import generation_report
-from theory.objectives import Objective, Pattern
-from theory.sources import Source
-from theory.spectral import inverse_sqrt_mass
+from lookaround.theory.cooccurrence import context_offsets, iter_blocks
+from lookaround.theory.coverage import generation_report
+from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.sources import Source
+from lookaround.theory.spectral import inverse_sqrt_mass
 
 
 def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.ndarray, np.ndarray]:

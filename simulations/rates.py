@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulations.data import draw_patterns
-from theory.cooccurrence import visible_index
-from theory.coverage import prefix_table
-from theory.errors import InputError
-from theory.objectives import Objective, Pattern
-from theory.sources import Source
+from lookaround.simulations.data import draw_patterns
+from lookaround.theory.cooccurrence import visible_index
+from lookaround.theory.coverage import prefix_table
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.sources import Source
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,8 +46,8 @@ def count_estimator_rate(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> res = count_estimator_rate(preset_source("topic"), parse_objective("ar", 4), 20000, seeds=1)
     >>> bool(np.all(res.excess > 0))
     True

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.linalg import subspace_angles
 
-from simulations.data import draw_patterns
-from simulations.evaluate import (
+from lookaround.simulations.data import draw_patterns
+from lookaround.simulations.evaluate import (
     all_context_features,
     averaged_features,
     classification_metrics,
@@ -17,12 +17,12 @@ from simulations.evaluate import (
     generation_eval,
     normalized_svd,
 )
-from simulations.shared import fit_shared
-from simulations.tabular import fit_tabular
-from theory.bounds import spectral_loss, spectral_optimum
-from theory.errors import InputError
-from theory.objectives import Objective
-from theory.sources import Source
+from lookaround.simulations.shared import fit_shared
+from lookaround.simulations.tabular import fit_tabular
+from lookaround.theory.bounds import spectral_loss, spectral_optimum
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective
+from lookaround.theory.sources import Source
 
 # Defaults that reach convergence on the presets (checked by tests/test_simulations.py).
 DEFAULTS = {
@@ -109,8 +109,8 @@ def simulate(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> res = simulate(preset_source("topic"), parse_objective("ar", 4), k=2, steps=300)
     >>> res.gap >= 0
     True

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulations.data import PatternDraws
-from simulations.tabular import adam_step, predictive
-from theory.errors import InputError
-from theory.objectives import Pattern
+from lookaround.simulations.data import PatternDraws
+from lookaround.simulations.tabular import adam_step, predictive
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Pattern
 
 PARAMS = ("E", "M", "Q", "W1", "b1", "W2", "G", "b")
 
@@ -160,9 +160,9 @@ def fit_shared(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
-    >>> from simulations.data import draw_patterns
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.simulations.data import draw_patterns
     >>> d = draw_patterns(preset_source("topic"), parse_objective("mlm:2", 4), 2000, seed=0)
     >>> m = fit_shared(d, 4, k=2, loss="ce", steps=50, lr=0.01, seed=0)
     >>> m.features(parse_objective("ar", 4).patterns[0], d.tokens[:3]).shape

@@ -17,7 +17,8 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-from theory.errors import InputError
+from lookaround.theory.encoding import dumps, provenance
+from lookaround.theory.errors import InputError
 
 TEMPLATES = ("source", "objective")
 SETTINGS = {
@@ -112,10 +113,10 @@ def expand(spec: dict) -> list[dict]:
 
 def run_config(config: dict) -> dict:
     """One row: the exact analysis (and, in train mode, a simulated run) of a configuration."""
-    from theory.analysis import analyze
-    from theory.coverage import alignment, generation_report, prefix_weights
-    from theory.objectives import parse_objective
-    from theory.presets import resolve_source
+    from lookaround.theory.analysis import analyze
+    from lookaround.theory.coverage import alignment, generation_report, prefix_weights
+    from lookaround.theory.objectives import parse_objective
+    from lookaround.theory.presets import resolve_source
 
     source = resolve_source(config["source"])
     objective = parse_objective(config["objective"], source.length)
@@ -141,7 +142,7 @@ def run_config(config: dict) -> dict:
         "generation_excess": generation_report(source, objective).total_excess,
     }
     if config["mode"] == "train":
-        from simulations.runs import simulate
+        from lookaround.simulations.runs import simulate
 
         run = simulate(
             source,
@@ -160,13 +161,7 @@ def run_config(config: dict) -> dict:
                 for key in ("final_loss", "gap", "probe_error", "ari", "nmi", "generation_excess")
             }
         )
-    return {
-        key: (_finite(value) if isinstance(value, float) else value) for key, value in row.items()
-    }
-
-
-def _finite(value: float):
-    return value if value == value and abs(value) != float("inf") else str(value)
+    return row
 
 
 def _read_results(path: Path, grid_hash: str) -> tuple[set[str], int]:
@@ -191,7 +186,7 @@ def _read_results(path: Path, grid_hash: str) -> tuple[set[str], int]:
 
 
 def _append(fd: int, obj: dict) -> None:
-    os.write(fd, (json.dumps(obj, sort_keys=True) + "\n").encode())
+    os.write(fd, (dumps({**provenance(), **obj}, sort_keys=True) + "\n").encode())
     os.fsync(fd)
 
 

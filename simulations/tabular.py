@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulations.data import PatternDraws, dense_context_ids
-from theory.cooccurrence import context_offsets, visible_index
-from theory.errors import InputError
-from theory.objectives import Objective, Pattern
-from theory.spectral import inverse_sqrt_mass
+from lookaround.simulations.data import PatternDraws, dense_context_ids
+from lookaround.theory.cooccurrence import context_offsets, visible_index
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.spectral import inverse_sqrt_mass
 
 MAX_DENSE_CONTEXTS = 2_000_000
 
@@ -168,9 +168,9 @@ def fit_tabular(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
-    >>> from simulations.data import draw_patterns
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.simulations.data import draw_patterns
     >>> d = draw_patterns(preset_source("topic"), parse_objective("ar", 4), 2000, seed=0)
     >>> m = fit_tabular(d, 4, k=2, loss="spectral", steps=200, lr=0.5, seed=0)
     >>> bool(m.curve[-1] < m.curve[0])
@@ -189,7 +189,7 @@ def fit_tabular(
 
 def exact_spectral_model(a: np.ndarray, objective: Objective, vocab: int, k: int) -> TabularModel:
     """The T1 minimizer on the exact co-occurrence (dense over all contexts): ideal features."""
-    from theory.bounds import optimal_factors
+    from lookaround.theory.bounds import optimal_factors
 
     f, g = optimal_factors(a, k)
     return TabularModel(

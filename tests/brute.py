@@ -35,7 +35,7 @@ def sequence_joint(source) -> dict[tuple[int, ...], np.ndarray]:
 
 
 def pattern_law(spec: str, T: int) -> dict[tuple[tuple[int, ...], int], Fraction]:
-    """``w(S, i)`` by the sampling definitions of THEORY.md section 3."""
+    """``w(S, i)`` by the sampling definitions of docs/theory.md §3."""
     kind, _, param = spec.partition(":")
     law: dict = {}
 

@@ -1,5 +1,2 @@
-import sys
-from pathlib import Path
-
-# The brute-force reference and the strategies live beside the tests.
-sys.path.insert(0, str(Path(__file__).parent))
+"""The brute-force reference (``brute.py``) and the strategies live beside the tests; pytest's
+``pythonpath`` setting makes them importable."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from theory.sources import Source, source_from_dict
+from lookaround.theory.sources import Source, source_from_dict
 
 OBJECTIVES = (
     "ar",

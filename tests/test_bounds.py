@@ -7,17 +7,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import OBJECTIVES, sources
 
-from theory.analysis import analyze
-from theory.bounds import (
+from lookaround.theory.analysis import analyze
+from lookaround.theory.bounds import (
     factorization_loss,
     optimal_factors,
     probe_bound,
     spectral_loss,
     spectral_optimum,
 )
-from theory.cooccurrence import build_cooccurrence
-from theory.objectives import parse_objective
-from theory.presets import preset_source
+from lookaround.theory.cooccurrence import build_cooccurrence
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
 
 
 @settings(max_examples=100, deadline=None)

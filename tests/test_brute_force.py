@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import OBJECTIVES, random_spec, sources
 
-from theory.analysis import analyze
-from theory.cooccurrence import build_cooccurrence
-from theory.graphs import augmentation_spectrum
-from theory.objectives import parse_objective
-from theory.sources import source_from_dict
+from lookaround.theory.analysis import analyze
+from lookaround.theory.cooccurrence import build_cooccurrence
+from lookaround.theory.graphs import augmentation_spectrum
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.sources import source_from_dict
 
 TOL = 1e-9
 FAMILIES = ("iid", "positional", "markov", "graph_walk", "hmm")
@@ -93,8 +93,8 @@ def test_cooccurrence_entries_match_enumeration():
 def test_augmentation_sparse_route_matches_dense():
     # Above 2000 samples the spectrum comes from Lanczos on the sample side; check it against
     # the dense route on the same incidence.
-    from theory.graphs import sample_context_incidence
-    from theory.spectral import inverse_sqrt_mass
+    from lookaround.theory.graphs import sample_context_incidence
+    from lookaround.theory.spectral import inverse_sqrt_mass
 
     source = source_from_dict(random_spec("markov", r=2, V=3, H=1, T=7, seed=1, sparsity=0.0))
     objective = parse_objective("mlm:2", 7)

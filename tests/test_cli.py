@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from lookaround_cli import main
-from theory.analysis import analyze
-from theory.objectives import parse_objective
-from theory.presets import preset_source
+from lookaround.cli import main
+from lookaround.theory.analysis import analyze
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
 
 
 def run(capsys, *argv):
@@ -69,7 +69,7 @@ def test_analyze_table_is_readable(capsys):
 def test_coverage_json(capsys):
     code, out, _ = run(capsys, "coverage", "--objective", "mlm:2", "--length", "5", "--json")
     data = json.loads(out)
-    assert data["weights"] == [0.0, 0.0, 0.05, 0.0] and data["chi"] is None
+    assert data["weights"] == [0.0, 0.0, 0.05, 0.0] and data["chi"] == "inf"
     code, out, _ = run(capsys, "coverage", "--objective", "ar", "--length", "5", "--json")
     data = json.loads(out)
     np.testing.assert_allclose(data["weights"], [0.25] * 4)
@@ -142,10 +142,10 @@ def test_oversize_and_malformed_files(tmp_path, capsys):
 
 def test_console_script_has_no_traceback_and_loads_no_heavy_modules():
     code = (
-        "import sys; from lookaround_cli import main; "
+        "import sys; from lookaround.cli import main; "
         "rc = main(['coverage', '--objective', 'vmlm', '--length', '4']); "
         "rc2 = main(['analyze', '--source', 'topic', '--objective', 'ar', '--k', '1']); "
-        "names = ('sympy', 'matplotlib', 'simulations', 'figures'); "
+        "names = ('sympy', 'matplotlib', 'pandas', 'lookaround.simulations', 'lookaround.figures'); "
         "heavy = [m for m in names if m in sys.modules]; "
         "print('HEAVY', heavy, rc, rc2)"
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory.analysis import analyze
-from theory.estimates import estimate_context
-from theory.objectives import parse_objective
-from theory.presets import preset_source
+from lookaround.theory.analysis import analyze
+from lookaround.theory.estimates import estimate_context
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
 
 
 @pytest.mark.parametrize("name", ["topic", "hmm"])

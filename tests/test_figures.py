@@ -1,28 +1,65 @@
-"""Every figure is produced, non-trivial, and byte-identical when drawn again."""
+"""Every figure is produced, non-trivial, notebook-friendly, venue-ready and byte-stable."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
-from figures.render import catalog, render
-from lookaround_cli import main
+from lookaround.cli import main
+from lookaround.figures.render import catalog, render
+from lookaround.figures.style import COLUMN, WIDE, save
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    return render(tmp_path_factory.mktemp("figures"))
+def drawn() -> dict[str, Figure]:
+    return {name: module.draw() for name, module in catalog().items()}
 
 
-def test_every_figure_is_written_and_not_blank(rendered):
-    assert [row["name"] for row in rendered] == list(catalog())
-    assert len(rendered) >= 9
-    for row in rendered:
-        image = mpimg.imread(row["file"])
-        assert image.shape[0] > 200 and image.shape[1] > 300, row["name"]
+def test_every_figure_is_drawn_and_not_blank(drawn, tmp_path):
+    assert list(drawn) == list(catalog()) and len(drawn) >= 9
+    for name, fig in drawn.items():
+        image = mpimg.imread(save(fig, tmp_path / name, "png"))
+        assert image.shape[0] > 200 and image.shape[1] > 300, name
         # a blank or single-color canvas has no spread of pixel values
-        assert np.std(image[..., :3]) > 0.05, row["name"]
+        assert np.std(image[..., :3]) > 0.05, name
+
+
+def test_page_widths_and_no_legend_over_data(drawn):
+    for name, fig in drawn.items():
+        assert round(fig.get_figwidth(), 2) in (COLUMN, WIDE), name
+        # legends live outside the panels (figure legends), never inside an axes
+        assert all(ax.get_legend() is None for ax in fig.axes), name
+
+
+def test_a_given_figure_is_drawn_into_and_returned():
+    module = catalog()["generation"]
+    fig = Figure(figsize=(5, 4))
+    assert module.draw(fig=fig) is fig and len(fig.axes) == 2
+
+
+def test_importing_the_figures_changes_no_global_state():
+    code = (
+        "import matplotlib; backend = matplotlib.get_backend(); "
+        "before = dict(matplotlib.rcParams); "
+        "from lookaround.figures.render import catalog; [m.draw for m in catalog().values()]; "
+        "changed = [k for k, v in matplotlib.rcParams.items() if before[k] != v]; "
+        "print(matplotlib.get_backend() == backend, changed)"
+    )
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stdout.strip() == "True []", done.stderr
+
+
+def test_pdf_embeds_truetype_not_type3_fonts(tmp_path):
+    pdf = render(tmp_path, only="generation", fmt="pdf")[0]["file"]
+    data = open(pdf, "rb").read()
+    assert b"/FontFile2" in data and b"/Type3" not in data
 
 
 @pytest.mark.parametrize("fmt", ["png", "pdf", "svg"])
@@ -30,6 +67,18 @@ def test_same_seed_same_bytes(tmp_path, fmt):
     first = render(tmp_path / "a", only="generation", fmt=fmt)[0]["file"]
     second = render(tmp_path / "b", only="generation", fmt=fmt)[0]["file"]
     assert open(first, "rb").read() == open(second, "rb").read()
+
+
+@pytest.mark.parametrize("name", ["graphs", "spectra"])
+def test_same_bytes_whatever_the_hash_seed(tmp_path, name):
+    files = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        argv = [sys.executable, "-m", "lookaround", "figures", "--only", name, "--out", str(out)]
+        subprocess.run(argv, check=True, capture_output=True, env=env)
+        files.append((out / f"{name}.png").read_bytes())
+    assert files[0] == files[1]
 
 
 def test_figures_cli_errors(tmp_path, capsys):

@@ -9,10 +9,10 @@ import pytest
 from brute import pattern_law
 from strategies import OBJECTIVES
 
-from theory.coverage import alignment, generation_report, prefix_weights
-from theory.errors import InputError
-from theory.objectives import parse_objective
-from theory.presets import preset_source
+from lookaround.theory.coverage import alignment, generation_report, prefix_weights
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
 
 
 @pytest.mark.parametrize("spec", OBJECTIVES)

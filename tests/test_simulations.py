@@ -7,16 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from lookaround_cli import main
-from simulations.claims import check_claims, summarize
-from simulations.data import draw_patterns
-from simulations.evaluate import exact_dense_cooccurrence
-from simulations.runs import simulate
-from simulations.shared import init_params, loss_and_grads, pattern_arrays
-from simulations.tabular import train_spectral
-from theory.bounds import spectral_loss, spectral_optimum
-from theory.objectives import parse_objective
-from theory.presets import preset_source
+from lookaround.cli import main
+from lookaround.simulations.claims import check_claims, summarize
+from lookaround.simulations.data import draw_patterns
+from lookaround.simulations.evaluate import exact_dense_cooccurrence
+from lookaround.simulations.runs import simulate
+from lookaround.simulations.shared import init_params, loss_and_grads, pattern_arrays
+from lookaround.simulations.tabular import train_spectral
+from lookaround.theory.bounds import spectral_loss, spectral_optimum
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
 
 
 def test_trained_spectral_loss_reaches_t1_optimum_from_samples():
@@ -131,7 +131,7 @@ def test_simulate_bad_input(capsys, argv, message):
 
 @pytest.mark.parametrize("name, spec", [("hmm", "ar"), ("topic", "dar:2")])
 def test_t3prime_count_estimator_excess_falls_like_one_over_n_w(name, spec):
-    from simulations.rates import count_estimator_rate
+    from lookaround.simulations.rates import count_estimator_rate
 
     source = preset_source(name)
     objective = parse_objective(spec, source.length)
@@ -148,7 +148,7 @@ def test_t3prime_count_estimator_excess_falls_like_one_over_n_w(name, spec):
 
 
 def test_generation_is_reported_per_prefix_length_against_the_bayes_loss():
-    from theory.coverage import generation_report
+    from lookaround.theory.coverage import generation_report
 
     source, objective = preset_source("markov"), parse_objective("mlm:2", 5)
     res = simulate(source, objective, "tabular", "ce", k=2, steps=300, n_train=20_000, n_eval=500)

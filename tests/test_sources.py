@@ -11,9 +11,9 @@ from brute import sequence_joint as brute_joint
 from hypothesis import given, settings
 from strategies import random_spec, sources
 
-from theory.errors import InputError
-from theory.presets import PRESETS, preset_source
-from theory.sources import (
+from lookaround.theory.errors import InputError
+from lookaround.theory.presets import PRESETS, preset_source
+from lookaround.theory.sources import (
     joint_visible,
     load_source,
     sample_sequences,
@@ -126,7 +126,7 @@ def test_bad_files(tmp_path):
 
 @pytest.mark.parametrize("family", ["markov", "graph_walk"])
 def test_state_chain_forward_equals_the_general_pass(family):
-    from theory.sources import _hidden_joint, _state_chain_joint
+    from lookaround.theory.sources import _hidden_joint, _state_chain_joint
 
     source = source_from_dict(random_spec(family, r=2, V=3, H=1, T=5, seed=4, sparsity=0.3))
     assert source.emits_state

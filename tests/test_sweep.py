@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lookaround_cli import main
-from simulations.sweep import expand, load_grid, run_sweep
+from lookaround.cli import main
+from lookaround.simulations.sweep import expand, load_grid, run_sweep
 
 GRID = """
 [sweep]
@@ -59,7 +59,7 @@ def test_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(grid, tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys; from lookaround_cli import main; sys.exit(main(sys.argv[1:]))",
+            "import sys; from lookaround.cli import main; sys.exit(main(sys.argv[1:]))",
             "sweep",
             str(grid),
             "--out",

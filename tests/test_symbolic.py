@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from lookaround_cli import main
-from theory.analysis import analyze
-from theory.coverage import alignment, prefix_weights
-from theory.objectives import parse_objective
-from theory.sources import source_from_dict
-from theory.symbolic import (
+from lookaround.cli import main
+from lookaround.theory.analysis import analyze
+from lookaround.theory.coverage import alignment, prefix_weights
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.sources import source_from_dict
+from lookaround.theory.symbolic import (
     DERIVATIONS,
     TWO_CLASS_OBJECTIVES,
     J,

@@ -1,5 +1,5 @@
 """Pure mathematics of lookaround: sources, objectives, co-occurrence, graphs, spectra, bounds.
 
 Nothing here imports ``simulations`` or ``figures``; every quantity is exact, computed from
-the source's model, following ``THEORY.md`` of the project.
+the source's model, following ``docs/theory.md`` of the repository.
 """

@@ -1,4 +1,4 @@
-"""The analyses of THEORY.md: context level (T2) and sample level (T2'), exact and streamed.
+"""The analyses of docs/theory.md §5: context level (T2) and sample level (T2'), exact and streamed.
 
 ``analyze`` turns a source, an objective and ``k`` into the spectrum, the labeling
 disagreement, the argmax probe error and its bound, plus connectivity of the graph. Every
@@ -8,13 +8,12 @@ when they fit the cache budget, and rebuilt otherwise.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory.bounds import (
+from lookaround.theory.bounds import (
     ProbeScorer,
     label_disagreement,
     probe_bound,
@@ -22,19 +21,24 @@ from theory.bounds import (
     spectral_features,
     spectral_optimum,
 )
-from theory.cooccurrence import DEFAULT_CHUNK, Replay, iter_blocks, sample_stream
-from theory.errors import InputError
-from theory.graphs import (
+from lookaround.theory.cooccurrence import DEFAULT_CHUNK, Replay, iter_blocks, sample_stream
+from lookaround.theory.errors import InputError
+from lookaround.theory.graphs import (
     SupportCounter,
     WithinClassBuilder,
     augmentation_spectrum,
     effective_degree,
     support_measures,
 )
-from theory.limits import CACHE_FLOATS, check_request
-from theory.objectives import Objective
-from theory.sources import Source
-from theory.spectral import TargetSide, TargetSideBuilder, accumulate_target_side, run_pass
+from lookaround.theory.limits import CACHE_FLOATS, check_request
+from lookaround.theory.objectives import Objective
+from lookaround.theory.sources import Source
+from lookaround.theory.spectral import (
+    TargetSide,
+    TargetSideBuilder,
+    accumulate_target_side,
+    run_pass,
+)
 
 AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds past this
 
@@ -75,28 +79,20 @@ class LevelAnalysis:
         return bool(self.probe_error <= self.bound + 1e-12)
 
     def to_dict(self) -> dict:
-        """The JSON form used by ``lookaround analyze --json``."""
+        """The record of ``lookaround analyze --json`` (encoded by :mod:`lookaround.theory.encoding`)."""
         key = "singular_values" if self.level == "context" else "eigenvalues"
         name = "phi" if self.level == "context" else "alpha"
         out = {
             key: self.spectrum.tolist(),
             name: self.disagreement,
             "probe_error": self.probe_error,
-            "bound": _json_float(self.bound),
+            "bound": self.bound,
             "holds": self.holds,
             "k": self.k,
             "rows": self.rows,
         }
-        out.update({k: _json_float(v) for k, v in self.extra.items()})
+        out.update(self.extra)
         return out
-
-
-def _json_float(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
 
 
 def _shown(stream: Iterable, progress: bool, what: str) -> Iterable:
@@ -191,7 +187,7 @@ def analyze(
         Memory bound (floats) of one co-occurrence block.
     max_memory : int, optional
         Bytes; a request estimated above it is refused before it starts
-        (default: :func:`theory.limits.default_max_memory`).
+        (default: :func:`lookaround.theory.limits.default_max_memory`).
     progress : bool
         Show a progress bar of the blocks of each pass on stderr.
 
@@ -201,8 +197,8 @@ def analyze(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> res = analyze(preset_source("topic"), parse_objective("mlm:2", 4), k=2)
     >>> res.context.holds and res.sample.holds
     True

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from theory.sources import bayes_labels
-from theory.spectral import RowChunk, TargetSide, inverse_sqrt_mass, run_pass
+from lookaround.theory.sources import bayes_labels
+from lookaround.theory.spectral import RowChunk, TargetSide, inverse_sqrt_mass, run_pass
 
 
 def label_disagreement(side: TargetSide) -> float:
@@ -23,7 +23,7 @@ def label_disagreement(side: TargetSide) -> float:
 
     Examples
     --------
-    >>> from theory.spectral import accumulate_target_side
+    >>> from lookaround.theory.spectral import accumulate_target_side
     >>> side = accumulate_target_side([(np.array([[0.25, 0.25], [0.25, 0.25]]), np.eye(2))])
     >>> label_disagreement(side)
     0.5

@@ -1,4 +1,4 @@
-"""The context-target co-occurrence ``A[c, t] = w(omega) P(x_S, x_i = t)`` (THEORY.md section 4).
+"""The context-target co-occurrence ``A[c, t] = w(omega) P(x_S, x_i = t)`` (docs/theory.md §4.1).
 
 A context is ``c = (omega, x_S)``, so each pattern owns a dense block of ``V^|S|`` contexts
 indexed by ``x_S`` in mixed radix (earliest visible position most significant). Blocks come
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from theory.objectives import Objective, Pattern
-from theory.sources import Source, joint_visible, sequence_joint
+from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.sources import Source, joint_visible, sequence_joint
 
 DEFAULT_CHUNK = 2_000_000  # floats in one block chunk: r * contexts * V
 
@@ -83,8 +83,8 @@ def iter_blocks(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> src = preset_source("topic")
     >>> total = sum(b.cooccurrence.sum() for b in iter_blocks(src, parse_objective("mlm:2", 4)))
     >>> round(float(total), 12)
@@ -137,8 +137,8 @@ def build_cooccurrence(source: Source, objective: Objective) -> Cooccurrence:
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> co = build_cooccurrence(preset_source("topic"), parse_objective("ar", 4))
     >>> co.matrix.shape, co.context_label(0)
     ((84, 4), 'x0=0 -> x1')
@@ -179,7 +179,7 @@ def context_offsets(objective: Objective, vocab: int) -> np.ndarray:
 
     Examples
     --------
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.objectives import parse_objective
     >>> context_offsets(parse_objective("ar", 3), 2).tolist()
     [0, 2, 6]
     """
@@ -237,8 +237,11 @@ def sample_stream(
     conditional tables and ``P(z, x)`` are computed once; each pass rebuilds ``Q`` in chunks
     of about ``chunk`` floats; ``blocks`` (the objective's, if already built) spare a pass.
 
-    Yields (on iteration)
-    ---------------------
+    Returns
+    -------
+    Replay
+        Iterating it yields, per chunk, ``(tokens, q, class_joint)``:
+
     tokens : ndarray, shape (n, T)
         The sequences of the chunk.
     q : ndarray, shape (n, V)
@@ -248,8 +251,8 @@ def sample_stream(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> src = preset_source("topic")
     >>> _, q, cj = next(iter(sample_stream(src, parse_objective("ar", 4))))
     >>> bool(np.allclose(q.sum(axis=1), cj.sum(axis=1)))

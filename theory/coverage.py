@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.errors import InputError
-from theory.objectives import Objective, Pattern
-from theory.sources import Source, joint_visible
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.sources import Source, joint_visible
 
 
 def prefix_weights(objective: Objective) -> np.ndarray:
@@ -22,7 +22,7 @@ def prefix_weights(objective: Objective) -> np.ndarray:
 
     Examples
     --------
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.objectives import parse_objective
     >>> prefix_weights(parse_objective("mlm:1", 4)).tolist()
     [0.0, 0.0, 0.25]
     """
@@ -37,7 +37,7 @@ def prefix_table(source: Source, length: int) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> from theory.presets import preset_source
+    >>> from lookaround.theory.presets import preset_source
     >>> joint, cond = prefix_table(preset_source("topic"), 2)
     >>> joint.shape, bool(np.allclose(cond.sum(axis=1), 1))
     ((16, 4), True)
@@ -122,8 +122,8 @@ def generation_report(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> rep = generation_report(preset_source("topic"), parse_objective("mlm:1", 4))
     >>> rep.covered.tolist(), bool(rep.total_excess > 0)
     ([False, False, True], True)

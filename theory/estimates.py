@@ -16,17 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.bounds import (
+from lookaround.theory.bounds import (
     label_disagreement,
     probe_bound,
     probe_errors,
     probe_readout,
     spectral_features,
 )
-from theory.errors import InputError
-from theory.objectives import Objective, sample_pattern_indices
-from theory.sources import Source, sample_sequences
-from theory.spectral import accumulate_target_side
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective, sample_pattern_indices
+from lookaround.theory.sources import Source, sample_sequences
+from lookaround.theory.spectral import accumulate_target_side
 
 SINGLETON_WARNING = 0.05
 
@@ -120,9 +120,9 @@ def estimate_context(
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
-    >>> from theory.analysis import analyze
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.analysis import analyze
     >>> source, objective = preset_source("topic"), parse_objective("ar", 4)
     >>> exact = analyze(source, objective, 1, level="context").context.spectrum[1]
     >>> est = estimate_context(source, objective, 1, 5000, bootstrap=50)

@@ -17,11 +17,16 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import svds
 
-from theory.cooccurrence import Cooccurrence, context_offsets, sample_stream, visible_index
-from theory.errors import InputError
-from theory.objectives import Objective
-from theory.sources import Source, bayes_labels, sequence_joint
-from theory.spectral import (
+from lookaround.theory.cooccurrence import (
+    Cooccurrence,
+    context_offsets,
+    sample_stream,
+    visible_index,
+)
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective
+from lookaround.theory.sources import Source, bayes_labels, sequence_joint
+from lookaround.theory.spectral import (
     RowChunk,
     TargetSide,
     inverse_sqrt_mass,
@@ -115,7 +120,7 @@ def support_measures(counter: SupportCounter, side: TargetSide) -> tuple[int, fl
 
     Examples
     --------
-    >>> from theory.spectral import TargetSideBuilder, run_pass
+    >>> from lookaround.theory.spectral import TargetSideBuilder, run_pass
     >>> rows = [(np.array([[0.25, 0.0], [0.25, 0.0], [0.0, 0.5]]), np.eye(3)[:, :2])]
     >>> builder, counter = TargetSideBuilder(), SupportCounter()
     >>> run_pass(rows, [builder, counter])
@@ -209,8 +214,8 @@ def augmentation_spectrum(source: Source, objective: Objective, count: int) -> n
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> vals = augmentation_spectrum(preset_source("topic"), parse_objective("mlm:1", 4), 3)
     >>> round(float(vals[0]), 12)
     1.0
@@ -245,9 +250,9 @@ def context_target_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
-    >>> from theory.cooccurrence import build_cooccurrence
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.cooccurrence import build_cooccurrence
     >>> co = build_cooccurrence(preset_source("topic"), parse_objective("ar:last", 2 + 2))
     >>> g = context_target_graph(co, max_nodes=100)
     >>> round(sum(w for _, _, w in g.edges(data="weight")), 12)

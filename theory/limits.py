@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from theory.errors import InputError
-from theory.objectives import Objective
-from theory.sources import Source
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective
+from lookaround.theory.sources import Source
 
 CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
 MAX_CONTEXT_WORK = 3_000_000_000  # r H sum_omega V^(|S|+1): past this, minutes of forward passes
@@ -62,8 +62,8 @@ def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Es
 
     Examples
     --------
-    >>> from theory.presets import preset_source
-    >>> from theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
     >>> e = estimate(preset_source("topic"), parse_objective("ar", 4), "both", 2_000_000)
     >>> e.context_entries, e.sequences
     (336, 256)

@@ -1,4 +1,4 @@
-"""Pretraining objectives as exact distributions over patterns ``(S, i)`` (THEORY.md section 3).
+"""Pretraining objectives as exact distributions over patterns ``(S, i)`` (docs/theory.md §3).
 
 Weights are computed as fractions and rounded to float once, so patterns reached in several
 ways (the same ``(S, i)``) add exactly and every objective sums to 1.
@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from theory.errors import InputError
+from lookaround.theory.errors import InputError
 
 OBJECTIVE_FORMS = (
     "ar",

@@ -1,4 +1,4 @@
-"""Class-conditional sequence sources (THEORY.md section 2) and their exact marginals.
+"""Class-conditional sequence sources (docs/theory.md §2) and their exact marginals.
 
 Every family is stored in one normal form, a mixture of time-inhomogeneous hidden Markov
 models: prior ``pi`` over classes ``z``, initial law ``mu_z``, transitions ``A_{z,t}`` and
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from theory.errors import InputError
+from lookaround.theory.errors import InputError
 
 TOLERANCE = 1e-9
 FAMILIES = ("iid", "positional", "markov", "graph_walk", "hmm")
@@ -156,7 +156,7 @@ def _time_expand(arr: np.ndarray, per_time_ndim: int, steps: int) -> np.ndarray:
 
 
 def source_from_dict(spec: dict, name: str | None = None) -> Source:
-    """Validate a source in the JSON format of THEORY.md and build its normal form.
+    """Validate a source in the JSON format of docs/json.md and build its normal form.
 
     Parameters
     ----------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.sources import bayes_labels
+from lookaround.theory.sources import bayes_labels
 
 RANK_TOLERANCE = 1e-8
 

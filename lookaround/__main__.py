@@ -1,0 +1,7 @@
+"""``python -m lookaround``: the same command line as the ``lookaround`` script."""
+
+import sys
+
+from lookaround.cli import main
+
+sys.exit(main())

@@ -1,0 +1,587 @@
+"""``lookaround``: the command line, a thin shell over ``theory``, ``simulations`` and ``figures``.
+
+Each subcommand parses, calls one library function and prints. Library imports happen inside
+the handlers, so ``lookaround --help`` and the theory commands never load sympy, matplotlib
+or the simulation code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Sequence
+
+from lookaround import __version__
+from lookaround.extras import require
+from lookaround.theory.encoding import dumps, provenance
+from lookaround.theory.errors import InputError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line and exit 2, like every other bad input."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        raise _Usage(f"{self.prog}: {message}")
+
+
+class _Usage(Exception):
+    pass
+
+
+def _dump(obj: dict) -> str:
+    """One JSON record: provenance first, then the result (docs/json.md)."""
+    return dumps({**provenance(), **obj})
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return (
+            "[" + ", ".join(_fmt(v) for v in value[:8]) + (", ..." if len(value) > 8 else "") + "]"
+        )
+    return str(value)
+
+
+def _table(title: str, rows: dict) -> str:
+    width = max(len(k) for k in rows)
+    return "\n".join([title] + [f"  {k:<{width}}  {_fmt(v)}" for k, v in rows.items()])
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def _analyze(args: argparse.Namespace) -> str:
+    from lookaround.theory.objectives import parse_objective
+    from lookaround.theory.presets import resolve_source
+
+    source = resolve_source(args.source)
+    objective = parse_objective(args.objective, source.length)
+    if args.max_memory is not None and not args.max_memory > 0:
+        raise InputError(f"--max-memory must be > 0 GB, got {args.max_memory}")
+    if args.sampled is not None:
+        from lookaround.theory.estimates import estimate_context
+
+        if args.level not in (None, "context"):
+            raise InputError(
+                f"--sampled estimates the context level only, not --level {args.level}"
+            )
+        estimate = estimate_context(
+            source, objective, args.k, args.sampled, seed=args.seed, bootstrap=args.bootstrap
+        )
+        result = {
+            "source": source.name,
+            "objective": objective.name,
+            "k": args.k,
+            "context": estimate.to_dict(),
+        }
+    else:
+        from lookaround.theory.analysis import analyze
+
+        max_memory = None if args.max_memory is None else int(args.max_memory * 2**30)
+        result = analyze(
+            source,
+            objective,
+            args.k,
+            level=args.level or "both",
+            max_memory=max_memory,
+            progress=sys.stderr.isatty(),
+        ).to_dict()
+    if args.json:
+        return _dump(result)
+    head = f"source {result['source']}  objective {result['objective']}  k {result['k']}"
+    parts = [head]
+    for level, bound_name in (("context", "T2"), ("sample", "T2'")):
+        if level in result:
+            rows = dict(result[level])
+            if "holds" in rows:
+                rows["verdict"] = f"{bound_name} {'holds' if rows.pop('holds') else 'FAILS'}"
+            parts.append(_table(f"{level} level", rows))
+    return "\n".join(parts)
+
+
+def _coverage(args: argparse.Namespace) -> str:
+    from lookaround.theory.coverage import alignment, generation_report, prefix_weights
+    from lookaround.theory.objectives import parse_objective
+
+    objective = parse_objective(args.objective, args.length)
+    weights = prefix_weights(objective)
+    chi = alignment(weights)
+    result = {
+        "objective": objective.name,
+        "length": args.length,
+        "weights": weights.tolist(),
+        "chi": chi,
+        "uncovered": [l for l in range(1, args.length) if weights[l - 1] == 0],
+    }
+    if args.source:
+        from lookaround.theory.presets import resolve_source
+
+        report = generation_report(resolve_source(args.source), objective, fallback=args.fallback)
+        result.update(
+            {
+                "fallback": args.fallback,
+                "bayes_loss": report.bayes_loss.tolist(),
+                "excess": report.excess.tolist(),
+                "total_excess": report.total_excess,
+            }
+        )
+    if args.json:
+        return _dump(result)
+    rows = {k: v for k, v in result.items() if k not in ("objective", "length")}
+    rows["chi"] = "inf (a tested length is uncovered)" if math.isinf(chi) else chi
+    return _table(
+        f"coverage of {objective.name} at T={args.length} (test length uniform on 1..T-1)", rows
+    )
+
+
+def _check(args: argparse.Namespace) -> str:
+    from lookaround.simulations.claims import DEFAULT_SOURCES, check_claims, summarize
+
+    sources = tuple(args.sources) if args.sources else DEFAULT_SOURCES
+    rows = check_claims(
+        sources,
+        k=args.k,
+        seed=args.seed,
+        n_train=args.n_train,
+        n_eval=args.n_eval,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    summary = summarize(rows)
+    if args.csv:
+        return _csv(rows)
+    if args.json:
+        settings = {
+            "sources": list(sources),
+            "k": args.k,
+            "seed": args.seed,
+            "n_train": args.n_train,
+            "n_eval": args.n_eval,
+        }
+        return _dump(
+            {"settings": settings, "claims": [r.to_dict() for r in rows], "summary": summary}
+        )
+    lines = [
+        f"claim table: k={args.k} seed={args.seed} N_train={args.n_train} N_eval={args.n_eval}"
+    ]
+    for row in rows:
+        shown = "  ".join(f"{name}={_fmt(value)}" for name, value in row.values.items())
+        lines.append(
+            f"{row.claim}  {row.source:<11} {row.verdict:<5}  {row.metric:<52} {shown}  "
+            f"[{row.winner} {row.better}; tol {row.tolerance:g}]  {row.detail}"
+        )
+    lines.append("")
+    lines.append("summary (rows holding / failing / tied, per claim and source):")
+    for key, counts in summary.items():
+        lines.append(
+            f"  {key:<16} {counts['verdict']:<6} "
+            f"{counts['holds']} / {counts['fails']} / {counts['tie']}"
+        )
+    return "\n".join(lines)
+
+
+def _csv(rows: list) -> str:
+    """The claim rows as CSV: one line per row, the two sides' values as ``name=value``."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "claim",
+            "source",
+            "metric",
+            "verdict",
+            "winner",
+            "better",
+            "tolerance",
+            "values",
+            "detail",
+        ]
+    )
+    for row in rows:
+        values = ";".join(f"{name}={value!r}" for name, value in row.values.items())
+        writer.writerow(
+            [
+                row.claim,
+                row.source,
+                row.metric,
+                row.verdict,
+                row.winner,
+                row.better,
+                row.tolerance,
+                values,
+                row.detail,
+            ]
+        )
+    return buffer.getvalue().rstrip("\n")
+
+
+def _simulate(args: argparse.Namespace) -> str:
+    from lookaround.simulations.runs import simulate
+    from lookaround.theory.objectives import parse_objective
+    from lookaround.theory.presets import resolve_source
+
+    source = resolve_source(args.source)
+    objective = parse_objective(args.objective, source.length)
+    result = simulate(
+        source,
+        objective,
+        args.model,
+        args.loss,
+        args.k,
+        steps=args.steps,
+        lr=args.lr,
+        seed=args.seed,
+        n_train=args.n_train,
+        n_eval=args.n_eval,
+    ).to_dict()
+    if args.json:
+        return _dump(result)
+    curve = result.pop("curve")
+    result["loss curve"] = curve["loss"]
+    return _table(f"simulated {args.model} model, {args.loss} loss", result)
+
+
+def _sweep(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    from lookaround.simulations.sweep import run_sweep
+
+    if args.jobs < 1:
+        raise InputError("--jobs must be >= 1")
+    out = args.out or str(Path(args.grid).with_suffix(".jsonl"))
+    counts = run_sweep(
+        args.grid, out, jobs=args.jobs, scheduler=args.scheduler, progress=sys.stderr.isatty()
+    )
+    return (
+        f"sweep: {counts['ran']} runs done, {counts['skipped']} already in {counts['out']} "
+        f"({counts['configs']} in the grid)"
+    )
+
+
+def _figures(args: argparse.Namespace) -> str:
+    import time
+
+    require("matplotlib", "figures", "lookaround figures").use("Agg")  # files, not windows
+    from lookaround.figures.render import render
+
+    start = time.perf_counter()
+    rows = render(args.out, only=args.only, fmt=args.format, progress=sys.stderr.isatty())
+    lines = [f"{row['name']:<11} {row['seconds']:6.1f} s  {row['file']}" for row in rows]
+    lines.append(f"{len(rows)} figures in {time.perf_counter() - start:.1f} s")
+    return "\n".join(lines)
+
+
+def _derive(args: argparse.Namespace) -> str:
+    if args.list and (args.name or args.latex):
+        raise InputError("derive --list takes no NAME and no --latex")
+    if not args.list and not args.name:
+        raise InputError("derive needs a NAME or --list")
+    require("sympy", "symbolic", "lookaround derive")
+    from lookaround.theory.symbolic import DERIVATIONS, derive, render
+
+    if args.list:
+        return "\n".join(DERIVATIONS)
+    return render(derive(args.name), latex=args.latex)
+
+
+def _sources(args: argparse.Namespace) -> str:
+    from lookaround.theory.presets import PRESETS, preset_source
+
+    if args.show:
+        return dumps(preset_source(args.show).spec, indent=1)
+    width = max(len(n) for n in PRESETS)
+    return "\n".join(f"{name:<{width}}  {text}" for name, (text, _) in PRESETS.items())
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help that shows every real default and keeps the example epilogs as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        hidden = action.default is None or action.default is False
+        if not hidden and action.default != argparse.SUPPRESS and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {value}")
+    return value
+
+
+def _command(sub, name: str, summary: str, example: str, handler) -> _Parser:
+    """A subcommand with its one-line summary, a description and a runnable example."""
+    p = sub.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=_Formatter,
+    )
+    p.set_defaults(handler=handler)
+    return p
+
+
+def _source_arguments(p: _Parser, required: bool = True) -> None:
+    p.add_argument(
+        "--source",
+        required=required,
+        help="a preset NAME or NAME:SEED (see `lookaround sources`) or a FILE.json",
+    )
+
+
+def _objective_argument(p: _Parser) -> None:
+    p.add_argument(
+        "--objective",
+        required=True,
+        help="ar, ar:last, dar:J, mlm:m, mlm:RATIO, vmlm, vmlm:LO-HI, prefixlm, span:m, plm",
+    )
+
+
+def _json_flag(p: _Parser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON record (docs/json.md)")
+
+
+def _add_analyze(sub) -> None:
+    p = _command(
+        sub,
+        "analyze",
+        "spectrum, phi/alpha, probe error and the T2/T2' bounds of one objective",
+        "lookaround analyze --source markov --objective mlm:2 --k 2",
+        _analyze,
+    )
+    _source_arguments(p)
+    _objective_argument(p)
+    p.add_argument("--k", type=_int, required=True, help="number of spectral features k >= 1")
+    p.add_argument(
+        "--level",
+        choices=("context", "sample", "both"),
+        help="which graph; unset means both (context only with --sampled)",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=float,
+        help="GB an exact request may use; unset means 40%% of RAM",
+    )
+    p.add_argument(
+        "--sampled", type=_int, metavar="N", help="estimate from N draws instead (context level)"
+    )
+    p.add_argument("--bootstrap", type=_int, default=200, help="bootstrap replicates (--sampled)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the draws (--sampled)")
+    _json_flag(p)
+
+
+def _add_coverage(sub) -> None:
+    p = _command(
+        sub,
+        "coverage",
+        "generation coverage w(omega_l), alignment chi and T3's exact excess loss",
+        "lookaround coverage --objective mlm:2 --length 5 --source markov",
+        _coverage,
+    )
+    _objective_argument(p)
+    p.add_argument("--length", type=_int, required=True, help="sequence length T")
+    _source_arguments(p, required=False)
+    p.add_argument(
+        "--fallback",
+        choices=("uniform", "marginal"),
+        default="uniform",
+        help="what the predictor answers on an uncovered length (with --source)",
+    )
+    _json_flag(p)
+
+
+def _add_sources(sub) -> None:
+    p = _command(
+        sub,
+        "sources",
+        "list the preset sources, or print one as a source file",
+        "lookaround sources --show markov > markov.json",
+        _sources,
+    )
+    p.add_argument("--show", metavar="NAME", help="print this preset (NAME or NAME:SEED) as JSON")
+
+
+def _add_check(sub) -> None:
+    p = _command(
+        sub,
+        "check",
+        "the claim table C1-C4 on the default sources (the main job)",
+        "lookaround check --sources markov hmm --k 3",
+        _check,
+    )
+    p.add_argument(
+        "--sources", nargs="+", help="presets or FILE.json; unset means the six default presets"
+    )
+    p.add_argument("--k", type=_int, default=2, help="number of spectral features")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of every draw and initialization")
+    p.add_argument("--n-train", type=_int, default=50_000, help="training draws per model")
+    p.add_argument("--n-eval", type=_int, default=2000, help="held-out sequences")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON record")
+    output.add_argument("--csv", action="store_true", help="print the rows as CSV")
+
+
+def _add_simulate(sub) -> None:
+    p = _command(
+        sub,
+        "simulate",
+        "train one model from samples and measure it against the theory",
+        "lookaround simulate --source hmm --objective ar --model tabular --loss spectral",
+        _simulate,
+    )
+    _source_arguments(p)
+    _objective_argument(p)
+    p.add_argument("--model", choices=("tabular", "shared"), default="tabular", help="the model")
+    p.add_argument("--loss", choices=("spectral", "ce"), default="spectral", help="the loss")
+    p.add_argument("--k", type=_int, default=2, help="feature dimension")
+    p.add_argument("--steps", type=_int, help="optimizer steps; unset means the model's default")
+    p.add_argument("--lr", type=float, help="learning rate; unset means the model's default")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of draws and initialization")
+    p.add_argument("--n-train", type=_int, default=50_000, help="training draws")
+    p.add_argument("--n-eval", type=_int, default=2000, help="held-out sequences")
+    _json_flag(p)
+
+
+def _add_figures(sub) -> None:
+    p = _command(
+        sub,
+        "figures",
+        "regenerate the paper's figures (needs the figures extra)",
+        "lookaround figures --only generation --format pdf --out figs",
+        _figures,
+    )
+    p.add_argument("--out", default="figures-out", help="folder for the files")
+    p.add_argument("--only", help="one figure by name; unset means all")
+    p.add_argument("--format", default="png", help="png, pdf or svg")
+
+
+def _add_derive(sub) -> None:
+    p = _command(
+        sub,
+        "derive",
+        "symbolic derivations with sympy: T1, T3 closed forms, two-class spectrum",
+        "lookaround derive coverage --latex",
+        _derive,
+    )
+    p.add_argument("name", nargs="?", help="a derivation (see --list)")
+    p.add_argument("--list", action="store_true", help="print the names, one a line")
+    p.add_argument("--latex", action="store_true", help="print LaTeX")
+
+
+def _add_sweep(sub) -> None:
+    p = _command(
+        sub,
+        "sweep",
+        "run a TOML grid, resumable, one JSON line per run",
+        "lookaround sweep grid.toml --out results.jsonl --jobs 2",
+        _sweep,
+    )
+    p.add_argument("grid", help="GRID.toml")
+    p.add_argument("--out", help="results file; unset means GRID.jsonl beside the grid")
+    p.add_argument(
+        "--jobs",
+        type=_int,
+        default=os.cpu_count() or 1,
+        help="local worker processes (joblib); 1 runs in this process",
+    )
+    p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
+
+
+SUBCOMMANDS = (
+    _add_analyze,
+    _add_coverage,
+    _add_sources,
+    _add_check,
+    _add_simulate,
+    _add_figures,
+    _add_derive,
+    _add_sweep,
+)
+
+
+def build_parser() -> _Parser:
+    """The argument parser (exposed for tests and the README's command listing)."""
+    parser = _Parser(
+        prog="lookaround",
+        description="Exact checks of 'Look Ahead or Look Around?' (AR vs masked pretraining).",
+        epilog="theory: docs/theory.md; outputs: docs/json.md",
+    )
+    parser.add_argument("--version", action="version", version=f"lookaround {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an internal error"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def _run(argv: Sequence[str] | None, debug: bool) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        output = args.handler(args)
+        if output:
+            print(output)
+    except (_Usage, InputError) as exc:
+        print(f"lookaround: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise  # handled in main, where stdout can be retired
+    except OSError as exc:
+        # A path the user gave that cannot be read or written: theirs to fix, not a crash.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"lookaround: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("lookaround: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"lookaround: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lookaround`` console script; returns the exit code."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        code = _run(arguments, debug="--debug" in arguments)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (``| head``) left: not an error. Point stdout at devnull so the
+        # interpreter's own flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

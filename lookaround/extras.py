@@ -1,0 +1,28 @@
+"""Optional dependencies: each serves one command, and its absence is a one-line error."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from lookaround.theory.errors import InputError
+
+__all__ = ["require"]
+
+
+def require(module: str, extra: str, what: str) -> ModuleType:
+    """Import ``module`` or say which extra of lookaround brings it.
+
+    Examples
+    --------
+    >>> require("json", "none", "this example").__name__
+    'json'
+    >>> require("no_such_module_here", "symbolic", "derive")
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: derive needs no_such_module_here: pip install 'lookaround[symbolic]'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(f"{what} needs {module}: pip install 'lookaround[{extra}]'") from None

@@ -1,0 +1,149 @@
+"""The package as a user meets it: one import name, versions, the JSON contract, extras,
+examples, and a command line that never shows a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import lookaround
+from lookaround.cli import main
+from lookaround.theory.analysis import analyze
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.sources import load_source
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+
+
+def _strict(text: str):
+    """JSON that a strict reader accepts: no bare Infinity or NaN."""
+
+    def refuse(name):
+        raise AssertionError(f"bare {name} in JSON output")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_version_everywhere(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"lookaround {lookaround.__version__}"
+    done = subprocess.run(
+        [sys.executable, "-m", "lookaround", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.strip() == f"lookaround {lookaround.__version__}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyze", "--source", "disjoint", "--objective", "mlm:2", "--k", "2", "--json"],
+        ["analyze", "--source", "topic", "--objective", "ar", "--k", "1", "--sampled", "500",
+         "--bootstrap", "5", "--json"],
+        ["coverage", "--objective", "mlm:2", "--length", "5", "--source", "markov", "--json"],
+        ["simulate", "--source", "topic", "--objective", "ar", "--steps", "20", "--n-train",
+         "500", "--n-eval", "50", "--json"],
+    ],
+)  # fmt: skip
+def test_every_json_record_carries_provenance_and_is_strict(capsys, argv):
+    assert main(argv) == 0
+    record = _strict(capsys.readouterr().out)
+    assert record["schema_version"] == 1
+    assert set(record["versions"]) == {"lookaround", "python", "numpy", "scipy"}
+    assert record["versions"]["lookaround"] == lookaround.__version__
+
+
+def test_one_spelling_for_non_finite_numbers(capsys):
+    # disjoint classes: a disconnected graph, so s_(k+1) = 1 and T2's bound is infinite
+    assert main(["analyze", "--source", "disjoint", "--objective", "ar", "--k", "1", "--json"]) == 0
+    record = _strict(capsys.readouterr().out)
+    assert record["context"]["bound"] == "inf"
+    assert main(["coverage", "--objective", "mlm:2", "--length", "5", "--json"]) == 0
+    assert _strict(capsys.readouterr().out)["chi"] == "inf"
+
+
+def test_load_results_restores_what_was_written(tmp_path, capsys):
+    assert main(["analyze", "--source", "disjoint", "--objective", "ar", "--k", "1", "--json"]) == 0
+    path = tmp_path / "result.json"
+    path.write_text(capsys.readouterr().out)
+    written = _strict(path.read_text())
+    frame = lookaround.load_results(path)
+    assert frame.loc[0, "context.bound"] == float("inf")
+    assert frame.loc[0, "context.phi"] == written["context"]["phi"]
+    assert frame.loc[0, "schema_version"] == 1
+
+
+def test_sources_show_round_trips_through_a_file(tmp_path, capsys):
+    assert main(["sources", "--show", "markov:3"]) == 0
+    path = tmp_path / "m.json"
+    path.write_text(capsys.readouterr().out)
+    argv = ["analyze", "--objective", "mlm:2", "--k", "2", "--level", "context", "--json"]
+    assert main([*argv, "--source", "markov:3"]) == 0
+    preset = _strict(capsys.readouterr().out)["context"]
+    assert main([*argv, "--source", str(path)]) == 0
+    assert _strict(capsys.readouterr().out)["context"] == preset
+
+
+def test_one_example_per_family():
+    families = {json.loads(path.read_text())["family"] for path in EXAMPLES}
+    assert families == {"iid", "positional", "markov", "graph_walk", "hmm"}
+    for path in EXAMPLES:
+        source = load_source(path)
+        res = analyze(source, parse_objective("mlm:1", source.length), 1, level="context")
+        assert res.context.holds
+
+
+@pytest.mark.parametrize(
+    "module, argv, extra",
+    [
+        ("sympy", ["derive", "--list"], "symbolic"),
+        ("matplotlib", ["figures", "--only", "generation"], "figures"),
+    ],
+)
+def test_a_missing_extra_is_named_in_one_line(monkeypatch, capsys, tmp_path, module, argv, extra):
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)  # what an absent package looks like to import
+    assert main([*argv, *(["--out", str(tmp_path)] if argv[0] == "figures" else [])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"lookaround: error: lookaround {argv[0]} needs {module}: pip install 'lookaround[{extra}]'"
+    )
+
+
+def test_an_internal_error_is_one_line_and_debug_shows_it(monkeypatch, capsys):
+    def broken(args):
+        raise RuntimeError("boom")
+
+    import lookaround.cli as cli
+
+    monkeypatch.setattr(cli, "_sources", broken)
+    assert main(["sources"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lookaround: internal error: RuntimeError: boom")
+    with pytest.raises(RuntimeError):
+        main(["--debug", "sources"])
+
+
+def test_a_closed_pipe_exits_quietly():
+    for _ in range(4):
+        done = subprocess.run(
+            f"{sys.executable} -m lookaround derive coverage | head -1",
+            shell=True, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.stderr == "" and done.stdout.startswith("T3: coverage")
+
+
+def test_only_lookaround_is_importable_at_top_level():
+    top = {name.split(".")[0] for name in ("theory", "simulations", "figures", "lookaround_cli")}
+    code = "import importlib.util as u, sys; print([n for n in sys.argv[1:] if u.find_spec(n)])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *sorted(top)], capture_output=True, text=True, cwd="/"
+    )
+    assert done.stdout.strip() == "[]"
