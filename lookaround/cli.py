@@ -141,85 +141,92 @@ def _coverage(args: argparse.Namespace) -> str:
 
 
 def _check(args: argparse.Namespace) -> str:
-    from lookaround.simulations.claims import DEFAULT_SOURCES, check_claims, summarize
+    from lookaround.simulations.claims import DEFAULT_SOURCES
+    from lookaround.simulations.robust import check_everywhere, summary_table
 
     sources = tuple(args.sources) if args.sources else DEFAULT_SOURCES
-    rows = check_claims(
+    result = check_everywhere(
         sources,
         k=args.k,
         seed=args.seed,
         n_train=args.n_train,
         n_eval=args.n_eval,
-        progress=not args.json and sys.stderr.isatty(),
+        progress=not (args.json or args.csv) and sys.stderr.isatty(),
     )
-    summary = summarize(rows)
     if args.csv:
-        return _csv(rows)
+        return _csv(result)
     if args.json:
-        settings = {
-            "sources": list(sources),
-            "k": args.k,
-            "seed": args.seed,
-            "n_train": args.n_train,
-            "n_eval": args.n_eval,
-        }
         return _dump(
-            {"settings": settings, "claims": [r.to_dict() for r in rows], "summary": summary}
-        )
+            {
+                "settings": {"sources": list(sources), "k": args.k, "seed": args.seed,
+                             "n_train": args.n_train, "n_eval": args.n_eval},
+                "robust": [row.record() for row in result.robust],
+                "trained": [row.to_dict() for row in result.trained],
+            }
+        )  # fmt: skip
+    single = (
+        f"k={args.k}, m=round(0.4 T), seed={args.seed}, N_train={args.n_train}, "
+        f"N_eval={args.n_eval}"
+    )
     lines = [
-        f"claim table: k={args.k} seed={args.seed} N_train={args.n_train} N_eval={args.n_eval}"
+        "where the claims hold: every exact row at every admissible setting",
+        "(m = 1..T-1 for mlm:m, J = 2..T-1 for dar:J, k = 1..V where the metric uses k)",
+        "",
+        summary_table(list(result.robust)),
+        "rows: H holds everywhere, F fails everywhere, D depends on the setting (see --detail),",
+        "T tie everywhere, A ambiguous everywhere (s_k = s_(k+1))",
     ]
-    for row in rows:
-        shown = "  ".join(f"{name}={_fmt(value)}" for name, value in row.values.items())
-        lines.append(
-            f"{row.claim}  {row.source:<11} {row.verdict:<5}  {row.metric:<52} {shown}  "
-            f"[{row.winner} {row.better}; tol {row.tolerance:g}]  {row.detail}"
-        )
-    lines.append("")
-    lines.append("summary (rows holding / failing / tied, per claim and source):")
-    for key, counts in summary.items():
-        lines.append(
-            f"  {key:<16} {counts['verdict']:<6} "
-            f"{counts['holds']} / {counts['fails']} / {counts['tie']}"
-        )
+    if args.detail:
+        lines += ["", *(_robust_line(row) for row in result.robust)]
+    lines += ["", f"trained and held-out rows, at one setting ({single}):", "",
+              result.trained_summary(), "cells: rows holding / failing / tied"]  # fmt: skip
+    if args.detail:
+        lines += ["", *(_claim_line(row) for row in result.trained)]
     return "\n".join(lines)
 
 
-def _csv(rows: list) -> str:
-    """The claim rows as CSV: one line per row, the two sides' values as ``name=value``."""
+def _robust_line(row) -> str:
+    c = row.counts
+    head = (
+        f"{row.claim} {row.source:<11} {row.metric:<40} {row.winner} vs {row.other} "
+        f"({row.better} wins): {row.verdict}; {c['holds']} hold, {c['fails']} fail, "
+        f"{c['tie']} tie, {c['ambiguous']} ambiguous"
+    )
+    if row.verdict == "depends":
+        head += f"; holds at {row.where('holds')}; fails at {row.where('fails')}"
+        head += "; flips: " + ", ".join(row.flips)
+    return head
+
+
+def _claim_line(row) -> str:
+    shown = "  ".join(f"{name}={_fmt(value)}" for name, value in row.values.items())
+    return (
+        f"{row.claim}  {row.source:<11} {row.verdict:<5}  {row.metric:<45} {shown}  "
+        f"[{row.winner} {row.better}; tol {row.tolerance:g}]  {row.detail}"
+    )
+
+
+def _csv(result) -> str:
+    """Every setting of every robust row, then the trained rows, as CSV."""
     import csv
     import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            "claim",
-            "source",
-            "metric",
-            "verdict",
-            "winner",
-            "better",
-            "tolerance",
-            "values",
-            "detail",
-        ]
-    )
-    for row in rows:
-        values = ";".join(f"{name}={value!r}" for name, value in row.values.items())
-        writer.writerow(
-            [
-                row.claim,
-                row.source,
-                row.metric,
-                row.verdict,
-                row.winner,
-                row.better,
-                row.tolerance,
-                values,
-                row.detail,
-            ]
-        )
+    writer.writerow(["claim", "source", "metric", "winner", "other", "better", "setting",
+                     "winner_value", "other_value", "verdict"])  # fmt: skip
+    for row in result.robust:
+        for entry in row.settings:
+            names = list(entry.values)
+            winner = next(n for n in names if n != names[0]) if len(names) > 1 else names[0]
+            writer.writerow([row.claim, row.source, row.metric, winner, names[0], row.better,
+                             entry.setting.label(), repr(entry.values[winner]),
+                             repr(entry.values[names[0]]), entry.verdict])  # fmt: skip
+    for row in result.trained:
+        other = next(n for n in row.values if n != row.winner)
+        writer.writerow([row.claim, row.source, row.metric, row.winner, other, row.better,
+                         "single", repr(row.values[row.winner]), repr(row.values[other]),
+                         row.verdict])  # fmt: skip
     return buffer.getvalue().rstrip("\n")
 
 
@@ -438,9 +445,10 @@ def _add_check(sub) -> None:
     p.add_argument("--seed", type=_seed, default=0, help="seed of every draw and initialization")
     p.add_argument("--n-train", type=_int, default=50_000, help="training draws per model")
     p.add_argument("--n-eval", type=_int, default=2000, help="held-out sequences")
+    p.add_argument("--detail", action="store_true", help="print every row, with its flip points")
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON record")
-    output.add_argument("--csv", action="store_true", help="print the rows as CSV")
+    output.add_argument("--csv", action="store_true", help="print every setting as CSV")
 
 
 def _add_simulate(sub) -> None:

@@ -17,7 +17,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from lookaround.theory.cooccurrence import context_offsets, iter_blocks
 from lookaround.theory.coverage import generation_report
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.sources import Source
+from lookaround.theory.sources import Source, sequence_joint
 from lookaround.theory.spectral import inverse_sqrt_mass
 
 
@@ -82,6 +82,124 @@ def averaged_features(model, objective: Objective, tokens: np.ndarray) -> np.nda
         part = weight * model.features(pattern, tokens)
         total = part if total is None else total + part
     return total
+
+
+@dataclass(frozen=True)
+class PopulationClustering:
+    """Weighted k-means on every sequence at once, with how close the runner-up optimum is.
+
+    ``ari`` is the population adjusted Rand index of the best partition against the latent
+    class (the large-sample limit of the held-out ARI). ``runner_up_sse`` is the best SSE among
+    restarts that ended in a *different* partition (``inf`` when all agree): a small
+    ``sse_gap`` says two optima nearly tie, so a held-out ARI would move with the draw.
+    """
+
+    ari: float
+    sse: float
+    runner_up_sse: float
+    runner_up_ari: float
+    restarts: int
+
+    @property
+    def sse_gap(self) -> float:
+        """``runner_up_sse - sse`` (``inf`` when every restart found the same partition)."""
+        return self.runner_up_sse - self.sse
+
+    def describe(self) -> str:
+        """``"ARI 0.684, SSE 0.08725, runner-up SSE 0.08740 (ARI 0.586)"``."""
+        text = f"ARI {self.ari:.4g}, SSE {self.sse:.6g}"
+        if np.isfinite(self.runner_up_sse):
+            text += f", runner-up SSE {self.runner_up_sse:.6g} (ARI {self.runner_up_ari:.4g})"
+        return text
+
+
+def population_ari(joint: np.ndarray) -> float:
+    """Adjusted Rand index of a joint law ``P(class, cluster)``: the limit of the sample ARI.
+
+    Examples
+    --------
+    >>> population_ari(np.array([[0.5, 0.0], [0.0, 0.5]]))
+    1.0
+    >>> population_ari(np.array([[0.25, 0.25], [0.25, 0.25]]))
+    0.0
+    """
+    index = float(np.sum(joint**2))
+    rows, cols = float(np.sum(joint.sum(1) ** 2)), float(np.sum(joint.sum(0) ** 2))
+    expected, top = rows * cols, (rows + cols) / 2
+    return 1.0 if top == expected else (index - expected) / (top - expected)
+
+
+def population_clustering(
+    features: np.ndarray, class_joint: np.ndarray, restarts: int, seed: int
+) -> PopulationClustering:
+    """k-means with ``r`` clusters on ``features`` weighted by ``P(x)``, best of ``restarts``.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, d)
+        ``h(x)`` for every sequence of positive mass.
+    class_joint : ndarray, shape (n, r)
+        ``P(z, x)``: the weights are its row sums, the reference labels its class.
+    restarts, seed
+        Independent single k-means++ starts, seeded from one ``SeedSequence(seed)``.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0], [0.1], [1.0], [1.1]])
+    >>> pz = np.array([[0.25, 0], [0.25, 0], [0, 0.25], [0, 0.25]])
+    >>> population_clustering(x, pz, restarts=3, seed=0).ari
+    1.0
+    """
+    mass, n_classes = class_joint.sum(axis=1), class_joint.shape[1]
+    if np.unique(np.round(features, 12), axis=0).shape[0] < n_classes:
+        joint = class_joint.sum(axis=0, keepdims=True).T  # one cluster: nothing to separate
+        return PopulationClustering(population_ari(joint), 0.0, np.inf, np.nan, restarts)
+    found: dict[tuple, tuple[float, float]] = {}
+    for state in np.random.SeedSequence(seed).generate_state(restarts):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = KMeans(n_clusters=n_classes, n_init=1, random_state=int(state)).fit(
+                features, sample_weight=mass
+            )
+        # a partition up to the names of its clusters: relabel by first appearance
+        _, first = np.unique(fit.labels_, return_index=True)
+        rename = np.argsort(np.argsort(first))
+        key = tuple(rename[fit.labels_])
+        joint = class_joint.T @ np.eye(n_classes)[fit.labels_]
+        found[key] = (min(fit.inertia_, found.get(key, (np.inf,))[0]), population_ari(joint))
+    ranked = sorted(found.values())
+    runner = ranked[1] if len(ranked) > 1 else (np.inf, np.nan)
+    return PopulationClustering(ranked[0][1], ranked[0][0], runner[0], runner[1], restarts)
+
+
+def all_sequences(source: Source) -> tuple[np.ndarray, np.ndarray]:
+    """Every sequence of positive mass, ``(tokens (n, T), P(z, x) (n, r))``, for small sources."""
+    joint = sequence_joint(source).reshape(source.n_classes, -1).T
+    live = joint.sum(axis=1) > 0
+    tokens = np.indices((source.vocab,) * source.length).reshape(source.length, -1).T
+    return tokens[live], joint[live]
+
+
+def exact_population_clustering(
+    source: Source, objective: Objective, k: int, restarts: int = 10, seed: int = 0
+) -> PopulationClustering:
+    """:func:`population_clustering` of the exact averaged features ``h(x)`` (T1's optimum).
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> res = exact_population_clustering(preset_source("disjoint"), parse_objective("ar", 4), 2)
+    >>> res.ari
+    1.0
+    """
+    from lookaround.simulations.tabular import exact_spectral_model
+
+    a, _ = exact_dense_cooccurrence(source, objective)
+    model = exact_spectral_model(a, objective, source.vocab, k)
+    tokens, class_joint = all_sequences(source)
+    features = averaged_features(model, objective, tokens)
+    return population_clustering(features, class_joint, restarts, seed)
 
 
 def classification_metrics(

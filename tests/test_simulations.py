@@ -97,8 +97,11 @@ def test_check_json_cli(capsys):
     out = capsys.readouterr().out
     assert code == 0
     data = json.loads(out)
-    row = data["claims"][0]
-    assert {"claim", "source", "metric", "values", "holds", "detail"} <= set(row)
+    row = data["trained"][0]
+    assert {"claim", "source", "metric", "values", "holds", "detail", "trained"} <= set(row)
+    assert all(r["trained"] for r in data["trained"])
+    robust = data["robust"][0]
+    assert {"verdict", "counts", "flips", "settings"} <= set(robust)
 
 
 def test_simulate_json_cli(capsys):

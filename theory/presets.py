@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from theory.errors import InputError
-from theory.sources import Source, source_from_dict
+from lookaround.theory.errors import InputError
+from lookaround.theory.families import family_source
+from lookaround.theory.sources import Source, load_source, source_from_dict
 
 
 def _rows(rng: np.random.Generator, shape: tuple[int, ...], concentration: float) -> list:
@@ -110,9 +111,15 @@ def preset_source(name: str) -> Source:
 
 
 def resolve_source(text: str) -> Source:
-    """A preset name or a path to a JSON file: what ``--source`` accepts."""
-    from theory.sources import load_source
+    """What ``--source`` accepts: a preset, a ``FAMILY(param=value,...)`` call or a JSON file.
 
+    Examples
+    --------
+    >>> resolve_source("hmm2(noise=0.1)").name
+    'hmm2(noise=0.1,stick=0.8,V=3,T=5)'
+    """
     if text.endswith(".json"):
         return load_source(text)
+    if "(" in text:
+        return family_source(text)
     return preset_source(text)

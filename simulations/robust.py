@@ -1,0 +1,458 @@
+"""Where each claim holds: every exact row of C2-C4 at every admissible setting.
+
+A one-point claim table mixes a property of the source with an accident of the setting. Here
+each exact comparison of docs/theory.md §6 is evaluated at every mask count ``m = 1..T-1``
+(``mlm:m``), every look-ahead ``J = 2..T-1`` (``dar:J``) and, for metrics that depend on it,
+every ``k = 1..V``. A setting where the top-``k`` subspace is not unique (``s_k = s_(k+1)`` on
+either side, within ``AMBIGUITY_TOL``) is *ambiguous* and not compared. A row's verdict is
+``holds everywhere``, ``fails everywhere``, ``depends`` (with the flip points), or, when no
+setting is decided, ``tie everywhere``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lookaround.simulations.claims import (
+    DEFAULT_SOURCES,
+    EXACT_TOL,
+    ClaimRow,
+    check_claims,
+    compare,
+    summarize,
+)
+from lookaround.simulations.evaluate import PopulationClustering, exact_population_clustering
+from lookaround.theory.analysis import Analysis, analyze
+from lookaround.theory.coverage import GenerationReport, alignment, generation_report
+from lookaround.theory.coverage import prefix_weights as coverage_weights
+from lookaround.theory.objectives import Objective, parse_objective
+from lookaround.theory.presets import resolve_source
+from lookaround.theory.sources import Source
+
+__all__ = [
+    "AMBIGUITY_TOL",
+    "COMPARISONS",
+    "Comparison",
+    "Metric",
+    "RobustRow",
+    "Setting",
+    "SettingVerdict",
+    "RobustCheck",
+    "check_everywhere",
+    "robust_rows",
+    "summary_table",
+]
+
+AMBIGUITY_TOL = 1e-9
+RESTARTS = 10  # k-means restarts for the population ARI
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One admissible setting: the objective parameter (``m`` or ``J``) and ``k`` (or None)."""
+
+    param: str
+    value: int | None
+    k: int | None
+
+    def label(self) -> str:
+        """``"m=2 k=3"``, ``"m=2"`` or ``"k=3"``."""
+        parts = [f"{self.param}={self.value}"] if self.param else []
+        return " ".join(parts + ([f"k={self.k}"] if self.k is not None else [])) or "-"
+
+
+@dataclass(frozen=True)
+class SettingVerdict:
+    """The two sides' values at one setting and the verdict there."""
+
+    setting: Setting
+    values: dict
+    verdict: str  # holds / fails / tie / ambiguous
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """An exact number of one objective on one source, and which direction is better."""
+
+    name: str
+    better: str
+    uses_k: bool
+    uses_subspace: bool  # the value depends on the top-k subspace chosen
+    read: Callable[[_Exact, str, int], float]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A claim's pair of objectives, with the parameter that ranges over its domain."""
+
+    claim: str
+    winner: str  # template, ``{p}`` is the parameter
+    other: str
+    param: str
+    first: int  # smallest admissible value; the largest is T - 1
+    metrics: tuple[Metric, ...]
+
+    def pairs(self, length: int) -> list[tuple[int | None, str, str]]:
+        """``(value, winner, other)`` for every admissible parameter value at ``T = length``."""
+        if not self.param:
+            return [(None, self.winner, self.other)]
+        return [
+            (v, self.winner.format(p=v), self.other.format(p=v)) for v in range(self.first, length)
+        ]
+
+
+@dataclass(frozen=True)
+class RobustRow:
+    """One claim's comparison on one metric and source, at every admissible setting."""
+
+    claim: str
+    source: str
+    metric: str
+    winner: str
+    other: str
+    better: str
+    tolerance: float
+    settings: tuple[SettingVerdict, ...]
+    counts: dict = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts = {name: 0 for name in ("holds", "fails", "tie", "ambiguous")}
+        for entry in self.settings:
+            counts[entry.verdict] += 1
+        object.__setattr__(self, "counts", counts)
+
+    @property
+    def verdict(self) -> str:
+        """``holds everywhere``, ``fails everywhere``, ``depends`` or ``tie everywhere``."""
+        c = self.counts
+        if not self.settings:
+            return "no admissible setting"
+        if c["holds"] + c["fails"] == 0:
+            return "tie everywhere" if c["tie"] else "ambiguous everywhere"
+        if c["fails"] == 0:
+            return "holds everywhere"
+        return "fails everywhere" if c["holds"] == 0 else "depends"
+
+    @property
+    def flips(self) -> tuple[str, ...]:
+        """Where the decided verdict changes between neighbouring settings, one axis at a time:
+        ``"m=2: k 1->2 (holds->fails)"`` moves along ``k``, ``"k=1: m 2->3 (...)"`` along ``m``."""
+        decided = {
+            (e.setting.value, e.setting.k): e.verdict
+            for e in self.settings
+            if e.verdict in ("holds", "fails")
+        }
+        param = self.settings[0].setting.param if self.settings else ""
+        found = []
+        for moving, axis, fixed_name in ((1, "k", param), (0, param, "k")):
+            lines: dict = {}
+            for key in sorted(decided, key=lambda t: (t[1 - moving] or 0, t[moving] or 0)):
+                lines.setdefault(key[1 - moving], []).append(key)
+            for at, keys in lines.items():
+                for a, b in itertools.pairwise(keys):
+                    if decided[a] != decided[b]:
+                        where = f"{fixed_name}={at}: " if at is not None else ""
+                        found.append(
+                            f"{where}{axis} {a[moving]}->{b[moving]} ({decided[a]}->{decided[b]})"
+                        )
+        return tuple(found)
+
+    def record(self) -> dict:
+        """The JSON form: every field, the verdict, the flips and every setting."""
+        return {
+            "claim": self.claim,
+            "source": self.source,
+            "metric": self.metric,
+            "winner": self.winner,
+            "other": self.other,
+            "better": self.better,
+            "tolerance": self.tolerance,
+            "verdict": self.verdict,
+            "counts": self.counts,
+            "flips": list(self.flips),
+            "settings": [
+                {
+                    "param": e.setting.param,
+                    "value": e.setting.value,
+                    "k": e.setting.k,
+                    "values": e.values,
+                    "verdict": e.verdict,
+                    "note": e.note,
+                }
+                for e in self.settings
+            ],
+        }
+
+    def where(self, verdict: str) -> str:
+        """The settings with ``verdict``, compactly: ``"m=1 k=1-3; m=2 k=2"``."""
+        chosen = [e.setting for e in self.settings if e.verdict == verdict]
+        return _compact(chosen)
+
+
+def _compact(settings: list[Setting]) -> str:
+    groups: dict = {}
+    for s in settings:
+        groups.setdefault(s.value, []).append(s.k)
+    parts = []
+    for value, ks in groups.items():
+        head = f"{settings[0].param}={value}" if settings[0].param else ""
+        ks = [k for k in ks if k is not None]
+        tail = f"k={_ranges(ks)}" if ks else ""
+        parts.append(" ".join(p for p in (head, tail) if p) or "-")
+    return "; ".join(parts)
+
+
+def _ranges(values: list[int]) -> str:
+    """``[1, 2, 3, 5]`` -> ``"1-3,5"``."""
+    out, run = [], [values[0]]
+    for v in values[1:]:
+        if v == run[-1] + 1:
+            run.append(v)
+        else:
+            out.append(run)
+            run = [v]
+    out.append(run)
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in out)
+
+
+class _Exact:
+    """The exact numbers of one source, each objective and ``k`` computed once."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    @functools.cache  # noqa: B019 - one instance per source and check; freed with it
+    def objective(self, name: str) -> Objective:
+        return parse_objective(name, self.source.length)
+
+    @functools.cache  # noqa: B019
+    def analysis(self, name: str, k: int) -> Analysis:
+        return analyze(self.source, self.objective(name), k)
+
+    @functools.cache  # noqa: B019
+    def generation(self, name: str) -> GenerationReport:
+        return generation_report(self.source, self.objective(name))
+
+    @functools.cache  # noqa: B019
+    def clustering(self, name: str, k: int) -> PopulationClustering:
+        return exact_population_clustering(self.source, self.objective(name), k, RESTARTS)
+
+    def ambiguous(self, name: str, k: int) -> bool:
+        """Whether ``s_k = s_(k+1)`` (the top-``k`` subspace of ``Abar`` is not unique)."""
+        values = self.analysis(name, k).context.spectrum
+        return bool(values[k - 1] - values[k] <= AMBIGUITY_TOL)
+
+
+def _sample(key: str) -> Callable[[_Exact, str, int], float]:
+    return lambda e, name, k: float(e.analysis(name, k).sample.extra[key])
+
+
+CLASSIFICATION = (
+    Metric("sample graph: support fraction", "higher", False, False, _sample("support_fraction")),
+    Metric("sample graph: effective degree", "higher", False, False, _sample("effective_degree")),
+    Metric("sample graph: within-class gap", "higher", False, False, _sample("within_class_gap")),
+    Metric(
+        "context graph: phi",
+        "lower",
+        False,
+        False,
+        lambda e, n, k: e.analysis(n, k).context.disagreement,
+    ),
+    Metric(
+        "T2' bound 2 alpha/(1 - lambda_(k+1))",
+        "lower",
+        True,
+        False,
+        lambda e, n, k: float(e.analysis(n, k).sample.bound),
+    ),
+    Metric("probe error on exact h(x)", "lower", True, True, _sample("averaged_probe_error")),
+    Metric(
+        "population k-means ARI on exact h(x)",
+        "higher",
+        True,
+        True,
+        lambda e, n, k: e.clustering(n, k).ari,
+    ),
+)
+GENERATION = (
+    Metric(
+        "covered prefix lengths",
+        "higher",
+        False,
+        False,
+        lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0)),
+    ),
+    Metric(
+        "alignment chi",
+        "lower",
+        False,
+        False,
+        lambda e, n, k: alignment(coverage_weights(e.objective(n))),
+    ),
+    Metric(
+        "exact excess generation loss (T3)",
+        "lower",
+        False,
+        False,
+        lambda e, n, k: e.generation(n).total_excess,
+    ),
+)
+COMPARISONS = (
+    Comparison("C2", "mlm:{p}", "ar", "m", 1, CLASSIFICATION),
+    Comparison("C3", "ar", "mlm:{p}", "m", 1, GENERATION),
+    Comparison("C4", "dar:{p}", "ar", "J", 2, CLASSIFICATION),
+    Comparison("C4", "vmlm", "mlm:{p}", "m", 1, GENERATION),
+)
+
+
+def _setting_verdict(
+    exact: _Exact, metric: Metric, setting: Setting, winner: str, other: str
+) -> SettingVerdict:
+    k = setting.k or 1
+    values = {other: metric.read(exact, other, k), winner: metric.read(exact, winner, k)}
+    if metric.uses_subspace and (exact.ambiguous(winner, k) or exact.ambiguous(other, k)):
+        return SettingVerdict(setting, values, "ambiguous", "s_k = s_(k+1): subspace not unique")
+    row = compare("", "", metric.name, values, winner, metric.better, EXACT_TOL)
+    note = ""
+    if metric.name.startswith("population k-means"):
+        note = "; ".join(f"{n}: {exact.clustering(n, k).describe()}" for n in (other, winner))
+    return SettingVerdict(setting, values, row.verdict, note)
+
+
+def _rows_of(exact: _Exact, comparison: Comparison) -> list[RobustRow]:
+    length, vocab = exact.source.length, exact.source.vocab
+    pairs = comparison.pairs(length)
+    rows = []
+    for metric in comparison.metrics:
+        ks: Iterable[int | None] = range(1, vocab + 1) if metric.uses_k else (None,)
+        verdicts = tuple(
+            _setting_verdict(exact, metric, Setting(comparison.param, value, k), winner, other)
+            for value, winner, other in pairs
+            for k in ks
+        )
+        rows.append(
+            RobustRow(
+                comparison.claim,
+                exact.source.name,
+                metric.name,
+                comparison.winner.format(p=comparison.param),
+                comparison.other.format(p=comparison.param),
+                metric.better,
+                EXACT_TOL,
+                verdicts,
+            )
+        )
+    return rows
+
+
+def robust_rows(source: Source, claims: tuple[str, ...] = ("C2", "C3", "C4")) -> list[RobustRow]:
+    """Every exact row of ``claims`` on ``source`` at every admissible setting.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> rows = robust_rows(preset_source("topic"), claims=("C3",))
+    >>> [(r.metric, r.verdict) for r in rows][:2]
+    [('covered prefix lengths', 'holds everywhere'), ('alignment chi', 'holds everywhere')]
+    """
+    exact = _Exact(source)
+    return [row for c in COMPARISONS if c.claim in claims for row in _rows_of(exact, c)]
+
+
+SHORT = {
+    "holds everywhere": "H",
+    "fails everywhere": "F",
+    "depends": "D",
+    "tie everywhere": "T",
+    "ambiguous everywhere": "A",
+    "no admissible setting": "-",
+}
+
+
+def summary_table(rows: list[RobustRow]) -> str:
+    """Claim x source: how many rows hold everywhere (H), fail everywhere (F), depend (D), tie (T).
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> print(summary_table(robust_rows(preset_source("topic"), claims=("C3",))))
+    claim  topic
+    C3     3H
+    """
+    sources = list(dict.fromkeys(r.source for r in rows))
+    claims = list(dict.fromkeys(r.claim for r in rows))
+    cells = {}
+    for claim, source in itertools.product(claims, sources):
+        tally: dict = {}
+        for r in rows:
+            if (r.claim, r.source) == (claim, source):
+                tally[SHORT[r.verdict]] = tally.get(SHORT[r.verdict], 0) + 1
+        cells[claim, source] = " ".join(f"{n}{c}" for c, n in sorted(tally.items(), key=_order))
+    width = max([len(s) for s in sources] + [len(v) for v in cells.values()]) + 2
+    lines = ["claim  " + "".join(f"{s:<{width}}" for s in sources).rstrip()]
+    for claim in claims:
+        lines.append(f"{claim:<7}" + "".join(f"{cells[claim, s]:<{width}}" for s in sources))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _order(item: tuple[str, int]) -> int:
+    return "HFDTA-".index(item[0])
+
+
+@dataclass(frozen=True)
+class RobustCheck:
+    """What ``lookaround check`` reports: robust exact rows, and trained rows at one setting."""
+
+    sources: tuple[str, ...]
+    k: int
+    seed: int
+    n_train: int
+    n_eval: int
+    robust: tuple[RobustRow, ...]
+    trained: tuple[ClaimRow, ...]
+
+    def trained_summary(self) -> str:
+        """Claim x source grid of the trained rows: holds / fails / ties per cell."""
+        counts = summarize(list(self.trained))
+        sources = list(dict.fromkeys(r.source for r in self.trained))
+        claims = list(dict.fromkeys(r.claim for r in self.trained))
+        width = max(len(s) for s in sources) + 2
+        lines = ["claim  " + "".join(f"{s:<{width}}" for s in sources)]
+        for claim in claims:
+            cells = [counts.get(f"{claim}/{s}") for s in sources]
+            lines.append(
+                f"{claim:<7}"
+                + "".join(
+                    f"{c['holds']}/{c['fails']}/{c['tie']:<{width - 4}}" if c else " " * width
+                    for c in cells
+                )
+            )
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def check_everywhere(
+    sources: tuple[str, ...] = DEFAULT_SOURCES,
+    k: int = 2,
+    seed: int = 0,
+    n_train: int = 50_000,
+    n_eval: int = 2000,
+    progress: bool = False,
+) -> RobustCheck:
+    """The robust exact rows on every source, plus the trained rows at ``k`` and ``mlm:0.4T``."""
+    from tqdm import tqdm
+
+    robust = []
+    for name in tqdm(sources, desc="robust rows", unit="source", disable=not progress):
+        robust += robust_rows(resolve_source(name))
+    trained = [
+        row
+        for row in check_claims(sources, k, seed, n_train, n_eval, progress=progress)
+        if row.trained
+    ]
+    return RobustCheck(tuple(sources), k, seed, n_train, n_eval, tuple(robust), tuple(trained))

@@ -1,0 +1,116 @@
+"""The robust claim table: every setting's verdict equals the brute-force reference's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from brute import Brute, effective_degree, support_fraction, within_class_gap
+
+from lookaround.simulations.claims import EXACT_TOL, compare
+from lookaround.simulations.evaluate import population_ari, population_clustering
+from lookaround.simulations.robust import AMBIGUITY_TOL, robust_rows, summary_table
+from lookaround.theory.presets import preset_source, resolve_source
+
+
+def _brute_value(brute: Brute, metric: str, k: int, length: int) -> float | None:
+    """The brute-force number behind a robust row's metric (None where brute has none)."""
+    if metric == "context graph: phi":
+        return brute.context(k)["phi"]
+    sample = brute.sample(k)
+    graph = sample["graph"]
+    if metric == "sample graph: support fraction":
+        return support_fraction(graph)
+    if metric == "sample graph: effective degree":
+        return effective_degree(graph)
+    if metric == "sample graph: within-class gap":
+        return within_class_gap(graph, sample["labels"])
+    if metric.startswith("T2' bound"):
+        lam = sample["eigenvalues"][k]
+        return np.inf if lam >= 1 else 2 * sample["alpha"] / (1 - lam)
+    if metric == "probe error on exact h(x)":
+        return sample["averaged_probe_error"]
+    weights = [
+        float(brute.law.get((tuple(range(l)), l), 0)) for l in range(1, length)
+    ]  # w(omega_l) by the sampling definitions
+    if metric == "covered prefix lengths":
+        return float(sum(w > 0 for w in weights))
+    if metric == "alignment chi":
+        test = 1 / (length - 1)
+        return np.inf if min(weights) == 0 else sum(test**2 / w for w in weights)
+    return None  # population ARI (k-means) and T3's excess have no brute-force twin here
+
+
+@pytest.mark.parametrize("name", ["markov:1", "hmm:2", "positional"])
+def test_every_setting_matches_the_brute_force_verdict(name):
+    source = preset_source(name)
+    cache: dict = {}
+    checked = 0
+    for row in robust_rows(source):
+        for entry in row.settings:
+            k = entry.setting.k or 1
+            values = {}
+            for objective in entry.values:
+                if objective not in cache:
+                    cache[objective] = Brute(source, objective)
+                values[objective] = _brute_value(cache[objective], row.metric, k, source.length)
+            if None in values.values():
+                continue
+            winner = next(n for n in values if n != next(iter(values)))
+            spectra = [cache[n].context(k)["singular_values"] for n in values]
+            uses_subspace = row.metric == "probe error on exact h(x)"
+            if uses_subspace and any(s[k - 1] - s[k] <= AMBIGUITY_TOL for s in spectra):
+                expected = "ambiguous"
+            else:
+                expected = compare("", "", "", values, winner, row.better, EXACT_TOL).verdict
+            assert entry.verdict == expected, (row.metric, entry.setting, values, entry.values)
+            checked += 1
+    assert checked >= 60
+
+
+def test_every_admissible_setting_is_evaluated():
+    source = preset_source("markov")  # V = 3, T = 5
+    rows = {(r.claim, r.winner, r.metric): r for r in robust_rows(source)}
+    phi = rows["C2", "mlm:m", "context graph: phi"]
+    assert [e.setting.label() for e in phi.settings] == ["m=1", "m=2", "m=3", "m=4"]
+    bound = rows["C4", "dar:J", "T2' bound 2 alpha/(1 - lambda_(k+1))"]
+    assert [(e.setting.value, e.setting.k) for e in bound.settings] == [
+        (j, k) for j in (2, 3, 4) for k in (1, 2, 3)
+    ]
+    assert sum(bound.counts.values()) == 9
+
+
+def test_verdicts_that_depend_on_the_setting_name_their_flips():
+    # markov, probe on averaged features: AR wins at k = 2, every mlm:m wins at k = 3
+    rows = robust_rows(preset_source("markov"), claims=("C2",))
+    probe = next(r for r in rows if r.metric == "probe error on exact h(x)")
+    assert probe.verdict == "depends"
+    assert {f"m={m}: k 2->3 (fails->holds)" for m in (1, 2, 3, 4)} <= set(probe.flips)
+    assert "m=1 k=3" in probe.where("holds")
+
+
+def test_ambiguous_past_the_rank():
+    # iid topic model: Abar has rank 2 under ar, so k = 3 leaves s_3 = s_4 = 0
+    rows = robust_rows(preset_source("topic"), claims=("C2",))
+    probe = next(r for r in rows if r.metric == "probe error on exact h(x)")
+    ambiguous = [e.setting for e in probe.settings if e.verdict == "ambiguous"]
+    assert ambiguous and all(s.k >= 2 for s in ambiguous)
+
+
+def test_population_ari_and_near_ties_are_reported():
+    assert population_ari(np.array([[0.5, 0.0], [0.0, 0.5]])) == 1.0
+    # two well-separated pairs of points, classes mixed inside each: ARI 0, one optimum
+    x = np.array([[0.0], [0.01], [5.0], [5.01]])
+    pz = np.full((4, 2), 0.125)
+    result = population_clustering(x, pz, restarts=5, seed=0)
+    assert result.ari == pytest.approx(0.0) and result.sse_gap == np.inf
+    # sbm-walk: the robust table says where each clustering comparison is decided
+    rows = robust_rows(resolve_source("sbm-walk"), claims=("C2",))
+    ari = next(r for r in rows if r.metric.startswith("population k-means"))
+    assert all("SSE" in e.note for e in ari.settings if e.verdict != "ambiguous")
+
+
+def test_summary_fits_in_100_columns():
+    rows = [r for name in ("topic", "sbm-walk", "hmm") for r in robust_rows(preset_source(name))]
+    table = summary_table(rows)
+    assert max(len(line) for line in table.splitlines()) <= 100
+    assert table.splitlines()[0].split()[1:] == ["topic", "sbm-walk", "hmm"]
