@@ -19,6 +19,7 @@ MODULES = (
     "f7_rate",
     "f8_training",
     "f9_claims",
+    "f10_regions",
 )
 
 

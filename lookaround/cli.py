@@ -20,6 +20,7 @@ from lookaround.theory.errors import InputError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+EXIT_UNVERIFIED = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +32,10 @@ class _Parser(argparse.ArgumentParser):
 
 class _Usage(Exception):
     pass
+
+
+class _Unverified(Exception):
+    """A certificate that does not re-verify: a result, reported with exit code 3."""
 
 
 def _dump(obj: dict) -> str:
@@ -308,6 +313,117 @@ def _sources(args: argparse.Namespace) -> str:
     return "\n".join(f"{name:<{width}}  {text}" for name, (text, _) in PRESETS.items())
 
 
+def _families(args: argparse.Namespace) -> str:
+    from lookaround.theory.families import FAMILIES
+
+    return "\n".join(family.describe() for family in FAMILIES.values())
+
+
+def _map(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    from lookaround.simulations.maps import plan_map, run_map
+
+    if args.jobs < 1:
+        raise InputError("--jobs must be >= 1")
+    request = plan_map(args.family, args.x, args.y, args.claim, args.metric, args.k,
+                       args.objectives)  # fmt: skip
+    out = Path(args.out or f"map-{request.family}-{request.claim}-{request.metric}.jsonl")
+    counts = run_map(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
+                     progress=sys.stderr.isatty())  # fmt: skip
+    from lookaround.results import read_records
+
+    rows = read_records(out)
+    tally = {
+        v: sum(r["verdict"] == v for r in rows) for v in ("holds", "fails", "tie", "ambiguous")
+    }
+    lines = [
+        f"map: {counts['ran']} points computed, {counts['skipped']} already in {out} "
+        f"({counts['configs']} in the grid)",
+        "points: " + ", ".join(f"{n} {v}" for v, n in tally.items()),
+    ]
+    if rows:
+        worst = min(rows, key=lambda r: r["margin"] if r["margin"] == r["margin"] else 1e300)
+        lines.append(f"smallest margin {worst['margin']:.6g} at {worst['config']['knobs']}")
+    if args.plot:
+        require("matplotlib", "figures", "lookaround map --plot").use("Agg")
+        from lookaround.figures.maps import draw_map
+        from lookaround.figures.style import save
+
+        target = Path(args.plot)
+        fmt = target.suffix.lstrip(".") or "png"
+        path = save(draw_map(request.header(), rows), target.with_suffix(""), fmt)
+        lines.append(f"map drawn to {path}")
+    return "\n".join(lines)
+
+
+def _search(args: argparse.Namespace) -> str:
+    require("sympy", "symbolic", "lookaround search")
+    from pathlib import Path
+
+    from lookaround.simulations.search import search_witness, space_of, stress_theorem
+
+    if not args.budget > 0:
+        raise InputError(f"--budget must be > 0 seconds, got {args.budget}")
+    space = space_of(args.family, args.shape)
+    out = Path(args.out or ("stress.json" if args.theorem else "witness.json"))
+    if args.theorem:
+        result = stress_theorem(args.theorem, space, args.objective or "mlm:0.4", args.k,
+                                args.seed, args.budget)  # fmt: skip
+        out.write_text(_dump(result.record()) + "\n")
+        what = "excess / predicted" if args.theorem == "T3'" else "probe_error / bound"
+        return (
+            f"{args.theorem} on {space.name} under {result.objective}, k={result.k}: tightest "
+            f"{what} = {result.ratio:.6g} ({result.probe_error:.6g} / {result.bound:.6g}) "
+            f"after {result.restarts} restarts; written to {out}"
+        )
+    if args.claim is None or args.metric is None:
+        raise InputError("search needs --claim and --metric (or --theorem)")
+    pair = None
+    if args.objectives:
+        pair = tuple(p.strip() for p in args.objectives.split(","))
+        if len(pair) != 2:
+            raise InputError(f"--objectives must be A,B, got {args.objectives!r}")
+    witness = search_witness(args.claim, args.metric, space, args.k, pair, args.seed,
+                             args.budget, "holds" if args.holds else "fails")  # fmt: skip
+    out.write_text(_dump(witness.record()) + "\n")
+    source_file = out.with_name(out.stem + ".source.json")
+    source_file.write_text(dumps(witness.source, indent=1) + "\n")
+    c = witness.certificate
+    return "\n".join(
+        [
+            f"{args.claim} {witness.wanted} on {args.metric} (k={witness.k}): "
+            f"{witness.objectives[0]} {c.winner.value[:12]} vs {witness.objectives[1]} "
+            f"{c.other.value[:12]}, margin {c.margin[:14]} (proved: {c.verdict})",
+            f"search: {witness.restarts} restarts, {witness.evaluations} evaluations, "
+            f"{witness.seconds:.1f} s; shrunk to {witness.shrunk}; probabilities in steps of "
+            f"1/{witness.denominator}",
+            f"witness and certificate: {out}; the source alone: {source_file}",
+        ]
+    )
+
+
+def _verify(args: argparse.Namespace) -> str:
+    require("sympy", "symbolic", "lookaround verify")
+    import json
+    from pathlib import Path
+
+    from lookaround.simulations.search import verify_record
+
+    try:
+        record = json.loads(Path(args.witness).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{args.witness} is not a JSON witness ({exc})") from None
+    problems = verify_record(record)
+    if problems:
+        raise _Unverified(f"{args.witness} does NOT verify: " + "; ".join(problems))
+    c = record["certificate"]
+    return (
+        f"verified: {record['claim']} {c['verdict']} on {record['metric']} (k={record['k']}), "
+        f"margin {c['margin'][:20]}, recomputed exactly from {args.witness}"
+    )
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -517,11 +633,85 @@ def _add_sweep(sub) -> None:
     p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
 
 
+def _add_families(sub) -> None:
+    _command(
+        sub,
+        "families",
+        "list the parametric source families with their parameters and ranges",
+        "lookaround analyze --source 'markov2(stick=0.8,overlap=0.1)' --objective ar --k 1",
+        _families,
+    )
+
+
+def _add_map(sub) -> None:
+    p = _command(
+        sub,
+        "map",
+        "a claim's exact signed margin over a grid of a family's knobs (a phase map)",
+        "lookaround map markov2 --x stick=0:1:30 --y overlap=0:0.5:30 --claim C2 --metric s_k1 "
+        "--k 1 --plot map.png",
+        _map,
+    )
+    p.add_argument("family", help="a family (see `lookaround families`), knobs may be fixed: "
+                   "'markov2(V=3,T=6)'")  # fmt: skip
+    p.add_argument("--x", required=True, help="PARAM=lo:hi:n, the first axis")
+    p.add_argument("--y", help="PARAM=lo:hi:n, a second axis")
+    p.add_argument("--claim", required=True, help="C2, C3 or C4")
+    p.add_argument(
+        "--metric", required=True, help="a metric key: s_k1, phi, t2p_bound, ari, chi, ..."
+    )
+    p.add_argument("--k", default="2", help="features k, or 'all' (the smallest decided margin)")
+    p.add_argument("--objectives", help="A,B: the paper's side and the other (default per claim)")
+    p.add_argument("--out", help="results file; unset means map-FAMILY-CLAIM-METRIC.jsonl")
+    p.add_argument("--plot", help="also draw the map to this file (.png, .pdf or .svg)")
+    p.add_argument("--jobs", type=_int, default=os.cpu_count() or 1, help="local processes")
+    p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
+
+
+def _add_search(sub) -> None:
+    p = _command(
+        sub,
+        "search",
+        "find a source where a claim fails (or holds) by the widest margin, with a certificate",
+        "lookaround search --claim C2 --metric s_k1 --family markov2 --seed 0 --budget 30",
+        _search,
+    )
+    p.add_argument("--claim", help="C2, C3 or C4")
+    p.add_argument(
+        "--metric", help="a certifiable metric: s_k1, lambda_k1, phi, alpha, t2_bound, chi"
+    )
+    p.add_argument("--family", help="search a family's real knobs: markov2 or 'markov2(V=3,T=5)'")
+    p.add_argument("--shape", help="search class-conditional Markov chains of shape r,V,T")
+    p.add_argument("--k", type=_int, default=1, help="features k")
+    p.add_argument("--objectives", help="A,B: the paper's side and the other (default per claim)")
+    p.add_argument("--holds", action="store_true", help="look for a source where the claim holds")
+    p.add_argument("--theorem", help="stress a theorem instead: T2, T2' (bounds) or T3' (rate)")
+    p.add_argument("--objective", help="the objective of --theorem (default mlm:0.4)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the restarts")
+    p.add_argument("--budget", type=float, default=30.0, help="seconds of search")
+    p.add_argument("--out", help="witness file; unset means witness.json (stress.json)")
+
+
+def _add_verify(sub) -> None:
+    p = _command(
+        sub,
+        "verify",
+        "recompute a witness's certificate exactly from its JSON (exit 3 if it does not verify)",
+        "lookaround verify witness.json",
+        _verify,
+    )
+    p.add_argument("witness", help="WITNESS.json written by `lookaround search`")
+
+
 SUBCOMMANDS = (
     _add_analyze,
     _add_coverage,
     _add_sources,
+    _add_families,
     _add_check,
+    _add_map,
+    _add_search,
+    _add_verify,
     _add_simulate,
     _add_figures,
     _add_derive,
@@ -555,6 +745,9 @@ def _run(argv: Sequence[str] | None, debug: bool) -> int:
     except (_Usage, InputError) as exc:
         print(f"lookaround: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except _Unverified as exc:
+        print(f"lookaround: {exc}", file=sys.stderr)
+        return EXIT_UNVERIFIED
     except BrokenPipeError:
         raise  # handled in main, where stdout can be retired
     except OSError as exc:

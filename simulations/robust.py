@@ -11,12 +11,9 @@ setting is decided, ``tie everywhere``.
 
 from __future__ import annotations
 
-import functools
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from lookaround.simulations.claims import (
     DEFAULT_SOURCES,
@@ -26,11 +23,7 @@ from lookaround.simulations.claims import (
     compare,
     summarize,
 )
-from lookaround.simulations.evaluate import PopulationClustering, exact_population_clustering
-from lookaround.theory.analysis import Analysis, analyze
-from lookaround.theory.coverage import GenerationReport, alignment, generation_report
-from lookaround.theory.coverage import prefix_weights as coverage_weights
-from lookaround.theory.objectives import Objective, parse_objective
+from lookaround.simulations.metrics import METRICS, ExactSource, Metric
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.sources import Source
 
@@ -38,7 +31,6 @@ __all__ = [
     "AMBIGUITY_TOL",
     "COMPARISONS",
     "Comparison",
-    "Metric",
     "RobustRow",
     "Setting",
     "SettingVerdict",
@@ -49,7 +41,6 @@ __all__ = [
 ]
 
 AMBIGUITY_TOL = 1e-9
-RESTARTS = 10  # k-means restarts for the population ARI
 
 
 @dataclass(frozen=True)
@@ -74,17 +65,6 @@ class SettingVerdict:
     values: dict
     verdict: str  # holds / fails / tie / ambiguous
     note: str = ""
-
-
-@dataclass(frozen=True)
-class Metric:
-    """An exact number of one objective on one source, and which direction is better."""
-
-    name: str
-    better: str
-    uses_k: bool
-    uses_subspace: bool  # the value depends on the top-k subspace chosen
-    read: Callable[[_Exact, str, int], float]
 
 
 @dataclass(frozen=True)
@@ -221,88 +201,8 @@ def _ranges(values: list[int]) -> str:
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in out)
 
 
-class _Exact:
-    """The exact numbers of one source, each objective and ``k`` computed once."""
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-
-    @functools.cache  # noqa: B019 - one instance per source and check; freed with it
-    def objective(self, name: str) -> Objective:
-        return parse_objective(name, self.source.length)
-
-    @functools.cache  # noqa: B019
-    def analysis(self, name: str, k: int) -> Analysis:
-        return analyze(self.source, self.objective(name), k)
-
-    @functools.cache  # noqa: B019
-    def generation(self, name: str) -> GenerationReport:
-        return generation_report(self.source, self.objective(name))
-
-    @functools.cache  # noqa: B019
-    def clustering(self, name: str, k: int) -> PopulationClustering:
-        return exact_population_clustering(self.source, self.objective(name), k, RESTARTS)
-
-    def ambiguous(self, name: str, k: int) -> bool:
-        """Whether ``s_k = s_(k+1)`` (the top-``k`` subspace of ``Abar`` is not unique)."""
-        values = self.analysis(name, k).context.spectrum
-        return bool(values[k - 1] - values[k] <= AMBIGUITY_TOL)
-
-
-def _sample(key: str) -> Callable[[_Exact, str, int], float]:
-    return lambda e, name, k: float(e.analysis(name, k).sample.extra[key])
-
-
-CLASSIFICATION = (
-    Metric("sample graph: support fraction", "higher", False, False, _sample("support_fraction")),
-    Metric("sample graph: effective degree", "higher", False, False, _sample("effective_degree")),
-    Metric("sample graph: within-class gap", "higher", False, False, _sample("within_class_gap")),
-    Metric(
-        "context graph: phi",
-        "lower",
-        False,
-        False,
-        lambda e, n, k: e.analysis(n, k).context.disagreement,
-    ),
-    Metric(
-        "T2' bound 2 alpha/(1 - lambda_(k+1))",
-        "lower",
-        True,
-        False,
-        lambda e, n, k: float(e.analysis(n, k).sample.bound),
-    ),
-    Metric("probe error on exact h(x)", "lower", True, True, _sample("averaged_probe_error")),
-    Metric(
-        "population k-means ARI on exact h(x)",
-        "higher",
-        True,
-        True,
-        lambda e, n, k: e.clustering(n, k).ari,
-    ),
-)
-GENERATION = (
-    Metric(
-        "covered prefix lengths",
-        "higher",
-        False,
-        False,
-        lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0)),
-    ),
-    Metric(
-        "alignment chi",
-        "lower",
-        False,
-        False,
-        lambda e, n, k: alignment(coverage_weights(e.objective(n))),
-    ),
-    Metric(
-        "exact excess generation loss (T3)",
-        "lower",
-        False,
-        False,
-        lambda e, n, k: e.generation(n).total_excess,
-    ),
-)
+CLASSIFICATION = tuple(m for m in METRICS.values() if m.kind == "classification" and m.in_table)
+GENERATION = tuple(m for m in METRICS.values() if m.kind == "generation" and m.in_table)
 COMPARISONS = (
     Comparison("C2", "mlm:{p}", "ar", "m", 1, CLASSIFICATION),
     Comparison("C3", "ar", "mlm:{p}", "m", 1, GENERATION),
@@ -312,7 +212,7 @@ COMPARISONS = (
 
 
 def _setting_verdict(
-    exact: _Exact, metric: Metric, setting: Setting, winner: str, other: str
+    exact: ExactSource, metric: Metric, setting: Setting, winner: str, other: str
 ) -> SettingVerdict:
     k = setting.k or 1
     values = {other: metric.read(exact, other, k), winner: metric.read(exact, winner, k)}
@@ -320,12 +220,12 @@ def _setting_verdict(
         return SettingVerdict(setting, values, "ambiguous", "s_k = s_(k+1): subspace not unique")
     row = compare("", "", metric.name, values, winner, metric.better, EXACT_TOL)
     note = ""
-    if metric.name.startswith("population k-means"):
+    if metric.key == "ari":
         note = "; ".join(f"{n}: {exact.clustering(n, k).describe()}" for n in (other, winner))
     return SettingVerdict(setting, values, row.verdict, note)
 
 
-def _rows_of(exact: _Exact, comparison: Comparison) -> list[RobustRow]:
+def _rows_of(exact: ExactSource, comparison: Comparison) -> list[RobustRow]:
     length, vocab = exact.source.length, exact.source.vocab
     pairs = comparison.pairs(length)
     rows = []
@@ -361,7 +261,7 @@ def robust_rows(source: Source, claims: tuple[str, ...] = ("C2", "C3", "C4")) ->
     >>> [(r.metric, r.verdict) for r in rows][:2]
     [('covered prefix lengths', 'holds everywhere'), ('alignment chi', 'holds everywhere')]
     """
-    exact = _Exact(source)
+    exact = ExactSource(source)
     return [row for c in COMPARISONS if c.claim in claims for row in _rows_of(exact, c)]
 
 

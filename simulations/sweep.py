@@ -14,7 +14,7 @@ import json
 import os
 import string
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lookaround.theory.encoding import dumps, provenance
@@ -190,7 +190,9 @@ def _append(fd: int, obj: dict) -> None:
     os.fsync(fd)
 
 
-def _executor(configs: list[dict], jobs: int, scheduler: str | None) -> Iterator[dict]:
+def _executor(
+    configs: list[dict], run: Callable[[dict], dict], jobs: int, scheduler: str | None
+) -> Iterator[dict]:
     if scheduler:
         try:
             from dask.distributed import Client, as_completed
@@ -199,16 +201,16 @@ def _executor(configs: list[dict], jobs: int, scheduler: str | None) -> Iterator
                 "--scheduler needs dask.distributed: pip install 'lookaround[dask]'"
             ) from None
         with Client(scheduler) as client:
-            for future in as_completed(client.map(run_config, configs, pure=False)):
+            for future in as_completed(client.map(run, configs, pure=False)):
                 yield future.result()
         return
     if jobs == 1:
-        yield from map(run_config, configs)
+        yield from map(run, configs)
         return
     from joblib import Parallel, delayed
 
     yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
-        delayed(run_config)(c) for c in configs
+        delayed(run)(c) for c in configs
     )
 
 
@@ -226,11 +228,28 @@ def run_sweep(
     InputError
         A malformed grid, or ``out`` holding another grid's rows (left untouched).
     """
+    spec = load_grid(grid_path)
+    return run_configs(spec, expand(spec), run_config, out, jobs, scheduler, progress)
+
+
+def run_configs(
+    header: dict,
+    configs: list[dict],
+    run: Callable[[dict], dict],
+    out: str | Path,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> dict:
+    """The sweep engine: ``run`` each configuration not yet in ``out``, one JSON line each.
+
+    ``header`` (the grid, or a map's request) is hashed into the file's first line, so a
+    results file is only ever resumed by the request that started it. ``run`` must be a
+    module-level function (it crosses process boundaries) returning a row with ``hash``.
+    """
     from tqdm import tqdm
 
-    spec = load_grid(grid_path)
-    grid_hash = config_hash(spec)
-    configs = expand(spec)
+    grid_hash = config_hash(header)
     out = Path(out)
     done: set[str] = set()
     if out.exists() and out.stat().st_size:
@@ -241,11 +260,11 @@ def run_sweep(
     fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         if not done and os.fstat(fd).st_size == 0:
-            _append(fd, {"grid_hash": grid_hash, "grid": spec})
+            _append(fd, {"grid_hash": grid_hash, "grid": header})
         bar = tqdm(
             total=len(configs), initial=len(configs) - len(todo), disable=not progress, unit="run"
         )
-        for row in _executor(todo, jobs, scheduler):
+        for row in _executor(todo, run, jobs, scheduler):
             _append(fd, row)
             bar.update()
         bar.close()

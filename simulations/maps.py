@@ -1,0 +1,237 @@
+"""Phase maps: a claim's signed margin over a grid of a source family's knobs, exactly.
+
+``margin > 0`` where the paper's side wins (docs/theory.md §6), ``< 0`` where it loses, and
+``|margin| <= EXACT_TOL`` is a tie. Every point is an exact analysis. A map runs on the sweep
+engine (:func:`lookaround.simulations.sweep.run_configs`): resumable JSON lines, one process
+per core, or a Dask cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lookaround.simulations.claims import EXACT_TOL
+from lookaround.simulations.metrics import METRICS, ExactSource, Metric, margin
+from lookaround.simulations.sweep import config_hash, run_configs
+from lookaround.theory.errors import InputError
+from lookaround.theory.families import FAMILIES, Family, parse_family_call
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.sources import source_from_dict
+
+__all__ = [
+    "MAX_POINTS",
+    "Axis",
+    "MapRequest",
+    "default_objectives",
+    "map_point",
+    "parse_axis",
+    "plan_map",
+    "run_map",
+]
+
+MAX_POINTS = 10_000  # 100 x 100: minutes at V = 3, T = 6 on two cores
+CLAIM_KINDS = {"C2": "classification", "C3": "generation", "C4": None}
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One knob of a family and the grid values it takes."""
+
+    name: str
+    values: tuple[float, ...]
+
+
+def parse_axis(text: str, family: Family) -> Axis:
+    """``"stick=0:1:30"`` into an axis of 30 values of ``stick`` (ends included).
+
+    Examples
+    --------
+    >>> from lookaround.theory.families import FAMILIES
+    >>> parse_axis("overlap=0:0.5:3", FAMILIES["markov2"])
+    Axis(name='overlap', values=(0.0, 0.25, 0.5))
+    """
+    name, sep, span = text.partition("=")
+    parts = span.split(":")
+    if not sep or len(parts) != 3:
+        raise InputError(f"axis {text!r} is not PARAM=lo:hi:n")
+    params = {p.name: p for p in family.parameters}
+    if name not in params:
+        raise InputError(
+            f"{family.name} has no parameter {name!r} (parameters: {', '.join(params)})"
+        )
+    try:
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise InputError(f"axis {text!r}: lo and hi must be numbers, n an integer") from None
+    if n < 1:
+        raise InputError(f"axis {text!r}: the grid is empty (n must be >= 1)")
+    if n > 1 and not lo < hi:
+        raise InputError(f"axis {text!r}: lo must be < hi")
+    values = tuple(float(v) for v in np.linspace(lo, hi, n))
+    for value in (values[0], values[-1]):
+        params[name].check(value, family.name)
+    if params[name].integer and any(v != round(v) for v in values):
+        raise InputError(
+            f"axis {text!r}: {family.name}.{name} is an integer; pick lo:hi:n that give whole numbers"
+        )
+    return Axis(name, values)
+
+
+def default_objectives(claim: str, metric: Metric) -> tuple[str, str]:
+    """The paper's side and the other side of ``claim`` on ``metric`` (``mlm:0.4``: m = 0.4 T).
+
+    Examples
+    --------
+    >>> default_objectives("C4", METRICS["chi"])
+    ('vmlm', 'mlm:0.4')
+    """
+    if claim == "C2":
+        return "mlm:0.4", "ar"
+    if claim == "C3":
+        return "ar", "mlm:0.4"
+    return ("dar:2", "ar") if metric.kind == "classification" else ("vmlm", "mlm:0.4")
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """A validated map: the family (and fixed knobs), axes, claim, metric, ``k``, objectives."""
+
+    family: str
+    fixed: dict
+    x: Axis
+    y: Axis | None
+    claim: str
+    metric: str
+    k: int | None  # None: every k = 1..V, the margin is the smallest decided one
+    objectives: tuple[str, str]
+
+    def header(self) -> dict:
+        """What identifies the map in its results file (the points are derived from it)."""
+        return {
+            "map": self.family, "fixed": self.fixed, "claim": self.claim,
+            "metric": self.metric, "k": "all" if self.k is None else self.k,
+            "objectives": list(self.objectives),
+            "x": {"name": self.x.name, "values": list(self.x.values)},
+            "y": None if self.y is None else {"name": self.y.name, "values": list(self.y.values)},
+        }  # fmt: skip
+
+    def configs(self) -> list[dict]:
+        """One configuration per grid point, x fastest."""
+        ys = self.y.values if self.y else (None,)
+        out = []
+        for yv in ys:
+            for xv in self.x.values:
+                knobs = {**self.fixed, self.x.name: xv}
+                if self.y is not None:
+                    knobs[self.y.name] = yv
+                out.append({"family": self.family, "knobs": knobs, "claim": self.claim,
+                            "metric": self.metric, "k": self.k,
+                            "objectives": list(self.objectives)})  # fmt: skip
+        return out
+
+
+def plan_map(
+    family_text: str,
+    x: str,
+    y: str | None,
+    claim: str,
+    metric: str,
+    k: str,
+    objectives: str | None,
+) -> MapRequest:
+    """Validate a map request completely, every grid point included, before any work."""
+    family, fixed = parse_family_call(family_text if "(" in family_text else family_text + "()")
+    if claim not in CLAIM_KINDS:
+        raise InputError(f"--claim must be one of {', '.join(CLAIM_KINDS)}, got {claim!r}")
+    if metric not in METRICS:
+        raise InputError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    chosen = METRICS[metric]
+    kind = CLAIM_KINDS[claim]
+    if kind is not None and chosen.kind != kind:
+        raise InputError(f"--metric {metric} is a {chosen.kind} metric; {claim} compares {kind}")
+    x_axis = parse_axis(x, family)
+    y_axis = parse_axis(y, family) if y else None
+    if y_axis is not None and y_axis.name == x_axis.name:
+        raise InputError(f"--x and --y both vary {x_axis.name}")
+    for axis in filter(None, (x_axis, y_axis)):
+        if axis.name in fixed:
+            raise InputError(f"{family.name}.{axis.name} is both fixed and an axis")
+    points = len(x_axis.values) * (len(y_axis.values) if y_axis else 1)
+    if points > MAX_POINTS:
+        raise InputError(f"the map has {points} points, more than {MAX_POINTS}; use fewer")
+    request = MapRequest(family.name, fixed, x_axis, y_axis, claim, metric,
+                         _parse_k(k), _parse_pair(objectives, claim, chosen))  # fmt: skip
+    for config in request.configs():  # every point is a valid source with valid objectives
+        _objectives_of(config, family.spec(config["knobs"]))
+    return request
+
+
+def _parse_k(text: str) -> int | None:
+    if text == "all":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"--k must be an integer >= 1 or 'all', got {text!r}") from None
+    if value < 1:
+        raise InputError(f"--k must be an integer >= 1 or 'all', got {value}")
+    return value
+
+
+def _parse_pair(text: str | None, claim: str, metric: Metric) -> tuple[str, str]:
+    if text is None:
+        return default_objectives(claim, metric)
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+        raise InputError(f"--objectives must be two different objectives A,B, got {text!r}")
+    return parts[0], parts[1]
+
+
+def _objectives_of(config: dict, spec: dict) -> tuple[str, str]:
+    source = source_from_dict(spec)
+    names = tuple(parse_objective(n, source.length).name for n in config["objectives"])
+    if config["k"] is not None and config["k"] > source.vocab:
+        raise InputError(f"--k {config['k']} exceeds V = {source.vocab}")
+    return names
+
+
+def map_point(config: dict) -> dict:
+    """One grid point: both sides' values, the signed margin and the verdict (a sweep row)."""
+    spec = FAMILIES[config["family"]].spec(config["knobs"])
+    exact = ExactSource(source_from_dict(spec))
+    winner, other = _objectives_of(config, spec)
+    metric = METRICS[config["metric"]]
+    ks = [config["k"]] if config["k"] is not None else range(1, exact.source.vocab + 1)
+    if not metric.uses_k:
+        ks = [1]
+    best = None
+    for k in ks:
+        if metric.uses_subspace and (exact.ambiguous(winner, k) or exact.ambiguous(other, k)):
+            continue
+        a, b = metric.read(exact, winner, k), metric.read(exact, other, k)
+        value = margin(metric.better, a, b)
+        if best is None or value < best[0]:
+            best = (value, k, a, b)
+    row = {"hash": config_hash(config), "config": config}
+    if best is None:
+        return {**row, "verdict": "ambiguous", "margin": float("nan"), "k_used": None,
+                "winner_value": float("nan"), "other_value": float("nan")}  # fmt: skip
+    value, k, a, b = best
+    verdict = "tie" if abs(value) <= EXACT_TOL else ("holds" if value > 0 else "fails")
+    return {**row, "verdict": verdict, "margin": value, "k_used": k,
+            "winner_value": a, "other_value": b}  # fmt: skip
+
+
+def run_map(
+    request: MapRequest,
+    out: str,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> dict:
+    """Run (or resume) a map into ``out``; returns the sweep engine's counts."""
+    return run_configs(
+        request.header(), request.configs(), map_point, out, jobs, scheduler, progress
+    )

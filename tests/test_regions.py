@@ -1,0 +1,198 @@
+"""Families, phase maps, witness search, certificates and verify (where the claims hold)."""
+
+from __future__ import annotations
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+from brute import Brute
+
+from lookaround.cli import main
+from lookaround.simulations.maps import map_point, plan_map
+from lookaround.simulations.metrics import METRICS
+from lookaround.simulations.search import (
+    family_space,
+    round_spec,
+    search_witness,
+    verify_record,
+)
+from lookaround.theory.analysis import analyze
+from lookaround.theory.certificates import certify, exact_value
+from lookaround.theory.families import FAMILIES, family_source
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.sources import source_from_dict
+
+RATIONAL = [
+    {"family": "markov", "prior": [0.5, 0.5], "init": [[0.5, 0.25, 0.25]] * 2,
+     "trans": [[[0.5, 0.5, 0], [0, 0.5, 0.5], [0.5, 0, 0.5]],
+               [[0.5, 0, 0.5], [0.5, 0.5, 0], [0, 0.5, 0.5]]], "length": 4},
+    {"family": "hmm", "prior": [0.4, 0.6], "init": [[0.8, 0.2], [0.3, 0.7]],
+     "trans": [[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0.5, 0.5]]],
+     "emit": [[[0.6, 0.3, 0.1], [0.1, 0.3, 0.6]], [[0.3, 0.4, 0.3], [0.2, 0.2, 0.6]]],
+     "length": 4},
+]  # fmt: skip
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_every_family_builds_a_source_at_its_defaults(name):
+    source = family_source(f"{name}()")
+    res = analyze(source, parse_objective("mlm:1", source.length), 1, level="context")
+    assert source.n_classes == 2 and res.context.holds
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["analyze", "--source", "nosuch(a=1)", "--objective", "ar", "--k", "1"],
+         "unknown family 'nosuch'"),
+        (["analyze", "--source", "markov2(stick=1.5)", "--objective", "ar", "--k", "1"],
+         "markov2.stick must be in [0, 1], got 1.5"),
+        (["analyze", "--source", "markov2(V=2.5)", "--objective", "ar", "--k", "1"],
+         "markov2.V must be an integer"),
+        (["map", "markov2", "--x", "stick=0:1:0", "--claim", "C2", "--metric", "phi"],
+         "the grid is empty"),
+        (["map", "markov2", "--x", "stik=0:1:3", "--claim", "C2", "--metric", "phi"],
+         "markov2 has no parameter 'stik'"),
+        (["map", "markov2", "--x", "overlap=0:0.9:3", "--claim", "C2", "--metric", "phi"],
+         "markov2.overlap must be in [0, 0.5], got 0.9"),
+        (["map", "markov2", "--x", "stick=0:1:3", "--claim", "C3", "--metric", "phi"],
+         "C3 compares generation"),
+        (["map", "markov2", "--x", "stick=0:1:200", "--y", "overlap=0:0.5:200", "--claim",
+          "C2", "--metric", "phi"], "more than 10000"),
+        (["map", "nosuch", "--x", "a=0:1:2", "--claim", "C2", "--metric", "phi"],
+         "unknown family 'nosuch'"),
+        (["search", "--claim", "C2", "--metric", "ari", "--family", "markov2"],
+         "--metric must be certifiable"),
+        (["search", "--claim", "C2", "--metric", "s_k1", "--shape", "2,9,4"],
+         "--shape V must be in [2, 4], got 9"),
+        (["search", "--claim", "C2", "--metric", "s_k1"], "give exactly one of --family"),
+    ],
+)  # fmt: skip
+def test_bad_regions_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
+    code, out, err = run(
+        capsys, *argv, *(["--out", str(tmp_path / "o.json")] if argv[0] != "analyze" else [])
+    )
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not list(tmp_path.iterdir())  # refused before any work or file
+
+
+def test_map_runs_resumes_and_draws(capsys, tmp_path):
+    out, plot = tmp_path / "map.jsonl", tmp_path / "map.png"
+    argv = ["map", "markov2(T=4)", "--x", "stick=0.2:0.8:3", "--y", "overlap=0:0.4:2",
+            "--claim", "C2", "--metric", "t2p_bound", "--k", "all", "--out", str(out),
+            "--jobs", "1"]  # fmt: skip
+    code, text, _ = run(capsys, *argv, "--plot", str(plot))
+    assert code == 0 and "6 points computed" in text and plot.stat().st_size > 5000
+    first = out.read_text()
+    code, text, _ = run(capsys, *argv)
+    assert code == 0 and "0 points computed, 6 already" in text and out.read_text() == first
+    rows = [json.loads(line) for line in first.splitlines()[1:]]
+    assert len(rows) == 6
+    for row in rows:
+        sign = {"holds": 1, "fails": -1, "tie": 0}[row["verdict"]]
+        assert np.sign(row["margin"]) == sign or row["verdict"] == "tie"
+
+
+def test_map_point_margin_is_the_metric_difference():
+    request = plan_map("markov2(T=4)", "stick=0.5:0.5:1", None, "C2", "phi", "1", None)
+    (config,) = request.configs()
+    row = map_point(config)
+    source = family_source("markov2(stick=0.5,T=4)")
+    winner, other = (
+        analyze(source, parse_objective(n, 4), 1).context.disagreement for n in ("mlm:0.4", "ar")
+    )
+    assert row["margin"] == pytest.approx(other - winner, abs=1e-15)
+
+
+@pytest.mark.parametrize("spec", RATIONAL)
+@pytest.mark.parametrize("objective", ["ar", "mlm:2", "dar:2"])
+def test_certificate_roots_equal_the_float_spectrum(spec, objective):
+    source = source_from_dict(spec)
+    obj = parse_objective(objective, source.length)
+    res = analyze(source, obj, source.vocab)
+    for metric, level, square in (("s_k1", "context", False), ("lambda_k1", "sample", True)):
+        value = exact_value(source, obj, metric, 1)
+        mpmath.mp.dps = 60
+        roots = sorted((mpmath.re(r) for r in mpmath.polyroots(
+            [mpmath.mpf(__import__("fractions").Fraction(c).numerator)
+             / __import__("fractions").Fraction(c).denominator for c in value.charpoly],
+            maxsteps=200, extraprec=200)), reverse=True)  # fmt: skip
+        spectrum = getattr(res, level).spectrum
+        floats = [float(r) if square else float(mpmath.sqrt(max(r, 0))) for r in roots]
+        assert np.allclose(floats, spectrum[: len(floats)], atol=1e-12, rtol=0)
+    for metric, number in (("phi", res.context.disagreement), ("alpha", res.sample.disagreement)):
+        assert float(exact_value(source, obj, metric, 1).value) == pytest.approx(number, abs=1e-12)
+
+
+def test_search_finds_a_certified_witness_that_brute_force_confirms(tmp_path, capsys):
+    witness = search_witness("C2", "s_k1", family_space("markov2(V=3,T=3)"), k=1, seed=3,
+                             budget=4.0)  # fmt: skip
+    assert witness.certificate.verdict == "fails"
+    source = source_from_dict(witness.source)
+    winner, other = (
+        Brute(source, name).context(1)["singular_values"][1] for name in witness.objectives
+    )
+    assert other - winner < -1e-9  # lower is better: the masked side has the larger s_2
+    assert float(witness.certificate.margin) == pytest.approx(other - winner, abs=1e-12)
+    record = witness.record()
+    assert verify_record(record) == []
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(record))
+    code, text, _ = run(capsys, "verify", str(path))
+    assert code == 0 and text.startswith("verified: C2 fails on s_k1")
+    record = json.loads(path.read_text())
+    record["certificate"]["winner"]["charpoly"][-1] = "1/7"  # tamper with the polynomial
+    path.write_text(json.dumps(record))
+    code, _, err = run(capsys, "verify", str(path))
+    assert code == 3 and "does NOT verify" in err and "winner.charpoly" in err
+
+
+def test_rounding_keeps_rows_exact_decimals():
+    spec = family_space("hmm2()").spec(np.array([0.3, -1.2]))
+    rounded = round_spec(spec, 20)
+    source = source_from_dict(rounded)  # rows sum to 1 within the loader's tolerance
+    value = certify(source, parse_objective("mlm:2", 5), parse_objective("ar", 5), "phi", 1,
+                    METRICS["phi"].better)  # fmt: skip
+    assert value.verdict in ("holds", "fails", "tie")
+
+
+def test_tightest_t2_instance_found_stays_within_the_bound():
+    # written by `lookaround search --theorem T2 ...` (README, "Where the claims hold")
+    for name in ("stress_T2.json", "stress_T2prime.json"):
+        record = json.loads(open(f"{__file__.rsplit('/', 1)[0]}/data/{name}").read())
+        source = source_from_dict(record["source"])
+        level = "context" if record["theorem"] == "T2" else "sample"
+        res = getattr(analyze(source, parse_objective(record["objective"], source.length),
+                              record["k"], level=level), level)  # fmt: skip
+        assert res.probe_error <= res.bound + 1e-12
+        assert res.probe_error / res.bound == pytest.approx(record["ratio"], abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["c2_s2", "c4_phi"])
+def test_committed_witnesses_verify_and_brute_force_agrees(name):
+    path = f"{__file__.rsplit('/', 2)[0]}/examples/witnesses/{name}.json"
+    record = json.loads(open(path).read())
+    assert verify_record(record) == []
+    source = source_from_dict(record["source"])
+    brutes = [Brute(source, objective) for objective in record["objectives"]]
+    if record["metric"] == "phi":
+        winner, other = (b.context(1)["phi"] for b in brutes)
+    else:
+        winner, other = (b.context(1)["singular_values"][record["k"]] for b in brutes)
+    assert float(record["certificate"]["margin"]) == pytest.approx(other - winner, abs=1e-12)
+
+
+def test_t3prime_stress_reports_its_largest_ratio():
+    from lookaround.simulations.search import shape_space, stress_theorem
+
+    result = stress_theorem("T3'", shape_space("2,2,3"), "ar", 1, seed=0, budget=1.0)
+    assert result.ratio > 0 and result.bound > 0
+    assert result.ratio == pytest.approx(result.probe_error / result.bound)

@@ -1,0 +1,351 @@
+"""Certificates: the sign of a comparison proved in exact rational arithmetic.
+
+A witness source whose probabilities are short decimals (``0.15``) is a rational object, and so
+are its co-occurrence ``A``, ``phi``, ``alpha`` and ``chi``. Singular values are not (the
+normalization takes square roots), but their squares are the eigenvalues of the rational
+``V x V`` matrix ``D_t^-1 A^T D_c^-1 A``, which is similar to ``Abar^T Abar``. Its exact
+characteristic polynomial and isolating intervals of its real roots prove the order of
+``s_(k+1)^2`` between two objectives; mpmath recomputes every value at 50 significant digits
+(docs/theory.md §4.4). The sample graph's ``lam_i`` come the same way from ``Q``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.sources import Source
+
+__all__ = [
+    "CERTIFIABLE",
+    "DIGITS",
+    "ExactGraph",
+    "ExactValue",
+    "Certificate",
+    "certify",
+    "exact_graph",
+    "exact_value",
+    "rational_source",
+]
+
+DIGITS = 50
+CERTIFIABLE = ("s_k1", "lambda_k1", "phi", "alpha", "t2_bound", "chi")
+TIE = Fraction(1, 10**10)  # docs/theory.md §2: a class within relative 1e-10 of the top ties
+
+
+def rational_source(source: Source) -> tuple[list, list, list, list]:
+    """The source's parameters as Fractions of their shortest decimals, rows summing to 1.
+
+    Raises an InputError when a row does not sum to exactly 1 in decimals: such a source has
+    no exact rational reading, so nothing about it can be proved.
+    """
+
+    def exact(array: np.ndarray):
+        return (
+            [exact(a) for a in array] if array.ndim else Fraction(repr(float(array)))
+        )  # repr gives the shortest decimal that reads back as the same float
+
+    prior, init, trans, emit = (exact(a) for a in (source.prior, source.init, source.trans,
+                                                    source.emit))  # fmt: skip
+    rows = [("prior", prior)]
+    rows += [(f"init[{z}]", row) for z, row in enumerate(init)]
+    rows += [(f"trans[{z}][{t}][{h}]", row) for z, per in enumerate(trans)
+             for t, mat in enumerate(per) for h, row in enumerate(mat)]  # fmt: skip
+    rows += [(f"emit[{z}][{t}][{h}]", row) for z, per in enumerate(emit)
+             for t, mat in enumerate(per) for h, row in enumerate(mat)]  # fmt: skip
+    for name, row in rows:
+        if sum(row) != 1:
+            raise InputError(
+                f"source.{name} sums to {float(sum(row))!r} but not exactly 1 as decimals: "
+                "a certificate needs probabilities that are short decimals summing to 1"
+            )
+    return prior, init, trans, emit
+
+
+def _sequence_joint(source: Source) -> dict[tuple[int, ...], list[Fraction]]:
+    """``P(z, x)`` for every sequence, exactly, by the forward algorithm in Fractions."""
+    prior, init, trans, emit = rational_source(source)
+    states, length = source.n_states, source.length
+    joint = {}
+    for x in itertools.product(range(source.vocab), repeat=length):
+        per_class = []
+        for z in range(source.n_classes):
+            alpha = [init[z][h] * emit[z][0][h][x[0]] for h in range(states)]
+            for t in range(1, length):
+                alpha = [
+                    sum(alpha[g] * trans[z][t - 1][g][h] for g in range(states))
+                    * emit[z][t][h][x[t]]
+                    for h in range(states)
+                ]
+            per_class.append(prior[z] * sum(alpha))
+        joint[x] = per_class
+    return joint
+
+
+def _labels(rows: dict) -> dict:
+    """Bayes labels with the documented tie rule, exactly: smallest class within 1e-10."""
+    out = {}
+    for key, joint in rows.items():
+        top = max(joint)
+        out[key] = next(z for z, p in enumerate(joint) if p >= top - TIE * abs(top))
+    return out
+
+
+@dataclass(frozen=True)
+class ExactGraph:
+    """``A`` (contexts) and ``Q`` (samples) of one objective on a rational source."""
+
+    vocab: int
+    cooccurrence: dict  # context -> [A[c, t] for t]
+    context_classes: dict  # context -> [P(z, c)]
+    sample_targets: dict  # sequence -> [Q[x, t] for t]
+    sample_classes: dict  # sequence -> [P(z, x)]
+    weights: dict  # pattern -> w(omega), exact
+
+
+def exact_graph(source: Source, objective: Objective) -> ExactGraph:
+    """Exact ``A``, ``P(z, c)``, ``Q`` and ``P(z, x)`` for a small rational source.
+
+    Examples
+    --------
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.sources import source_from_dict
+    >>> src = source_from_dict({"family": "iid", "prior": [0.5, 0.5],
+    ...                         "emit": [[0.75, 0.25], [0.25, 0.75]], "length": 2})
+    >>> g = exact_graph(src, parse_objective("ar", 2))
+    >>> sum(sum(row) for row in g.cooccurrence.values())
+    Fraction(1, 1)
+    """
+    joint = {x: pz for x, pz in _sequence_joint(source).items() if sum(pz) > 0}
+    vocab, classes = source.vocab, source.n_classes
+    weights = dict(zip(objective.patterns, objective.fractions))
+    a: dict = {}
+    ca: dict = {}
+    for x, pz in joint.items():
+        px = sum(pz)
+        for pattern, w in weights.items():
+            key = (pattern, tuple(x[s] for s in pattern.visible))
+            row = a.setdefault(key, [Fraction(0)] * vocab)
+            row[x[pattern.target]] += w * px
+            cls = ca.setdefault(key, [Fraction(0)] * classes)
+            for z in range(classes):
+                cls[z] += w * pz[z]
+    q = {}
+    for x, pz in joint.items():
+        px, row = sum(pz), [Fraction(0)] * vocab
+        for pattern, w in weights.items():
+            context = a[(pattern, tuple(x[s] for s in pattern.visible))]
+            mass = sum(context)
+            for t in range(vocab):
+                row[t] += w * px * context[t] / mass
+        q[x] = row
+    return ExactGraph(vocab, a, ca, q, joint, weights)
+
+
+def _gram(rows: dict, vocab: int) -> tuple[sp.Matrix, list[Fraction]]:
+    """``D_t^-1 R^T D_r^-1 R``, rational, similar to ``Rbar^T Rbar``; and ``P_t``."""
+    p_t = [sum(row[t] for row in rows.values()) for t in range(vocab)]
+    live = [t for t in range(vocab) if p_t[t] > 0]
+    m = [[Fraction(0)] * len(live) for _ in live]
+    for row in rows.values():
+        mass = sum(row)
+        for i, s in enumerate(live):
+            if row[s]:
+                for j, t in enumerate(live):
+                    m[i][j] += row[s] * row[t] / mass
+    gram = sp.Matrix(len(live), len(live),
+                     lambda i, j: sp.Rational(m[i][j].numerator, m[i][j].denominator)
+                     / sp.Rational(p_t[live[i]].numerator, p_t[live[i]].denominator))  # fmt: skip
+    return gram, p_t
+
+
+def _disagreement(rows: dict, classes: dict, vocab: int) -> Fraction:
+    """``1 - sum_t sum_l (sum_{r: y(r)=l} R[r, t])^2 / P_t``: two-hop label disagreement."""
+    labels = _labels(classes)
+    p_t = [sum(row[t] for row in rows.values()) for t in range(vocab)]
+    total = Fraction(0)
+    for t in range(vocab):
+        if p_t[t] == 0:
+            continue
+        by_label: dict = {}
+        for key, row in rows.items():
+            by_label[labels[key]] = by_label.get(labels[key], 0) + row[t]
+        total += sum(v * v for v in by_label.values()) / p_t[t]
+    return 1 - total
+
+
+@dataclass(frozen=True)
+class ExactValue:
+    """A certified value: exact (a Fraction), or a root of a rational polynomial."""
+
+    metric: str
+    value: str  # 50 significant digits
+    exact: str | None  # "p/q" when the value is rational
+    charpoly: tuple[str, ...] | None  # coefficients, highest degree first
+    interval: tuple[str, str] | None  # isolating interval of the root (a squared value)
+    phi: str | None = None  # for t2_bound: the exact phi beside the polynomial of s^2
+
+    def bounds(self) -> tuple[Fraction | float, Fraction | float]:
+        """Rational lower and upper bounds of the value (equal when it is exact; ``inf`` for an
+        infinite value, such as ``chi`` with an uncovered length)."""
+        if self.exact is not None:
+            value = math.inf if self.exact == "inf" else Fraction(self.exact)
+            return value, value
+        lo, hi = (Fraction(v) for v in self.interval)
+        if self.metric == "s_k1":
+            return _sqrt_bounds(lo, hi)
+        if self.metric == "t2_bound":
+            phi = Fraction(self.phi)
+            low = 2 * phi / (1 - lo) if lo < 1 else math.inf
+            return low, (2 * phi / (1 - hi) if hi < 1 else math.inf)
+        return lo, hi
+
+
+def _sqrt_bounds(lo: Fraction, hi: Fraction) -> tuple[Fraction, Fraction]:
+    """Rational bounds of ``sqrt`` on ``[lo, hi]`` (to 1e-60, outward)."""
+    mpmath.mp.dps = 80
+    down = Fraction(str(mpmath.sqrt(mpmath.mpf(lo.numerator) / lo.denominator)))
+    up = Fraction(str(mpmath.sqrt(mpmath.mpf(hi.numerator) / hi.denominator)))
+    return max(down - Fraction(1, 10**60), Fraction(0)), up + Fraction(1, 10**60)
+
+
+def _root(gram: sp.Matrix, index: int, metric: str, phi: Fraction | None) -> ExactValue:
+    """The ``index``-th largest eigenvalue of ``gram`` (1-based), certified."""
+    lam = sp.Symbol("lam")
+    size = gram.shape[0]
+    poly = sp.Poly(gram.charpoly(lam).as_expr(), lam) if size else sp.Poly(lam, lam)
+    if index > size:  # past the targets: s = 0 exactly
+        zero = ExactValue(metric, mpmath.nstr(mpmath.mpf(0), DIGITS), "0", None, None)
+        if metric == "t2_bound":
+            return ExactValue(metric, _digits(2 * phi), str(2 * phi), None, None)
+        return zero
+    roots = []  # isolating intervals, largest root first, with multiplicity
+    for (lo, hi), mult in reversed(poly.intervals(eps=Fraction(1, 10**60))):
+        roots += [(Fraction(str(lo)), Fraction(str(hi)))] * mult
+    lo, hi = roots[index - 1]
+    mpmath.mp.dps = DIGITS + 20
+    midpoint = mpmath.mpf((lo + hi).numerator) / (2 * (lo + hi).denominator)
+    value = {"s_k1": mpmath.sqrt(midpoint), "lambda_k1": midpoint}.get(metric)
+    if metric == "t2_bound":
+        value = 2 * mpmath.mpf(phi.numerator) / phi.denominator / (1 - midpoint)
+    coefficients = tuple(str(c) for c in poly.all_coeffs())
+    exact = str(lo) if lo == hi else None
+    return ExactValue(metric, mpmath.nstr(value, DIGITS), exact if metric == "lambda_k1" else None,
+                      coefficients, (str(lo), str(hi)), None if phi is None else str(phi))  # fmt: skip
+
+
+def _digits(value: Fraction) -> str:
+    mpmath.mp.dps = DIGITS + 20
+    return mpmath.nstr(mpmath.mpf(value.numerator) / value.denominator, DIGITS)
+
+
+def exact_value(source: Source, objective: Objective, metric: str, k: int) -> ExactValue:
+    """One certifiable metric (``CERTIFIABLE``) of ``objective`` on a rational ``source``.
+
+    Examples
+    --------
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.sources import source_from_dict
+    >>> src = source_from_dict({"family": "iid", "prior": [0.5, 0.5],
+    ...                         "emit": [[0.75, 0.25], [0.25, 0.75]], "length": 3})
+    >>> exact_value(src, parse_objective("ar", 3), "phi", 1).exact
+    '231/512'
+    """
+    if metric not in CERTIFIABLE:
+        raise InputError(
+            f"metric {metric!r} has no certificate (certifiable: {', '.join(CERTIFIABLE)})"
+        )
+    if metric == "chi":
+        return _chi(objective)
+    graph = exact_graph(source, objective)
+    if metric in ("phi", "alpha"):
+        rows, classes = ((graph.cooccurrence, graph.context_classes) if metric == "phi"
+                         else (graph.sample_targets, graph.sample_classes))  # fmt: skip
+        value = _disagreement(rows, classes, graph.vocab)
+        return ExactValue(metric, _digits(value), str(value), None, None)
+    rows = graph.sample_targets if metric == "lambda_k1" else graph.cooccurrence
+    gram, _ = _gram(rows, graph.vocab)
+    phi = None
+    if metric == "t2_bound":
+        phi = _disagreement(graph.cooccurrence, graph.context_classes, graph.vocab)
+    return _root(gram, k + 1, metric, phi)
+
+
+def _chi(objective: Objective) -> ExactValue:
+    length = objective.length
+    weights = dict(zip(objective.patterns, objective.fractions))
+    prefix = [weights.get(Pattern(tuple(range(l)), l), Fraction(0)) for l in range(1, length)]
+    if any(w == 0 for w in prefix):
+        return ExactValue("chi", "inf", "inf", None, None)
+    value = sum(Fraction(1, (length - 1) ** 2) / w for w in prefix)
+    return ExactValue("chi", _digits(value), str(value), None, None)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The proved sign of ``metric(winner) - metric(other)`` on one rational source."""
+
+    metric: str
+    k: int
+    better: str
+    winner: ExactValue
+    other: ExactValue
+    margin: str  # 50 significant digits; > 0 where the paper's side (winner) wins
+    verdict: str  # holds / fails / tie, proved; unresolved when the intervals overlap
+
+    def record(self) -> dict:
+        """The JSON form (docs/json.md, "Witnesses")."""
+
+        def value(v: ExactValue) -> dict:
+            return {"value": v.value, "exact": v.exact, "charpoly": v.charpoly,
+                    "interval": v.interval, "phi": v.phi}  # fmt: skip
+
+        return {"metric": self.metric, "k": self.k, "better": self.better,
+                "winner": value(self.winner), "other": value(self.other),
+                "margin": self.margin, "verdict": self.verdict}  # fmt: skip
+
+
+def _proved(better: str, winner: ExactValue, other: ExactValue) -> str:
+    (w_lo, w_hi), (o_lo, o_hi) = winner.bounds(), other.bounds()
+    if winner.exact is not None and other.exact is not None and winner.exact == other.exact:
+        return "tie"
+    if winner.charpoly and winner.charpoly == other.charpoly and winner.interval == other.interval:
+        return "tie"  # the same root of the same polynomial
+    if w_hi < o_lo:
+        return "holds" if better == "lower" else "fails"
+    if w_lo > o_hi:
+        return "fails" if better == "lower" else "holds"
+    return "unresolved"
+
+
+def certify(
+    source: Source, winner: Objective, other: Objective, metric: str, k: int, better: str
+) -> Certificate:
+    """Prove which of two objectives wins on ``metric`` at ``k`` on a rational source.
+
+    Examples
+    --------
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.sources import source_from_dict
+    >>> src = source_from_dict({"family": "iid", "prior": [0.5, 0.5],
+    ...                         "emit": [[0.75, 0.25], [0.25, 0.75]], "length": 3})
+    >>> cert = certify(src, parse_objective("mlm:1", 3), parse_objective("ar", 3), "s_k1", 1,
+    ...                "lower")
+    >>> cert.verdict, cert.margin[:8]
+    ('fails', '-0.03118')
+    """
+    values = [exact_value(source, o, metric, k) for o in (winner, other)]
+    mpmath.mp.dps = DIGITS + 20
+    a, b = (mpmath.mpf(v.value) if v.value != "inf" else mpmath.inf for v in values)
+    raw = (a - b) if better == "higher" else (b - a)
+    margin = "0" if a == b else mpmath.nstr(raw, DIGITS)
+    return Certificate(metric, k, better, values[0], values[1], margin,
+                       _proved(better, *values))  # fmt: skip
