@@ -15,4 +15,6 @@ CAPTION = "dar:J on the same HMM: the metrics of figure 4 against the look-ahead
 def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 5 into ``fig`` (a new figure by default) and return it."""
     reaches = list(range(1, sweep_source().length))
-    return draw_sweep(reaches, [f"dar:{j}" for j in reaches], "look-ahead J", "dar", fig)
+    # J = 1 is ar itself (dar:J is defined for 2 <= J <= T-1)
+    specs = ["ar"] + [f"dar:{j}" for j in reaches[1:]]
+    return draw_sweep(reaches, specs, "look-ahead J", "dar", fig)

@@ -62,13 +62,16 @@ def _table(title: str, rows: dict) -> str:
 
 
 def _analyze(args: argparse.Namespace) -> str:
+    from lookaround.theory.limits import check_positive
     from lookaround.theory.objectives import parse_objective
     from lookaround.theory.presets import resolve_source
 
+    if args.sampled is None and args.bootstrap is not None:
+        raise InputError("--bootstrap sets the replicates of --sampled; give --sampled N too")
+    if args.max_memory is not None:
+        check_positive(args.max_memory, "--max-memory (GB)")
     source = resolve_source(args.source)
     objective = parse_objective(args.objective, source.length)
-    if args.max_memory is not None and not args.max_memory > 0:
-        raise InputError(f"--max-memory must be > 0 GB, got {args.max_memory}")
     if args.sampled is not None:
         from lookaround.theory.estimates import estimate_context
 
@@ -77,7 +80,7 @@ def _analyze(args: argparse.Namespace) -> str:
                 f"--sampled estimates the context level only, not --level {args.level}"
             )
         estimate = estimate_context(
-            source, objective, args.k, args.sampled, seed=args.seed, bootstrap=args.bootstrap
+            source, objective, args.k, args.sampled, seed=args.seed, bootstrap=args.bootstrap or 200
         )
         result = {
             "source": source.name,
@@ -114,6 +117,10 @@ def _coverage(args: argparse.Namespace) -> str:
     from lookaround.theory.coverage import alignment, generation_report, prefix_weights
     from lookaround.theory.objectives import parse_objective
 
+    if args.fallback is not None and not args.source:
+        raise InputError(
+            "--fallback chooses the predictor on uncovered lengths of --source; give --source too"
+        )
     objective = parse_objective(args.objective, args.length)
     weights = prefix_weights(objective)
     chi = alignment(weights)
@@ -127,10 +134,11 @@ def _coverage(args: argparse.Namespace) -> str:
     if args.source:
         from lookaround.theory.presets import resolve_source
 
-        report = generation_report(resolve_source(args.source), objective, fallback=args.fallback)
+        fallback = args.fallback or "uniform"
+        report = generation_report(resolve_source(args.source), objective, fallback=fallback)
         result.update(
             {
-                "fallback": args.fallback,
+                "fallback": fallback,
                 "bayes_loss": report.bayes_loss.tolist(),
                 "excess": report.excess.tolist(),
                 "total_excess": report.total_excess,
@@ -269,9 +277,8 @@ def _sweep(args: argparse.Namespace) -> str:
     if args.jobs < 1:
         raise InputError("--jobs must be >= 1")
     out = args.out or str(Path(args.grid).with_suffix(".jsonl"))
-    counts = run_sweep(
-        args.grid, out, jobs=args.jobs, scheduler=args.scheduler, progress=sys.stderr.isatty()
-    )
+    counts = run_sweep(args.grid, out, jobs=args.jobs, scheduler=args.scheduler,
+                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     return (
         f"sweep: {counts['ran']} runs done, {counts['skipped']} already in {counts['out']} "
         f"({counts['configs']} in the grid)"
@@ -330,7 +337,7 @@ def _map(args: argparse.Namespace) -> str:
                        args.objectives)  # fmt: skip
     out = Path(args.out or f"map-{request.family}-{request.claim}-{request.metric}.jsonl")
     counts = run_map(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
-                     progress=sys.stderr.isatty())  # fmt: skip
+                     progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     from lookaround.results import read_records
 
     rows = read_records(out)
@@ -447,10 +454,12 @@ def _int(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {value}")
-    return value
+    from lookaround.theory.limits import check_seed
+
+    try:
+        return check_seed(_int(text), "a seed")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _command(sub, name: str, summary: str, example: str, handler) -> _Parser:
@@ -486,6 +495,14 @@ def _json_flag(p: _Parser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON record (docs/json.md)")
 
 
+def _repair_flag(p: _Parser) -> None:
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="move corrupt lines of the results file to FILE.corrupt and go on",
+    )
+
+
 def _add_analyze(sub) -> None:
     p = _command(
         sub,
@@ -510,7 +527,9 @@ def _add_analyze(sub) -> None:
     p.add_argument(
         "--sampled", type=_int, metavar="N", help="estimate from N draws instead (context level)"
     )
-    p.add_argument("--bootstrap", type=_int, default=200, help="bootstrap replicates (--sampled)")
+    p.add_argument(
+        "--bootstrap", type=_int, help="bootstrap replicates of --sampled; unset means 200"
+    )
     p.add_argument("--seed", type=_seed, default=0, help="seed of the draws (--sampled)")
     _json_flag(p)
 
@@ -529,8 +548,7 @@ def _add_coverage(sub) -> None:
     p.add_argument(
         "--fallback",
         choices=("uniform", "marginal"),
-        default="uniform",
-        help="what the predictor answers on an uncovered length (with --source)",
+        help="what the predictor answers on an uncovered length (with --source); unset: uniform",
     )
     _json_flag(p)
 
@@ -631,6 +649,7 @@ def _add_sweep(sub) -> None:
         help="local worker processes (joblib); 1 runs in this process",
     )
     p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
+    _repair_flag(p)
 
 
 def _add_families(sub) -> None:
@@ -666,6 +685,7 @@ def _add_map(sub) -> None:
     p.add_argument("--plot", help="also draw the map to this file (.png, .pdf or .svg)")
     p.add_argument("--jobs", type=_int, default=os.cpu_count() or 1, help="local processes")
     p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
+    _repair_flag(p)
 
 
 def _add_search(sub) -> None:

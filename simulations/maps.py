@@ -230,8 +230,9 @@ def run_map(
     jobs: int = 1,
     scheduler: str | None = None,
     progress: bool = False,
+    repair: bool = False,
 ) -> dict:
     """Run (or resume) a map into ``out``; returns the sweep engine's counts."""
     return run_configs(
-        request.header(), request.configs(), map_point, out, jobs, scheduler, progress
+        request.header(), request.configs(), map_point, out, jobs, scheduler, progress, repair
     )

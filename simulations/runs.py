@@ -21,6 +21,14 @@ from lookaround.simulations.shared import fit_shared
 from lookaround.simulations.tabular import fit_tabular
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.errors import InputError
+from lookaround.theory.limits import (
+    MAX_STEPS,
+    check_count,
+    check_draws,
+    check_k,
+    check_positive,
+    check_seed,
+)
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 
@@ -93,6 +101,20 @@ def _population_loss(
     return float(-np.sum(a * log_p))
 
 
+class Diverged(InputError):
+    """Training left the finite numbers: a result of the settings (usually ``lr``), not a bug."""
+
+
+def _check_converging(curve: np.ndarray, f: np.ndarray, g: np.ndarray, lr: float) -> None:
+    bad = ~np.isfinite(curve)
+    if bad.any() or not (np.all(np.isfinite(f)) and np.all(np.isfinite(g))):
+        step = int(np.argmax(bad)) + 1 if bad.any() else curve.size
+        raise Diverged(
+            f"training diverged (loss not finite from step {step}) with learning rate {lr:g}; "
+            "lower --lr"
+        )
+
+
 def simulate(
     source: Source,
     objective: Objective,
@@ -119,20 +141,18 @@ def simulate(
         raise InputError(f"model must be 'tabular' or 'shared', got {model!r}")
     if loss not in ("spectral", "ce"):
         raise InputError(f"loss must be 'spectral' or 'ce', got {loss!r}")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= source.vocab:
-        raise InputError(f"k must be an integer in 1..{source.vocab} (the target count), got {k!r}")
+    check_k(k, source.vocab)
     defaults = DEFAULTS[(model, loss)]
-    steps = defaults["steps"] if steps is None else steps
-    lr = defaults["lr"] if lr is None else lr
-    if steps < 1:
-        raise InputError(f"steps must be >= 1, got {steps}")
-    if not lr > 0:
-        raise InputError(f"learning rate must be > 0, got {lr}")
-    if n_train < 2 or n_eval < 4:
-        raise InputError("n_train must be >= 2 and n_eval >= 4")
+    steps = check_count(defaults["steps"] if steps is None else steps, "steps", 1, MAX_STEPS)
+    lr = check_positive(defaults["lr"] if lr is None else lr, "learning rate")
+    check_draws(n_train, "n_train", source.length)
+    check_draws(n_eval, "n_eval", source.length, low=4)
+    check_seed(seed)
     draws = draw_patterns(source, objective, n_train, seed)
     fit = fit_tabular if model == "tabular" else fit_shared
-    trained = fit(draws, source.vocab, k, loss, steps, lr, seed)
+    # an overflow here is reported as divergence just below, in one line, not as warnings
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        trained = fit(draws, source.vocab, k, loss, steps, lr, seed)
 
     a, _ = exact_dense_cooccurrence(source, objective)
     f_all = (
@@ -140,6 +160,7 @@ def simulate(
     )
     g = trained.g if model == "tabular" else trained.params["G"]
     bias = trained.bias if model == "tabular" else trained.params["b"]
+    _check_converging(trained.curve, f_all, g, lr)
     final = _population_loss(a, f_all, g, bias, loss)
     live, u, s = normalized_svd(a)
     optimum = gap = angle = bayes_ce = None

@@ -12,11 +12,13 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import string
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from lookaround.extras import require
 from lookaround.theory.encoding import dumps, provenance
 from lookaround.theory.errors import InputError
 
@@ -43,16 +45,21 @@ def config_hash(config: dict) -> str:
 
 
 def _fields(template: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    except ValueError as exc:
+        raise InputError(f"grid template {template!r} is malformed: {exc}") from None
 
 
 def load_grid(path: str | Path) -> dict:
     """Read and validate a grid file (see the README for the format)."""
     try:
-        data = tomllib.loads(Path(path).read_text())
+        data = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
     except OSError as exc:
         raise InputError(f"grid file {str(path)!r}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except UnicodeDecodeError as exc:
+        raise InputError(f"grid file {str(path)!r} is not UTF-8 (at byte {exc.start})") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise InputError(f"grid file {str(path)!r} is not valid TOML: {exc}") from None
     unknown = set(data) - {"grid", "sweep"}
     if unknown:
@@ -85,9 +92,26 @@ def load_grid(path: str | Path) -> dict:
         raise InputError(
             f"sweep.{sorted(unknown)[0]} is not a setting (known: {', '.join(SETTINGS)})"
         )
-    if settings["mode"] not in ("exact", "train"):
-        raise InputError(f"sweep.mode must be 'exact' or 'train', got {settings['mode']!r}")
+    _check_settings(settings)
     return {"grid": grid, "sweep": settings}
+
+
+CHOICES = {"mode": ("exact", "train"), "model": ("tabular", "shared"), "loss": ("spectral", "ce")}
+
+
+def _check_settings(settings: dict) -> None:
+    """The [sweep] table: named choices, and whole numbers where counts are expected."""
+    for key, choices in CHOICES.items():
+        if settings[key] not in choices:
+            raise InputError(
+                f"sweep.{key} must be one of {', '.join(map(repr, choices))}, got {settings[key]!r}"
+            )
+    for key in ("steps", "n_train", "n_eval"):
+        value = settings[key]
+        if key == "steps" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"sweep.{key} must be an integer >= 1, got {value!r}")
 
 
 def expand(spec: dict) -> list[dict]:
@@ -142,47 +166,21 @@ def run_config(config: dict) -> dict:
         "generation_excess": generation_report(source, objective).total_excess,
     }
     if config["mode"] == "train":
-        from lookaround.simulations.runs import simulate
+        from lookaround.simulations.runs import Diverged, simulate
 
-        run = simulate(
-            source,
-            objective,
-            config["model"],
-            config["loss"],
-            k,
-            steps=config["steps"],
-            seed=config["seed"],
-            n_train=config["n_train"],
-            n_eval=config["n_eval"],
-        )
-        row.update(
-            {
-                "trained_" + key: getattr(run, key)
-                for key in ("final_loss", "gap", "probe_error", "ari", "nmi", "generation_excess")
-            }
-        )
+        keys = ("final_loss", "gap", "probe_error", "ari", "nmi", "generation_excess")
+        try:
+            run = simulate(source, objective, config["model"], config["loss"], k,
+                           steps=config["steps"], seed=config["seed"],
+                           n_train=config["n_train"], n_eval=config["n_eval"])  # fmt: skip
+        except Diverged as exc:
+            # a setting whose training diverges is a result of the sweep, not a crash
+            row.update({"status": "diverged", "detail": str(exc)})
+            row.update({"trained_" + key: float("nan") for key in keys})
+            return row
+        row["status"] = "ok"
+        row.update({"trained_" + key: getattr(run, key) for key in keys})
     return row
-
-
-def _read_results(path: Path, grid_hash: str) -> tuple[set[str], int]:
-    """Hashes already done, and the byte length of the file's complete lines."""
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    complete = len(data) - len(lines[-1])  # a last line without newline is partial
-    try:
-        header = json.loads(lines[0]) if complete else None
-    except json.JSONDecodeError:
-        header = None
-    if not isinstance(header, dict) or header.get("grid_hash") != grid_hash:
-        found = header.get("grid_hash") if isinstance(header, dict) else "no header"
-        raise InputError(
-            f"results file {str(path)!r} belongs to another grid ({found} != {grid_hash}); "
-            "choose another --out"
-        )
-    done = set()
-    for line in lines[1:-1]:
-        done.add(json.loads(line)["hash"])
-    return done, complete
 
 
 def _append(fd: int, obj: dict) -> None:
@@ -190,16 +188,27 @@ def _append(fd: int, obj: dict) -> None:
     os.fsync(fd)
 
 
+_ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://[^\s/:]+(:[0-9]{1,5})?|[A-Za-z0-9.\-]+:[0-9]{1,5}")
+
+
+def check_scheduler(address: str | None) -> str | None:
+    """A dask scheduler address (``tcp://host:port`` or ``host:port``), and dask installed."""
+    if address is None:
+        return None
+    if not _ADDRESS.fullmatch(address):
+        raise InputError(
+            f"--scheduler must be an address such as tcp://127.0.0.1:8786, got {address!r}"
+        )
+    require("dask.distributed", "dask", "--scheduler")
+    return address
+
+
 def _executor(
     configs: list[dict], run: Callable[[dict], dict], jobs: int, scheduler: str | None
 ) -> Iterator[dict]:
     if scheduler:
-        try:
-            from dask.distributed import Client, as_completed
-        except ImportError:
-            raise InputError(
-                "--scheduler needs dask.distributed: pip install 'lookaround[dask]'"
-            ) from None
+        from dask.distributed import Client, as_completed
+
         with Client(scheduler) as client:
             for future in as_completed(client.map(run, configs, pure=False)):
                 yield future.result()
@@ -220,16 +229,44 @@ def run_sweep(
     jobs: int = 1,
     scheduler: str | None = None,
     progress: bool = False,
+    repair: bool = False,
 ) -> dict:
     """Run every configuration of ``grid_path`` not already in ``out``; returns counts.
+
+    Every configuration is validated and sized before the first run, so a bad entry deep in
+    a grid is refused at once, not after hours.
 
     Raises
     ------
     InputError
-        A malformed grid, or ``out`` holding another grid's rows (left untouched).
+        A malformed grid or configuration, or ``out`` holding another grid's rows or a
+        corrupt line (left untouched unless ``repair``).
     """
     spec = load_grid(grid_path)
-    return run_configs(spec, expand(spec), run_config, out, jobs, scheduler, progress)
+    configs = expand(spec)
+    for config in configs:
+        check_config(config)
+    return run_configs(spec, configs, run_config, out, jobs, scheduler, progress, repair)
+
+
+def check_config(config: dict) -> None:
+    """Everything a run would refuse, refused now: source, objective, ``k``, sizes, seeds."""
+    from lookaround.theory.limits import check_draws, check_k, check_request, check_seed
+    from lookaround.theory.objectives import parse_objective
+    from lookaround.theory.presets import resolve_source
+
+    where = f"grid configuration {config['source']!r} x {config['objective']!r}"
+    try:
+        source = resolve_source(config["source"])
+        objective = parse_objective(config["objective"], source.length)
+        check_k(config["k"], source.vocab)
+        check_seed(config["seed"], "seed")
+        check_request(source, objective, "both", 2_000_000)
+        if config["mode"] == "train":
+            check_draws(config["n_train"], "sweep.n_train", source.length)
+            check_draws(config["n_eval"], "sweep.n_eval", source.length, low=4)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def run_configs(
@@ -240,39 +277,97 @@ def run_configs(
     jobs: int = 1,
     scheduler: str | None = None,
     progress: bool = False,
+    repair: bool = False,
 ) -> dict:
     """The sweep engine: ``run`` each configuration not yet in ``out``, one JSON line each.
 
     ``header`` (the grid, or a map's request) is hashed into the file's first line, so a
     results file is only ever resumed by the request that started it. ``run`` must be a
     module-level function (it crosses process boundaries) returning a row with ``hash``.
+    The file is locked while written (``out.lock``): a second writer is refused at once.
+    A corrupt line stops the sweep with its ``FILE:LINE``; ``repair`` moves such lines to
+    ``FILE.corrupt`` and keeps every good row.
     """
+    from filelock import FileLock, Timeout
     from tqdm import tqdm
 
+    check_scheduler(scheduler)
     grid_hash = config_hash(header)
     out = Path(out)
-    done: set[str] = set()
-    if out.exists() and out.stat().st_size:
-        done, complete = _read_results(out, grid_hash)
-        if complete < out.stat().st_size:
-            os.truncate(out, complete)  # drop the partial line an interruption left
-    todo = [c for c in configs if config_hash(c) not in done]
-    fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    lock = FileLock(f"{out}.lock", timeout=0)
     try:
-        if not done and os.fstat(fd).st_size == 0:
-            _append(fd, {"grid_hash": grid_hash, "grid": header})
-        bar = tqdm(
-            total=len(configs), initial=len(configs) - len(todo), disable=not progress, unit="run"
-        )
-        for row in _executor(todo, run, jobs, scheduler):
-            _append(fd, row)
-            bar.update()
-        bar.close()
+        lock.acquire()
+    except Timeout:
+        raise InputError(
+            f"{out} is being written by another sweep (lock {out}.lock); wait for it to end "
+            "or choose another --out"
+        ) from None
+    try:
+        done = _resume(out, grid_hash, repair)
+        todo = [c for c in configs if config_hash(c) not in done]
+        fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if not done and os.fstat(fd).st_size == 0:
+                _append(fd, {"grid_hash": grid_hash, "grid": header})
+            bar = tqdm(total=len(configs), initial=len(configs) - len(todo),
+                       disable=not progress, unit="run")  # fmt: skip
+            for row in _executor(todo, run, jobs, scheduler):
+                _append(fd, row)
+                bar.update()
+            bar.close()
+        finally:
+            os.close(fd)
     finally:
-        os.close(fd)
+        lock.release()
     return {
         "configs": len(configs),
         "skipped": len(configs) - len(todo),
         "ran": len(todo),
         "out": str(out),
     }
+
+
+def _resume(out: Path, grid_hash: str, repair: bool) -> set[str]:
+    """The hashes already in ``out`` (after dropping a partial last line), checked line by line."""
+    if not out.exists() or not out.stat().st_size:
+        return set()
+    data = out.read_bytes()
+    complete = data[: len(data) - len(data.split(b"\n")[-1])]  # a partial last line is dropped
+    lines = complete.split(b"\n")[:-1]
+    header = _record(lines[0]) if lines else None
+    if header is None or header.get("grid_hash") != grid_hash:
+        found = header.get("grid_hash") if header else "no readable header"
+        raise InputError(
+            f"results file {str(out)!r} belongs to another grid ({found} != {grid_hash}); "
+            "choose another --out"
+        )
+    good, bad = [lines[0]], []
+    for number, line in enumerate(lines[1:], start=2):
+        row = _record(line)
+        if row is None or not isinstance(row.get("hash"), str):
+            if not repair:
+                raise InputError(
+                    f"{out}:{number} is corrupt (not a result row); rerun with --repair to move "
+                    f"corrupt lines to {out}.corrupt and keep every good row"
+                )
+            bad.append(line)
+        else:
+            good.append(line)
+    if bad:
+        with open(f"{out}.corrupt", "ab") as quarantine:
+            quarantine.write(b"".join(line + b"\n" for line in bad))
+    if bad or len(complete) < len(data):
+        # rewrite atomically: a crash here leaves the old file or the new one, never half
+        temporary = out.with_name(out.name + ".tmp")
+        temporary.write_bytes(b"".join(line + b"\n" for line in good))
+        os.replace(temporary, out)
+    return {_record(line)["hash"] for line in good[1:]}
+
+
+def _record(line: bytes) -> dict | None:
+    """A JSON object from one line, or None for anything else (bad UTF-8 or JSON included)."""
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -10,7 +10,6 @@ from lookaround.theory.sources import Source, source_from_dict
 OBJECTIVES = (
     "ar",
     "ar:last",
-    "dar:1",
     "dar:2",
     "dar:3",
     "mlm:1",
@@ -94,3 +93,13 @@ def sources(draw, max_vocab: int = 3, max_length: int = 4) -> Source:
 
 
 objectives = st.sampled_from(OBJECTIVES)
+
+
+def min_length(spec: str) -> int:
+    """The shortest ``T`` where ``spec`` is in its domain (``dar:J`` needs ``J <= T - 1``)."""
+    kind, _, param = spec.partition(":")
+    if kind == "dar":
+        return int(param) + 1
+    if kind in ("mlm", "span") and param.isdigit():
+        return max(2, int(param))
+    return 2

@@ -7,7 +7,7 @@ import pytest
 from brute import Brute, components, effective_degree, support_fraction, within_class_gap
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from strategies import OBJECTIVES, random_spec, sources
+from strategies import OBJECTIVES, min_length, random_spec, sources
 
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import build_cooccurrence
@@ -63,7 +63,13 @@ def _compare(source, spec: str, k: int) -> None:
 def test_every_family_and_objective_matches_enumeration(family, spec):
     source = source_from_dict(
         random_spec(
-            family, r=2, V=3 if family != "graph_walk" else 4, H=2, T=3, seed=7, sparsity=0.0
+            family,
+            r=2,
+            V=3 if family != "graph_walk" else 4,
+            H=2,
+            T=max(3, min_length(spec)),
+            seed=7,
+            sparsity=0.0,
         )
     )
     _compare(source, spec, k=2)
@@ -72,7 +78,8 @@ def test_every_family_and_objective_matches_enumeration(family, spec):
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sources(max_vocab=3, max_length=3), st.sampled_from(OBJECTIVES), st.integers(1, 4))
 def test_random_sources_match_enumeration(source, spec, k):
-    assume(source.vocab**source.length <= 27)
+    assume(source.vocab**source.length <= 27 and source.length >= min_length(spec))
+    assume(k <= source.vocab)  # k is defined up to V, the largest rank Abar can have
     _compare(source, spec, k)
 
 

@@ -95,11 +95,14 @@ def test_sources_lists_presets(capsys):
         ),
         (
             ["analyze", "--source", "markov", "--objective", "ar", "--k", "0"],
-            "k must be an integer >= 1",
+            "k must be an integer with 1 <= k <= V = 3",
         ),
         (["analyze", "--source", "markov", "--objective", "ar", "--k", "x"], "--k"),
         (["analyze", "--source", "markov"], "required"),
-        (["coverage", "--objective", "ar", "--length", "1"], "sequence length must be >= 2"),
+        (
+            ["coverage", "--objective", "ar", "--length", "1"],
+            "sequence length must be an integer in [2, 4096]",
+        ),
         (["frobnicate"], "invalid choice"),
     ],
 )

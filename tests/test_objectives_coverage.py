@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from brute import pattern_law
-from strategies import OBJECTIVES
+from strategies import OBJECTIVES, min_length
 
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
 from lookaround.theory.errors import InputError
@@ -18,6 +18,10 @@ from lookaround.theory.presets import preset_source
 @pytest.mark.parametrize("spec", OBJECTIVES)
 @pytest.mark.parametrize("T", [2, 3, 4, 5])
 def test_weights_equal_the_sampling_definition(spec, T):
+    if T < min_length(spec):  # outside the objective's domain: refused, with the rule
+        with pytest.raises(InputError, match="needs|outside"):
+            parse_objective(spec, T)
+        return
     objective = parse_objective(spec, T)
     law = pattern_law(spec, T)
     assert {(p.visible, p.target) for p in objective.patterns} == set(law)
@@ -48,6 +52,10 @@ CLOSED_FORMS = {
 @pytest.mark.parametrize("spec", sorted(CLOSED_FORMS))
 @pytest.mark.parametrize("T", [3, 4, 6, 8])
 def test_coverage_weights_match_closed_forms(spec, T):
+    if T < min_length(spec):  # each closed form holds on its domain; outside it: refused
+        with pytest.raises(InputError, match="needs"):
+            parse_objective(spec, T)
+        return
     weights = prefix_weights(parse_objective(spec, T))
     expected = [CLOSED_FORMS[spec](T, l) for l in range(1, T)]
     np.testing.assert_allclose(weights, expected, rtol=1e-12, atol=0)
@@ -82,7 +90,16 @@ def test_generation_excess_is_zero_when_covered_and_kl_otherwise():
         ("mlm:0", 5, "mask count 0"),
         ("mlm:6", 5, "mask count 6"),
         ("span:9", 5, "mask count 9"),
-        ("dar:0", 5, "J must be"),
+        ("dar:0", 5, "dar:J needs 2 <= J <= T-1 = 4, got 0"),
+        ("dar:1", 5, "dar:1 is ar"),
+        ("dar:99", 5, "dar:4 is prefixlm"),
+        ("mlm:\u0662", 5, "ASCII"),
+        ("dar:1_0", 5, "ASCII"),
+        ("mlm:2 ", 5, "ASCII"),
+        ("ar:", 5, "ASCII"),
+        ("vmlm", 30, "1.61e[+]10 patterns"),
+        ("plm", 26, "patterns"),
+        ("ar", 20000, r"sequence length must be an integer in \[2, 4096\]"),
         ("bert", 5, "unknown objective"),
         ("mlm:1.5", 5, "ratio"),
         ("vmlm:3-1", 5, "empty"),

@@ -29,3 +29,37 @@ def test_readme_python_example_runs():
     text = (ROOT / "README.md").read_text()
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
         exec(compile(block, "README.md", "exec"), {})
+
+
+def _console_examples() -> list[tuple[str, list[str]]]:
+    """``(command, shown output lines)`` of every ``$ lookaround ...`` example."""
+    text = (ROOT / "README.md").read_text()
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        lines = block.rstrip("\n").splitlines()
+        examples.append((lines[0].removeprefix("$ "), lines[1:]))
+    return examples
+
+
+def test_readme_console_examples_print_what_they_show(capsys):
+    import shlex
+
+    from lookaround.cli import main
+
+    examples = [e for e in _console_examples() if e[0] != "lookaround check"]
+    assert len(examples) >= 2
+    for command, shown in examples:
+        assert main(shlex.split(command)[1:]) == 0
+        printed = capsys.readouterr().out.splitlines()
+        expected = [line for line in shown if line.strip() != "..."]
+        assert [line for line in printed if line in expected] == expected, command
+
+
+def test_readme_claim_table_is_what_check_prints():
+    from lookaround.simulations.claims import DEFAULT_SOURCES
+    from lookaround.simulations.robust import robust_rows, summary_table
+    from lookaround.theory.presets import preset_source
+
+    (shown,) = [s for c, s in _console_examples() if c == "lookaround check"]
+    rows = [r for name in DEFAULT_SOURCES for r in robust_rows(preset_source(name))]
+    assert shown[:4] == summary_table(rows).splitlines()

@@ -121,9 +121,18 @@ def test_simulate_json_cli(capsys):
     [
         (["--source", "zzz", "--objective", "ar"], "unknown source"),
         (["--source", "topic", "--objective", "xlnet"], "unknown objective"),
-        (["--source", "topic", "--objective", "ar", "--k", "5"], "k must be an integer in 1..4"),
-        (["--source", "topic", "--objective", "ar", "--steps", "0"], "steps must be >= 1"),
-        (["--source", "topic", "--objective", "ar", "--lr", "-1"], "learning rate must be > 0"),
+        (
+            ["--source", "topic", "--objective", "ar", "--k", "5"],
+            "k must be an integer with 1 <= k <= V = 4",
+        ),
+        (
+            ["--source", "topic", "--objective", "ar", "--steps", "0"],
+            "steps must be an integer in [1, 1000000]",
+        ),
+        (
+            ["--source", "topic", "--objective", "ar", "--lr", "-1"],
+            "learning rate must be a finite number > 0",
+        ),
     ],
 )
 def test_simulate_bad_input(capsys, argv, message):

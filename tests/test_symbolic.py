@@ -47,7 +47,7 @@ CONCRETE = {
 
 
 @pytest.mark.parametrize("form", sorted(CONCRETE))
-@pytest.mark.parametrize("length, reach, masks", [(3, 1, 1), (5, 2, 2), (7, 3, 3), (9, 4, 2)])
+@pytest.mark.parametrize("length, reach, masks", [(3, 2, 1), (5, 2, 2), (7, 3, 3), (9, 4, 2)])
 def test_coverage_closed_forms_match_numerics(form, length, reach, masks):
     weight, chi = coverage_forms()[form]
     objective = parse_objective(CONCRETE[form].format(J=reach, m=masks), length)

@@ -30,7 +30,7 @@ from lookaround.theory.graphs import (
     effective_degree,
     support_measures,
 )
-from lookaround.theory.limits import CACHE_FLOATS, check_request
+from lookaround.theory.limits import CACHE_FLOATS, check_k, check_request
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
@@ -181,7 +181,7 @@ def analyze(
     source, objective
         Of the same length ``T``.
     k : int
-        Feature dimension, ``k >= 1``; ``s_{k+1}`` is 0 past the rank.
+        Feature dimension, ``1 <= k <= V``; ``s_{k+1}`` is 0 past the rank.
     level : {"context", "sample", "both"}
     chunk : int
         Memory bound (floats) of one co-occurrence block.
@@ -205,8 +205,7 @@ def analyze(
     >>> round(float(res.context.spectrum[0]), 12)
     1.0
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise InputError(f"k must be an integer >= 1, got {k!r}")
+    check_k(k, source.vocab)
     if level not in ("context", "sample", "both"):
         raise InputError(f"level must be context, sample or both, got {level!r}")
     sizes = check_request(source, objective, level, chunk, max_memory)

@@ -7,6 +7,7 @@ tables, the class-joint of every sequence and, when they fit, the sample blocks.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -18,6 +19,70 @@ CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
 MAX_CONTEXT_WORK = 3_000_000_000  # r H sum_omega V^(|S|+1): past this, minutes of forward passes
 MAX_SAMPLE_GATHERS = 2_000_000_000  # V^T * visible sets: the gathers that build Q
 FLOAT = 8
+MAX_DRAWS = 20_000_000  # sampled, training or held-out draws: ~1.3 GB of tokens at T = 8
+MAX_STEPS = 1_000_000  # optimizer steps
+MAX_BOOTSTRAP = 10_000
+
+
+def check_k(k: object, vocab: int) -> int:
+    """The one rule for ``k``: an integer with ``1 <= k <= V``.
+
+    ``Abar`` (and the sample graph) has rank at most ``V``, so a larger ``k`` changes nothing:
+    ``s_(k+1) = 0`` already at ``k = V``.
+
+    Examples
+    --------
+    >>> check_k(2, 3)
+    2
+    >>> check_k(-1, 3)
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: k must be an integer with 1 <= k <= V = 3 (the rank of Abar is at most V), got -1
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= vocab:
+        raise InputError(
+            f"k must be an integer with 1 <= k <= V = {vocab} (the rank of Abar is at most V), "
+            f"got {k!r}"
+        )
+    return k
+
+
+def check_count(value: object, field: str, low: int, high: int, what: str = "") -> int:
+    """An integer in ``[low, high]``; past ``high`` the message says what it would cost.
+
+    Examples
+    --------
+    >>> check_count(10**10, "--sampled", 2, MAX_DRAWS, "draws of T = 5 tokens")
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: --sampled must be an integer in [2, 20000000] (draws of T = 5 tokens), got 10000000000
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        note = f" ({what})" if what else ""
+        raise InputError(f"{field} must be an integer in [{low}, {high}]{note}, got {value!r}")
+    return value
+
+
+def check_draws(value: object, field: str, length: int, low: int = 2) -> int:
+    """A number of sequences to draw: at most ``MAX_DRAWS`` (their tokens must fit memory)."""
+    cost = f"{MAX_DRAWS} draws of T = {length} tokens take {MAX_DRAWS * length * 8 / 2**30:.1f} GB"
+    return check_count(value, field, low, MAX_DRAWS, cost)
+
+
+def check_seed(value: object, field: str = "seed") -> int:
+    """A seed of numpy's ``SeedSequence``: an integer in ``[0, 2^63)``."""
+    return check_count(value, field, 0, 2**63 - 1)
+
+
+def check_positive(value: object, field: str) -> float:
+    """A finite real number ``> 0`` (a learning rate, a memory limit in GB, a budget)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise InputError(f"{field} must be a finite number > 0, got {value!r}")
+    return float(value)
 
 
 def default_max_memory() -> int:

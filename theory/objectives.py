@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
 from lookaround.theory.errors import InputError
+
+MAX_LENGTH = 4096  # far past any exact analysis (V^T); the Monte Carlo modes go this far
 
 OBJECTIVE_FORMS = (
     "ar",
@@ -86,21 +89,26 @@ def sample_pattern_indices(objective: Objective, n: int, seed: int) -> np.ndarra
     )
 
 
+MAX_PATTERNS = 2_000_000  # (S, i) pairs built exactly; vmlm and plm reach it at T = 17
+MAX_POSITIONS = 50_000_000  # sum of |S| over the patterns: the tuples kept in memory
+_NAME = re.compile(r"[a-z]+(:[0-9a-z.\-]+)?")
+
+
 def _int_param(value: str, what: str, spec: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InputError(f"objective {spec!r}: {what} must be an integer, got {value!r}") from None
+    # ASCII digits only: int() would also read "٢" and "1_0", and a sweep would then hash
+    # one objective under several names
+    if not re.fullmatch(r"[0-9]+", value):
+        raise InputError(f"objective {spec!r}: {what} must be written in digits 0-9, got {value!r}")
+    return int(value)
 
 
 def _mask_count(value: str, spec: str, length: int) -> int:
     if "." in value:
-        try:
-            ratio = float(value)
-        except ValueError:
+        if not re.fullmatch(r"[0-9]*\.[0-9]+", value):
             raise InputError(
-                f"objective {spec!r}: mask ratio must be a number, got {value!r}"
-            ) from None
+                f"objective {spec!r}: mask ratio must be a decimal such as 0.15, got {value!r}"
+            )
+        ratio = float(value)
         if not 0 < ratio <= 1:
             raise InputError(f"objective {spec!r}: mask ratio {ratio:g} outside (0, 1]")
         return max(1, round(ratio * length))
@@ -122,6 +130,56 @@ def _masked(total: dict, length: int, count: int, mass: Fraction) -> None:
 
 def _add(total: dict, pattern: Pattern, mass: Fraction) -> None:
     total[pattern] = total.get(pattern, Fraction(0)) + mass
+
+
+def pattern_count(kind: str, param: str, length: int) -> tuple[int, int]:
+    """``(patterns, visible positions)`` an objective would build, before building it: the
+    ``(S, i)`` draws counted with repetition, and the sum of their ``|S|``.
+
+    Examples
+    --------
+    >>> pattern_count("vmlm", "", 30)
+    (16106127360, 233538846720)
+    >>> pattern_count("ar", "", 5)
+    (4, 10)
+    """
+    T, prefixes = length, range(1, length)
+
+    def masked(m: int) -> tuple[int, int]:
+        return math.comb(T, m) * m, math.comb(T, m) * m * (T - m)
+
+    if kind == "ar":
+        return (1, T - 1) if param == "last" else (T - 1, T * (T - 1) // 2)
+    if kind == "dar" and param.isdigit():
+        counts = [min(int(param), T - l) for l in prefixes]
+        return sum(counts), sum(c * l for c, l in zip(counts, prefixes))
+    if kind == "prefixlm":
+        return T * (T - 1) // 2, sum(l * (T - l) for l in prefixes)
+    if kind in ("vmlm", "plm"):
+        return T * 2 ** (T - 1), T * (T - 1) * 2 ** (T - 2)
+    if kind in ("mlm", "span") and param.isdigit() and 1 <= int(param) <= T:
+        m = int(param)
+        return masked(m) if kind == "mlm" else ((T - m + 1) * m, (T - m + 1) * m * (T - m))
+    if kind == "mlm" and "." in param:
+        # a ratio in (0, 1] at worst picks the mask count with the most patterns
+        return max(masked(m) for m in range(1, T + 1))
+    return 0, 0  # malformed parameters are refused by the parser with their own message
+
+
+def _check_size(kind: str, param: str, spec: str, length: int) -> None:
+    patterns, positions = pattern_count(kind, param, length)
+    if patterns > MAX_PATTERNS or positions > MAX_POSITIONS:
+        raise InputError(
+            f"objective {spec!r} at T={length} has {_big(patterns)} patterns "
+            f"({_big(positions)} visible positions), over the limit of {MAX_PATTERNS:.0e} "
+            f"({MAX_POSITIONS:.0e}); use a shorter T or an objective with fewer patterns"
+        )
+
+
+def _big(count: int) -> str:
+    """``1.61e+10`` for any integer, even one past the range of a float (``2^4095``)."""
+    digits = str(count)
+    return digits if len(digits) <= 4 else f"{digits[0]}.{digits[1:3]}e+{len(digits) - 1:02d}"
 
 
 def parse_objective(spec: str, length: int) -> Objective:
@@ -148,9 +206,18 @@ def parse_objective(spec: str, length: int) -> Objective:
     >>> parse_objective("mlm:0.15", 10).name, len(parse_objective("mlm:0.15", 10).patterns)
     ('mlm:0.15', 90)
     """
-    if not isinstance(length, int) or length < 2:
-        raise InputError(f"objective {spec!r}: sequence length must be >= 2, got {length!r}")
-    kind, _, param = str(spec).partition(":")
+    if isinstance(length, bool) or not isinstance(length, int) or not 2 <= length <= MAX_LENGTH:
+        raise InputError(
+            f"objective {spec!r}: sequence length must be an integer in [2, {MAX_LENGTH}], "
+            f"got {length!r}"
+        )
+    if not isinstance(spec, str) or not _NAME.fullmatch(spec):
+        raise InputError(
+            f"objective {spec!r} is not a name such as ar, dar:2, mlm:0.15 or vmlm:1-3 "
+            "(ASCII, no spaces)"
+        )
+    kind, _, param = spec.partition(":")
+    _check_size(kind, param, spec, length)
     total: dict[Pattern, Fraction] = {}
     prefixes = range(1, length)
     if kind == "ar" and param in ("", "last"):
@@ -159,8 +226,11 @@ def parse_objective(spec: str, length: int) -> Objective:
             _add(total, Pattern(tuple(range(l)), l), Fraction(1, len(chosen)))
     elif kind == "dar" and param:
         reach = _int_param(param, "J", spec)
-        if reach < 1:
-            raise InputError(f"objective {spec!r}: J must be >= 1, got {reach}")
+        if not 2 <= reach <= length - 1:
+            raise InputError(
+                f"objective {spec!r}: dar:J needs 2 <= J <= T-1 = {length - 1}, got {reach} "
+                f"(dar:1 is ar and dar:{length - 1} is prefixlm)"
+            )
         for l in prefixes:
             steps = min(reach, length - l)
             for j in range(1, steps + 1):

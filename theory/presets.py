@@ -102,10 +102,11 @@ def preset_source(name: str) -> Source:
         raise InputError(
             f"unknown source {name!r} (presets: {', '.join(PRESETS)}; or a .json file)"
         )
-    try:
-        seed = int(seed_text) if seed_text else 0
-    except ValueError:
-        raise InputError(f"source {name!r}: seed must be an integer, got {seed_text!r}") from None
+    if seed_text and not seed_text.isascii() or seed_text and not seed_text.isdigit():
+        raise InputError(
+            f"source {name!r}: NAME:SEED takes a seed in digits 0-9, got {seed_text!r}"
+        )
+    seed = int(seed_text) if seed_text else 0
     spec = PRESETS[base][1](np.random.default_rng(seed))
     return source_from_dict(spec, name=name)
 

@@ -19,9 +19,19 @@ from typing import Any
 import numpy as np
 
 from lookaround.theory.errors import InputError
+from lookaround.theory.objectives import MAX_LENGTH
 
 TOLERANCE = 1e-9
 FAMILIES = ("iid", "positional", "markov", "graph_walk", "hmm")
+KEYS = {
+    "iid": {"family", "name", "prior", "emit", "length"},
+    "positional": {"family", "name", "prior", "emit", "length"},
+    "markov": {"family", "name", "prior", "init", "trans", "length"},
+    "hmm": {"family", "name", "prior", "init", "trans", "emit", "length"},
+    "graph_walk": {"family", "name", "sizes", "p", "length", "seed", "prior"},
+}
+MAX_NORMAL_FORM = 50_000_000  # floats of r (T H (H + V)): 400 MB
+MAX_GRAPH_NODES = 2000  # networkx builds the SBM pair by pair: seconds at this size
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +95,9 @@ class Source:
 # --------------------------------------------------------------------------- validation
 
 
-def _shape_of(value: Any, path: str) -> tuple[int, ...]:
+def _shape_of(value: Any, path: str, depth: int = 0) -> tuple[int, ...]:
+    if depth > 4:  # no field of a source has more than 4 dimensions
+        raise InputError(f"{path} is nested deeper than 4 levels")
     if isinstance(value, bool) or not isinstance(value, (list, int, float)):
         raise InputError(
             f"{path} must be a number or a list of numbers, got {type(value).__name__}"
@@ -94,7 +106,7 @@ def _shape_of(value: Any, path: str) -> tuple[int, ...]:
         return ()
     if not value:
         raise InputError(f"{path} is an empty list")
-    shapes = [_shape_of(item, f"{path}[{j}]") for j, item in enumerate(value)]
+    shapes = [_shape_of(item, f"{path}[{j}]", depth + 1) for j, item in enumerate(value)]
     for j, shape in enumerate(shapes):
         if shape != shapes[0]:
             raise InputError(
@@ -143,9 +155,33 @@ def _length(spec: dict) -> int:
     if "length" not in spec:
         raise InputError("source.length is missing")
     value = spec["length"]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"source.length must be an integer >= 1, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LENGTH:
+        raise InputError(f"source.length must be an integer in [1, {MAX_LENGTH}], got {value!r}")
     return value
+
+
+def _check_keys(spec: dict, family: str) -> None:
+    """Every key is one the family reads: a misspelt key is an error, never a default."""
+    import difflib
+
+    for key in sorted(set(spec) - KEYS[family], key=str):
+        close = difflib.get_close_matches(str(key), sorted(KEYS[family]), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(
+            f"source.{key} is not a field of the {family} family{hint}; "
+            f"fields: {', '.join(sorted(KEYS[family]))}"
+        )
+
+
+def _check_size(r: int, length: int, states: int, vocab: int) -> None:
+    """Refuse, before building it, a normal form past ``MAX_NORMAL_FORM`` floats."""
+    floats = r * length * states * (states + vocab)
+    if floats > MAX_NORMAL_FORM:
+        raise InputError(
+            f"source: r={r}, T={length}, H={states}, V={vocab} give a normal form of "
+            f"{floats:.3g} floats ({8 * floats / 2**30:.1f} GB), over the limit of "
+            f"{MAX_NORMAL_FORM:.0e}; shorten source.length or use fewer states or tokens"
+        )
 
 
 def _time_expand(arr: np.ndarray, per_time_ndim: int, steps: int) -> np.ndarray:
@@ -186,6 +222,7 @@ def source_from_dict(spec: dict, name: str | None = None) -> Source:
     family = spec.get("family")
     if family not in FAMILIES:
         raise InputError(f"source.family: unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    _check_keys(spec, family)
     if family == "graph_walk":
         return _graph_walk(spec, name)
     prior = _array(spec, "prior", (1,))
@@ -198,6 +235,7 @@ def source_from_dict(spec: dict, name: str | None = None) -> Source:
         _check_stochastic(emit, "source.emit")
         if family == "iid":
             length = _length(spec)
+            _check_size(r, length, 1, emit.shape[-1])
             emit = np.repeat(emit[:, None, None, :], length, axis=1)
         else:
             length = emit.shape[1]
@@ -226,6 +264,8 @@ def source_from_dict(spec: dict, name: str | None = None) -> Source:
             trans, -1, states, "source.trans", f"{what}={states} columns (the width of source.init)"
         )
         _check_stochastic(trans, "source.trans")
+        vocab = states if family == "markov" else _array(spec, "emit", (3, 4)).shape[-1]
+        _check_size(r, length, states, vocab)
         trans = _time_expand(trans, 2, length - 1)
         if family == "markov":
             emit = np.broadcast_to(np.eye(states), (r, length, states, states)).copy()
@@ -248,6 +288,11 @@ def _graph_walk(spec: dict, name: str | None) -> Source:
     if np.any(sizes < 1) or np.any(sizes != np.round(sizes)):
         raise InputError("source.sizes must be positive integers")
     sizes = [int(s) for s in sizes]
+    if sum(sizes) > MAX_GRAPH_NODES:
+        raise InputError(
+            f"source.sizes sum to {sum(sizes)} nodes, over the limit of {MAX_GRAPH_NODES} "
+            "(each node is a token: the exact analysis needs V^T sequences anyway)"
+        )
     blocks = len(sizes)
     p = _array(spec, "p", (2,))
     if p.shape != (blocks, blocks):
@@ -255,9 +300,10 @@ def _graph_walk(spec: dict, name: str | None) -> Source:
     if np.any(p < 0) or np.any(p > 1) or not np.allclose(p, p.T):
         raise InputError("source.p must be a symmetric matrix of probabilities in [0, 1]")
     length = _length(spec)
+    _check_size(blocks, length, sum(sizes), sum(sizes))
     seed = spec.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InputError(f"source.seed must be an integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InputError(f"source.seed must be an integer in [0, 2^63), got {seed!r}")
     if "prior" in spec:
         prior = _array(spec, "prior", (1,))
         _check_stochastic(prior, "source.prior")
@@ -287,20 +333,47 @@ def load_source(path: str | Path) -> Source:
         If the file is missing, is not JSON, or holds a malformed source.
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"source file {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"source file {str(path)!r} is not valid JSON: {exc.msg} "
-            f"at line {exc.lineno} column {exc.colno}"
-        ) from None
+    spec = read_json(path, "source file")
     return source_from_dict(
         spec, name=path.stem if isinstance(spec, dict) and "name" not in spec else None
     )
+
+
+MAX_FILE_BYTES = 64 * 2**20  # a source or witness file; far larger ones are not sources
+
+
+def read_json(path: Path, what: str) -> Any:
+    """Parse a JSON file strictly: UTF-8, bounded size, no bare NaN or Infinity, bounded depth.
+
+    Every way a file can be unreadable is one InputError naming the file, so a hostile file
+    (a Latin-1 byte, a 5000-digit integer, 100,000 nested lists) is refused, never a crash.
+    """
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{what} {str(path)!r} is over {MAX_FILE_BYTES // 2**20} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{what} {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{what} {str(path)!r} is not UTF-8 (byte {data[exc.start]:#04x} at {exc.start})"
+        ) from None
+
+    def refuse(name: str) -> None:
+        raise ValueError(f"bare {name} is not JSON")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{what} {str(path)!r} is not valid JSON: {exc.msg} "
+            f"at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(f"{what} {str(path)!r} is not valid JSON: {reason}") from None
 
 
 def save_source(source: Source, path: str | Path) -> None:

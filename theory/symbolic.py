@@ -104,7 +104,11 @@ def coverage_forms() -> dict[str, tuple[sp.Expr, sp.Expr]]:
 def coverage() -> Derivation:
     """T3's coverage weights and alignment, with how ``chi`` grows with ``T``."""
     steps, checks = [], {}
+    domains = {"dar:J": sp.And(2 <= J, J <= T - 1), "mlm:m": sp.And(1 <= m, m <= T),
+               "span:m": sp.And(1 <= m, m <= T)}  # fmt: skip
     for name, (weight, chi) in coverage_forms().items():
+        if name in domains:
+            steps.append((f"domain of {name} (refused outside it)", domains[name]))
         steps.append((f"w(omega_l) under {name}", weight))
         steps.append((f"chi under {name}", chi))
         if chi is not sp.oo:
