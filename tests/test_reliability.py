@@ -57,6 +57,7 @@ CASES = [
      "n_train must be an integer in [2, 20000000]"),
     ([*A, "--k", "1", "--sampled", "100", "--seed", "-1"], "a seed must be an integer in [0,"),
     (["analyze", "--source", "markov:-1", "--objective", "ar", "--k", "1"], "NAME:SEED takes a seed"),
+    (["analyze", "--source", "markov:", "--objective", "ar", "--k", "1"], "NAME:SEED takes a seed"),
     (["simulate", "--source", "topic", "--objective", "ar", "--lr", "5", "--steps", "50",
       "--n-train", "2000", "--n-eval", "100"], "training diverged"),
     (["simulate", "--source", "topic", "--objective", "ar", "--lr", "inf"],

@@ -97,12 +97,12 @@ def preset_source(name: str) -> Source:
     >>> np.array_equal(preset_source("markov:3").trans, src.trans)
     True
     """
-    base, _, seed_text = name.partition(":")
+    base, colon, seed_text = name.partition(":")
     if base not in PRESETS:
         raise InputError(
             f"unknown source {name!r} (presets: {', '.join(PRESETS)}; or a .json file)"
         )
-    if seed_text and not seed_text.isascii() or seed_text and not seed_text.isdigit():
+    if colon and not (seed_text.isascii() and seed_text.isdigit()):
         raise InputError(
             f"source {name!r}: NAME:SEED takes a seed in digits 0-9, got {seed_text!r}"
         )
