@@ -412,15 +412,12 @@ def _search(args: argparse.Namespace) -> str:
 
 def _verify(args: argparse.Namespace) -> str:
     require("sympy", "symbolic", "lookaround verify")
-    import json
     from pathlib import Path
 
     from lookaround.simulations.search import verify_record
+    from lookaround.theory.sources import read_json
 
-    try:
-        record = json.loads(Path(args.witness).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{args.witness} is not a JSON witness ({exc})") from None
+    record = read_json(Path(args.witness), "witness file")
     problems = verify_record(record)
     if problems:
         raise _Unverified(f"{args.witness} does NOT verify: " + "; ".join(problems))

@@ -82,6 +82,8 @@ CASES = [
     (["coverage", "--objective", "ar", "--length", "5", "--fallback", "marginal"],
      "--fallback chooses"),
     (["derive", "t1", "--list"], "derive --list takes no NAME"),
+    (["verify", "{deep.json}"], "witness file"),
+    (["verify", "{iid_lenght.json}"], "not a witness written by `lookaround search`"),
     (["sweep", "{grid.toml}", "--scheduler", "not a url", "--out", "{o.jsonl}"],
      "--scheduler must be an address"),
 ]  # fmt: skip
