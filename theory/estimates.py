@@ -3,9 +3,8 @@
 Each draw is ``(z, x, omega)``: a sequence with its latent class and a pattern of the
 objective. The plug-in estimate is the exact analysis applied to the empirical
 co-occurrence ``Ahat`` and class-joint; its uncertainty is a bootstrap over the draws
-(multinomial reweighting, ``B`` replicates, seeded): basic intervals for singular values,
-whose plug-in bias the basic interval corrects, and the same for ``phi``, the probe error and
-the bound. Where the bootstrap bias exceeds the interval, no interval is given and the
+(multinomial reweighting, ``B`` replicates, seeded): basic intervals, which correct the
+plug-in bias; singular values are reflected on the scale of ``s^2``, the Gram's eigenvalues. Where the bootstrap bias exceeds the interval, no interval is given and the
 output says the estimate is unreliable. Coverage of every interval is tested against the
 exact values (tests/test_estimates.py). Contexts are keyed by hashing
 ``(omega, x_S)`` rows, so no index over all ``V^|S|`` contexts is needed.
@@ -174,17 +173,24 @@ def estimate_context(
     tail = (1 - confidence) / 2
     intervals = {}
     for key, vals in replicates.items():
+        # Singular values are reflected on the scale of the Gram's eigenvalues s^2, where the
+        # noise in Ahat adds a nearly constant bias; the square root maps the interval back.
+        square = key.startswith("s_")
+        vals = np.square(vals) if square else np.asarray(vals)
+        centre = point[key] ** 2 if square else point[key]
         low, high = np.quantile(vals, [tail, 1 - tail])
         # Noise in Ahat biases every plug-in here (singular values up, phi and the bound with
         # them), and the replicates again by about as much: the basic interval (quantiles
         # reflected about the estimate) corrects that first-order bias, which a percentile
         # interval inherits (its 95% interval for T2's bound covered 0 of 10 seeds).
-        low, high = 2 * point[key] - high, 2 * point[key] - low
-        bias = float(np.mean(vals)) - point[key]
+        low, high = 2 * centre - high, 2 * centre - low
+        bias = float(np.mean(vals)) - centre
         # A bias larger than the whole interval is beyond what one reflection corrects, and the
         # probe's argmax readout is discontinuous in Ahat (its basic intervals covered 25 to 31
         # of 40 seeds): no interval is printed rather than a confident wrong one.
         unreliable = key == "probe_error" or abs(bias) > high - low
+        if square:
+            low, high = np.sqrt(max(low, 0.0)), np.sqrt(max(high, 0.0))
         intervals[key] = None if unreliable else (float(low), float(high))
     singletons = float(np.mean(np.bincount(context)[context] == 1))
     return SampledEstimate(n, bootstrap, seed, confidence, point, intervals, n_c, singletons)
