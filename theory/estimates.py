@@ -178,6 +178,10 @@ def estimate_context(
         square = key.startswith("s_")
         vals = np.square(vals) if square else np.asarray(vals)
         centre = point[key] ** 2 if square else point[key]
+        if not (np.all(np.isfinite(vals)) and np.isfinite(centre)):
+            # a replicate with s_(k+1) = 1 has an infinite bound: no finite interval exists
+            intervals[key] = None
+            continue
         low, high = np.quantile(vals, [tail, 1 - tail])
         # Noise in Ahat biases every plug-in here (singular values up, phi and the bound with
         # them), and the replicates again by about as much: the basic interval (quantiles
