@@ -279,7 +279,11 @@ def search_witness(
 
     def score(u: np.ndarray) -> float:
         value = _margin(space.spec(u), metric, k, pair)
-        return 1e3 if value != value else -sign * value  # nan: a point outside the family
+        if value != value:
+            return 1e3  # nan: a point outside the family
+        # an infinite margin (chi of an uncovered length) is clipped: the simplex only needs
+        # the order, and inf - inf inside it would be nan
+        return -sign * float(np.clip(value, -1e6, 1e6))
 
     u, best, restarts, evaluations = _optimize(space, score, seed, budget)
     if not -best > EXACT_TOL:

@@ -196,3 +196,11 @@ def test_t3prime_stress_reports_its_largest_ratio():
     result = stress_theorem("T3'", shape_space("2,2,3"), "ar", 1, seed=0, budget=1.0)
     assert result.ratio > 0 and result.bound > 0
     assert result.ratio == pytest.approx(result.probe_error / result.bound)
+
+
+def test_search_for_a_holding_witness_with_an_infinite_margin(tmp_path, capsys):
+    out = tmp_path / "holds.json"
+    code, text, err = run(capsys, "search", "--claim", "C3", "--metric", "chi", "--family",
+                          "markov2", "--holds", "--budget", "1", "--out", str(out))  # fmt: skip
+    assert code == 0 and "C3 holds on chi" in text and err == ""
+    assert verify_record(json.loads(out.read_text())) == []
