@@ -230,11 +230,10 @@ def _csv(result) -> str:
                      "winner_value", "other_value", "verdict"])  # fmt: skip
     for row in result.robust:
         for entry in row.settings:
-            names = list(entry.values)
-            winner = next(n for n in names if n != names[0]) if len(names) > 1 else names[0]
-            writer.writerow([row.claim, row.source, row.metric, winner, names[0], row.better,
+            other, winner = entry.values  # built other side first (robust._setting_verdict)
+            writer.writerow([row.claim, row.source, row.metric, winner, other, row.better,
                              entry.setting.label(), repr(entry.values[winner]),
-                             repr(entry.values[names[0]]), entry.verdict])  # fmt: skip
+                             repr(entry.values[other]), entry.verdict])  # fmt: skip
     for row in result.trained:
         other = next(n for n in row.values if n != row.winner)
         writer.writerow([row.claim, row.source, row.metric, row.winner, other, row.better,

@@ -15,6 +15,7 @@ import numpy as np
 
 from lookaround.simulations.data import draw_patterns
 from lookaround.simulations.evaluate import (
+    RESTARTS,
     averaged_features,
     classification_metrics,
     exact_dense_cooccurrence,
@@ -299,7 +300,7 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
             winner,
             "higher",
             EXACT_TOL,
-            "weighted k-means on every sequence, best of 10 restarts; "
+            f"weighted k-means on every sequence, best of {RESTARTS} restarts; "
             + "; ".join(f"{n}: {population[n].describe()}" for n in pair),
         )
     )

@@ -172,6 +172,9 @@ def population_clustering(
     return PopulationClustering(ranked[0][1], ranked[0][0], runner[0], runner[1], restarts)
 
 
+RESTARTS = 10  # k-means restarts of the population ARI: its one home
+
+
 def all_sequences(source: Source) -> tuple[np.ndarray, np.ndarray]:
     """Every sequence of positive mass, ``(tokens (n, T), P(z, x) (n, r))``, for small sources."""
     joint = sequence_joint(source).reshape(source.n_classes, -1).T
@@ -181,7 +184,7 @@ def all_sequences(source: Source) -> tuple[np.ndarray, np.ndarray]:
 
 
 def exact_population_clustering(
-    source: Source, objective: Objective, k: int, restarts: int = 10, seed: int = 0
+    source: Source, objective: Objective, k: int, restarts: int = RESTARTS, seed: int = 0
 ) -> PopulationClustering:
     """:func:`population_clustering` of the exact averaged features ``h(x)`` (T1's optimum).
 

@@ -17,8 +17,9 @@ from lookaround.simulations.metrics import METRICS, ExactSource, Metric, margin
 from lookaround.simulations.sweep import config_hash, run_configs
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, Family, parse_family_call
+from lookaround.theory.limits import check_k
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.sources import source_from_dict
+from lookaround.theory.sources import Source, source_from_dict
 
 __all__ = [
     "MAX_POINTS",
@@ -164,7 +165,7 @@ def plan_map(
     request = MapRequest(family.name, fixed, x_axis, y_axis, claim, metric,
                          _parse_k(k), _parse_pair(objectives, claim, chosen))  # fmt: skip
     for config in request.configs():  # every point is a valid source with valid objectives
-        _objectives_of(config, family.spec(config["knobs"]))
+        _objectives_of(config, source_from_dict(family.spec(config["knobs"])))
     return request
 
 
@@ -189,11 +190,10 @@ def _parse_pair(text: str | None, claim: str, metric: Metric) -> tuple[str, str]
     return parts[0], parts[1]
 
 
-def _objectives_of(config: dict, spec: dict) -> tuple[str, str]:
-    source = source_from_dict(spec)
+def _objectives_of(config: dict, source: Source) -> tuple[str, str]:
     names = tuple(parse_objective(n, source.length).name for n in config["objectives"])
-    if config["k"] is not None and config["k"] > source.vocab:
-        raise InputError(f"--k {config['k']} exceeds V = {source.vocab}")
+    if config["k"] is not None:
+        check_k(config["k"], source.vocab)
     return names
 
 
@@ -201,7 +201,7 @@ def map_point(config: dict) -> dict:
     """One grid point: both sides' values, the signed margin and the verdict (a sweep row)."""
     spec = FAMILIES[config["family"]].spec(config["knobs"])
     exact = ExactSource(source_from_dict(spec))
-    winner, other = _objectives_of(config, spec)
+    winner, other = _objectives_of(config, exact.source)
     metric = METRICS[config["metric"]]
     ks = [config["k"]] if config["k"] is not None else range(1, exact.source.vocab + 1)
     if not metric.uses_k:

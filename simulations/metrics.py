@@ -23,7 +23,6 @@ from lookaround.theory.sources import Source
 __all__ = ["AMBIGUITY_TOL", "METRICS", "ExactSource", "Metric", "margin"]
 
 AMBIGUITY_TOL = 1e-9
-RESTARTS = 10  # k-means restarts for the population ARI
 
 
 class ExactSource:
@@ -46,7 +45,7 @@ class ExactSource:
 
     @functools.cache  # noqa: B019
     def clustering(self, name: str, k: int) -> PopulationClustering:
-        return exact_population_clustering(self.source, self.objective(name), k, RESTARTS)
+        return exact_population_clustering(self.source, self.objective(name), k)
 
     def ambiguous(self, name: str, k: int) -> bool:
         """Whether ``s_k = s_(k+1)`` (the top-``k`` subspace of ``Abar`` is not unique)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lookaround.simulations.claims import (
     DEFAULT_SOURCES,
@@ -80,8 +80,6 @@ class Comparison:
 
     def pairs(self, length: int) -> list[tuple[int | None, str, str]]:
         """``(value, winner, other)`` for every admissible parameter value at ``T = length``."""
-        if not self.param:
-            return [(None, self.winner, self.other)]
         return [
             (v, self.winner.format(p=v), self.other.format(p=v)) for v in range(self.first, length)
         ]
@@ -99,13 +97,14 @@ class RobustRow:
     better: str
     tolerance: float
     settings: tuple[SettingVerdict, ...]
-    counts: dict = field(init=False)
 
-    def __post_init__(self) -> None:
+    @property
+    def counts(self) -> dict[str, int]:
+        """Settings that ``holds``, ``fails``, ``tie`` or are ``ambiguous``."""
         counts = {name: 0 for name in ("holds", "fails", "tie", "ambiguous")}
         for entry in self.settings:
             counts[entry.verdict] += 1
-        object.__setattr__(self, "counts", counts)
+        return counts
 
     @property
     def verdict(self) -> str:

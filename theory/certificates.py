@@ -219,14 +219,11 @@ def _sqrt_bounds(lo: Fraction, hi: Fraction) -> tuple[Fraction, Fraction]:
 
 def _root(gram: sp.Matrix, index: int, metric: str, phi: Fraction | None) -> ExactValue:
     """The ``index``-th largest eigenvalue of ``gram`` (1-based), certified."""
+    if index > gram.shape[0]:  # past the targets: s = 0 exactly, and the bound is 2 phi
+        value = 2 * phi if metric == "t2_bound" else Fraction(0)
+        return ExactValue(metric, _digits(value), str(value), None, None)
     lam = sp.Symbol("lam")
-    size = gram.shape[0]
-    poly = sp.Poly(gram.charpoly(lam).as_expr(), lam) if size else sp.Poly(lam, lam)
-    if index > size:  # past the targets: s = 0 exactly
-        zero = ExactValue(metric, mpmath.nstr(mpmath.mpf(0), DIGITS), "0", None, None)
-        if metric == "t2_bound":
-            return ExactValue(metric, _digits(2 * phi), str(2 * phi), None, None)
-        return zero
+    poly = sp.Poly(gram.charpoly(lam).as_expr(), lam)
     roots = []  # isolating intervals, largest root first, with multiplicity
     for (lo, hi), mult in reversed(poly.intervals(eps=Fraction(1, 10**60))):
         roots += [(Fraction(str(lo)), Fraction(str(hi)))] * mult
