@@ -88,7 +88,7 @@ def draw(fig: Figure | None = None) -> Figure:
         notes = [
             "",
             "",
-            f"eff. degree {sample.extra['effective_degree']:.2f}, "
+            f"eff. degree {sample.effective_degree.value:.2f}, "
             f"$\\lambda_2$ = {sample.spectrum[1]:.2f}",
         ]
         for ax, (graph, pos, node_color, title), note in zip(axes[row], panels, notes):

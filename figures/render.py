@@ -6,6 +6,8 @@ import importlib
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from lookaround.figures.style import FORMATS, save
 from lookaround.theory.errors import InputError
 
@@ -41,8 +43,6 @@ def render(
     >>> rows[0]["name"], rows[0]["file"].endswith("generation.png")
     ('generation', True)
     """
-    from tqdm import tqdm
-
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     figures = catalog()

@@ -15,6 +15,7 @@ from lookaround.simulations.evaluate import (
 from lookaround.simulations.tabular import exact_spectral_model
 from lookaround.theory.analysis import analyze
 from lookaround.theory.objectives import parse_objective
+from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, source_from_dict
 
 K = 2
@@ -42,7 +43,7 @@ def metrics(source: Source, spec: str, seed: int = 0) -> dict:
     res = analyze(source, objective, K)
     a, _ = exact_dense_cooccurrence(source, objective)
     model = exact_spectral_model(a, objective, source.vocab, K)
-    held = draw_patterns(source, objective, 2000, seed + 7)
+    held = draw_patterns(source, objective, 2000, streams(seed).bundle_heldout)
     clustering = classification_metrics(
         averaged_features(model, objective, held.tokens), held.classes, source.n_classes, seed
     )
@@ -50,9 +51,9 @@ def metrics(source: Source, spec: str, seed: int = 0) -> dict:
         "s_k1": res.context.spectrum[K],
         "phi": res.context.disagreement,
         "alpha": res.sample.disagreement,
-        "support": res.sample.extra["support_fraction"],
-        "gap": res.sample.extra["within_class_gap"],
-        "ari": clustering["ari"],
+        "support": res.sample.connectivity.support_fraction,
+        "gap": res.sample.connectivity.within_class_gap,
+        "ari": clustering.ari,
     }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from tqdm import tqdm
 
 from lookaround.simulations.data import draw_patterns
 from lookaround.simulations.evaluate import (
@@ -25,11 +26,13 @@ from lookaround.simulations.evaluate import (
 from lookaround.simulations.runs import DEFAULTS, simulate
 from lookaround.simulations.shared import fit_shared
 from lookaround.simulations.tabular import fit_tabular, train_spectral
-from lookaround.theory.analysis import analyze
+from lookaround.theory.analysis import LevelAnalysis, analyze
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
+from lookaround.theory.numerics import SLACK
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
+from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source
 
 DEFAULT_SOURCES = ("topic", "positional", "markov", "sbm-walk", "hmm", "disjoint")
@@ -127,7 +130,7 @@ class _Bundle:
         self.analyses = {n: analyze(self.source, o, self.k) for n, o in self.objectives.items()}
         self.generation = {n: generation_report(self.source, o) for n, o in self.objectives.items()}
         self.held = {
-            n: draw_patterns(self.source, o, self.n_eval, self.seed + 7)
+            n: draw_patterns(self.source, o, self.n_eval, streams(self.seed).bundle_heldout)
             for n, o in self.objectives.items()
         }
         self._trained: dict = {}
@@ -200,7 +203,7 @@ def _c1_row(
 ) -> ClaimRow:
     gap = final - optimum
     # T1 is proved: no model can go below the optimum; a negative gap is a defect, shown as failing.
-    verdict = "holds" if -1e-12 <= gap <= tol else "fails"
+    verdict = "holds" if -SLACK <= gap <= tol else "fails"
     detail = f"objective {name}, gap {gap:.3g} (tolerance {tol:g}); {detail}"
     return ClaimRow(
         "C1",
@@ -216,31 +219,36 @@ def _c1_row(
     )
 
 
-# Exact sample-graph numbers of LevelAnalysis.extra: (metric, key, better side, what it is).
-SAMPLE_METRICS = (
+# Exact sample-graph numbers: (metric, how to read it, better side, what it is, whether it may be
+# estimated on a sample of rows).
+SAMPLE_METRICS: tuple[tuple[str, Callable[[LevelAnalysis], float], str, str, bool], ...] = (
     (
         "sample graph: support fraction",
-        "support_fraction",
+        lambda s: s.connectivity.support_fraction,
         "higher",
         "fraction of sample pairs joined by a two-hop walk",
+        False,
     ),
     (
         "sample graph: effective degree",
-        "effective_degree",
+        lambda s: s.effective_degree.value,
         "higher",
         "mean exp(entropy) of a sample's two-hop law K(x, .)",
+        True,
     ),
     (
         "sample graph: within-class gap",
-        "within_class_gap",
+        lambda s: s.connectivity.within_class_gap,
         "higher",
         "min over classes of 1 - lambda_2 of the class's subgraph",
+        False,
     ),
     (
         "probe error on exact h(x) (population)",
-        "averaged_probe_error",
+        lambda s: s.averaged_probe_error,
         "lower",
         "least-squares probe on averaged top-k spectral features, Bayes labels",
+        False,
     ),
 )
 
@@ -254,13 +262,13 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
             claim,
             src,
             metric,
-            {n: sample[n].extra[key] for n in pair},
+            {n: read(sample[n]) for n in pair},
             winner,
             better,
             EXACT_TOL,
-            what + _uncertainty(key, sample),
+            what + (_uncertainty(sample) if estimated else ""),
         )
-        for metric, key, better, what in SAMPLE_METRICS
+        for metric, read, better, what, estimated in SAMPLE_METRICS
     ]
     rows.append(
         compare(
@@ -311,7 +319,7 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
             held[n].classes,
             b.source.n_classes,
             b.seed,
-        )["ari"]
+        ).ari
         for n in pair
     }
     rows.append(
@@ -330,18 +338,16 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
     return rows
 
 
-def _uncertainty(key: str, levels: dict) -> str:
-    """The standard error of a measure that may be estimated on a sample of rows, if any."""
-    if f"{key}_se" not in next(iter(levels.values())).extra:
-        return ""
+def _uncertainty(levels: dict[str, LevelAnalysis]) -> str:
+    """The standard error of the effective degree, estimated on a sample of rows when large."""
     return "; " + ", ".join(
-        f"{n}: se {lv.extra[key + '_se']:.3g} over {lv.extra[key + '_rows']} rows"
+        f"{n}: se {lv.effective_degree.standard_error:.3g} over {lv.effective_degree.rows} rows"
         for n, lv in levels.items()
     )
 
 
-def _phi_detail(name: str, level, k: int) -> str:
-    mass = np.asarray(level.extra["label_mass"])
+def _phi_detail(name: str, level: LevelAnalysis, k: int) -> str:
+    mass = np.asarray(level.label_mass)
     note = f"{name}: s_(k+1) {level.spectrum[k]:.4f}"
     if np.sum(mass > 0) == 1:
         # phi = 0 here says only that the contexts carry no class information at all.
@@ -420,8 +426,6 @@ def check_claims(
     progress: bool = False,
 ) -> list[ClaimRow]:
     """Run every claim on every source (presets or JSON files); rows in source, claim order."""
-    from tqdm import tqdm
-
     rows: list[ClaimRow] = []
     for name in tqdm(sources, desc="claims", unit="source", disable=not progress):
         bundle = _Bundle(resolve_source(name), k, seed, n_train, n_eval)

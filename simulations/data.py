@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.theory.cooccurrence import context_offsets, visible_index
-from lookaround.theory.errors import InputError
+from lookaround.theory.limits import check_lengths
 from lookaround.theory.objectives import Objective, sample_pattern_indices
 from lookaround.theory.sources import Source, sample_sequences
 
@@ -48,10 +48,7 @@ def draw_patterns(source: Source, objective: Objective, n: int, seed: int) -> Pa
     >>> d.tokens.shape, d.targets.shape
     ((5, 4), (5,))
     """
-    if objective.length != source.length:
-        raise InputError(
-            f"objective length {objective.length} differs from source.length {source.length}"
-        )
+    check_lengths(source, objective)
     classes, tokens = sample_sequences(source, n, seed)
     index = sample_pattern_indices(objective, n, seed)
     return PatternDraws(classes, tokens, index, objective)

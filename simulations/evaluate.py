@@ -14,11 +14,13 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from lookaround.simulations.tabular import exact_spectral_model
 from lookaround.theory.cooccurrence import context_offsets, iter_blocks
 from lookaround.theory.coverage import generation_report
+from lookaround.theory.numerics import normalize
 from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, sequence_joint
-from lookaround.theory.spectral import inverse_sqrt_mass
 
 
 def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
@@ -35,10 +37,9 @@ def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.n
 
 def normalized_svd(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows of positive mass, and ``U``, ``s`` of ``Abar`` over them (dense, small sources)."""
-    p_c, p_t = a.sum(axis=1), a.sum(axis=0)
-    live = p_c > 0
-    abar = a[live] * inverse_sqrt_mass(p_c[live])[:, None] * inverse_sqrt_mass(p_t)[None, :]
-    u, s, _ = np.linalg.svd(abar, full_matrices=False)
+    abar, left, _ = normalize(a)
+    live = left > 0
+    u, s, _ = np.linalg.svd(abar[live], full_matrices=False)
     return live, u, s
 
 
@@ -155,7 +156,7 @@ def population_clustering(
         joint = class_joint.sum(axis=0, keepdims=True).T  # one cluster: nothing to separate
         return PopulationClustering(population_ari(joint), 0.0, np.inf, np.nan, restarts)
     found: dict[tuple, tuple[float, float]] = {}
-    for state in np.random.SeedSequence(seed).generate_state(restarts):
+    for state in streams(seed).restarts.generate_state(restarts):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = KMeans(n_clusters=n_classes, n_init=1, random_state=int(state)).fit(
@@ -196,8 +197,6 @@ def exact_population_clustering(
     >>> res.ari
     1.0
     """
-    from lookaround.simulations.tabular import exact_spectral_model
-
     a, _ = exact_dense_cooccurrence(source, objective)
     model = exact_spectral_model(a, objective, source.vocab, k)
     tokens, class_joint = all_sequences(source)
@@ -205,9 +204,28 @@ def exact_population_clustering(
     return population_clustering(features, class_joint, restarts, seed)
 
 
+@dataclass(frozen=True)
+class Classification:
+    """How well features separate the classes of ``n`` sequences.
+
+    Attributes
+    ----------
+    probe_error : float
+        Error of a least-squares linear probe fit on the first half, scored on the second.
+    ari, nmi : float
+        Adjusted Rand index and normalized mutual information of k-means with ``r`` clusters.
+    n : int
+    """
+
+    probe_error: float
+    ari: float
+    nmi: float
+    n: int
+
+
 def classification_metrics(
     features: np.ndarray, labels: np.ndarray, n_classes: int, seed: int
-) -> dict:
+) -> Classification:
     """Linear probe error (least squares, fit on the first half, scored on the second) and
     k-means ARI / NMI with ``n_classes`` clusters, all against ``labels``.
 
@@ -216,7 +234,7 @@ def classification_metrics(
     >>> x = np.array([[0.0], [0.1], [1.0], [1.1]] * 5)
     >>> y = np.array([0, 0, 1, 1] * 5)
     >>> m = classification_metrics(x, y, 2, seed=0)
-    >>> m["probe_error"], m["ari"]
+    >>> m.probe_error, m.ari
     (0.0, 1.0)
     """
     n = features.shape[0]
@@ -234,12 +252,12 @@ def classification_metrics(
             clusters = KMeans(n_clusters=n_classes, n_init=10, random_state=seed).fit_predict(
                 features
             )
-    return {
-        "probe_error": error,
-        "ari": float(adjusted_rand_score(labels, clusters)),
-        "nmi": float(normalized_mutual_info_score(labels, clusters)),
-        "n": int(n),
-    }
+    return Classification(
+        probe_error=error,
+        ari=float(adjusted_rand_score(labels, clusters)),
+        nmi=float(normalized_mutual_info_score(labels, clusters)),
+        n=int(n),
+    )
 
 
 @dataclass(frozen=True, eq=False)

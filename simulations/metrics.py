@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.simulations.evaluate import PopulationClustering, exact_population_clustering
-from lookaround.theory.analysis import Analysis, analyze
+from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
 from lookaround.theory.coverage import GenerationReport, alignment, generation_report
 from lookaround.theory.coverage import prefix_weights as coverage_weights
 from lookaround.theory.objectives import Objective, parse_objective
@@ -67,8 +67,8 @@ class Metric:
     read: Callable[[ExactSource, str, int], float]
 
 
-def _sample(key: str) -> Callable[[ExactSource, str, int], float]:
-    return lambda e, name, k: float(e.analysis(name, k).sample.extra[key])
+def _sample(read: Callable[[LevelAnalysis], float]) -> Callable[[ExactSource, str, int], float]:
+    return lambda e, name, k: float(read(e.analysis(name, k).sample))
 
 
 def _context(e: ExactSource, name: str, k: int):
@@ -77,17 +77,17 @@ def _context(e: ExactSource, name: str, k: int):
 
 _ROWS = (
     ("support_fraction", "sample graph: support fraction", "classification", "higher",
-     False, False, True, _sample("support_fraction")),
+     False, False, True, _sample(lambda s: s.connectivity.support_fraction)),
     ("effective_degree", "sample graph: effective degree", "classification", "higher",
-     False, False, True, _sample("effective_degree")),
+     False, False, True, _sample(lambda s: s.effective_degree.value)),
     ("within_class_gap", "sample graph: within-class gap", "classification", "higher",
-     False, False, True, _sample("within_class_gap")),
+     False, False, True, _sample(lambda s: s.connectivity.within_class_gap)),
     ("phi", "context graph: phi", "classification", "lower", False, False, True,
      lambda e, n, k: _context(e, n, k).disagreement),
     ("t2p_bound", "T2' bound 2 alpha/(1 - lambda_(k+1))", "classification", "lower",
      True, False, True, lambda e, n, k: float(e.analysis(n, k).sample.bound)),
     ("probe_error", "probe error on exact h(x)", "classification", "lower", True, True,
-     True, _sample("averaged_probe_error")),
+     True, _sample(lambda s: s.averaged_probe_error)),
     ("ari", "population k-means ARI on exact h(x)", "classification", "higher", True, True,
      True, lambda e, n, k: e.clustering(n, k).ari),
     ("s_k1", "context spectrum: s_(k+1)", "classification", "lower", True, False, False,

@@ -15,6 +15,8 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tqdm import tqdm
+
 from lookaround.simulations.claims import (
     DEFAULT_SOURCES,
     EXACT_TOL,
@@ -344,8 +346,6 @@ def check_everywhere(
     progress: bool = False,
 ) -> RobustCheck:
     """The robust exact rows on every source, plus the trained rows at ``k`` and ``mlm:0.4T``."""
-    from tqdm import tqdm
-
     robust = []
     for name in tqdm(sources, desc="robust rows", unit="source", disable=not progress):
         robust += robust_rows(resolve_source(name))

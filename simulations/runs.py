@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.linalg import subspace_angles
 
-from lookaround.simulations.data import draw_patterns
+from lookaround.simulations.data import PatternDraws, draw_patterns
 from lookaround.simulations.evaluate import (
+    Classification,
     all_context_features,
     averaged_features,
     classification_metrics,
@@ -17,6 +19,7 @@ from lookaround.simulations.evaluate import (
     generation_eval,
     normalized_svd,
 )
+from lookaround.simulations.models import MODELS, Model, check_loss
 from lookaround.simulations.shared import fit_shared
 from lookaround.simulations.tabular import fit_tabular
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
@@ -29,7 +32,9 @@ from lookaround.theory.limits import (
     check_positive,
     check_seed,
 )
+from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Objective
+from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source
 
 # Defaults that reach convergence on the presets (checked by tests/test_simulations.py).
@@ -95,10 +100,7 @@ def _population_loss(
 ) -> float:
     if loss == "spectral":
         return spectral_loss(a, f, g)
-    logits = f @ g.T + bias
-    logits -= logits.max(axis=1, keepdims=True)
-    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    return float(-np.sum(a * log_p))
+    return float(-np.sum(a * log_softmax(f @ g.T + bias)))
 
 
 class Diverged(InputError):
@@ -113,6 +115,80 @@ def _check_converging(curve: np.ndarray, f: np.ndarray, g: np.ndarray, lr: float
             f"training diverged (loss not finite from step {step}) with learning rate {lr:g}; "
             "lower --lr"
         )
+
+
+FITTERS: dict[str, Callable[..., Model]] = {"tabular": fit_tabular, "shared": fit_shared}
+
+
+def _check_settings(
+    source: Source,
+    model: str,
+    loss: str,
+    k: int,
+    steps: int | None,
+    lr: float | None,
+    seed: int,
+    n_train: int,
+    n_eval: int,
+) -> tuple[int, float]:
+    """Every setting of a run checked before it starts; the steps and learning rate to use."""
+    if model not in MODELS:
+        raise InputError(f"model must be 'tabular' or 'shared', got {model!r}")
+    check_loss(loss)
+    check_k(k, source.vocab)
+    defaults = DEFAULTS[(model, loss)]
+    steps = check_count(defaults["steps"] if steps is None else steps, "steps", 1, MAX_STEPS)
+    lr = check_positive(defaults["lr"] if lr is None else lr, "learning rate")
+    check_draws(n_train, "n_train", source.length)
+    check_draws(n_eval, "n_eval", source.length, low=4)
+    check_seed(seed)
+    return steps, lr
+
+
+@dataclass(frozen=True)
+class _Population:
+    """The trained model under the exact ``A``: its loss and how it compares with T1."""
+
+    final_loss: float
+    optimum: float | None = None
+    gap: float | None = None
+    max_angle_deg: float | None = None
+    bayes_ce: float | None = None
+
+
+def _population(
+    trained: Model, source: Source, objective: Objective, k: int, lr: float
+) -> _Population:
+    a, _ = exact_dense_cooccurrence(source, objective)
+    f_all = all_context_features(trained, objective, source.vocab)
+    readout = trained.readout
+    _check_converging(trained.curve, f_all, readout.g, lr)
+    final = _population_loss(a, f_all, readout.g, readout.bias, trained.loss)
+    if trained.loss != "spectral":
+        return _Population(final, bayes_ce=conditional_entropy(a))
+    live, u, s = normalized_svd(a)
+    optimum = spectral_optimum(s, k)
+    learned = np.sqrt(a.sum(axis=1)[live])[:, None] * f_all[live]
+    angle = (
+        float(np.degrees(np.max(subspace_angles(learned, u[:, :k])))) if np.any(learned) else 90.0
+    )
+    return _Population(final, optimum, final - optimum, angle)
+
+
+def _heldout_classification(
+    trained: Model, objective: Objective, held: PatternDraws, n_classes: int, seed: int
+) -> tuple[Classification, Classification]:
+    """Classes from the averaged features ``h(x)`` and from each draw's own context ``f(c)``."""
+    averaged = averaged_features(trained, objective, held.tokens)
+    own = np.empty_like(averaged)
+    for j, pattern in enumerate(objective.patterns):
+        rows = np.flatnonzero(held.pattern_index == j)
+        if rows.size:
+            own[rows] = trained.features(pattern, held.tokens[rows])
+    return (
+        classification_metrics(averaged, held.classes, n_classes, seed),
+        classification_metrics(own, held.classes, n_classes, seed),
+    )
 
 
 def simulate(
@@ -137,81 +213,36 @@ def simulate(
     >>> res.gap >= 0
     True
     """
-    if model not in ("tabular", "shared"):
-        raise InputError(f"model must be 'tabular' or 'shared', got {model!r}")
-    if loss not in ("spectral", "ce"):
-        raise InputError(f"loss must be 'spectral' or 'ce', got {loss!r}")
-    check_k(k, source.vocab)
-    defaults = DEFAULTS[(model, loss)]
-    steps = check_count(defaults["steps"] if steps is None else steps, "steps", 1, MAX_STEPS)
-    lr = check_positive(defaults["lr"] if lr is None else lr, "learning rate")
-    check_draws(n_train, "n_train", source.length)
-    check_draws(n_eval, "n_eval", source.length, low=4)
-    check_seed(seed)
+    steps, lr = _check_settings(source, model, loss, k, steps, lr, seed, n_train, n_eval)
     draws = draw_patterns(source, objective, n_train, seed)
-    fit = fit_tabular if model == "tabular" else fit_shared
     # an overflow here is reported as divergence just below, in one line, not as warnings
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        trained = fit(draws, source.vocab, k, loss, steps, lr, seed)
-
-    a, _ = exact_dense_cooccurrence(source, objective)
-    f_all = (
-        trained.f if model == "tabular" else all_context_features(trained, objective, source.vocab)
-    )
-    g = trained.g if model == "tabular" else trained.params["G"]
-    bias = trained.bias if model == "tabular" else trained.params["b"]
-    _check_converging(trained.curve, f_all, g, lr)
-    final = _population_loss(a, f_all, g, bias, loss)
-    live, u, s = normalized_svd(a)
-    optimum = gap = angle = bayes_ce = None
-    if loss == "spectral":
-        optimum = spectral_optimum(s, k)
-        gap = final - optimum
-        learned = np.sqrt(a.sum(axis=1)[live])[:, None] * f_all[live]
-        angle = (
-            float(np.degrees(np.max(subspace_angles(learned, u[:, :k]))))
-            if np.any(learned)
-            else 90.0
-        )
-    else:
-        bayes_ce = conditional_entropy(a)
-
-    held = draw_patterns(source, objective, n_eval, seed + 1_000_003)
-    sample_metrics = classification_metrics(
-        averaged_features(trained, objective, held.tokens), held.classes, source.n_classes, seed
-    )
-    context_feats = np.empty((n_eval, k))
-    for j, pattern in enumerate(objective.patterns):
-        rows = np.flatnonzero(held.pattern_index == j)
-        if rows.size:
-            context_feats[rows] = trained.features(pattern, held.tokens[rows])
-    context_metrics = classification_metrics(context_feats, held.classes, source.n_classes, seed)
+        trained = FITTERS[model](draws, source.vocab, k, loss, steps, lr, seed)
+    population = _population(trained, source, objective, k, lr)
+    held = draw_patterns(source, objective, n_eval, streams(seed).heldout)
+    sample, context = _heldout_classification(trained, objective, held, source.n_classes, seed)
     generation = generation_eval(trained, source, objective, held.tokens)
     return SimulationResult(
-        source.name,
-        objective.name,
-        model,
-        loss,
-        k,
-        steps,
-        lr,
-        seed,
-        n_train,
-        final,
-        optimum,
-        gap,
-        bayes_ce,
-        angle,
-        sample_metrics["probe_error"],
-        sample_metrics["ari"],
-        sample_metrics["nmi"],
-        context_metrics["probe_error"],
-        context_metrics["ari"],
-        generation.mean_excess,
-        generation.mean_standard_error,
-        generation.excess,
-        generation.standard_error,
-        generation.bayes,
-        n_eval,
-        trained.curve,
+        source=source.name,
+        objective=objective.name,
+        model=model,
+        loss=loss,
+        k=k,
+        steps=steps,
+        lr=lr,
+        seed=seed,
+        n_train=n_train,
+        **asdict(population),
+        probe_error=sample.probe_error,
+        ari=sample.ari,
+        nmi=sample.nmi,
+        context_probe_error=context.probe_error,
+        context_ari=context.ari,
+        generation_excess=generation.mean_excess,
+        generation_excess_se=generation.mean_standard_error,
+        excess_per_length=generation.excess,
+        excess_se_per_length=generation.standard_error,
+        bayes_loss_per_length=generation.bayes,
+        n_eval=n_eval,
+        curve=trained.curve,
     )

@@ -22,11 +22,13 @@ from scipy.special import expit, softmax
 from lookaround.simulations.claims import EXACT_TOL
 from lookaround.simulations.maps import default_objectives
 from lookaround.simulations.metrics import METRICS, ExactSource, margin
+from lookaround.simulations.rates import count_estimator_rate
 from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, parse_family_call
 from lookaround.theory.objectives import parse_objective
+from lookaround.theory.seeds import streams
 from lookaround.theory.sources import bayes_labels, sequence_joint, source_from_dict
 
 __all__ = [
@@ -208,7 +210,7 @@ def _optimize(
     The best point of every evaluation is kept, so a run stopped by the budget in the middle
     of a restart loses nothing it had found.
     """
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rng = np.random.default_rng(streams(seed).restarts)
     # Nelder-Mead for a few knobs; Powell's line searches scale better to dozens of logits.
     method, tolerances = (
         ("Nelder-Mead", {"xatol": 1e-3, "fatol": 1e-7})
@@ -359,7 +361,6 @@ def stress_theorem(
 def _stress_score(theorem: str, objective: str, k: int) -> Callable[[dict], tuple]:
     """``spec -> (ratio, numerator, denominator)`` for the theorem stressed."""
     if theorem == "T3'":
-        from lookaround.simulations.rates import count_estimator_rate
 
         def rate(spec: dict) -> tuple[float, float, float]:
             source = source_from_dict(spec)

@@ -14,16 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.simulations.data import PatternDraws
-from lookaround.simulations.tabular import adam_step, predictive
+from lookaround.simulations.models import Readout, adam_step, check_loss, predictive
 from lookaround.theory.errors import InputError
+from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Pattern
+from lookaround.theory.seeds import streams
 
 PARAMS = ("E", "M", "Q", "W1", "b1", "W2", "G", "b")
 
 
 def init_params(length: int, vocab: int, k: int, width: int, hidden: int, seed: int) -> dict:
     """Seeded initial parameters (small Gaussian weights, zero biases)."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(streams(seed).init)
     return {
         "E": 0.3 * rng.normal(size=(length, vocab, width)),
         "M": 0.3 * rng.normal(size=(length, width)),
@@ -66,7 +68,7 @@ def loss_and_grads(params: dict, batch: tuple, loss: str) -> tuple[float, dict]:
     f, cache = encode(params, tokens, visible, target)
     size = f.shape[0]
     grads = {name: np.zeros_like(value) for name, value in params.items()}
-    if loss == "spectral":
+    if check_loss(loss) == "spectral":
         if size < 2:
             raise InputError("spectral loss needs a batch of at least 2")
         g_t = params["G"][answer]
@@ -78,10 +80,8 @@ def loss_and_grads(params: dict, batch: tuple, loss: str) -> tuple[float, dict]:
         )
         d_f = d_scores @ g_t
         np.add.at(grads["G"], answer, d_scores.T @ f)
-    elif loss == "ce":
-        logits = f @ params["G"].T + params["b"]
-        logits -= logits.max(axis=1, keepdims=True)
-        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    else:
+        log_p = log_softmax(f @ params["G"].T + params["b"])
         value = -float(np.mean(log_p[np.arange(size), answer]))
         d_logits = np.exp(log_p)
         d_logits[np.arange(size), answer] -= 1.0
@@ -89,8 +89,6 @@ def loss_and_grads(params: dict, batch: tuple, loss: str) -> tuple[float, dict]:
         d_f = d_logits @ params["G"]
         grads["G"] = d_logits.T @ f
         grads["b"] = d_logits.sum(axis=0)
-    else:
-        raise InputError(f"loss must be 'spectral' or 'ce', got {loss!r}")
     tokens, visible, target, hidden_pos, h0, h1 = cache
     grads["W2"] = h1.T @ d_f
     d_a1 = (d_f @ params["W2"].T) * (1.0 - h1**2)
@@ -143,6 +141,11 @@ class SharedModel:
             self.target_mass,
         )
 
+    @property
+    def readout(self) -> Readout:
+        """``g`` (the head ``G``) and the bias ``b``."""
+        return Readout(self.params["G"], self.params["b"])
+
 
 def fit_shared(
     draws: PatternDraws,
@@ -172,7 +175,7 @@ def fit_shared(
     params = init_params(length, vocab, k, width, hidden, seed)
     visible_all, target_all = pattern_arrays(list(draws.objective.patterns), length)
     answers = draws.targets
-    rng = np.random.default_rng([seed, 2])
+    rng = np.random.default_rng(streams(seed).minibatches)
     moments = {name: [np.zeros_like(v), np.zeros_like(v)] for name, v in params.items()}
     curve = np.empty(steps)
     for step in range(steps):

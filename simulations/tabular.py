@@ -12,10 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.simulations.data import PatternDraws, dense_context_ids
+from lookaround.simulations.models import Readout, adam_step, check_loss, predictive
+from lookaround.theory.bounds import optimal_factors
 from lookaround.theory.cooccurrence import context_offsets, visible_index
 from lookaround.theory.errors import InputError
+from lookaround.theory.numerics import log_softmax, normalize
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.spectral import inverse_sqrt_mass
+from lookaround.theory.seeds import streams
 
 MAX_DENSE_CONTEXTS = 2_000_000
 
@@ -64,25 +67,10 @@ class TabularModel:
             self.features(pattern, tokens), self.g, self.bias, self.loss, self.target_mass
         )
 
-
-def predictive(
-    f: np.ndarray, g: np.ndarray, bias: np.ndarray, loss: str, target_mass: np.ndarray
-) -> np.ndarray:
-    """Predictive law of a feature model.
-
-    Cross-entropy: ``softmax(f.g + b)``. Spectral: ``Abar ~ F G^T`` means
-    ``P(t|c) ~ P_t f(c).g(t)``, clipped at ``1e-6 P_t`` and renormalized; a zero feature (a
-    context never trained) gives the marginal ``P_t``, the model's fallback ``q0``.
-    """
-    scores = f @ g.T
-    if loss == "ce":
-        logits = scores + bias
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-    else:
-        p = target_mass[None, :] * np.maximum(scores, 1e-6)
-        p[np.all(f == 0, axis=1)] = target_mass
-    return p / p.sum(axis=1, keepdims=True)
+    @property
+    def readout(self) -> Readout:
+        """``g`` and the bias (zeros for the spectral loss)."""
+        return Readout(self.g, self.bias)
 
 
 def empirical_cooccurrence(draws: PatternDraws, vocab: int) -> np.ndarray:
@@ -109,11 +97,10 @@ def train_spectral(
     Descent runs in the normalized coordinates ``F = D_c^{1/2} f``, ``G = D_t^{1/2} g`` where the
     loss is a plain matrix factorization; it returns ``f, g`` and the loss curve.
     """
-    p_c, p_t = a.sum(axis=1), a.sum(axis=0)
-    rows = np.flatnonzero(p_c > 0)
-    left, right = inverse_sqrt_mass(p_c[rows]), inverse_sqrt_mass(p_t)
-    abar = a[rows] * left[:, None] * right[None, :]
-    rng = np.random.default_rng(seed)
+    normalized, left, right = normalize(a)
+    rows = np.flatnonzero(left > 0)
+    abar, left = normalized[rows], left[rows]
+    rng = np.random.default_rng(streams(seed).init)
     big_f, big_g = _init(rng, (rows.size, k)), _init(rng, (a.shape[1], k))
     base = float(np.sum(abar**2))
     curve = np.empty(steps)
@@ -133,15 +120,13 @@ def train_cross_entropy(
     p_c = a.sum(axis=1)
     rows = np.flatnonzero(p_c > 0)
     sub = a[rows]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(streams(seed).init)
     params = [_init(rng, (rows.size, k)), _init(rng, (a.shape[1], k)), np.zeros(a.shape[1])]
     moments = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
     curve = np.empty(steps)
     for step in range(steps):
         f, g, b = params
-        logits = f @ g.T + b
-        logits -= logits.max(axis=1, keepdims=True)
-        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        log_p = log_softmax(f @ g.T + b)
         curve[step] = float(-np.sum(sub * log_p))
         d_logits = sub.sum(axis=1, keepdims=True) * np.exp(log_p) - sub
         grads = [d_logits @ g, d_logits.T @ f, d_logits.sum(axis=0)]
@@ -149,16 +134,6 @@ def train_cross_entropy(
     f = np.zeros((a.shape[0], k))
     f[rows] = params[0]
     return f, params[1], params[2], curve
-
-
-def adam_step(params: list, grads: list, moments: list, lr: float, step: int) -> None:
-    """One Adam update in place (beta 0.9, 0.999): shared by the tabular and shared models."""
-    for p, grad, (m, v) in zip(params, grads, moments):
-        m *= 0.9
-        m += 0.1 * grad
-        v *= 0.999
-        v += 0.001 * grad**2
-        p -= lr * (m / (1 - 0.9 ** (step + 1))) / (np.sqrt(v / (1 - 0.999 ** (step + 1))) + 1e-8)
 
 
 def fit_tabular(
@@ -177,20 +152,16 @@ def fit_tabular(
     True
     """
     a = empirical_cooccurrence(draws, vocab)
-    if loss == "spectral":
+    if check_loss(loss) == "spectral":
         f, g, curve = train_spectral(a, k, steps, lr, seed)
         bias = np.zeros(vocab)
-    elif loss == "ce":
-        f, g, bias, curve = train_cross_entropy(a, k, steps, lr, seed)
     else:
-        raise InputError(f"loss must be 'spectral' or 'ce', got {loss!r}")
+        f, g, bias, curve = train_cross_entropy(a, k, steps, lr, seed)
     return TabularModel(draws.objective, vocab, f, g, bias, loss, a.sum(axis=0), curve)
 
 
 def exact_spectral_model(a: np.ndarray, objective: Objective, vocab: int, k: int) -> TabularModel:
     """The T1 minimizer on the exact co-occurrence (dense over all contexts): ideal features."""
-    from lookaround.theory.bounds import optimal_factors
-
     f, g = optimal_factors(a, k)
     return TabularModel(
         objective, vocab, f, g, np.zeros(vocab), "spectral", a.sum(axis=0), np.zeros(0)

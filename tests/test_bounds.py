@@ -63,7 +63,7 @@ def test_t2_and_t2prime_never_violated(source, spec, k):
 
 def test_bound_is_infinite_when_graph_has_more_components_than_k():
     res = analyze(preset_source("disjoint"), parse_objective("ar", 4), k=1)
-    assert res.context.extra["components"] == 2
+    assert res.context.connectivity.components == 2
     assert res.context.bound == float("inf")
     assert probe_bound(0.0, 1.0) == float("inf")
 

@@ -37,9 +37,9 @@ def _compare(source, spec: str, k: int) -> None:
     np.testing.assert_allclose(ctx.spectrum[:n], ref["singular_values"][:n], atol=TOL)
     assert abs(ctx.disagreement - ref["phi"]) < TOL
     assert ctx.rows == len(brute.contexts)
-    assert ctx.extra["components"] == components(ref["graph"])
-    assert abs(ctx.extra["support_fraction"] - support_fraction(ref["graph"])) < TOL
-    gap, ref_gap = ctx.extra["within_class_gap"], within_class_gap(ref["graph"], ref["labels"])
+    assert ctx.connectivity.components == components(ref["graph"])
+    assert abs(ctx.connectivity.support_fraction - support_fraction(ref["graph"])) < TOL
+    gap, ref_gap = ctx.connectivity.within_class_gap, within_class_gap(ref["graph"], ref["labels"])
     assert (np.isnan(gap) and np.isnan(ref_gap)) or abs(gap - ref_gap) < 1e-7
     if _separated(ref["singular_values"], k, 1e-10):
         assert abs(ctx.probe_error - ref["probe_error"]) < TOL
@@ -47,15 +47,15 @@ def _compare(source, spec: str, k: int) -> None:
     n = min(smp.spectrum.size, sref["eigenvalues"].size)
     np.testing.assert_allclose(smp.spectrum[:n], sref["eigenvalues"][:n], atol=1e-8)
     assert abs(smp.disagreement - sref["alpha"]) < TOL
-    assert smp.extra["components"] == components(sref["graph"])
-    assert abs(smp.extra["support_fraction"] - support_fraction(sref["graph"])) < TOL
-    assert abs(smp.extra["effective_degree"] - effective_degree(sref["graph"])) < 1e-7
+    assert smp.connectivity.components == components(sref["graph"])
+    assert abs(smp.connectivity.support_fraction - support_fraction(sref["graph"])) < TOL
+    assert abs(smp.effective_degree.value - effective_degree(sref["graph"])) < 1e-7
     if _separated(sref["eigenvalues"], k, 1e-20):
         assert abs(smp.probe_error - sref["probe_error"]) < TOL
     if _separated(ref["singular_values"], k, 1e-10):
-        assert abs(smp.extra["averaged_probe_error"] - sref["averaged_probe_error"]) < TOL
+        assert abs(smp.averaged_probe_error - sref["averaged_probe_error"]) < TOL
     aug = np.concatenate([brute.augmentation_eigenvalues(), np.zeros(k + 1)])
-    np.testing.assert_allclose(smp.extra["augmentation_eigenvalues"], aug[: k + 1], atol=1e-8)
+    np.testing.assert_allclose(smp.augmentation_eigenvalues, aug[: k + 1], atol=1e-8)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -101,7 +101,7 @@ def test_augmentation_sparse_route_matches_dense():
     # Above 2000 samples the spectrum comes from Lanczos on the sample side; check it against
     # the dense route on the same incidence.
     from lookaround.theory.graphs import sample_context_incidence
-    from lookaround.theory.spectral import inverse_sqrt_mass
+    from lookaround.theory.numerics import inverse_sqrt_mass
 
     source = source_from_dict(random_spec("markov", r=2, V=3, H=1, T=7, seed=1, sparsity=0.0))
     objective = parse_objective("mlm:2", 7)

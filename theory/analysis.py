@@ -8,10 +8,11 @@ when they fit the cache budget, and rebuilt otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
+from tqdm import tqdm
 
 from lookaround.theory.bounds import (
     ProbeScorer,
@@ -31,6 +32,7 @@ from lookaround.theory.graphs import (
     support_measures,
 )
 from lookaround.theory.limits import CACHE_FLOATS, check_k, check_request
+from lookaround.theory.numerics import SLACK
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
@@ -41,6 +43,41 @@ from lookaround.theory.spectral import (
 )
 
 AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds past this
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """How the two-hop graph joins its rows (docs/theory.md §6).
+
+    Attributes
+    ----------
+    components : int
+        Connected components of the rows of positive mass.
+    support_fraction : float
+        Fraction of row pairs joined by a two-hop walk.
+    within_class_gap : float
+        Min over classes of ``1 - lambda_2`` of the class's subgraph.
+    spectral_gap : float
+        ``1 - s_2^2`` (contexts) or ``1 - lambda_2^2`` on the level's own spectrum.
+    """
+
+    components: int
+    support_fraction: float
+    within_class_gap: float
+    spectral_gap: float
+
+
+@dataclass(frozen=True)
+class EffectiveDegree:
+    """Mean ``exp(entropy)`` of a sample's two-hop law ``K(x, .)``, exact or on sampled rows.
+
+    ``value`` and ``standard_error`` are nan (and ``rows`` 0) past the cache, where the rows of
+    ``Q`` are not held; ``standard_error`` is 0 when every row was used.
+    """
+
+    value: float
+    standard_error: float
+    rows: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,8 +97,19 @@ class LevelAnalysis:
         ``2 phi / (1 - s_{k+1}^2)`` or ``2 alpha / (1 - lam_{k+1})``.
     rows : int
         Contexts or samples of positive mass.
-    extra : dict
-        Connectivity measures and level-specific numbers.
+    targets : int
+        Targets of positive mass.
+    label_mass : tuple of float
+        Mass of the rows whose Bayes label is each class.
+    connectivity : Connectivity
+    optimum : float or None
+        T1's rank-``k`` minimum ``-sum_{i<=k} s_i^2`` (contexts only).
+    averaged_probe_error : float or None
+        Error of the probe on the averaged context features ``h(x)`` (samples only).
+    effective_degree : EffectiveDegree or None
+        Samples only.
+    augmentation_eigenvalues : ndarray or None
+        Top ``k+1`` eigenvalues of the augmentation graph (samples, small sources only).
     """
 
     level: str
@@ -71,12 +119,18 @@ class LevelAnalysis:
     probe_error: float
     bound: float
     rows: int
-    extra: dict = field(default_factory=dict)
+    targets: int
+    label_mass: tuple[float, ...]
+    connectivity: Connectivity
+    optimum: float | None = None
+    averaged_probe_error: float | None = None
+    effective_degree: EffectiveDegree | None = None
+    augmentation_eigenvalues: np.ndarray | None = None
 
     @property
     def holds(self) -> bool:
         """Whether the measured error is within the bound (1e-12 slack for rounding)."""
-        return bool(self.probe_error <= self.bound + 1e-12)
+        return bool(self.probe_error <= self.bound + SLACK)
 
     def to_dict(self) -> dict:
         """The record of ``lookaround analyze --json`` (encoded by :mod:`lookaround.theory.encoding`)."""
@@ -90,8 +144,20 @@ class LevelAnalysis:
             "holds": self.holds,
             "k": self.k,
             "rows": self.rows,
+            "targets": self.targets,
+            "label_mass": list(self.label_mass),
+            **asdict(self.connectivity),
         }
-        out.update(self.extra)
+        if self.averaged_probe_error is not None:
+            out["averaged_probe_error"] = self.averaged_probe_error
+        if self.optimum is not None:
+            out["optimum"] = self.optimum
+        if self.effective_degree is not None:
+            out["effective_degree"] = self.effective_degree.value
+            out["effective_degree_se"] = self.effective_degree.standard_error
+            out["effective_degree_rows"] = self.effective_degree.rows
+        if self.augmentation_eigenvalues is not None:
+            out["augmentation_eigenvalues"] = self.augmentation_eigenvalues.tolist()
         return out
 
 
@@ -99,8 +165,6 @@ def _shown(stream: Iterable, progress: bool, what: str) -> Iterable:
     """``stream`` behind a tqdm bar on stderr when asked (a pass can take minutes)."""
     if not progress:
         return stream
-    from tqdm import tqdm
-
     return tqdm(stream, desc=what, unit=" blocks", leave=False)
 
 
@@ -108,39 +172,43 @@ def _level(
     level: str,
     blocks: Iterable,
     k: int,
-    extra_readouts: Callable[[TargetSide], dict],
-    squared: bool,
+    averaged_features: np.ndarray | None = None,
 ) -> tuple[LevelAnalysis, TargetSide]:
-    """Two passes over the rows: (spectrum, labels, supports), then (probes, within-class)."""
+    """Two passes over the rows: (spectrum, labels, supports), then (probes, within-class).
+
+    ``averaged_features`` (samples only) is ``Phi`` of the context level, read out on
+    ``P(.|x)`` as the averaged features ``h(x)``.
+    """
     builder, counter = TargetSideBuilder(), SupportCounter()
     run_pass(blocks, [builder, counter])
     side = builder.result()
     values = side.singular_values(count=k + 1)
-    readouts = {"spectral": probe_readout(side, spectral_features(side, k)), **extra_readouts(side)}
+    readouts = {"spectral": probe_readout(side, spectral_features(side, k))}
+    if averaged_features is not None:
+        readouts["averaged"] = probe_readout(side, averaged_features)
     scorer, within = ProbeScorer(readouts), WithinClassBuilder(side)
     run_pass(blocks, [scorer, within])
     disagreement = label_disagreement(side)
     components, support = support_measures(counter, side)
-    extra = {
-        "targets": int(np.sum(side.target_mass > 0)),
-        "label_mass": side.label_target.sum(axis=0).tolist(),
-        "components": components,
-        "support_fraction": support,
-        "within_class_gap": within.result(),
-        "spectral_gap": float(1.0 - values[1] ** 2) if values.size > 1 else 1.0,
-    }
-    extra.update(
-        {f"{name}_probe_error": scorer.errors[name] for name in readouts if name != "spectral"}
+    connectivity = Connectivity(
+        components=components,
+        support_fraction=support,
+        within_class_gap=within.result(),
+        spectral_gap=float(1.0 - values[1] ** 2) if values.size > 1 else 1.0,
     )
     result = LevelAnalysis(
-        level,
-        k,
-        values**2 if squared else values,
-        disagreement,
-        scorer.errors["spectral"],
-        probe_bound(disagreement, values[k]),
-        side.n_rows,
-        extra,
+        level=level,
+        k=k,
+        spectrum=values**2 if level == "sample" else values,
+        disagreement=disagreement,
+        probe_error=scorer.errors["spectral"],
+        bound=probe_bound(disagreement, values[k]),
+        rows=side.n_rows,
+        targets=int(np.sum(side.target_mass > 0)),
+        label_mass=tuple(side.label_target.sum(axis=0).tolist()),
+        connectivity=connectivity,
+        optimum=None if level == "sample" else spectral_optimum(values, k),
+        averaged_probe_error=scorer.errors.get("averaged"),
     )
     return result, side
 
@@ -218,8 +286,7 @@ def analyze(
     if level == "sample":
         context_side = accumulate_target_side(context_blocks)  # only for the averaged features
     else:
-        context, context_side = _level("context", context_blocks, k, lambda side: {}, squared=False)
-        context.extra["optimum"] = spectral_optimum(context.spectrum, k)
+        context, context_side = _level("context", context_blocks, k)
     sample = None
     if level in ("sample", "both"):
         sample = _sample_level(source, objective, k, context_side, blocks)
@@ -236,22 +303,14 @@ def _sample_level(
         if cached
         else Replay(lambda: ((q, cj) for _, q, cj in stream))
     )
-
-    def averaged(side: TargetSide) -> dict:
-        # h(x) = sum_c P(c|x) f*(c) = P(.|x) D_t^{-1/2} V_k S_k^{-1}: averaged context features.
-        return {"averaged": probe_readout(side, spectral_features(context_side, k))}
-
-    result, _ = _level("sample", blocks, k, averaged, squared=True)
+    # h(x) = sum_c P(c|x) f*(c) = P(.|x) D_t^{-1/2} V_k S_k^{-1}: averaged context features.
+    result, _ = _level("sample", blocks, k, spectral_features(context_side, k))
     if cached:
-        q = np.concatenate([b[0] for b in blocks])
-        degree, error, used = effective_degree(q)
+        degree = EffectiveDegree(*effective_degree(np.concatenate([b[0] for b in blocks])))
     else:
         # Rows of K need every row of Q at hand; past the cache that is not held.
-        degree, error, used = float("nan"), float("nan"), 0
-    result.extra.update(
-        {"effective_degree": degree, "effective_degree_se": error, "effective_degree_rows": used}
-    )
+        degree = EffectiveDegree(float("nan"), float("nan"), 0)
+    augmentation = None
     if source.vocab**source.length <= AUGMENTATION_MAX_SEQUENCES:
-        spectrum = augmentation_spectrum(source, objective, k + 1)
-        result.extra["augmentation_eigenvalues"] = spectrum.tolist()
-    return result
+        augmentation = augmentation_spectrum(source, objective, k + 1)
+    return replace(result, effective_degree=degree, augmentation_eigenvalues=augmentation)

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from lookaround.theory.numerics import SLACK, inverse_sqrt_mass, normalize
 from lookaround.theory.sources import bayes_labels
-from lookaround.theory.spectral import RowChunk, TargetSide, inverse_sqrt_mass, run_pass
+from lookaround.theory.spectral import RowChunk, TargetSide, run_pass
 
 
 def label_disagreement(side: TargetSide) -> float:
@@ -56,7 +57,7 @@ def probe_bound(phi: float, s_next: float) -> float:
     0.26666666666666666
     """
     gap = 1.0 - s_next**2
-    if gap <= 1e-12:
+    if gap <= SLACK:
         return float("inf")
     return 2.0 * phi / gap
 
@@ -146,7 +147,7 @@ def factorization_loss(cooccurrence: np.ndarray, f: np.ndarray, g: np.ndarray) -
     -1.0
     """
     p_c, p_t = cooccurrence.sum(axis=1), cooccurrence.sum(axis=0)
-    normalized = cooccurrence * inverse_sqrt_mass(p_c)[:, None] * inverse_sqrt_mass(p_t)[None, :]
+    normalized, _, _ = normalize(cooccurrence)
     big_f, big_g = np.sqrt(p_c)[:, None] * f, np.sqrt(p_t)[:, None] * g
     return float(np.sum((normalized - big_f @ big_g.T) ** 2) - np.sum(normalized**2))
 
@@ -172,8 +173,7 @@ def optimal_factors(cooccurrence: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     >>> round(spectral_loss(a, f, g), 12)
     -1.36
     """
-    p_c, p_t = cooccurrence.sum(axis=1), cooccurrence.sum(axis=0)
-    left, right = inverse_sqrt_mass(p_c), inverse_sqrt_mass(p_t)
-    u, s, vt = np.linalg.svd(cooccurrence * left[:, None] * right[None, :], full_matrices=False)
+    normalized, left, right = normalize(cooccurrence)
+    u, s, vt = np.linalg.svd(normalized, full_matrices=False)
     root = np.sqrt(s[:k])
     return left[:, None] * u[:, :k] * root, right[:, None] * vt[:k].T * root

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.theory.errors import InputError
+from lookaround.theory.limits import check_lengths
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.sources import Source, joint_visible
 
@@ -128,10 +129,7 @@ def generation_report(
     >>> rep.covered.tolist(), bool(rep.total_excess > 0)
     ([False, False, True], True)
     """
-    if objective.length != source.length:
-        raise InputError(
-            f"objective length {objective.length} differs from source.length {source.length}"
-        )
+    check_lengths(source, objective)
     if fallback not in ("uniform", "marginal"):
         raise InputError(f"fallback must be 'uniform' or 'marginal', got {fallback!r}")
     length, vocab = source.length, source.vocab

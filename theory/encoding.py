@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import scipy
+
+from lookaround import __version__
 
 __all__ = ["SCHEMA_VERSION", "dumps", "jsonable", "provenance", "restore_nonfinite"]
 
@@ -86,10 +89,6 @@ def provenance() -> dict[str, Any]:
     >>> sorted(provenance()["versions"])
     ['lookaround', 'numpy', 'python', 'scipy']
     """
-    import scipy
-
-    from lookaround import __version__
-
     return {
         "schema_version": SCHEMA_VERSION,
         "versions": {

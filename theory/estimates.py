@@ -29,9 +29,11 @@ from lookaround.theory.limits import (
     check_count,
     check_draws,
     check_k,
+    check_lengths,
     check_seed,
 )
 from lookaround.theory.objectives import Objective, sample_pattern_indices
+from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, sample_sequences
 from lookaround.theory.spectral import accumulate_target_side
 
@@ -145,10 +147,7 @@ def estimate_context(
     >>> bool(lo <= exact <= hi), bool(est.estimates["s_2"] > exact)  # biased plug-in, covered
     (True, True)
     """
-    if objective.length != source.length:
-        raise InputError(
-            f"objective length {objective.length} differs from source.length {source.length}"
-        )
+    check_lengths(source, objective)
     check_k(k, source.vocab)
     check_draws(n, "--sampled", source.length)
     check_seed(seed, "--seed")
@@ -164,7 +163,7 @@ def estimate_context(
         return a.reshape(n_c, vocab) / n, cj.reshape(n_c, r) / n
 
     point = _numbers(*tables(None), k)
-    rng = np.random.default_rng([seed, 3])
+    rng = np.random.default_rng(streams(seed).bootstrap)
     replicates = {key: [] for key in point}
     for _ in range(bootstrap):
         weights = rng.multinomial(n, np.full(n, 1.0 / n)).astype(float)

@@ -24,12 +24,13 @@ from lookaround.theory.cooccurrence import (
     visible_index,
 )
 from lookaround.theory.errors import InputError
+from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.objectives import Objective
+from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, bayes_labels, sequence_joint
 from lookaround.theory.spectral import (
     RowChunk,
     TargetSide,
-    inverse_sqrt_mass,
     qr_append,
     square_factor,
 )
@@ -173,7 +174,7 @@ def effective_degree(
         rows = np.arange(n)
     else:
         draws = max(200, max_entries // n)
-        rows = np.random.default_rng(seed).choice(n, size=draws, p=mass / mass.sum())
+        rows = np.random.default_rng(streams(seed).rows).choice(n, size=draws, p=mass / mass.sum())
     degrees = np.empty(rows.size)
     for start in range(0, rows.size, 256):
         chosen = rows[start : start + 256]

@@ -24,6 +24,25 @@ MAX_STEPS = 1_000_000  # optimizer steps
 MAX_BOOTSTRAP = 10_000
 
 
+def check_lengths(source: Source, objective: Objective) -> None:
+    """The one rule tying an objective to a source: both are of the same length ``T``.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> check_lengths(preset_source("topic"), parse_objective("ar", 5))
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: objective 'ar' is for length 5, source.length is 4
+    """
+    if objective.length != source.length:
+        raise InputError(
+            f"objective {objective.name!r} is for length {objective.length}, "
+            f"source.length is {source.length}"
+        )
+
+
 def check_k(k: object, vocab: int) -> int:
     """The one rule for ``k``: an integer with ``1 <= k <= V``.
 
@@ -156,11 +175,7 @@ def check_request(
     source: Source, objective: Objective, level: str, chunk: int, max_memory: int | None = None
 ) -> Estimate:
     """Refuse, with one line suggesting the sampled mode, an exact request past the limits."""
-    if objective.length != source.length:
-        raise InputError(
-            f"objective {objective.name!r} is for length {objective.length}, "
-            f"source.length is {source.length}"
-        )
+    check_lengths(source, objective)
     limit = default_max_memory() if max_memory is None else max_memory
     est = estimate(source, objective, level, chunk)
     hint = "; use --sampled N for an estimate with confidence intervals"

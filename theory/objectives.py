@@ -15,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from lookaround.theory.errors import InputError
+from lookaround.theory.seeds import streams
 
 MAX_LENGTH = 4096  # far past any exact analysis (V^T); the Monte Carlo modes go this far
 
@@ -84,7 +85,7 @@ def sample_pattern_indices(objective: Objective, n: int, seed: int) -> np.ndarra
     >>> sample_pattern_indices(obj, 3, seed=0).tolist()
     [0, 0, 0]
     """
-    return np.random.default_rng([seed, 1]).choice(
+    return np.random.default_rng(streams(seed).patterns).choice(
         len(objective.patterns), size=n, p=objective.weights
     )
 

@@ -195,10 +195,3 @@ def square_factor(factor: np.ndarray) -> np.ndarray:
     if factor.shape[0] >= width:
         return factor
     return np.vstack([factor, np.zeros((width - factor.shape[0], width))])
-
-
-def inverse_sqrt_mass(mass: np.ndarray) -> np.ndarray:
-    """``D^{-1/2}`` as a vector, 0 where the mass is 0."""
-    out = np.zeros_like(mass)
-    out[mass > 0] = mass[mass > 0] ** -0.5
-    return out

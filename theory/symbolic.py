@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import parse_objective
 
 T, l, m, J = sp.symbols("T l m J", positive=True, integer=True)
@@ -199,8 +200,6 @@ DERIVATIONS = {"t1": t1, "coverage": coverage, "two-class": two_class}
 
 def derive(name: str) -> Derivation:
     """Run one derivation by name (``lookaround derive --list`` prints the names)."""
-    from lookaround.theory.errors import InputError
-
     if name not in DERIVATIONS:
         raise InputError(f"unknown derivation {name!r} (known: {', '.join(DERIVATIONS)})")
     return DERIVATIONS[name]()

@@ -1,0 +1,68 @@
+"""The numerical operations every module shares: normalization, softmax, the rounding slack.
+
+Each has one home here so that the context graph, the bounds, the trained models and the
+evaluation normalize and compare in the same way, to the last bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SLACK", "inverse_sqrt_mass", "log_softmax", "normalize", "softmax"]
+
+SLACK = 1e-12
+"""Rounding slack when an exact float is compared with a bound or a limit it may touch."""
+
+
+def inverse_sqrt_mass(mass: np.ndarray) -> np.ndarray:
+    """``D^{-1/2}`` as a vector, 0 where the mass is 0.
+
+    Examples
+    --------
+    >>> inverse_sqrt_mass(np.array([0.25, 0.0]))
+    array([2., 0.])
+    """
+    out = np.zeros_like(mass)
+    out[mass > 0] = mass[mass > 0] ** -0.5
+    return out
+
+
+def normalize(cooccurrence: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Abar = D_c^{-1/2} A D_t^{-1/2}``, with ``D_c^{-1/2}`` and ``D_t^{-1/2}`` as vectors.
+
+    Rows (columns) of zero mass stay zero.
+
+    Examples
+    --------
+    >>> abar, left, right = normalize(np.array([[0.5, 0.0], [0.0, 0.5]]))
+    >>> abar
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    left = inverse_sqrt_mass(cooccurrence.sum(axis=1))
+    right = inverse_sqrt_mass(cooccurrence.sum(axis=0))
+    return cooccurrence * left[:, None] * right[None, :], left, right
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise ``log softmax``, shifted by the row maximum so that no exponential overflows.
+
+    Examples
+    --------
+    >>> np.exp(log_softmax(np.array([[0.0, 0.0]])))
+    array([[0.5, 0.5]])
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise ``softmax``, shifted by the row maximum.
+
+    Examples
+    --------
+    >>> softmax(np.array([[0.0, np.log(3.0)]]))
+    array([[0.25, 0.75]])
+    """
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)

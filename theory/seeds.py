@@ -1,0 +1,71 @@
+"""Every named random stream of lookaround, derived from one seed.
+
+A run takes one integer seed. Each random choice made under it draws from a named stream,
+``numpy.random.SeedSequence(entropy)`` with the entropy listed in ``_ENTROPY``; a held-out
+set is a whole second run, so it gets a derived integer seed instead (``_SUBSEEDS``). These
+two tables are the one place the streams are told apart. The entropies are the ones the
+toolkit has always used, so every result keeps its bits; the pairs in ``LEGACY_SHARED``
+share an entropy for that reason alone (they are never used for the same draws), and a test
+checks that no other two names of one seed coincide.
+
+Examples
+--------
+>>> s = streams(3)
+>>> s.patterns.entropy, s.minibatches.entropy, s.heldout
+([3, 1], [3, 2], 1000006)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LEGACY_SHARED", "Streams", "streams"]
+
+_ENTROPY: dict[str, Callable[[int], int | list[int]]] = {
+    "draws": lambda seed: seed,  # sequences (and their classes) drawn from a source
+    "init": lambda seed: seed,  # a model's initial weights
+    "restarts": lambda seed: seed,  # restarts of an optimizer or of k-means
+    "rows": lambda seed: seed,  # rows sampled for an estimate over contexts
+    "patterns": lambda seed: [seed, 1],  # which pattern each draw uses
+    "minibatches": lambda seed: [seed, 2],  # the shared model's batches
+    "bootstrap": lambda seed: [seed, 3],  # resampled draws of the sampled mode
+}
+_SUBSEEDS: dict[str, Callable[[int], int]] = {
+    "heldout": lambda seed: seed + 1_000_003,  # held-out sequences of one simulated run
+    "bundle_heldout": lambda seed: seed + 7,  # held-out sequences shared by a claim-table source
+}
+LEGACY_SHARED = frozenset({"draws", "init", "restarts", "rows"})
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The :class:`numpy.random.SeedSequence` of each named stream of one seed, and the
+    integer seeds of its held-out runs."""
+
+    draws: np.random.SeedSequence
+    init: np.random.SeedSequence
+    restarts: np.random.SeedSequence
+    rows: np.random.SeedSequence
+    patterns: np.random.SeedSequence
+    minibatches: np.random.SeedSequence
+    bootstrap: np.random.SeedSequence
+    heldout: int
+    bundle_heldout: int
+
+
+def streams(seed: int) -> Streams:
+    """The named random streams of ``seed``; pass one to ``numpy.random.default_rng``.
+
+    Examples
+    --------
+    >>> gen = np.random.default_rng(streams(0).patterns)
+    >>> bool(gen.integers(10) == np.random.default_rng([0, 1]).integers(10))
+    True
+    """
+    return Streams(
+        **{name: np.random.SeedSequence(make(seed)) for name, make in _ENTROPY.items()},
+        **{name: make(seed) for name, make in _SUBSEEDS.items()},
+    )
