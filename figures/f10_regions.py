@@ -9,6 +9,8 @@ from lookaround.figures.maps import draw_map_on
 from lookaround.figures.style import WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
 
+__all__ = ["CAPTION", "FAMILIES", "NAME", "PANELS", "draw"]
+
 NAME = "regions"
 CAPTION = (
     "Exact signed margins (> 0: the paper's side wins; black line: 0; x: tie; white: "

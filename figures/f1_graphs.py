@@ -13,6 +13,8 @@ from lookaround.theory.graphs import context_graph, context_target_graph, sample
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.sources import source_from_dict
 
+__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw", "tiny_source"]
+
 NAME = "graphs"
 CAPTION = (
     "The context-target, context (two-hop) and sample graphs of two deterministic 3-cycles "

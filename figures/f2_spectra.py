@@ -10,6 +10,8 @@ from lookaround.theory.analysis import analyze
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
+__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw"]
+
 NAME = "spectra"
 CAPTION = "Singular values s_i of the normalized co-occurrence Abar on the sbm-walk source."
 OBJECTIVES = ("ar", "ar:last", "dar:2", "mlm:2", "vmlm")

@@ -10,6 +10,8 @@ from lookaround.theory.analysis import analyze
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
+__all__ = ["CAPTION", "NAME", "draw"]
+
 NAME = "bounds"
 CAPTION = (
     "T2 (contexts) and T2' (samples) on sbm-walk under mlm:2: the bound 2 phi/(1 - s_{k+1}^2) "

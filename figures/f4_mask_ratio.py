@@ -7,6 +7,8 @@ from matplotlib.figure import Figure
 from lookaround.figures.style import styled
 from lookaround.figures.sweeps import draw_sweep, sweep_source
 
+__all__ = ["CAPTION", "NAME", "draw"]
+
 NAME = "mask_ratio"
 CAPTION = (
     "mlm:m on a two-class HMM with T=7 (k=2): s_{k+1}, phi and alpha, the sample graph's "

@@ -7,6 +7,8 @@ from matplotlib.figure import Figure
 from lookaround.figures.style import styled
 from lookaround.figures.sweeps import draw_sweep, sweep_source
 
+__all__ = ["CAPTION", "NAME", "draw"]
+
 NAME = "diversity"
 CAPTION = "dar:J on the same HMM: the metrics of figure 4 against the look-ahead J (J=1 is ar)."
 

@@ -10,6 +10,8 @@ from lookaround.theory.coverage import generation_report
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
+__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw"]
+
 NAME = "generation"
 CAPTION = (
     "Coverage w(omega_l) and the exact excess generation loss of the population-optimal "

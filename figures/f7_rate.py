@@ -10,6 +10,8 @@ from lookaround.simulations.rates import count_estimator_rate
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
+__all__ = ["CAPTION", "NAME", "OBJECTIVES", "SIZES", "draw"]
+
 NAME = "rate"
 CAPTION = (
     "T3': exact excess loss of add-1/2 count estimators (3 seeds) against N w(omega_l), with "

@@ -18,6 +18,8 @@ from lookaround.theory.bounds import spectral_optimum
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
+__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw"]
+
 NAME = "training"
 CAPTION = (
     "Tabular models trained on 50k draws from the hmm source, k=2: the spectral loss against "

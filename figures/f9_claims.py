@@ -8,6 +8,8 @@ from matplotlib.figure import Figure
 from lookaround.figures.style import DIVERGING, WIDE, figure, styled
 from lookaround.simulations.claims import DEFAULT_SOURCES, check_claims, summarize
 
+__all__ = ["CAPTION", "NAME", "draw"]
+
 NAME = "claims"
 CAPTION = (
     "The claim table (lookaround check): color is (rows holding - rows failing) / rows for "

@@ -11,6 +11,8 @@ from tqdm import tqdm
 from lookaround.figures.style import FORMATS, save
 from lookaround.theory.errors import InputError
 
+__all__ = ["MODULES", "catalog", "render"]
+
 MODULES = (
     "f1_graphs",
     "f2_spectra",

@@ -18,6 +18,8 @@ from lookaround.theory.objectives import parse_objective
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, source_from_dict
 
+__all__ = ["K", "draw_sweep", "metrics", "sweep_source"]
+
 K = 2
 
 

@@ -23,6 +23,15 @@ from lookaround.extras import require
 from lookaround.theory.encoding import dumps, provenance
 from lookaround.theory.errors import InputError
 
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_UNVERIFIED",
+    "SUBCOMMANDS",
+    "build_parser",
+    "main",
+]
+
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 EXIT_UNVERIFIED = 3

@@ -35,6 +35,20 @@ from lookaround.theory.presets import resolve_source
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source
 
+__all__ = [
+    "C1_EXACT_TOL",
+    "C1_SAMPLE_TOL",
+    "CLAIMS",
+    "ClaimRow",
+    "DEFAULT_SOURCES",
+    "EXACT_TOL",
+    "SAMPLED_TOL",
+    "SAMPLE_METRICS",
+    "check_claims",
+    "compare",
+    "summarize",
+]
+
 DEFAULT_SOURCES = ("topic", "positional", "markov", "sbm-walk", "hmm", "disjoint")
 EXACT_TOL = 1e-9
 SAMPLED_TOL = 0.02

@@ -11,6 +11,8 @@ from lookaround.theory.limits import check_lengths
 from lookaround.theory.objectives import Objective, sample_pattern_indices
 from lookaround.theory.sources import Source, sample_sequences
 
+__all__ = ["PatternDraws", "dense_context_ids", "draw_patterns"]
+
 
 @dataclass(frozen=True, eq=False)
 class PatternDraws:

@@ -22,6 +22,25 @@ from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, sequence_joint
 
+__all__ = [
+    "Classification",
+    "GenerationEval",
+    "PopulationClustering",
+    "RESTARTS",
+    "all_context_features",
+    "all_context_tokens",
+    "all_sequences",
+    "averaged_features",
+    "classification_metrics",
+    "conditional_entropy",
+    "exact_dense_cooccurrence",
+    "exact_population_clustering",
+    "generation_eval",
+    "normalized_svd",
+    "population_ari",
+    "population_clustering",
+]
+
 
 def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
     """``A`` and ``P(z, c)`` over the dense context index (zero rows kept), for small sources."""

@@ -7,7 +7,7 @@ then read through :class:`Model` alone, so runs and claims never ask which model
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class Readout:
     bias: np.ndarray
 
 
+@runtime_checkable
 class Model(Protocol):
     """A trained feature model ``f(c)``, ``g(t)`` of one loss (``"spectral"`` or ``"ce"``)."""
 

@@ -19,6 +19,8 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.sources import Source
 
+__all__ = ["RateResult", "count_estimator_rate"]
+
 
 @dataclass(frozen=True, eq=False)
 class RateResult:

@@ -37,6 +37,8 @@ from lookaround.theory.objectives import Objective
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source
 
+__all__ = ["DEFAULTS", "Diverged", "FITTERS", "SimulationResult", "simulate"]
+
 # Defaults that reach convergence on the presets (checked by tests/test_simulations.py).
 DEFAULTS = {
     ("tabular", "spectral"): {"steps": 3000, "lr": 0.2},

@@ -20,6 +20,16 @@ from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Pattern
 from lookaround.theory.seeds import streams
 
+__all__ = [
+    "PARAMS",
+    "SharedModel",
+    "encode",
+    "fit_shared",
+    "init_params",
+    "loss_and_grads",
+    "pattern_arrays",
+]
+
 PARAMS = ("E", "M", "Q", "W1", "b1", "W2", "G", "b")
 
 

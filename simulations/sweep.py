@@ -32,6 +32,20 @@ from lookaround.theory.limits import check_draws, check_k, check_request, check_
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
 
+__all__ = [
+    "CHOICES",
+    "SETTINGS",
+    "TEMPLATES",
+    "check_config",
+    "check_scheduler",
+    "config_hash",
+    "expand",
+    "load_grid",
+    "run_config",
+    "run_configs",
+    "run_sweep",
+]
+
 TEMPLATES = ("source", "objective")
 SETTINGS = {
     "mode": "exact",

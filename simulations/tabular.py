@@ -20,6 +20,16 @@ from lookaround.theory.numerics import log_softmax, normalize
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.seeds import streams
 
+__all__ = [
+    "MAX_DENSE_CONTEXTS",
+    "TabularModel",
+    "empirical_cooccurrence",
+    "exact_spectral_model",
+    "fit_tabular",
+    "train_cross_entropy",
+    "train_spectral",
+]
+
 MAX_DENSE_CONTEXTS = 2_000_000
 
 

@@ -42,6 +42,15 @@ from lookaround.theory.spectral import (
     run_pass,
 )
 
+__all__ = [
+    "AUGMENTATION_MAX_SEQUENCES",
+    "Analysis",
+    "Connectivity",
+    "EffectiveDegree",
+    "LevelAnalysis",
+    "analyze",
+]
+
 AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds past this
 
 

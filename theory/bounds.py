@@ -15,6 +15,19 @@ from lookaround.theory.numerics import SLACK, inverse_sqrt_mass, normalize
 from lookaround.theory.sources import bayes_labels
 from lookaround.theory.spectral import RowChunk, TargetSide, run_pass
 
+__all__ = [
+    "ProbeScorer",
+    "factorization_loss",
+    "label_disagreement",
+    "optimal_factors",
+    "probe_bound",
+    "probe_errors",
+    "probe_readout",
+    "spectral_features",
+    "spectral_loss",
+    "spectral_optimum",
+]
+
 
 def label_disagreement(side: TargetSide) -> float:
     """``phi`` (contexts) or ``alpha`` (samples): ``P(y(c) != y(c'))`` over the two-hop graph.

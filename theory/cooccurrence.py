@@ -17,6 +17,19 @@ import scipy.sparse as sp
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.sources import Source, joint_visible, sequence_joint
 
+__all__ = [
+    "Block",
+    "Cooccurrence",
+    "DEFAULT_CHUNK",
+    "Replay",
+    "build_cooccurrence",
+    "context_offsets",
+    "iter_blocks",
+    "sample_stream",
+    "visible_index",
+    "visible_set_tables",
+]
+
 DEFAULT_CHUNK = 2_000_000  # floats in one block chunk: r * contexts * V
 
 

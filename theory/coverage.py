@@ -17,6 +17,8 @@ from lookaround.theory.limits import check_lengths
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.sources import Source, joint_visible
 
+__all__ = ["GenerationReport", "alignment", "generation_report", "prefix_table", "prefix_weights"]
+
 
 def prefix_weights(objective: Objective) -> np.ndarray:
     """``w(omega_l)`` for ``l = 1..T-1``.

@@ -1,5 +1,7 @@
 """The one exception type users see: a bad input, named by its field."""
 
+__all__ = ["InputError"]
+
 
 class InputError(ValueError):
     """A malformed or out-of-range input; the message names the field and what was expected.

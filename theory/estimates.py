@@ -37,6 +37,8 @@ from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, sample_sequences
 from lookaround.theory.spectral import accumulate_target_side
 
+__all__ = ["SINGLETON_WARNING", "SampledEstimate", "estimate_context"]
+
 SINGLETON_WARNING = 0.05
 
 

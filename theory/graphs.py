@@ -35,6 +35,19 @@ from lookaround.theory.spectral import (
     square_factor,
 )
 
+__all__ = [
+    "Rows",
+    "SupportCounter",
+    "WithinClassBuilder",
+    "augmentation_spectrum",
+    "context_graph",
+    "context_target_graph",
+    "effective_degree",
+    "sample_context_incidence",
+    "sample_graph",
+    "support_measures",
+]
+
 if TYPE_CHECKING:  # networkx is imported only when a graph is exported
     import networkx as nx
 

@@ -15,6 +15,26 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 
+__all__ = [
+    "CACHE_FLOATS",
+    "Estimate",
+    "FLOAT",
+    "MAX_BOOTSTRAP",
+    "MAX_CONTEXT_WORK",
+    "MAX_DRAWS",
+    "MAX_SAMPLE_GATHERS",
+    "MAX_STEPS",
+    "check_count",
+    "check_draws",
+    "check_k",
+    "check_lengths",
+    "check_positive",
+    "check_request",
+    "check_seed",
+    "default_max_memory",
+    "estimate",
+]
+
 CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
 MAX_CONTEXT_WORK = 3_000_000_000  # r H sum_omega V^(|S|+1): past this, minutes of forward passes
 MAX_SAMPLE_GATHERS = 2_000_000_000  # V^T * visible sets: the gathers that build Q

@@ -17,6 +17,18 @@ import numpy as np
 from lookaround.theory.errors import InputError
 from lookaround.theory.seeds import streams
 
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_PATTERNS",
+    "MAX_POSITIONS",
+    "OBJECTIVE_FORMS",
+    "Objective",
+    "Pattern",
+    "parse_objective",
+    "pattern_count",
+    "sample_pattern_indices",
+]
+
 MAX_LENGTH = 4096  # far past any exact analysis (V^T); the Monte Carlo modes go this far
 
 OBJECTIVE_FORMS = (

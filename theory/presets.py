@@ -13,6 +13,8 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.families import family_source
 from lookaround.theory.sources import Source, load_source, source_from_dict
 
+__all__ = ["PRESETS", "preset_source", "resolve_source"]
+
 
 def _rows(rng: np.random.Generator, shape: tuple[int, ...], concentration: float) -> list:
     return rng.dirichlet(np.full(shape[-1], concentration), size=shape[:-1]).tolist()

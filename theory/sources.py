@@ -23,6 +23,25 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import MAX_LENGTH
 from lookaround.theory.seeds import streams
 
+__all__ = [
+    "FAMILIES",
+    "KEYS",
+    "MAX_FILE_BYTES",
+    "MAX_GRAPH_NODES",
+    "MAX_NORMAL_FORM",
+    "Source",
+    "TOLERANCE",
+    "bayes_labels",
+    "joint_visible",
+    "load_source",
+    "read_json",
+    "sample_sequences",
+    "save_source",
+    "sequence_joint",
+    "source_from_dict",
+    "source_to_hmm_dict",
+]
+
 TOLERANCE = 1e-9
 FAMILIES = ("iid", "positional", "markov", "graph_walk", "hmm")
 KEYS = {

@@ -17,6 +17,18 @@ import numpy as np
 
 from lookaround.theory.sources import bayes_labels
 
+__all__ = [
+    "RANK_TOLERANCE",
+    "RowChunk",
+    "TargetSide",
+    "TargetSideBuilder",
+    "accumulate_target_side",
+    "qr_append",
+    "row_chunks",
+    "run_pass",
+    "square_factor",
+]
+
 RANK_TOLERANCE = 1e-8
 
 

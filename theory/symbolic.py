@@ -15,6 +15,21 @@ import sympy as sp
 from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import parse_objective
 
+__all__ = [
+    "DERIVATIONS",
+    "Derivation",
+    "TWO_CLASS_OBJECTIVES",
+    "coverage",
+    "coverage_forms",
+    "derive",
+    "eps",
+    "render",
+    "t1",
+    "two_class",
+    "two_class_s2_squared",
+    "two_class_source_spec",
+]
+
 T, l, m, J = sp.symbols("T l m J", positive=True, integer=True)
 eps = sp.Symbol("epsilon", positive=True)
 
