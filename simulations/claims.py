@@ -9,28 +9,34 @@ quantities use a tolerance of 1e-9; held-out estimates use two standard errors, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from tqdm import tqdm
 
-from lookaround.simulations.data import draw_patterns
+from lookaround.simulations.data import PatternDraws, draw_patterns
 from lookaround.simulations.evaluate import (
     RESTARTS,
+    GenerationEval,
     averaged_features,
     classification_metrics,
     exact_dense_cooccurrence,
     exact_population_clustering,
     generation_eval,
 )
-from lookaround.simulations.runs import DEFAULTS, simulate
-from lookaround.simulations.shared import fit_shared
-from lookaround.simulations.tabular import fit_tabular, train_spectral
-from lookaround.theory.analysis import LevelAnalysis, analyze
+from lookaround.simulations.models import Model
+from lookaround.simulations.runs import DEFAULTS, FITTERS, simulate
+from lookaround.simulations.tabular import train_spectral
+from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
-from lookaround.theory.coverage import alignment, generation_report, prefix_weights
+from lookaround.theory.coverage import (
+    GenerationReport,
+    alignment,
+    generation_report,
+    prefix_weights,
+)
 from lookaround.theory.numerics import SLACK
-from lookaround.theory.objectives import parse_objective
+from lookaround.theory.objectives import Objective, parse_objective
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source
@@ -125,44 +131,57 @@ def _excess_row(
     return compare(claim, source, metric, values, winner, "lower", 2 * se, detail, trained=True)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Bundle:
-    """What every claim reads for one source, computed once."""
+    """What every claim reads for one source, computed once (see :func:`_bundle`); trained
+    models are fitted on first use and kept."""
 
     source: Source
     k: int
     seed: int
     n_train: int
     n_eval: int
+    masked: str
+    objectives: dict[str, Objective]
+    analyses: dict[str, Analysis]
+    generation: dict[str, GenerationReport]
+    held: dict[str, PatternDraws]
+    _trained: dict[tuple[str, str, str], Model] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        length = self.source.length
-        self.masked = f"mlm:{max(1, round(0.4 * length))}"
-        self.objectives = {
-            name: parse_objective(name, length) for name in ("ar", self.masked, "dar:2", "vmlm")
-        }
-        self.analyses = {n: analyze(self.source, o, self.k) for n, o in self.objectives.items()}
-        self.generation = {n: generation_report(self.source, o) for n, o in self.objectives.items()}
-        self.held = {
-            n: draw_patterns(self.source, o, self.n_eval, streams(self.seed).bundle_heldout)
-            for n, o in self.objectives.items()
-        }
-        self._trained: dict = {}
-
-    def trained(self, name: str, model: str, loss: str):
+    def trained(self, name: str, model: str, loss: str) -> Model:
         key = (name, model, loss)
         if key not in self._trained:
             draws = draw_patterns(self.source, self.objectives[name], self.n_train, self.seed)
-            fit = fit_tabular if model == "tabular" else fit_shared
             cfg = DEFAULTS[(model, loss)]
-            self._trained[key] = fit(
+            self._trained[key] = FITTERS[model](
                 draws, self.source.vocab, self.k, loss, cfg["steps"], cfg["lr"], self.seed
             )
         return self._trained[key]
 
-    def generation_of(self, name: str, model: str) -> object:
+    def generation_of(self, name: str, model: str) -> GenerationEval:
         trained = self.trained(name, model, "ce")
         return generation_eval(trained, self.source, self.objectives[name], self.held[name].tokens)
+
+
+def _bundle(source: Source, k: int, seed: int, n_train: int, n_eval: int) -> _Bundle:
+    """The four objectives the claims compare on ``source``, with their exact analyses."""
+    masked = f"mlm:{max(1, round(0.4 * source.length))}"
+    objectives = {
+        name: parse_objective(name, source.length) for name in ("ar", masked, "dar:2", "vmlm")
+    }
+    held_seed = streams(seed).bundle_heldout
+    return _Bundle(
+        source=source,
+        k=k,
+        seed=seed,
+        n_train=n_train,
+        n_eval=n_eval,
+        masked=masked,
+        objectives=objectives,
+        analyses={n: analyze(source, o, k) for n, o in objectives.items()},
+        generation={n: generation_report(source, o) for n, o in objectives.items()},
+        held={n: draw_patterns(source, o, n_eval, held_seed) for n, o in objectives.items()},
+    )
 
 
 def _c1(b: _Bundle) -> list[ClaimRow]:
@@ -268,13 +287,13 @@ SAMPLE_METRICS: tuple[tuple[str, Callable[[LevelAnalysis], float], str, str, boo
 
 
 def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[ClaimRow]:
-    src, pair = b.source.name, (other, winner)
+    pair = (other, winner)
     sample = {n: b.analyses[n].sample for n in pair}
     context = {n: b.analyses[n].context for n in pair}
     rows = [
         compare(
             claim,
-            src,
+            b.source.name,
             metric,
             {n: read(sample[n]) for n in pair},
             winner,
@@ -287,7 +306,7 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
     rows.append(
         compare(
             claim,
-            src,
+            b.source.name,
             "context graph: phi",
             {n: context[n].disagreement for n in pair},
             winner,
@@ -299,7 +318,7 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
     rows.append(
         compare(
             claim,
-            src,
+            b.source.name,
             "T2' bound 2 alpha/(1 - lambda_(k+1))",
             {n: float(sample[n].bound) for n in pair},
             winner,
@@ -312,44 +331,47 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
             ),
         )
     )
+    return rows + _clustering_rows(claim, b, winner, other)
+
+
+def _clustering_rows(claim: str, b: _Bundle, winner: str, other: str) -> list[ClaimRow]:
+    """k-means ARI on the exact averaged features (population) and on a trained model's."""
+    src, pair = b.source.name, (other, winner)
     population = {n: exact_population_clustering(b.source, b.objectives[n], b.k) for n in pair}
-    rows.append(
-        compare(
-            claim,
-            src,
-            "population k-means ARI on exact h(x)",
-            {n: population[n].ari for n in pair},
-            winner,
-            "higher",
-            EXACT_TOL,
-            f"weighted k-means on every sequence, best of {RESTARTS} restarts; "
-            + "; ".join(f"{n}: {population[n].describe()}" for n in pair),
-        )
+    exact = compare(
+        claim,
+        src,
+        "population k-means ARI on exact h(x)",
+        {n: population[n].ari for n in pair},
+        winner,
+        "higher",
+        EXACT_TOL,
+        f"weighted k-means on every sequence, best of {RESTARTS} restarts; "
+        + "; ".join(f"{n}: {population[n].describe()}" for n in pair),
     )
-    held = {n: b.held[n] for n in pair}
     ari = {
         n: classification_metrics(
-            averaged_features(b.trained(n, "tabular", "spectral"), b.objectives[n], held[n].tokens),
-            held[n].classes,
+            averaged_features(
+                b.trained(n, "tabular", "spectral"), b.objectives[n], b.held[n].tokens
+            ),
+            b.held[n].classes,
             b.source.n_classes,
             b.seed,
         ).ari
         for n in pair
     }
-    rows.append(
-        compare(
-            claim,
-            src,
-            "k-means ARI on trained h(x) (held-out)",
-            ari,
-            winner,
-            "higher",
-            SAMPLED_TOL,
-            f"tabular spectral model, N={b.n_train} draws, {b.n_eval} held-out",
-            trained=True,
-        )
+    trained = compare(
+        claim,
+        src,
+        "k-means ARI on trained h(x) (held-out)",
+        ari,
+        winner,
+        "higher",
+        SAMPLED_TOL,
+        f"tabular spectral model, N={b.n_train} draws, {b.n_eval} held-out",
+        trained=True,
     )
-    return rows
+    return [exact, trained]
 
 
 def _uncertainty(levels: dict[str, LevelAnalysis]) -> str:
@@ -442,7 +464,7 @@ def check_claims(
     """Run every claim on every source (presets or JSON files); rows in source, claim order."""
     rows: list[ClaimRow] = []
     for name in tqdm(sources, desc="claims", unit="source", disable=not progress):
-        bundle = _Bundle(resolve_source(name), k, seed, n_train, n_eval)
+        bundle = _bundle(resolve_source(name), k, seed, n_train, n_eval)
         for claim in claims:
             rows.extend(CLAIMS[claim](bundle))
     return rows

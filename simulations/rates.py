@@ -14,7 +14,7 @@ import numpy as np
 
 from lookaround.simulations.data import draw_patterns
 from lookaround.theory.cooccurrence import visible_index
-from lookaround.theory.coverage import prefix_table
+from lookaround.theory.coverage import prefix_table, prefix_weights
 from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.sources import Source
@@ -57,7 +57,7 @@ def count_estimator_rate(
     if n < 1 or seeds < 1 or not beta > 0:
         raise InputError("n and seeds must be >= 1 and beta > 0")
     vocab, length = source.vocab, source.length
-    weights = np.array([objective.weight_of(Pattern(tuple(range(l)), l)) for l in range(1, length)])
+    weights = prefix_weights(objective)
     excess = np.zeros(length - 1)
     predicted = np.full(length - 1, np.nan)
     exact = []

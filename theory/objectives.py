@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -195,6 +196,91 @@ def _big(count: int) -> str:
     return digits if len(digits) <= 4 else f"{digits[0]}.{digits[1:3]}e+{len(digits) - 1:02d}"
 
 
+# Each pattern law adds P(S, i) of its objective into ``total``; ``param`` is the part after
+# the colon, already known to be of the right presence (``_TAKES_PARAM``).
+def _ar_law(total: dict, length: int, param: str, spec: str) -> None:
+    chosen = [length - 1] if param == "last" else list(range(1, length))
+    for l in chosen:
+        _add(total, Pattern(tuple(range(l)), l), Fraction(1, len(chosen)))
+
+
+def _dar_law(total: dict, length: int, param: str, spec: str) -> None:
+    reach = _int_param(param, "J", spec)
+    if not 2 <= reach <= length - 1:
+        raise InputError(
+            f"objective {spec!r}: dar:J needs 2 <= J <= T-1 = {length - 1}, got {reach} "
+            f"(dar:1 is ar and dar:{length - 1} is prefixlm)"
+        )
+    for l in range(1, length):
+        steps = min(reach, length - l)
+        for j in range(1, steps + 1):
+            _add(total, Pattern(tuple(range(l)), l - 1 + j), Fraction(1, (length - 1) * steps))
+
+
+def _mlm_law(total: dict, length: int, param: str, spec: str) -> None:
+    _masked(total, length, _mask_count(param, spec, length), Fraction(1))
+
+
+def _vmlm_law(total: dict, length: int, param: str, spec: str) -> None:
+    low, high = 1, length
+    if param:
+        lo, sep, hi = param.partition("-")
+        if not sep:
+            raise InputError(f"objective {spec!r}: expected vmlm:LO-HI, e.g. vmlm:1-{length}")
+        low, high = _mask_count(lo, spec, length), _mask_count(hi, spec, length)
+        if low > high:
+            raise InputError(f"objective {spec!r}: empty mask-count range {low}..{high}")
+    for count in range(low, high + 1):
+        _masked(total, length, count, Fraction(1, high - low + 1))
+
+
+def _prefixlm_law(total: dict, length: int, param: str, spec: str) -> None:
+    for l in range(1, length):
+        for i in range(l, length):
+            _add(total, Pattern(tuple(range(l)), i), Fraction(1, (length - 1) * (length - l)))
+
+
+def _span_law(total: dict, length: int, param: str, spec: str) -> None:
+    count = _mask_count(param, spec, length)
+    for start in range(length - count + 1):
+        mask = range(start, start + count)
+        visible = tuple(t for t in range(length) if t not in mask)
+        for i in mask:
+            _add(total, Pattern(visible, i), Fraction(1, (length - count + 1) * count))
+
+
+def _plm_law(total: dict, length: int, param: str, spec: str) -> None:
+    # Any-order AR: S is the first p entries of a uniform order and i the next one, so
+    # P(S, i) = 1/T * 1/C(T,|S|) * 1/(T-|S|), with no enumeration of the T! orders.
+    for size in range(length):
+        each = Fraction(1, length * math.comb(length, size) * (length - size))
+        for visible in itertools.combinations(range(length), size):
+            for i in range(length):
+                if i not in visible:
+                    _add(total, Pattern(visible, i), each)
+
+
+_LAWS: dict[str, Callable[[dict, int, str, str], None]] = {
+    "ar": _ar_law,
+    "dar": _dar_law,
+    "mlm": _mlm_law,
+    "vmlm": _vmlm_law,
+    "prefixlm": _prefixlm_law,
+    "span": _span_law,
+    "plm": _plm_law,
+}
+# Which parameters each kind accepts (a False answer makes the name unknown).
+_TAKES_PARAM: dict[str, Callable[[str], bool]] = {
+    "ar": lambda param: param in ("", "last"),
+    "dar": bool,
+    "mlm": bool,
+    "vmlm": lambda param: True,
+    "prefixlm": lambda param: not param,
+    "span": bool,
+    "plm": lambda param: not param,
+}
+
+
 def parse_objective(spec: str, length: int) -> Objective:
     """Build the exact pattern distribution of an objective string.
 
@@ -231,58 +317,11 @@ def parse_objective(spec: str, length: int) -> Objective:
         )
     kind, _, param = spec.partition(":")
     _check_size(kind, param, spec, length)
-    total: dict[Pattern, Fraction] = {}
-    prefixes = range(1, length)
-    if kind == "ar" and param in ("", "last"):
-        chosen = [length - 1] if param == "last" else list(prefixes)
-        for l in chosen:
-            _add(total, Pattern(tuple(range(l)), l), Fraction(1, len(chosen)))
-    elif kind == "dar" and param:
-        reach = _int_param(param, "J", spec)
-        if not 2 <= reach <= length - 1:
-            raise InputError(
-                f"objective {spec!r}: dar:J needs 2 <= J <= T-1 = {length - 1}, got {reach} "
-                f"(dar:1 is ar and dar:{length - 1} is prefixlm)"
-            )
-        for l in prefixes:
-            steps = min(reach, length - l)
-            for j in range(1, steps + 1):
-                _add(total, Pattern(tuple(range(l)), l - 1 + j), Fraction(1, (length - 1) * steps))
-    elif kind == "mlm" and param:
-        _masked(total, length, _mask_count(param, spec, length), Fraction(1))
-    elif kind == "vmlm":
-        low, high = 1, length
-        if param:
-            lo, sep, hi = param.partition("-")
-            if not sep:
-                raise InputError(f"objective {spec!r}: expected vmlm:LO-HI, e.g. vmlm:1-{length}")
-            low, high = _mask_count(lo, spec, length), _mask_count(hi, spec, length)
-            if low > high:
-                raise InputError(f"objective {spec!r}: empty mask-count range {low}..{high}")
-        for count in range(low, high + 1):
-            _masked(total, length, count, Fraction(1, high - low + 1))
-    elif kind == "prefixlm" and not param:
-        for l in prefixes:
-            for i in range(l, length):
-                _add(total, Pattern(tuple(range(l)), i), Fraction(1, (length - 1) * (length - l)))
-    elif kind == "span" and param:
-        count = _mask_count(param, spec, length)
-        for start in range(length - count + 1):
-            mask = range(start, start + count)
-            visible = tuple(t for t in range(length) if t not in mask)
-            for i in mask:
-                _add(total, Pattern(visible, i), Fraction(1, (length - count + 1) * count))
-    elif kind == "plm" and not param:
-        # Any-order AR: S is the first p entries of a uniform order and i the next one, so
-        # P(S, i) = 1/T * 1/C(T,|S|) * 1/(T-|S|), with no enumeration of the T! orders.
-        for size in range(length):
-            each = Fraction(1, length * math.comb(length, size) * (length - size))
-            for visible in itertools.combinations(range(length), size):
-                for i in range(length):
-                    if i not in visible:
-                        _add(total, Pattern(visible, i), each)
-    else:
+    takes_param = _TAKES_PARAM.get(kind)
+    if takes_param is None or not takes_param(param):
         raise InputError(f"unknown objective {spec!r} (known: {', '.join(OBJECTIVE_FORMS)})")
+    total: dict[Pattern, Fraction] = {}
+    _LAWS[kind](total, length, param, spec)
     patterns = tuple(sorted(total))
     fractions = tuple(total[p] for p in patterns)
     return Objective(

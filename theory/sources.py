@@ -210,6 +210,69 @@ def _time_expand(arr: np.ndarray, per_time_ndim: int, steps: int) -> np.ndarray:
     return arr
 
 
+def _emission_form(spec: dict, family: str, r: int) -> tuple[np.ndarray, ...]:
+    """``init, trans, emit`` of an iid or positional source: one state, emissions per class."""
+    emit = _array(spec, "emit", (2,) if family == "iid" else (3,))
+    _expect(emit, 0, r, "source.emit", f"r={r} classes (the length of source.prior)")
+    _check_stochastic(emit, "source.emit")
+    if family == "iid":
+        length = _length(spec)
+        _check_size(r, length, 1, emit.shape[-1])
+        emit = np.repeat(emit[:, None, None, :], length, axis=1)
+    else:
+        length = emit.shape[1]
+        if "length" in spec and _length(spec) != length:
+            raise InputError(
+                f"source.length is {spec['length']}, but source.emit has {length} positions"
+            )
+        emit = emit[:, :, None, :]
+    return np.ones((r, 1)), np.ones((r, max(length - 1, 0), 1, 1)), emit
+
+
+def _chain_form(spec: dict, family: str, r: int) -> tuple[np.ndarray, ...]:
+    """``init, trans, emit`` of a markov or hmm source: validated as given, then broadcast
+    over time."""
+    length = _length(spec)
+    init = _array(spec, "init", (2,))
+    _expect(init, 0, r, "source.init", f"r={r} classes (the length of source.prior)")
+    _check_stochastic(init, "source.init")
+    states = init.shape[1]
+    what = "V" if family == "markov" else "H"
+    trans = _array(spec, "trans", (3, 4))
+    _expect(trans, 0, r, "source.trans", f"r={r} classes")
+    if trans.ndim == 4:
+        _expect(trans, 1, length - 1, "source.trans", f"{length - 1} time steps")
+    for axis, side in ((-2, "rows"), (-1, "columns")):
+        _expect(
+            trans,
+            axis,
+            states,
+            "source.trans",
+            f"{what}={states} {side} (the width of source.init)",
+        )
+    _check_stochastic(trans, "source.trans")
+    vocab = states if family == "markov" else _array(spec, "emit", (3, 4)).shape[-1]
+    _check_size(r, length, states, vocab)
+    trans = _time_expand(trans, 2, length - 1)
+    if family == "markov":  # the token is the state
+        return init, trans, np.broadcast_to(np.eye(states), (r, length, states, states)).copy()
+    emit = _array(spec, "emit", (3, 4))
+    _expect(emit, 0, r, "source.emit", f"r={r} classes")
+    if emit.ndim == 4:
+        _expect(emit, 1, length, "source.emit", f"{length} positions")
+    _expect(emit, -2, states, "source.emit", f"H={states} rows (the width of source.init)")
+    _check_stochastic(emit, "source.emit")
+    return init, trans, _time_expand(emit, 2, length)
+
+
+_NORMAL_FORMS = {
+    "iid": _emission_form,
+    "positional": _emission_form,
+    "markov": _chain_form,
+    "hmm": _chain_form,
+}
+
+
 def source_from_dict(spec: dict, name: str | None = None) -> Source:
     """Validate a source in the JSON format of docs/json.md and build its normal form.
 
@@ -246,56 +309,7 @@ def source_from_dict(spec: dict, name: str | None = None) -> Source:
         return _graph_walk(spec, name)
     prior = _array(spec, "prior", (1,))
     _check_stochastic(prior, "source.prior")
-    r = prior.shape[0]
-
-    if family in ("iid", "positional"):
-        emit = _array(spec, "emit", (2,) if family == "iid" else (3,))
-        _expect(emit, 0, r, "source.emit", f"r={r} classes (the length of source.prior)")
-        _check_stochastic(emit, "source.emit")
-        if family == "iid":
-            length = _length(spec)
-            _check_size(r, length, 1, emit.shape[-1])
-            emit = np.repeat(emit[:, None, None, :], length, axis=1)
-        else:
-            length = emit.shape[1]
-            if "length" in spec and _length(spec) != length:
-                raise InputError(
-                    f"source.length is {spec['length']}, but source.emit has {length} positions"
-                )
-            emit = emit[:, :, None, :]
-        init = np.ones((r, 1))
-        trans = np.ones((r, max(length - 1, 0), 1, 1))
-    else:  # markov and hmm: validated as given, then broadcast over time
-        length = _length(spec)
-        init = _array(spec, "init", (2,))
-        _expect(init, 0, r, "source.init", f"r={r} classes (the length of source.prior)")
-        _check_stochastic(init, "source.init")
-        states = init.shape[1]
-        what = "V" if family == "markov" else "H"
-        trans = _array(spec, "trans", (3, 4))
-        _expect(trans, 0, r, "source.trans", f"r={r} classes")
-        if trans.ndim == 4:
-            _expect(trans, 1, length - 1, "source.trans", f"{length - 1} time steps")
-        _expect(
-            trans, -2, states, "source.trans", f"{what}={states} rows (the width of source.init)"
-        )
-        _expect(
-            trans, -1, states, "source.trans", f"{what}={states} columns (the width of source.init)"
-        )
-        _check_stochastic(trans, "source.trans")
-        vocab = states if family == "markov" else _array(spec, "emit", (3, 4)).shape[-1]
-        _check_size(r, length, states, vocab)
-        trans = _time_expand(trans, 2, length - 1)
-        if family == "markov":
-            emit = np.broadcast_to(np.eye(states), (r, length, states, states)).copy()
-        else:
-            emit = _array(spec, "emit", (3, 4))
-            _expect(emit, 0, r, "source.emit", f"r={r} classes")
-            if emit.ndim == 4:
-                _expect(emit, 1, length, "source.emit", f"{length} positions")
-            _expect(emit, -2, states, "source.emit", f"H={states} rows (the width of source.init)")
-            _check_stochastic(emit, "source.emit")
-            emit = _time_expand(emit, 2, length)
+    init, trans, emit = _NORMAL_FORMS[family](spec, family, prior.shape[0])
     label = name or spec.get("name") or family
     return Source(prior, init, trans, emit, name=str(label), spec=dict(spec))
 
