@@ -25,6 +25,7 @@ from tqdm import tqdm
 from lookaround.extras import require
 from lookaround.simulations.models import LOSSES, MODELS
 from lookaround.theory.analysis import analyze
+from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
 from lookaround.theory.encoding import dumps, provenance
 from lookaround.theory.errors import InputError
@@ -275,7 +276,7 @@ def check_config(config: dict) -> None:
         objective = parse_objective(config["objective"], source.length)
         check_k(config["k"], source.vocab)
         check_seed(config["seed"], "seed")
-        check_request(source, objective, "both", 2_000_000)
+        check_request(source, objective, "both", DEFAULT_CHUNK)
         if config["mode"] == "train":
             check_draws(config["n_train"], "sweep.n_train", source.length)
             check_draws(config["n_eval"], "sweep.n_eval", source.length, low=4)

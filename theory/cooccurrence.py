@@ -21,6 +21,7 @@ __all__ = [
     "Block",
     "Cooccurrence",
     "DEFAULT_CHUNK",
+    "SAMPLE_CHUNK",
     "Replay",
     "build_cooccurrence",
     "context_offsets",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 DEFAULT_CHUNK = 2_000_000  # floats in one block chunk: r * contexts * V
+SAMPLE_CHUNK = 200_000  # floats in one chunk of the sample-target matrix Q
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,7 +242,7 @@ class Replay:
 def sample_stream(
     source: Source,
     objective: Objective,
-    chunk: int = 200_000,
+    chunk: int = SAMPLE_CHUNK,
     blocks: Iterable[Block] | None = None,
 ) -> Replay:
     """The sample-target matrix ``Q[x, t] = sum_c P(x, c) P(t | c)`` over all sequences, replayable.

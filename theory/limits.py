@@ -11,6 +11,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from lookaround.theory.cooccurrence import SAMPLE_CHUNK
 from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
@@ -186,7 +187,8 @@ def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Es
         tables = FLOAT * vocab * sum(vocab ** len(s) for s in sets)
         joint = FLOAT * r * sequences
         rows = sequences * (vocab + r)
-        blocks = FLOAT * (rows if rows <= CACHE_FLOATS else 200_000 * (vocab + r)) * 2
+        # past the cache one chunk is held: SAMPLE_CHUNK / V sequences, bounded above here
+        blocks = FLOAT * (rows if rows <= CACHE_FLOATS else SAMPLE_CHUNK * (vocab + r)) * 2
         memory += tables + joint + blocks
     return Estimate(entries, work, sequences, gathers, memory)
 
