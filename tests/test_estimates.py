@@ -29,10 +29,10 @@ def coverage() -> dict:
             est = estimate_context(source, objective, K, DRAWS, seed=seed, bootstrap=200)
             for key, value in truth.items():
                 covered, printed = counts.get((name, key), (0, 0))
-                interval = est.intervals[key]
-                if interval is not None:
+                interval = dict(est.values.named())[key]
+                if interval.reliable:
                     printed += 1
-                    covered += interval[0] - 1e-12 <= value <= interval[1] + 1e-12
+                    covered += interval.low - 1e-12 <= value <= interval.high + 1e-12
                 counts[name, key] = (covered, printed)
     return counts
 
@@ -71,12 +71,12 @@ def test_the_t2_bound_was_the_reported_failure_and_now_covers():
     exact = analyze(source, objective, 2, level="context").context.bound
     for seed in range(4):
         estimate = estimate_context(source, objective, 2, 20_000, seed=seed)
-        interval = estimate.intervals["bound"]
+        interval = estimate.values.bound
         # either a covering interval, or none at all with the estimate named unreliable
-        if interval is None:
-            assert "bound" in estimate.to_dict()["unreliable"]
+        if interval.reliable:
+            assert interval.covers(exact)
         else:
-            assert interval[0] <= exact <= interval[1]
+            assert "bound" in estimate.to_dict()["unreliable"]
 
 
 def test_widths_shrink_like_one_over_sqrt_n():
@@ -85,7 +85,7 @@ def test_widths_shrink_like_one_over_sqrt_n():
     widths = {}
     for n in (5000, 20000):
         runs = [estimate_context(source, objective, 1, n, seed=s, bootstrap=100) for s in range(8)]
-        widths[n] = np.mean([r.intervals["phi"][1] - r.intervals["phi"][0] for r in runs])
+        widths[n] = np.mean([r.values.phi.width for r in runs])
     assert 1.6 < widths[5000] / widths[20000] < 2.5  # 4x the draws, half the width
 
 

@@ -24,6 +24,7 @@ from lookaround.theory.bounds import (
     spectral_features,
 )
 from lookaround.theory.errors import InputError
+from lookaround.theory.intervals import ContextEstimates, Interval
 from lookaround.theory.limits import (
     MAX_BOOTSTRAP,
     check_count,
@@ -51,11 +52,9 @@ class SampledEstimate:
     n, bootstrap, seed : int
         Draws, bootstrap replicates, seed.
     confidence : float
-    estimates : dict
-        ``{"s_1".., "phi", "probe_error", "bound"}`` point estimates.
-    intervals : dict
-        The same keys, ``(low, high)``, or None where the estimate is unreliable: its
-        bootstrap bias is larger than the interval.
+    values : ContextEstimates
+        Point estimates and intervals; an interval is None where the estimate is unreliable:
+        its bootstrap bias is larger than the interval.
     contexts_seen : int
         Distinct contexts among the draws.
     singleton_fraction : float
@@ -68,8 +67,7 @@ class SampledEstimate:
     bootstrap: int
     seed: int
     confidence: float
-    estimates: dict
-    intervals: dict
+    values: ContextEstimates
     contexts_seen: int
     singleton_fraction: float
 
@@ -89,12 +87,8 @@ class SampledEstimate:
                 f"{self.singleton_fraction:.0%} of draws have a context seen once: the estimates "
                 "are dominated by sampling noise (raise N or shorten the contexts)"
             )
-        unreliable = [key for key, value in self.intervals.items() if value is None]
-        for key, value in self.estimates.items():
-            out[key] = value
-            out[f"{key}_ci"] = None if self.intervals[key] is None else list(self.intervals[key])
-        if unreliable:
-            out["unreliable"] = unreliable
+        out.update(self.values.record())
+        if "unreliable" in out:
             out["unreliable_note"] = (
                 "no interval: a bootstrap bias larger than the interval (raise N), or, for "
                 "probe_error, an argmax readout the bootstrap cannot follow"
@@ -145,8 +139,8 @@ def estimate_context(
     >>> source, objective = preset_source("topic"), parse_objective("ar", 4)
     >>> exact = analyze(source, objective, 1, level="context").context.spectrum[1]
     >>> est = estimate_context(source, objective, 1, 5000, bootstrap=50)
-    >>> lo, hi = est.intervals["s_2"]
-    >>> bool(lo <= exact <= hi), bool(est.estimates["s_2"] > exact)  # biased plug-in, covered
+    >>> s_2 = est.values.singular_values[1]
+    >>> s_2.covers(exact), bool(s_2.estimate > exact)  # a biased plug-in, covered
     (True, True)
     """
     check_lengths(source, objective)
@@ -172,7 +166,7 @@ def estimate_context(
         for key, value in _numbers(*tables(weights), k).items():
             replicates[key].append(value)
     tail = (1 - confidence) / 2
-    intervals = {}
+    intervals: dict[str, Interval] = {}
     for key, vals in replicates.items():
         # Singular values are reflected on the scale of the Gram's eigenvalues s^2, where the
         # noise in Ahat adds a nearly constant bias; the square root maps the interval back.
@@ -181,7 +175,7 @@ def estimate_context(
         centre = point[key] ** 2 if square else point[key]
         if not (np.all(np.isfinite(vals)) and np.isfinite(centre)):
             # a replicate with s_(k+1) = 1 has an infinite bound: no finite interval exists
-            intervals[key] = None
+            intervals[key] = Interval(point[key])
             continue
         low, high = np.quantile(vals, [tail, 1 - tail])
         # Noise in Ahat biases every plug-in here (singular values up, phi and the bound with
@@ -196,6 +190,14 @@ def estimate_context(
         unreliable = key == "probe_error" or abs(bias) > high - low
         if square:
             low, high = np.sqrt(max(low, 0.0)), np.sqrt(max(high, 0.0))
-        intervals[key] = None if unreliable else (float(low), float(high))
+        intervals[key] = (
+            Interval(point[key]) if unreliable else Interval(point[key], float(low), float(high))
+        )
     singletons = float(np.mean(np.bincount(context)[context] == 1))
-    return SampledEstimate(n, bootstrap, seed, confidence, point, intervals, n_c, singletons)
+    values = ContextEstimates(
+        singular_values=tuple(intervals[f"s_{j + 1}"] for j in range(k + 1)),
+        phi=intervals["phi"],
+        probe_error=intervals["probe_error"],
+        bound=intervals["bound"],
+    )
+    return SampledEstimate(n, bootstrap, seed, confidence, values, n_c, singletons)

@@ -19,6 +19,8 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.seeds import streams
 
 __all__ = [
+    "PatternLaw",
+    "pattern_law",
     "MAX_LENGTH",
     "MAX_PATTERNS",
     "MAX_POSITIONS",
@@ -204,13 +206,30 @@ def _ar_law(total: dict, length: int, param: str, spec: str) -> None:
         _add(total, Pattern(tuple(range(l)), l), Fraction(1, len(chosen)))
 
 
-def _dar_law(total: dict, length: int, param: str, spec: str) -> None:
+def _dar_reach(param: str, spec: str, length: int) -> int:
     reach = _int_param(param, "J", spec)
     if not 2 <= reach <= length - 1:
         raise InputError(
             f"objective {spec!r}: dar:J needs 2 <= J <= T-1 = {length - 1}, got {reach} "
             f"(dar:1 is ar and dar:{length - 1} is prefixlm)"
         )
+    return reach
+
+
+def _vmlm_range(param: str, spec: str, length: int) -> tuple[int, int]:
+    if not param:
+        return 1, length
+    lo, sep, hi = param.partition("-")
+    if not sep:
+        raise InputError(f"objective {spec!r}: expected vmlm:LO-HI, e.g. vmlm:1-{length}")
+    low, high = _mask_count(lo, spec, length), _mask_count(hi, spec, length)
+    if low > high:
+        raise InputError(f"objective {spec!r}: empty mask-count range {low}..{high}")
+    return low, high
+
+
+def _dar_law(total: dict, length: int, param: str, spec: str) -> None:
+    reach = _dar_reach(param, spec, length)
     for l in range(1, length):
         steps = min(reach, length - l)
         for j in range(1, steps + 1):
@@ -222,14 +241,7 @@ def _mlm_law(total: dict, length: int, param: str, spec: str) -> None:
 
 
 def _vmlm_law(total: dict, length: int, param: str, spec: str) -> None:
-    low, high = 1, length
-    if param:
-        lo, sep, hi = param.partition("-")
-        if not sep:
-            raise InputError(f"objective {spec!r}: expected vmlm:LO-HI, e.g. vmlm:1-{length}")
-        low, high = _mask_count(lo, spec, length), _mask_count(hi, spec, length)
-        if low > high:
-            raise InputError(f"objective {spec!r}: empty mask-count range {low}..{high}")
+    low, high = _vmlm_range(param, spec, length)
     for count in range(low, high + 1):
         _masked(total, length, count, Fraction(1, high - low + 1))
 
@@ -281,6 +293,25 @@ _TAKES_PARAM: dict[str, Callable[[str], bool]] = {
 }
 
 
+def _split_name(spec: str, length: int) -> tuple[str, str]:
+    """The one check of an objective's name and length: ``(kind, param)`` of a known form."""
+    if isinstance(length, bool) or not isinstance(length, int) or not 2 <= length <= MAX_LENGTH:
+        raise InputError(
+            f"objective {spec!r}: sequence length must be an integer in [2, {MAX_LENGTH}], "
+            f"got {length!r}"
+        )
+    if not isinstance(spec, str) or not _NAME.fullmatch(spec):
+        raise InputError(
+            f"objective {spec!r} is not a name such as ar, dar:2, mlm:0.15 or vmlm:1-3 "
+            "(ASCII, no spaces)"
+        )
+    kind, _, param = spec.partition(":")
+    takes_param = _TAKES_PARAM.get(kind)
+    if takes_param is None or not takes_param(param):
+        raise InputError(f"unknown objective {spec!r} (known: {', '.join(OBJECTIVE_FORMS)})")
+    return kind, param
+
+
 def parse_objective(spec: str, length: int) -> Objective:
     """Build the exact pattern distribution of an objective string.
 
@@ -305,21 +336,8 @@ def parse_objective(spec: str, length: int) -> Objective:
     >>> parse_objective("mlm:0.15", 10).name, len(parse_objective("mlm:0.15", 10).patterns)
     ('mlm:0.15', 90)
     """
-    if isinstance(length, bool) or not isinstance(length, int) or not 2 <= length <= MAX_LENGTH:
-        raise InputError(
-            f"objective {spec!r}: sequence length must be an integer in [2, {MAX_LENGTH}], "
-            f"got {length!r}"
-        )
-    if not isinstance(spec, str) or not _NAME.fullmatch(spec):
-        raise InputError(
-            f"objective {spec!r} is not a name such as ar, dar:2, mlm:0.15 or vmlm:1-3 "
-            "(ASCII, no spaces)"
-        )
-    kind, _, param = spec.partition(":")
+    kind, param = _split_name(spec, length)
     _check_size(kind, param, spec, length)
-    takes_param = _TAKES_PARAM.get(kind)
-    if takes_param is None or not takes_param(param):
-        raise InputError(f"unknown objective {spec!r} (known: {', '.join(OBJECTIVE_FORMS)})")
     total: dict[Pattern, Fraction] = {}
     _LAWS[kind](total, length, param, spec)
     patterns = tuple(sorted(total))
@@ -327,3 +345,98 @@ def parse_objective(spec: str, length: int) -> Objective:
     return Objective(
         str(spec), length, patterns, np.array([float(f) for f in fractions]), fractions
     )
+
+
+# Samplers of the same laws, for objectives too large to enumerate (mlm:0.15 at T = 64 has
+# 10^13 patterns). Each returns ``visible`` (n, T) bool and ``target`` (n,) for n draws.
+def _masked_draws(
+    rng: np.random.Generator, length: int, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A uniform mask set of each size in ``counts``, and a uniform target inside it."""
+    ranks = np.argsort(np.argsort(rng.random((counts.size, length)), axis=1), axis=1)
+    chosen = (rng.random(counts.size) * counts).astype(int)
+    return ranks >= counts[:, None], np.argmax(ranks == chosen[:, None], axis=1)
+
+
+def _prefix_draws(length: int, prefix: np.ndarray, target: np.ndarray):
+    return np.arange(length)[None, :] < prefix[:, None], target
+
+
+def _uniform_below(rng: np.random.Generator, bound: np.ndarray) -> np.ndarray:
+    """One uniform integer in ``0..bound-1`` per entry."""
+    return (rng.random(bound.size) * bound).astype(int)
+
+
+def _sampler(kind: str, param: str, spec: str, length: int) -> Callable:
+    T = length
+    if kind == "ar":
+
+        def draw(rng, n):
+            l = np.full(n, T - 1) if param == "last" else rng.integers(1, T, size=n)
+            return _prefix_draws(T, l, l)
+    elif kind == "dar":
+        reach = _dar_reach(param, spec, T)
+
+        def draw(rng, n):
+            l = rng.integers(1, T, size=n)
+            return _prefix_draws(T, l, l + _uniform_below(rng, np.minimum(reach, T - l)))
+    elif kind == "prefixlm":
+
+        def draw(rng, n):
+            l = rng.integers(1, T, size=n)
+            return _prefix_draws(T, l, l + _uniform_below(rng, T - l))
+    elif kind == "span":
+        m = _mask_count(param, spec, T)
+
+        def draw(rng, n):
+            start = rng.integers(0, T - m + 1, size=n)
+            target = start + rng.integers(0, m, size=n)
+            index = np.arange(T)[None, :]
+            return (index < start[:, None]) | (index >= start[:, None] + m), target
+    else:  # mlm, vmlm and plm: plm's law is vmlm's (|S| uniform on 0..T-1, S uniform, i not in S)
+        low, high = (
+            (1, T)
+            if kind == "plm"
+            else _vmlm_range(param, spec, T)
+            if kind == "vmlm"
+            else (_mask_count(param, spec, T),) * 2
+        )
+
+        def draw(rng, n):
+            return _masked_draws(rng, T, rng.integers(low, high + 1, size=n))
+
+    return draw  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PatternLaw:
+    """An objective's law of patterns ``(S, i)``, drawn without enumerating its patterns.
+
+    Examples
+    --------
+    >>> law = pattern_law("mlm:0.15", 64)
+    >>> visible, target = law.draw(np.random.default_rng(0), 3)
+    >>> visible.sum(axis=1).tolist(), bool(np.all(~visible[np.arange(3), target]))
+    ([54, 54, 54], True)
+    """
+
+    name: str
+    length: int
+    sampler: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
+
+    def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``visible`` (n, T) bool and ``target`` (n,) int of ``n`` independent patterns."""
+        return self.sampler(rng, n)
+
+
+def pattern_law(spec: str, length: int) -> PatternLaw:
+    """The pattern law of ``spec`` at length ``T``, checked as :func:`parse_objective` checks it.
+
+    Examples
+    --------
+    >>> visible, target = pattern_law("ar", 5).draw(np.random.default_rng(0), 2)
+    >>> visible.astype(int).tolist(), target.tolist()
+    ([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]], [4, 3])
+    """
+    kind, param = _split_name(spec, length)
+    return PatternLaw(spec, length, _sampler(kind, param, spec, length))
