@@ -77,43 +77,24 @@ def _table(title: str, rows: dict) -> str:
 
 def _analyze(args: argparse.Namespace) -> str:
     from lookaround.theory.limits import check_positive
-    from lookaround.theory.objectives import parse_objective
     from lookaround.theory.presets import resolve_source
 
     if args.sampled is None and args.bootstrap is not None:
         raise InputError("--bootstrap sets the replicates of --sampled; give --sampled N too")
+    if args.sampled is not None and args.mc is not None:
+        raise InputError("give --mc N (exact conditionals) or --sampled N (plug-in), not both")
+    estimating = "--sampled" if args.sampled is not None else "--mc" if args.mc is not None else ""
+    if estimating and args.level not in (None, "context"):
+        raise InputError(f"{estimating} estimates the context level only, not --level {args.level}")
     if args.max_memory is not None:
         check_positive(args.max_memory, "--max-memory (GB)")
     source = resolve_source(args.source)
-    objective = parse_objective(args.objective, source.length)
-    if args.sampled is not None:
-        from lookaround.theory.estimates import estimate_context
-
-        if args.level not in (None, "context"):
-            raise InputError(
-                f"--sampled estimates the context level only, not --level {args.level}"
-            )
-        estimate = estimate_context(
-            source, objective, args.k, args.sampled, seed=args.seed, bootstrap=args.bootstrap or 200
-        )
-        result = {
-            "source": source.name,
-            "objective": objective.name,
-            "k": args.k,
-            "context": estimate.to_dict(),
-        }
+    if args.mc is not None:
+        result = _monte_carlo(args, source)
+    elif args.sampled is not None:
+        result = _plug_in(args, source)
     else:
-        from lookaround.theory.analysis import analyze
-
-        max_memory = None if args.max_memory is None else int(args.max_memory * 2**30)
-        result = analyze(
-            source,
-            objective,
-            args.k,
-            level=args.level or "both",
-            max_memory=max_memory,
-            progress=sys.stderr.isatty(),
-        ).to_dict()
+        result = _exact(args, source)
     if args.json:
         return _dump(result)
     head = f"source {result['source']}  objective {result['objective']}  k {result['k']}"
@@ -125,6 +106,44 @@ def _analyze(args: argparse.Namespace) -> str:
                 rows["verdict"] = f"{bound_name} {'holds' if rows.pop('holds') else 'FAILS'}"
             parts.append(_table(f"{level} level", rows))
     return "\n".join(parts)
+
+
+def _exact(args: argparse.Namespace, source) -> dict:
+    from lookaround.theory.analysis import analyze
+    from lookaround.theory.objectives import parse_objective
+
+    objective = parse_objective(args.objective, source.length)
+    max_memory = None if args.max_memory is None else int(args.max_memory * 2**30)
+    return analyze(
+        source,
+        objective,
+        args.k,
+        level=args.level or "both",
+        max_memory=max_memory,
+        progress=sys.stderr.isatty(),
+    ).to_dict()
+
+
+def _plug_in(args: argparse.Namespace, source) -> dict:
+    from lookaround.theory.estimates import estimate_context
+    from lookaround.theory.objectives import parse_objective
+
+    objective = parse_objective(args.objective, source.length)
+    estimate = estimate_context(
+        source, objective, args.k, args.sampled, seed=args.seed, bootstrap=args.bootstrap or 200
+    )
+    record = {"source": source.name, "objective": objective.name, "k": args.k}
+    return {**record, "context": estimate.to_dict()}
+
+
+def _monte_carlo(args: argparse.Namespace, source) -> dict:
+    from lookaround.theory.montecarlo import monte_carlo_context
+
+    estimate = monte_carlo_context(
+        source, args.objective, args.k, args.mc, seed=args.seed, progress=sys.stderr.isatty()
+    )
+    record = {"source": source.name, "objective": args.objective, "k": args.k}
+    return {**record, "context": estimate.to_dict()}
 
 
 def _coverage(args: argparse.Namespace) -> str:
@@ -520,7 +539,7 @@ def _add_analyze(sub) -> None:
     p.add_argument(
         "--level",
         choices=("context", "sample", "both"),
-        help="which graph; unset means both (context only with --sampled)",
+        help="which graph; unset means both (context only with --mc or --sampled)",
     )
     p.add_argument(
         "--max-memory",
@@ -528,12 +547,22 @@ def _add_analyze(sub) -> None:
         help="GB an exact request may use; unset means 40%% of RAM",
     )
     p.add_argument(
-        "--sampled", type=_int, metavar="N", help="estimate from N draws instead (context level)"
+        "--mc",
+        type=_int,
+        metavar="N",
+        help="unbiased estimates from N contexts with their exact conditionals (context level; "
+        "any size of source)",
+    )
+    p.add_argument(
+        "--sampled",
+        type=_int,
+        metavar="N",
+        help="plug-in estimates from N draws (context level; biased when contexts repeat rarely)",
     )
     p.add_argument(
         "--bootstrap", type=_int, help="bootstrap replicates of --sampled; unset means 200"
     )
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the draws (--sampled)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the draws (--mc, --sampled)")
     _json_flag(p)
 
 

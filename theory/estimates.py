@@ -82,6 +82,10 @@ class SampledEstimate:
             "contexts_seen": self.contexts_seen,
         }
         out["singleton_fraction"] = self.singleton_fraction
+        out["plug_in_note"] = (
+            "plug-in of the empirical co-occurrence, biased where contexts are seen few times; "
+            "for a known source, analyze --mc N averages exact conditionals without that bias"
+        )
         if self.singleton_fraction > SINGLETON_WARNING:
             out["warning"] = (
                 f"{self.singleton_fraction:.0%} of draws have a context seen once: the estimates "

@@ -367,25 +367,34 @@ def _uniform_below(rng: np.random.Generator, bound: np.ndarray) -> np.ndarray:
     return (rng.random(bound.size) * bound).astype(int)
 
 
-def _sampler(kind: str, param: str, spec: str, length: int) -> Callable:
+def _prefix_targets(length: int, steps: Callable[[int], int]) -> np.ndarray:
+    """Law of ``i`` when ``l`` is uniform on ``1..T-1`` and ``i`` uniform on ``l..l+steps(l)-1``."""
+    law = np.zeros(length)
+    for l in range(1, length):
+        law[l : l + steps(l)] += 1.0 / ((length - 1) * steps(l))
+    return law
+
+
+def _sampler(kind: str, param: str, spec: str, length: int) -> tuple[Callable, np.ndarray]:
+    """``(draw, law of the target position)`` of one objective."""
     T = length
-    if kind == "ar":
+    if kind == "ar" and param == "last":
 
         def draw(rng, n):
-            l = np.full(n, T - 1) if param == "last" else rng.integers(1, T, size=n)
-            return _prefix_draws(T, l, l)
-    elif kind == "dar":
-        reach = _dar_reach(param, spec, T)
+            return _prefix_draws(T, np.full(n, T - 1), np.full(n, T - 1))
+
+        return draw, np.eye(T)[T - 1]
+    if kind in ("ar", "dar", "prefixlm"):
+        reach = {"ar": 1, "dar": _dar_reach(param, spec, T) if kind == "dar" else 0, "prefixlm": T}[
+            kind
+        ]
 
         def draw(rng, n):
             l = rng.integers(1, T, size=n)
             return _prefix_draws(T, l, l + _uniform_below(rng, np.minimum(reach, T - l)))
-    elif kind == "prefixlm":
 
-        def draw(rng, n):
-            l = rng.integers(1, T, size=n)
-            return _prefix_draws(T, l, l + _uniform_below(rng, T - l))
-    elif kind == "span":
+        return draw, _prefix_targets(T, lambda l: min(reach, T - l))
+    if kind == "span":
         m = _mask_count(param, spec, T)
 
         def draw(rng, n):
@@ -393,19 +402,25 @@ def _sampler(kind: str, param: str, spec: str, length: int) -> Callable:
             target = start + rng.integers(0, m, size=n)
             index = np.arange(T)[None, :]
             return (index < start[:, None]) | (index >= start[:, None] + m), target
-    else:  # mlm, vmlm and plm: plm's law is vmlm's (|S| uniform on 0..T-1, S uniform, i not in S)
-        low, high = (
-            (1, T)
-            if kind == "plm"
-            else _vmlm_range(param, spec, T)
-            if kind == "vmlm"
-            else (_mask_count(param, spec, T),) * 2
-        )
 
-        def draw(rng, n):
-            return _masked_draws(rng, T, rng.integers(low, high + 1, size=n))
+        law = np.zeros(T)
+        for start in range(T - m + 1):
+            law[start : start + m] += 1.0 / ((T - m + 1) * m)
+        return draw, law
+    # mlm, vmlm and plm (whose law is vmlm's: |S| uniform on 0..T-1, S uniform, i not in S);
+    # a uniform mask set makes every position equally likely as the target
+    low, high = (
+        (1, T)
+        if kind == "plm"
+        else _vmlm_range(param, spec, T)
+        if kind == "vmlm"
+        else (_mask_count(param, spec, T),) * 2
+    )
 
-    return draw  # fmt: skip
+    def draw(rng, n):
+        return _masked_draws(rng, T, rng.integers(low, high + 1, size=n))
+
+    return draw, np.full(T, 1.0 / T)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -423,6 +438,7 @@ class PatternLaw:
     name: str
     length: int
     sampler: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
+    target_law: np.ndarray  # P(i = t), t = 0..T-1, exact
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``visible`` (n, T) bool and ``target`` (n,) int of ``n`` independent patterns."""
@@ -439,4 +455,4 @@ def pattern_law(spec: str, length: int) -> PatternLaw:
     ([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]], [4, 3])
     """
     kind, param = _split_name(spec, length)
-    return PatternLaw(spec, length, _sampler(kind, param, spec, length))
+    return PatternLaw(spec, length, *_sampler(kind, param, spec, length))

@@ -32,6 +32,7 @@ _ENTROPY: dict[str, Callable[[int], int | list[int]]] = {
     "patterns": lambda seed: [seed, 1],  # which pattern each draw uses
     "minibatches": lambda seed: [seed, 2],  # the shared model's batches
     "bootstrap": lambda seed: [seed, 3],  # resampled draws of the sampled mode
+    "monte_carlo": lambda seed: [seed, 4],  # contexts of the exact-conditional Monte Carlo
 }
 _SUBSEEDS: dict[str, Callable[[int], int]] = {
     "heldout": lambda seed: seed + 1_000_003,  # held-out sequences of one simulated run
@@ -52,6 +53,7 @@ class Streams:
     patterns: np.random.SeedSequence
     minibatches: np.random.SeedSequence
     bootstrap: np.random.SeedSequence
+    monte_carlo: np.random.SeedSequence
     heldout: int
     bundle_heldout: int
 

@@ -1,0 +1,174 @@
+"""The exact-conditional Monte Carlo mode: its parts against enumeration, its intervals
+against the exact values at their nominal rate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import brute
+import numpy as np
+import pytest
+
+from lookaround.theory.analysis import analyze
+from lookaround.theory.conditionals import context_laws
+from lookaround.theory.montecarlo import monte_carlo_context
+from lookaround.theory.objectives import parse_objective, pattern_law
+from lookaround.theory.presets import preset_source
+from lookaround.theory.sources import sample_sequences
+
+SPECS = ["ar", "ar:last", "dar:2", "prefixlm", "mlm:1", "mlm:2", "mlm:0.5", "vmlm:2-3", "span:2",
+         "plm"]  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_pattern_draws_follow_the_objectives_law(spec):
+    length, n = 5, 200_000
+    law = brute.pattern_law(spec, length)
+    visible, target = pattern_law(spec, length).draw(np.random.default_rng(3), n)
+    counts: dict = {}
+    for row, i in zip(visible, target):
+        key = (tuple(np.flatnonzero(row).tolist()), int(i))
+        counts[key] = counts.get(key, 0) + 1
+    assert set(counts) <= set(law)  # no pattern outside the law
+    for key, weight in law.items():
+        w = float(weight)
+        # 5 standard errors: a wrong law misses by far more at this n
+        assert abs(counts.get(key, 0) / n - w) <= 5 * np.sqrt(w * (1 - w) / n), key
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_target_law_is_the_marginal_of_the_pattern_law(spec):
+    exact = np.zeros(6)
+    objective = parse_objective(spec, 6)
+    for pattern, weight in zip(objective.patterns, objective.weights):
+        exact[pattern.target] += weight
+    np.testing.assert_allclose(pattern_law(spec, 6).target_law, exact, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["markov", "hmm", "positional", "topic"])
+def test_conditionals_match_enumeration(name):
+    source = preset_source(name)
+    joint = brute.sequence_joint(source)  # {x: P(z, x)}, summed over hidden paths
+    _, tokens = sample_sequences(source, 40, seed=1)
+    visible, target = pattern_law("vmlm", source.length).draw(np.random.default_rng(2), 40)
+    laws = context_laws(source, tokens, visible, target)
+    for row in range(40):
+        shown = np.flatnonzero(visible[row])
+        q, z = np.zeros(source.vocab), np.zeros(source.n_classes)
+        for x, p in joint.items():
+            if all(x[s] == tokens[row, s] for s in shown):
+                q[x[target[row]]] += p.sum()
+                z += p
+        np.testing.assert_allclose(laws.targets[row], q / q.sum(), atol=1e-12)
+        np.testing.assert_allclose(laws.classes[row], z / z.sum(), atol=1e-12)
+
+
+SOURCES = ("topic", "hmm", "markov")
+SEEDS, DRAWS, K = 40, 50_000, 2
+
+
+@pytest.fixture(scope="module")
+def coverage() -> dict:
+    """``{(source, name): (covered, printed)}`` of the 95% intervals over ``SEEDS`` seeds."""
+    counts: dict = {}
+    for name in SOURCES:
+        source = preset_source(name)
+        exact = analyze(source, parse_objective("mlm:2", source.length), K, level="context")
+        truth = {f"s_{i + 1}": float(exact.context.spectrum[i]) for i in range(K + 1)}
+        truth.update(
+            phi=exact.context.disagreement,
+            probe_error=exact.context.probe_error,
+            bound=exact.context.bound,
+        )
+        for seed in range(SEEDS):
+            estimate = monte_carlo_context(source, "mlm:2", K, DRAWS, seed=seed)
+            for key, interval in estimate.values.named():
+                covered, printed = counts.get((name, key), (0, 0))
+                if interval.reliable:
+                    printed += 1
+                    # 1e-12: the exact analysis's own rounding (its s_1 is 1 - 2e-16)
+                    covered += interval.low - 1e-12 <= truth[key] <= interval.high + 1e-12
+                counts[name, key] = (covered, printed)
+    return counts
+
+
+# Measured on 2026-11-26 (N = 50,000, 40 seeds, mlm:2): s_2 38, 36, 36; s_3 40, 36, 37;
+# phi 39, 40, 39; bound 39, 40, 37 of 40; probe error 40/40 and 31/34 where printed.
+@pytest.mark.parametrize("name", SOURCES)
+@pytest.mark.parametrize("key", ["s_1", "s_2", "s_3", "phi", "bound"])
+def test_monte_carlo_intervals_cover_at_the_nominal_rate(coverage, name, key):
+    covered, printed = coverage[name, key]
+    assert printed == SEEDS and covered >= 0.9 * printed, (covered, printed)
+
+
+@pytest.mark.parametrize("name", ["topic", "hmm"])
+def test_probe_error_intervals_cover_where_the_readout_is_stable(coverage, name):
+    covered, printed = coverage[name, "probe_error"]
+    assert printed >= 30 and covered >= 0.9 * printed, (covered, printed)
+
+
+def test_probe_error_near_ties_get_no_interval(coverage):
+    # markov under mlm:2: 4.7% of the context mass is within 0.01 of a tie of the readout
+    assert coverage["markov", "probe_error"][1] == 0
+
+
+def test_intervals_shrink_like_one_over_sqrt_n():
+    source = preset_source("hmm")
+    widths = {
+        n: np.mean(
+            [monte_carlo_context(source, "ar", 2, n, seed=s).values.phi.width for s in range(6)]
+        )
+        for n in (5_000, 20_000)
+    }
+    assert 1.7 < widths[5_000] / widths[20_000] < 2.3  # 4x the contexts, half the width
+
+
+def test_same_seed_same_bits_and_seeds_differ():
+    source = preset_source("markov")
+    a = monte_carlo_context(source, "vmlm", 2, 9000, seed=4).to_dict()
+    b = monte_carlo_context(source, "vmlm", 2, 9000, seed=4).to_dict()
+    c = monte_carlo_context(source, "vmlm", 2, 9000, seed=5).to_dict()
+    assert a == b and a != c
+
+
+def test_it_reaches_objectives_no_enumeration_can():
+    source = preset_source("hmm")
+    with pytest.raises(Exception, match="patterns"):
+        parse_objective("vmlm", 40)
+    from lookaround.theory.sources import source_from_dict
+
+    long = source_from_dict({**source.spec, "length": 40})
+    estimate = monte_carlo_context(long, "vmlm", 2, 4000, seed=0)
+    assert 0 < estimate.values.singular_values[1].estimate < 1
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lookaround", *args], capture_output=True, text=True
+    )
+
+
+def test_cli_monte_carlo_record():
+    out = _cli("analyze", "--source", "markov", "--objective", "mlm:2", "--k", "2",
+               "--mc", "5000", "--json")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)["context"]
+    assert record["monte_carlo"] is True and record["n"] == 5000
+    assert record["s_1"] == 1.0 and len(record["s_2_ci"]) == 2
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--mc", "100", "--sampled", "100"], "not both"),
+        (["--mc", "1"], "--mc must be"),
+        (["--mc", "100", "--level", "sample"], "context level only"),
+        (["--mc", "100", "--bootstrap", "5"], "--bootstrap"),
+    ],
+)
+def test_cli_monte_carlo_bad_input_is_one_line(extra, message):
+    out = _cli("analyze", "--source", "markov", "--objective", "mlm:2", "--k", "2", *extra)
+    assert out.returncode == 2 and message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -1,0 +1,382 @@
+"""Exact-conditional Monte Carlo: T2's context-level numbers where no enumeration reaches.
+
+A context ``c = (S, i, x_S)`` is drawn as the objective draws it (a sequence from the source, a
+pattern from the objective's law), and its laws ``q_c = P(x_i = . | x_S)`` and ``P(z | x_S)``
+are computed exactly (:mod:`lookaround.theory.conditionals`). Every number of T2 is a
+function of three averages over contexts drawn from ``P_c``, docs/theory.md §8:
+
+- ``M = E_c[q_c q_c^T]``, the target-side Gram: ``Abar^T Abar = D_t^{-1/2} M D_t^{-1/2}``, whose
+  eigenvalues are ``s_j^2``;
+- ``L[t, z] = E_c[q_c(t) 1{y(c) = z}]``, the target mass by Bayes label, so that
+  ``phi = 1 - sum_{t,z} L[t, z]^2 / P_t(t)``;
+- the probe's error ``E_c[1{argmax q_c B != y(c)}]`` for the readout ``B`` built from ``M``, ``L``.
+
+``P_t`` is exact (position marginals under the objective's target law). The averages are
+unbiased whatever the number of distinct contexts, unlike the plug-in of ``--sampled``.
+``phi`` uses the unbiased U-statistic for ``L^2``; each ``s_j^2`` subtracts the second-order
+perturbation bias of an eigenvalue of an average of ``N`` rank-one terms. Intervals come
+from the central limit theorem on the iid terms (first-order influence functions), with a
+second pass over the same draws (regenerated from the seed, not stored) for the terms that
+need the first pass's eigenvectors, ``L`` and ``B``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import norm
+from tqdm import tqdm
+
+from lookaround.theory.bounds import probe_readout, spectral_features
+from lookaround.theory.conditionals import context_laws
+from lookaround.theory.errors import InputError
+from lookaround.theory.intervals import ContextEstimates, Interval
+from lookaround.theory.limits import check_draws, check_k, check_seed
+from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
+from lookaround.theory.objectives import PatternLaw, pattern_law
+from lookaround.theory.seeds import streams
+from lookaround.theory.sources import Source, bayes_labels, draw_sequences
+from lookaround.theory.spectral import TargetSide
+
+__all__ = ["MC_CHUNK", "MAX_MC_WORK", "MonteCarloEstimate", "mc_work", "monte_carlo_context"]
+
+MC_CHUNK = 4096  # contexts per chunk: their (chunk, V) laws and one Gram update
+MAX_MC_WORK = 5e12  # floating-point operations: about half an hour on two cores
+
+
+@dataclass(frozen=True, eq=False)
+class MonteCarloEstimate:
+    """Exact-conditional Monte Carlo estimates with central-limit intervals.
+
+    Attributes
+    ----------
+    n, seed : int
+        Contexts drawn, and the seed they derive from.
+    confidence : float
+    values : ContextEstimates
+    eigenvalue_bias : ndarray
+        The second-order bias subtracted from each plug-in ``s_j^2``, ``j = 2..k+1``.
+    readout_instability : float
+        Fraction of draws within the readout's noise of a tie (the noise estimated from the
+        readouts fitted on two halves of the draws); the probe error gets an interval only
+        when it is 0.
+    """
+
+    n: int
+    seed: int
+    confidence: float
+    values: ContextEstimates
+    eigenvalue_bias: np.ndarray
+    readout_instability: float
+
+    def to_dict(self) -> dict:
+        """JSON form: the settings, then ``{name: x, name + "_ci": [lo, hi]}``."""
+        out = {
+            "monte_carlo": True,
+            "n": self.n,
+            "seed": self.seed,
+            "confidence": self.confidence,
+            "eigenvalue_bias": self.eigenvalue_bias.tolist(),
+        }
+        out.update(self.values.record())
+        out["readout_instability"] = self.readout_instability
+        notes = {
+            "probe_error": "some draws are within the readout's noise of a tie, so its argmax "
+            "moves with the draws (raise N)",
+            "bound": "s_(k+1) = 1 leaves it infinite",
+        }
+        if "unreliable" in out:
+            out["unreliable_note"] = "no interval: " + "; ".join(
+                f"{name}: {notes[name]}" for name in out["unreliable"]
+            )
+        return out
+
+
+def mc_work(source: Source, n: int) -> float:
+    """Floating-point operations of :func:`monte_carlo_context` with ``n`` contexts (two passes).
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> f"{mc_work(preset_source('markov'), 10_000):.1e}"
+    '1.9e+07'
+    """
+    r, states = source.init.shape
+    length, vocab = source.length, source.vocab
+    per_context = 2 * (4 * length * r * states * states + 2 * r * states * vocab) + 3 * vocab**2
+    return float(n) * per_context
+
+
+def _position_marginals(source: Source) -> np.ndarray:
+    """``P(x_t = v)`` for every position ``t``, shape (T, V), exactly."""
+    out = np.zeros((source.length, source.vocab))
+    for z in range(source.n_classes):
+        state = source.init[z]
+        for t in range(source.length):
+            out[t] += source.prior[z] * state @ source.emit[z, t]
+            if t < source.length - 1:
+                state = state @ source.trans[z, t]
+    return out
+
+
+def _chunks(
+    source: Source, law: PatternLaw, n: int, seed: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(q, labels)`` of the contexts, chunk by chunk; the same draws on every call."""
+    children = streams(seed).monte_carlo.spawn(-(-n // MC_CHUNK))
+    for j, child in enumerate(children):
+        size = min(MC_CHUNK, n - j * MC_CHUNK)
+        rng = np.random.default_rng(child)
+        _, tokens = draw_sequences(source, size, rng)
+        visible, target = law.draw(rng, size)
+        laws = context_laws(source, tokens, visible, target)
+        yield laws.targets, bayes_labels(laws.classes)
+
+
+@dataclass
+class _FirstPass:
+    """Sums over the draws of ``q q^T`` and ``l = q 1{y = z}`` for the two halves of the draws
+    (even and odd within each chunk), and of ``l^2`` over all."""
+
+    gram: np.ndarray  # (2, V, V)
+    labels: np.ndarray  # (2, V, r)
+    labels_squared: np.ndarray  # (V, r)
+
+    @classmethod
+    def run(cls, chunks: Iterator, vocab: int, classes: int) -> _FirstPass:
+        out = cls(
+            np.zeros((2, vocab, vocab)), np.zeros((2, vocab, classes)), np.zeros((vocab, classes))
+        )
+        for q, y in chunks:
+            for half in (0, 1):
+                mine, labels = q[half::2], y[half::2]
+                out.gram[half] += mine.T @ mine
+                for z in range(classes):
+                    out.labels[half, :, z] += mine[labels == z].sum(axis=0)
+            for z in range(classes):
+                out.labels_squared[:, z] += (q[y == z] ** 2).sum(axis=0)
+        return out
+
+
+def _check(source: Source, spec: str, k: int, n: int, seed: int, confidence: float) -> PatternLaw:
+    check_k(k, source.vocab)
+    check_draws(n, "--mc", source.length, low=2)
+    check_seed(seed, "--seed")
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence must be in (0, 1), got {confidence}")
+    work = mc_work(source, n)
+    if work > MAX_MC_WORK:
+        raise InputError(
+            f"--mc {n}: about {work:.2g} floating-point operations on this source (V = "
+            f"{source.vocab}, T = {source.length}), over the limit of {MAX_MC_WORK:.0e}; "
+            "use fewer contexts"
+        )
+    return pattern_law(spec, source.length)
+
+
+def monte_carlo_context(
+    source: Source,
+    objective: str,
+    k: int,
+    n: int,
+    seed: int = 0,
+    confidence: float = 0.95,
+    progress: bool = False,
+) -> MonteCarloEstimate:
+    """Unbiased estimates of ``s_1..s_{k+1}``, ``phi``, the probe error and T2's bound.
+
+    Parameters
+    ----------
+    source : Source
+    objective : str
+        An objective's name; its patterns are drawn, never enumerated.
+    k : int
+        Feature dimension, ``1 <= k <= V``.
+    n : int
+        Contexts drawn (``N``); interval widths shrink like ``1/sqrt(N)``.
+    seed : int
+    confidence : float
+    progress : bool
+        A progress bar of the chunks of both passes on stderr.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.analysis import analyze
+    >>> source = preset_source("markov")
+    >>> exact = analyze(source, parse_objective("mlm:2", 5), 2, level="context").context
+    >>> est = monte_carlo_context(source, "mlm:2", 2, 20_000, seed=1)
+    >>> est.values.singular_values[1].covers(exact.spectrum[1]), est.values.phi.covers(exact.disagreement)
+    (True, True)
+    """
+    law = _check(source, objective, k, n, seed, confidence)
+    z_score = float(norm.ppf(0.5 + confidence / 2))
+    target_mass = law.target_law @ _position_marginals(source)
+    scale = inverse_sqrt_mass(target_mass)
+
+    def chunks(what: str) -> Iterator:
+        stream = _chunks(source, law, n, seed)
+        total = -(-n // MC_CHUNK)
+        return tqdm(stream, desc=what, total=total, leave=False) if progress else stream
+
+    first = _FirstPass.run(chunks("Monte Carlo pass 1"), source.vocab, source.n_classes)
+    gram, labels = first.gram.sum(axis=0) / n, first.labels.sum(axis=0) / n
+    eigenvalues, vectors = _deflated_spectrum(gram, labels.sum(axis=1), target_mass, scale)
+    squares = ((labels**2 * n * n - first.labels_squared) / (n * (n - 1))).sum(axis=1)
+    phi = 1.0 - float(np.sum(np.where(target_mass > 0, squares * scale**2, 0.0)))
+    halves = [(n + 1) // 2, n // 2]
+    readouts = [_readout(gram, labels, target_mass, k)] + [
+        _readout(first.gram[h] / halves[h], first.labels[h] / halves[h], target_mass, k)
+        for h in (0, 1)
+    ]
+    m = min(k, source.vocab - 1)
+    second = _second_pass(
+        chunks("Monte Carlo pass 2"), scale, vectors, labels, readouts, m, z_score
+    )
+    return _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, k)
+
+
+def _deflated_spectrum(
+    gram: np.ndarray, mean: np.ndarray, target_mass: np.ndarray, scale: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenpairs of the estimated ``Abar^T Abar`` on the complement of ``sqrt(P_t)``, largest
+    first.
+
+    ``s_1 = 1`` with right vector ``u = sqrt(P_t)`` for every co-occurrence (docs/theory.md
+    §3), so that pair is known exactly. Every draw's ``z = D_t^{-1/2} q`` has ``u . z = 1``
+    (``q`` sums to 1): projecting ``z - u`` leaves the exact zero of ``u`` out of the noise,
+    and the spectrum estimated is ``s_2, s_3, ...``.
+    """
+    root = np.sqrt(target_mass)
+    middle = scale * mean
+    projected = (
+        scale[:, None] * gram * scale[None, :]
+        - np.outer(root, middle)
+        - np.outer(middle, root)
+        + np.outer(root, root)
+    )
+    values, vectors = np.linalg.eigh(projected)
+    keep = np.arange(values.size) != np.argmax(np.abs(vectors.T @ root))
+    return values[keep][::-1], vectors[:, keep][:, ::-1]
+
+
+def _readout(gram: np.ndarray, labels: np.ndarray, target_mass: np.ndarray, k: int):
+    """The least-squares probe's readout ``B`` of an estimated target side."""
+    values, vectors = np.linalg.eigh(gram)
+    factor = np.sqrt(np.maximum(values, 0.0))[:, None] * vectors.T
+    side = TargetSide(target_mass, factor, labels, gram.shape[0])
+    return probe_readout(side, spectral_features(side, k))
+
+
+@dataclass
+class _SecondPass:
+    """Sums of the influence terms over the same draws; ``w = U^T D_t^{-1/2} q`` projects a
+    draw on the estimated eigenvectors, ``m`` of them estimated (``s_2..s_{m+1}``)."""
+
+    n: int = 0
+    fourth: np.ndarray | float = 0.0  # sum_j w_jv^2 w_ji^2, shape (V, m)
+    cross: np.ndarray | float = 0.0  # sum_j w_jv w_ji, shape (V, m)
+    phi: np.ndarray = field(default_factory=lambda: np.zeros(3))  # sums of g, g^2, g w_last^2
+    wrong: int = 0  # draws the probe misclassifies
+    unstable: int = 0  # draws the readouts of the two halves label differently
+
+
+def _near_ties(q: np.ndarray, readouts: list[np.ndarray], z_score: float) -> int:
+    """Draws whose probe label could flip with the noise of the readout ``B``.
+
+    The noise of a draw's score gap (best class minus runner-up, under ``B``) is estimated
+    by the gap's difference between the readouts of the two halves of the draws, about
+    twice its standard deviation; a gap within ``z_score`` times that is a near tie.
+    """
+    scores = [q @ readout for readout in readouts]
+    order = np.argsort(-scores[0], axis=1)[:, :2]
+    rows = np.arange(q.shape[0])[:, None]
+    gaps = [np.diff(s[rows, order], axis=1).ravel() for s in scores]
+    return int(np.sum(np.abs(gaps[0]) <= z_score * np.abs(gaps[1] - gaps[2])))
+
+
+def _second_pass(chunks, scale, vectors, labels, readouts, m, z_score) -> _SecondPass:
+    out = _SecondPass()
+    root = np.sqrt(np.where(scale > 0, scale, np.inf) ** -2.0)
+    for q, y in chunks:
+        w = (q * scale[None, :] - root[None, :]) @ vectors
+        top = w[:, :m]
+        out.fourth = out.fourth + (w**2).T @ top**2
+        out.cross = out.cross + w.T @ top
+        # phi = 1 - sum L^2 / P_t: its influence is -2 q_j . (L[:, y_j] / P_t)
+        g = -2.0 * np.einsum("nt,nt->n", q, (labels * scale[:, None] ** 2).T[y])
+        last = top[:, m - 1] ** 2 if m else np.zeros(q.shape[0])
+        out.phi += [g.sum(), (g**2).sum(), (g * last).sum()]
+        out.wrong += int(np.sum(bayes_labels(q @ readouts[0]) != y))
+        out.unstable += _near_ties(q, readouts, z_score)
+        out.n += q.shape[0]
+    return out
+
+
+def _spectrum(eigenvalues, second: _SecondPass, m: int, k: int, z_score: float):
+    """``s_1..s_{k+1}`` with intervals, the second-order biases, and the corrected
+    ``lambda_{k+1}`` and the variance of its influence term."""
+    n = second.n
+    lam = eigenvalues[:m]
+    means = second.cross / n  # E[w_v w_i]
+    covariance = second.fourth / n - means**2  # Var(w_v w_i), v != i
+    gaps = lam[None, :] - eigenvalues[:, None]
+    off = np.abs(gaps) > SLACK
+    bias = np.sum(np.where(off, covariance / np.where(off, gaps, 1.0), 0.0), axis=0) / n
+    corrected = lam - bias
+    index = np.arange(m)
+    variance = np.maximum(second.fourth[index, index] / n - means[index, index] ** 2, 0.0)
+    values = [Interval(1.0, 1.0, 1.0)]  # s_1 = 1 exactly
+    for c, v in zip(corrected, variance):
+        half = z_score * np.sqrt(v / n) + SLACK  # SLACK: eigh's rounding of a zero eigenvalue
+        values.append(
+            Interval(
+                float(np.sqrt(max(c, 0.0))),
+                float(np.sqrt(max(c - half, 0.0))),
+                float(np.sqrt(max(c + half, 0.0))),
+            )
+        )
+    values += [Interval(0.0, 0.0, 0.0)] * (k + 1 - len(values))  # s_j = 0 past the rank V
+    last = corrected[m - 1] if m == k else 0.0
+    last_mean = means[m - 1, m - 1] if m == k else 0.0
+    last_var = variance[m - 1] if m == k else 0.0
+    return tuple(values), bias, last, last_mean, last_var
+
+
+def _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, k) -> MonteCarloEstimate:
+    m = min(k, eigenvalues.size)
+    singular, bias, lam_k, w_mean, w_var = _spectrum(eigenvalues, second, m, k, z_score)
+    g_mean, g_square, g_cross = second.phi / n
+    phi_se = np.sqrt(max(g_square - g_mean**2, 0.0) / n)
+    error = second.wrong / n
+    # Wilson's interval for a proportion: it stays honest when no draw is misclassified
+    shrink = 1.0 + z_score**2 / n
+    centre = (error + z_score**2 / (2 * n)) / shrink
+    half = z_score * np.sqrt(error * (1 - error) / n + z_score**2 / (4 * n * n)) / shrink
+    # The argmax readout is discontinuous: contexts near a tie flip with the noise of B, and
+    # the error moves by their mass, which no central limit accounts for. With any draw
+    # within the readout's noise of a tie, no interval is given.
+    if second.unstable:
+        probe = Interval(error)
+    else:
+        probe = Interval(error, float(centre - half), float(centre + half))
+    if lam_k >= 1.0 - SLACK:
+        bound = Interval(float("inf"))
+    else:
+        # the bound's influence combines phi's and lambda_(k+1)'s, with their covariance
+        a, b = 2.0 / (1.0 - lam_k), 2.0 * phi / (1.0 - lam_k) ** 2
+        var = (
+            a * a * (g_square - g_mean**2) + b * b * w_var + 2 * a * b * (g_cross - g_mean * w_mean)
+        ) / n
+        spread = z_score * np.sqrt(max(var, 0.0))
+        bound = Interval(float(a * phi), float(a * phi - spread), float(a * phi + spread))
+    values = ContextEstimates(
+        singular_values=singular,
+        phi=Interval(phi, float(phi - z_score * phi_se), float(phi + z_score * phi_se)),
+        probe_error=probe,
+        bound=bound,
+    )
+    return MonteCarloEstimate(n, seed, confidence, values, bias, second.unstable / n)
