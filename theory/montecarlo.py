@@ -3,7 +3,7 @@
 A context ``c = (S, i, x_S)`` is drawn as the objective draws it (a sequence from the source, a
 pattern from the objective's law), and its laws ``q_c = P(x_i = . | x_S)`` and ``P(z | x_S)``
 are computed exactly (:mod:`lookaround.theory.conditionals`). Every number of T2 is a
-function of three averages over contexts drawn from ``P_c``, docs/theory.md §8:
+function of three averages over contexts drawn from ``P_c``, docs/theory.md §9:
 
 - ``M = E_c[q_c q_c^T]``, the target-side Gram: ``Abar^T Abar = D_t^{-1/2} M D_t^{-1/2}``, whose
   eigenvalues are ``s_j^2``;
