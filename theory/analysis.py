@@ -37,9 +37,10 @@ from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
     TargetSide,
-    TargetSideBuilder,
     accumulate_target_side,
+    row_chunks,
     run_pass,
+    target_side_pass,
 )
 
 __all__ = [
@@ -188,9 +189,10 @@ def _level(
     ``averaged_features`` (samples only) is ``Phi`` of the context level, read out on
     ``P(.|x)`` as the averaged features ``h(x)``.
     """
-    builder, counter = TargetSideBuilder(), SupportCounter()
-    run_pass(blocks, [builder, counter])
-    side = builder.result()
+    if isinstance(blocks, list):  # cached: filter and label the rows once for both passes
+        blocks = list(row_chunks(blocks))
+    counter = SupportCounter()
+    side = target_side_pass(blocks, [counter])
     values = side.singular_values(count=k + 1)
     readouts = {"spectral": probe_readout(side, spectral_features(side, k))}
     if averaged_features is not None:

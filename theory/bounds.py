@@ -38,7 +38,7 @@ def label_disagreement(side: TargetSide) -> float:
     Examples
     --------
     >>> from lookaround.theory.spectral import accumulate_target_side
-    >>> side = accumulate_target_side([(np.array([[0.25, 0.25], [0.25, 0.25]]), np.eye(2))])
+    >>> side = accumulate_target_side([(np.array([[0.25, 0.25], [0.25, 0.25]]), np.eye(2) / 2)])
     >>> label_disagreement(side)
     0.5
     """
@@ -105,9 +105,10 @@ class ProbeScorer:
         self.errors = dict.fromkeys(readouts, 0.0)
 
     def add(self, chunk: RowChunk) -> None:
-        conditional = chunk.rows / chunk.mass[:, None]
         for name, readout in self.readouts.items():
-            wrong = bayes_labels(conditional @ readout) != chunk.labels
+            # rows are P_c(c) P(.|c): the positive factor P_c(c) moves no argmax (nor its
+            # relative tie tolerance), so the conditionals are never formed
+            wrong = bayes_labels(chunk.rows @ readout) != chunk.labels
             self.errors[name] += float(chunk.mass[wrong].sum())
 
 

@@ -553,6 +553,10 @@ def bayes_labels(class_joint: np.ndarray, axis: int = -1) -> np.ndarray:
     [0, 1]
     """
     arr = np.moveaxis(np.asarray(class_joint, dtype=float), axis, -1)
+    if arr.shape[-1] == 2:  # the common case, without an (n, r) comparison table
+        first, second = arr[..., 0], arr[..., 1]
+        top = np.maximum(first, second)
+        return (first < top - 1e-10 * np.abs(top)).astype(np.int64)
     top = arr.max(axis=-1, keepdims=True)
     return np.argmax(arr >= top - 1e-10 * np.abs(top), axis=-1)
 

@@ -10,14 +10,19 @@ eigenvalues would give them only to ``sqrt(eps)``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.sources import bayes_labels
 
 __all__ = [
+    "GRAM_LIMIT",
+    "QRTargetSideBuilder",
+    "target_side_pass",
     "RANK_TOLERANCE",
     "RowChunk",
     "TargetSide",
@@ -30,6 +35,9 @@ __all__ = [
 ]
 
 RANK_TOLERANCE = 1e-8
+# s_j^2 below this (s_j < 1e-5) is not resolved by the Gram, whose eigenvalues carry an
+# absolute error of about 1e-16: s_j would be off by up to 1e-8. The QR route is used there.
+GRAM_LIMIT = 1e-10
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,7 +49,8 @@ class TargetSide:
     target_mass : ndarray, shape (V,)
         ``P_t``, the column sums of ``R``.
     factor : ndarray, shape (V, V)
-        Upper-triangular ``F`` with ``F^T F = R^T D_r^{-1} R``.
+        ``F`` with ``F^T F = R^T D_r^{-1} R``: a square root of the BLAS Gram, or the
+        triangular factor of the streaming QR where the Gram is ill-conditioned.
     label_target : ndarray, shape (V, r)
         ``R^T Y``: target mass by the Bayes label of the row.
     n_rows : int
@@ -60,17 +69,14 @@ class TargetSide:
 
     def normalized_factor(self) -> np.ndarray:
         """``F D_t^{-1/2}``: same singular values as ``Rbar``."""
-        scale = np.zeros_like(self.target_mass)
-        positive = self.target_mass > 0
-        scale[positive] = self.target_mass[positive] ** -0.5
-        return self.factor * scale[None, :]
+        return self.factor * inverse_sqrt_mass(self.target_mass)[None, :]
 
     def singular_values(self, count: int | None = None) -> np.ndarray:
         """``s_1 >= s_2 >= ...`` of ``Rbar``, zero-padded to ``count`` (0 past the rank).
 
         Examples
         --------
-        >>> side = accumulate_target_side([(np.array([[0.5, 0.0], [0.0, 0.5]]), np.eye(2))])
+        >>> side = accumulate_target_side([(np.array([[0.5, 0.0], [0.0, 0.5]]), np.eye(2) / 2)])
         >>> side.singular_values(3).tolist()
         [1.0, 1.0, 0.0]
         """
@@ -114,16 +120,21 @@ def row_chunks(
     """``(rows, class_joint)`` blocks as :class:`RowChunk`, zero-mass rows dropped.
 
     Small blocks (objectives such as vmlm have ``T 2^(T-1)`` patterns, most of a few rows)
-    are joined until a chunk has ``min_rows`` rows, so each consumer's per-chunk work (a QR
-    step, labels, a ``unique``) is paid per chunk, not per pattern.
+    are joined until a chunk has ``min_rows`` rows, so each consumer's per-chunk work (a Gram
+    update, labels, a ``unique``) is paid per chunk, not per pattern. Each row's mass is
+    summed once (from its class-joint), and a block with no zero row is passed on without a
+    copy.
     """
-    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     count = 0
     for rows, class_joint in blocks:
-        keep = rows.sum(axis=1) > 0
-        if np.any(keep):
-            pending.append((rows[keep], class_joint[keep]))
-            count += int(keep.sum())
+        mass = class_joint @ np.ones(class_joint.shape[1])  # P(row) = sum_z P(z, row)
+        keep = mass > 0
+        if not keep.all():
+            rows, class_joint, mass = rows[keep], class_joint[keep], mass[keep]
+        if mass.size:
+            pending.append((rows, class_joint, mass))
+            count += mass.size
         if count >= min_rows:
             yield _chunk(pending)
             pending, count = [], 0
@@ -131,25 +142,79 @@ def row_chunks(
         yield _chunk(pending)
 
 
-def _chunk(parts: list[tuple[np.ndarray, np.ndarray]]) -> RowChunk:
-    rows = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
-    class_joint = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
-    return RowChunk(rows, rows.sum(axis=1), bayes_labels(class_joint), class_joint.shape[1])
+def _chunk(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> RowChunk:
+    rows, class_joint, mass = (
+        parts[0] if len(parts) == 1 else (np.concatenate(p) for p in zip(*parts))
+    )
+    return RowChunk(rows, mass, bayes_labels(class_joint), class_joint.shape[1])
 
 
-def run_pass(blocks: Iterable[tuple[np.ndarray, np.ndarray]], consumers: list) -> None:
+def run_pass(blocks: Iterable, consumers: list) -> None:
     """Feed every chunk of one pass over ``blocks`` to each consumer's ``add``.
 
-    Passes are what streaming costs (a block not cached is rebuilt for each), so everything
-    that needs only the previous pass's results shares one.
+    ``blocks`` are ``(rows, class_joint)`` pairs, or :class:`RowChunk` already made (a cached
+    pass reads them again without filtering or labelling anew). Passes are what streaming
+    costs (a block not cached is rebuilt for each), so everything that needs only the
+    previous pass's results shares one.
     """
-    for chunk in row_chunks(blocks):
+    for chunk in _as_chunks(blocks):
         for consumer in consumers:
             consumer.add(chunk)
 
 
+def _as_chunks(blocks: Iterable) -> Iterator[RowChunk]:
+    iterator = iter(blocks)
+    first = next(iterator, None)
+    if first is None:
+        return
+    if isinstance(first, RowChunk):
+        yield first
+        yield from iterator
+    else:
+        yield from row_chunks(itertools.chain([first], iterator))
+
+
 class TargetSideBuilder:
-    """Pass consumer: mass, streaming QR factor and label masses of ``R``."""
+    """Pass consumer: the target-side Gram ``R^T D_r^{-1} R`` and label masses ``R^T Y``, each
+    one BLAS product per chunk (``P_t`` is the row sum of ``R^T Y``).
+
+    :meth:`result` is None when the Gram is too ill-conditioned to give the small singular
+    values to 1e-9; :func:`target_side_pass` then falls back to :class:`QRTargetSideBuilder`.
+    """
+
+    def __init__(self) -> None:
+        self.gram = self.label_target = None
+        self.n_rows = 0
+
+    def add(self, chunk: RowChunk) -> None:
+        if self.gram is None:
+            width = chunk.rows.shape[1]
+            self.gram = np.zeros((width, width))
+            self.label_target = np.zeros((width, chunk.classes))
+        scaled = chunk.rows * (1.0 / np.sqrt(chunk.mass))[:, None]
+        self.gram += scaled.T @ scaled
+        onehot = np.zeros((chunk.labels.size, chunk.classes))
+        onehot[np.arange(chunk.labels.size), chunk.labels] = 1.0
+        self.label_target += chunk.rows.T @ onehot
+        self.n_rows += chunk.rows.shape[0]
+
+    def result(self) -> TargetSide | None:
+        if self.gram is None:
+            raise ValueError("the co-occurrence has no positive mass")
+        mass_t = self.label_target.sum(axis=1)
+        scale = inverse_sqrt_mass(mass_t)
+        normalized = np.linalg.eigvalsh(scale[:, None] * self.gram * scale[None, :])[::-1]
+        resolved = min(int(np.sum(mass_t > 0)), self.n_rows)
+        if normalized[resolved - 1] < GRAM_LIMIT:
+            return None
+        values, vectors = np.linalg.eigh(self.gram)
+        factor = np.sqrt(np.maximum(values, 0.0))[:, None] * vectors.T
+        return TargetSide(mass_t, factor, self.label_target, self.n_rows)
+
+
+class QRTargetSideBuilder:
+    """Pass consumer: the streaming QR factor of ``D_r^{-1/2} R``, accurate to rounding even
+    for singular values near zero, at about ten times the Gram's cost."""
 
     def __init__(self) -> None:
         self.factor = self.mass_t = self.label_target = None
@@ -173,13 +238,37 @@ class TargetSideBuilder:
         return TargetSide(self.mass_t, square_factor(self.factor), self.label_target, self.n_rows)
 
 
+def target_side_pass(
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]], others: Sequence = ()
+) -> TargetSide:
+    """One pass over ``(rows, class_joint)`` blocks of ``R`` building its :class:`TargetSide`,
+    with ``others`` fed the same chunks; a second, QR pass only when the Gram is
+    ill-conditioned (``s_j^2 < GRAM_LIMIT`` for a resolved ``j``).
+
+    Examples
+    --------
+    >>> rank_one = [(np.array([[0.25, 0.25], [0.25, 0.25]]), np.eye(2) / 2)]
+    >>> target_side_pass(rank_one).singular_values(2).round(15).tolist()  # s_2 = 0, by the QR
+    [1.0, 0.0]
+    """
+    builder = TargetSideBuilder()
+    run_pass(blocks, [builder, *others])
+    side = builder.result()
+    if side is None:
+        exact = QRTargetSideBuilder()
+        run_pass(blocks, [exact])
+        side = exact.result()
+    return side
+
+
 def accumulate_target_side(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> TargetSide:
-    """One pass over ``(rows, class_joint)`` blocks of ``R``: mass, QR factor, label masses.
+    """One pass over ``(rows, class_joint)`` blocks of ``R``: mass, Gram factor, label masses.
 
     Parameters
     ----------
     blocks : iterable of (ndarray (n, V), ndarray (n, r))
-        Rows of ``R`` and their class-joints ``P(z, row)``; zero-mass rows are skipped.
+        Rows of ``R`` and their class-joints ``P(z, row)`` (each summing to the row's mass);
+        zero-mass rows are skipped.
 
     Returns
     -------
@@ -187,13 +276,11 @@ def accumulate_target_side(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> T
 
     Examples
     --------
-    >>> side = accumulate_target_side([(np.array([[0.25, 0.25], [0.0, 0.5]]), np.eye(2))])
+    >>> side = accumulate_target_side([(np.array([[0.25, 0.25], [0.0, 0.5]]), np.eye(2) / 2)])
     >>> side.target_mass.tolist(), side.n_rows
     ([0.25, 0.75], 2)
     """
-    builder = TargetSideBuilder()
-    run_pass(blocks, [builder])
-    return builder.result()
+    return target_side_pass(blocks)
 
 
 def qr_append(factor: np.ndarray, rows: np.ndarray) -> np.ndarray:
