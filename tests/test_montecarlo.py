@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import brute
+import intervals
 import numpy as np
 import pytest
 
-from lookaround.theory.analysis import analyze
 from lookaround.theory.conditionals import context_laws
 from lookaround.theory.montecarlo import monte_carlo_context
 from lookaround.theory.objectives import parse_objective, pattern_law
@@ -65,33 +65,16 @@ def test_conditionals_match_enumeration(name):
         np.testing.assert_allclose(laws.classes[row], z / z.sum(), atol=1e-12)
 
 
-SOURCES = ("topic", "hmm", "markov")
-SEEDS, DRAWS, K = 40, 50_000, 2
+SOURCES, SEEDS = intervals.SOURCES, intervals.SEEDS
 
 
 @pytest.fixture(scope="module")
 def coverage() -> dict:
-    """``{(source, name): (covered, printed)}`` of the 95% intervals over ``SEEDS`` seeds."""
-    counts: dict = {}
-    for name in SOURCES:
-        source = preset_source(name)
-        exact = analyze(source, parse_objective("mlm:2", source.length), K, level="context")
-        truth = {f"s_{i + 1}": float(exact.context.spectrum[i]) for i in range(K + 1)}
-        truth.update(
-            phi=exact.context.disagreement,
-            probe_error=exact.context.probe_error,
-            bound=exact.context.bound,
+    return intervals.coverage(
+        lambda source, objective, k, seed: (
+            monte_carlo_context(source, objective.name, k, 50_000, seed=seed).values
         )
-        for seed in range(SEEDS):
-            estimate = monte_carlo_context(source, "mlm:2", K, DRAWS, seed=seed)
-            for key, interval in estimate.values.named():
-                covered, printed = counts.get((name, key), (0, 0))
-                if interval.reliable:
-                    printed += 1
-                    # 1e-12: the exact analysis's own rounding (its s_1 is 1 - 2e-16)
-                    covered += interval.low - 1e-12 <= truth[key] <= interval.high + 1e-12
-                counts[name, key] = (covered, printed)
-    return counts
+    )
 
 
 # Measured on 2026-11-26 (N = 50,000, 40 seeds, mlm:2): s_2 38, 36, 36; s_3 40, 36, 37;

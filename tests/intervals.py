@@ -1,0 +1,36 @@
+"""Coverage of an estimating mode's intervals against the exact values, shared by its tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lookaround.theory.analysis import analyze
+from lookaround.theory.intervals import ContextEstimates
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
+
+SOURCES = ("topic", "hmm", "markov")
+SEEDS, K, SPEC = 40, 2, "mlm:2"
+
+
+def coverage(estimate: Callable[..., ContextEstimates]) -> dict:
+    """``{(source, name): (covered, printed)}`` of the 95% intervals over ``SEEDS`` seeds.
+
+    ``estimate(source, objective, k, seed)`` gives the mode's :class:`ContextEstimates`. A
+    1e-12 slack absorbs the exact analysis's own rounding (its ``s_1`` is ``1 - 2e-16``).
+    """
+    counts: dict = {}
+    for name in SOURCES:
+        source = preset_source(name)
+        objective = parse_objective(SPEC, source.length)
+        exact = analyze(source, objective, K, level="context").context
+        truth = {f"s_{i + 1}": float(exact.spectrum[i]) for i in range(K + 1)}
+        truth.update(phi=exact.disagreement, probe_error=exact.probe_error, bound=exact.bound)
+        for seed in range(SEEDS):
+            for key, interval in estimate(source, objective, K, seed).named():
+                covered, printed = counts.get((name, key), (0, 0))
+                if interval.reliable:
+                    printed += 1
+                    covered += interval.low - 1e-12 <= truth[key] <= interval.high + 1e-12
+                counts[name, key] = (covered, printed)
+    return counts
