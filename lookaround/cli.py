@@ -86,6 +86,8 @@ def _analyze(args: argparse.Namespace) -> str:
     estimating = "--sampled" if args.sampled is not None else "--mc" if args.mc is not None else ""
     if estimating and args.level not in (None, "context"):
         raise InputError(f"{estimating} estimates the context level only, not --level {args.level}")
+    if estimating and args.max_memory is not None:
+        raise InputError(f"--max-memory sizes an exact analysis; {estimating} runs in chunks")
     if args.max_memory is not None:
         check_positive(args.max_memory, "--max-memory (GB)")
     source = resolve_source(args.source)

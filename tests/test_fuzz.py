@@ -129,13 +129,17 @@ FLAG_VALUES = st.one_of(
 
 
 @FUZZ
-@given(k=FLAG_VALUES, sampled=FLAG_VALUES, seed=FLAG_VALUES, memory=FLAG_VALUES,
-       boot=FLAG_VALUES, sampled_on=st.booleans())  # fmt: skip
-def test_numeric_flags(k, sampled, seed, memory, boot, sampled_on):
+@given(k=FLAG_VALUES, draws=FLAG_VALUES, seed=FLAG_VALUES, memory=FLAG_VALUES,
+       boot=FLAG_VALUES, mode=st.sampled_from(["exact", "sampled", "mc"]))  # fmt: skip
+def test_numeric_flags(k, draws, seed, memory, boot, mode):
     argv = ["analyze", "--source", "topic", "--objective", "ar:last", "--k", k, "--seed", seed,
-            "--max-memory", memory, "--json", "--level", "context"]  # fmt: skip
-    if sampled_on:
-        argv += ["--sampled", sampled, "--bootstrap", boot]
+            "--json", "--level", "context"]  # fmt: skip
+    if mode == "exact":
+        argv += ["--max-memory", memory]
+    elif mode == "sampled":
+        argv += ["--sampled", draws, "--bootstrap", boot]
+    elif mode == "mc":
+        argv += ["--mc", draws]
     _assert_contract(argv, *_run(argv), json_out=True)
 
 

@@ -149,6 +149,8 @@ def test_cli_monte_carlo_record():
         (["--mc", "1"], "--mc must be"),
         (["--mc", "100", "--level", "sample"], "context level only"),
         (["--mc", "100", "--bootstrap", "5"], "--bootstrap"),
+        (["--mc", "100", "--max-memory", "2"], "--max-memory"),
+        (["--sampled", "100", "--max-memory", "2"], "--max-memory"),
     ],
 )
 def test_cli_monte_carlo_bad_input_is_one_line(extra, message):

@@ -232,11 +232,11 @@ def monte_carlo_context(
         _readout(first.gram[h] / halves[h], first.labels[h] / halves[h], target_mass, k)
         for h in (0, 1)
     ]
-    m = min(k, source.vocab - 1)
+    m = min(k, eigenvalues.size)  # s_2..s_(m+1) are estimated; past the rank V they are 0
     second = _second_pass(
         chunks("Monte Carlo pass 2"), scale, vectors, labels, readouts, m, z_score
     )
-    return _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, k)
+    return _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, m, k)
 
 
 def _deflated_spectrum(
@@ -300,7 +300,7 @@ def _near_ties(q: np.ndarray, readouts: list[np.ndarray], z_score: float) -> int
 
 def _second_pass(chunks, scale, vectors, labels, readouts, m, z_score) -> _SecondPass:
     out = _SecondPass()
-    root = np.sqrt(np.where(scale > 0, scale, np.inf) ** -2.0)
+    root = np.where(scale > 0, 1.0 / np.where(scale > 0, scale, 1.0), 0.0)  # sqrt(P_t)
     for q, y in chunks:
         w = (q * scale[None, :] - root[None, :]) @ vectors
         top = w[:, :m]
@@ -346,8 +346,7 @@ def _spectrum(eigenvalues, second: _SecondPass, m: int, k: int, z_score: float):
     return tuple(values), bias, last, last_mean, last_var
 
 
-def _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, k) -> MonteCarloEstimate:
-    m = min(k, eigenvalues.size)
+def _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, m, k):
     singular, bias, lam_k, w_mean, w_var = _spectrum(eigenvalues, second, m, k, z_score)
     g_mean, g_square, g_cross = second.phi / n
     phi_se = np.sqrt(max(g_square - g_mean**2, 0.0) / n)
