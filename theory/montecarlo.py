@@ -246,7 +246,7 @@ def _deflated_spectrum(
     first.
 
     ``s_1 = 1`` with right vector ``u = sqrt(P_t)`` for every co-occurrence (docs/theory.md
-    §3), so that pair is known exactly. Every draw's ``z = D_t^{-1/2} q`` has ``u . z = 1``
+    §4.1), so that pair is known exactly. Every draw's ``z = D_t^{-1/2} q`` has ``u . z = 1``
     (``q`` sums to 1): projecting ``z - u`` leaves the exact zero of ``u`` out of the noise,
     and the spectrum estimated is ``s_2, s_3, ...``.
     """
