@@ -37,8 +37,8 @@ from lookaround.theory.limits import check_draws, check_k, check_seed
 from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
 from lookaround.theory.objectives import PatternLaw, pattern_law
 from lookaround.theory.seeds import streams
-from lookaround.theory.sources import Source, bayes_labels, draw_sequences
-from lookaround.theory.spectral import TargetSide
+from lookaround.theory.sources import Source, bayes_labels, draw_sequences, joint_visible
+from lookaround.theory.spectral import TargetSide, gram_factor
 
 __all__ = ["MC_CHUNK", "MAX_MC_WORK", "MonteCarloEstimate", "mc_work", "monte_carlo_context"]
 
@@ -107,18 +107,6 @@ def mc_work(source: Source, n: int) -> float:
     length, vocab = source.length, source.vocab
     per_context = 2 * (4 * length * r * states * states + 2 * r * states * vocab) + 3 * vocab**2
     return float(n) * per_context
-
-
-def _position_marginals(source: Source) -> np.ndarray:
-    """``P(x_t = v)`` for every position ``t``, shape (T, V), exactly."""
-    out = np.zeros((source.length, source.vocab))
-    for z in range(source.n_classes):
-        state = source.init[z]
-        for t in range(source.length):
-            out[t] += source.prior[z] * state @ source.emit[z, t]
-            if t < source.length - 1:
-                state = state @ source.trans[z, t]
-    return out
 
 
 def _chunks(
@@ -214,8 +202,10 @@ def monte_carlo_context(
     """
     law = _check(source, objective, k, n, seed, confidence)
     z_score = float(norm.ppf(0.5 + confidence / 2))
-    target_mass = law.target_law @ _position_marginals(source)
-    scale = inverse_sqrt_mass(target_mass)
+    # P_t = sum_i P(i) P(x_i = .), with each position's marginal exact
+    marginals = np.stack([joint_visible(source, [t]).sum(axis=0) for t in range(source.length)])
+    target_mass = law.target_law @ marginals
+    scale, root = inverse_sqrt_mass(target_mass), np.sqrt(target_mass)
 
     def chunks(what: str) -> Iterator:
         stream = _chunks(source, law, n, seed)
@@ -224,7 +214,7 @@ def monte_carlo_context(
 
     first = _FirstPass.run(chunks("Monte Carlo pass 1"), source.vocab, source.n_classes)
     gram, labels = first.gram.sum(axis=0) / n, first.labels.sum(axis=0) / n
-    eigenvalues, vectors = _deflated_spectrum(gram, labels.sum(axis=1), target_mass, scale)
+    eigenvalues, vectors = _deflated_spectrum(gram, labels.sum(axis=1), root, scale)
     squares = ((labels**2 * n * n - first.labels_squared) / (n * (n - 1))).sum(axis=1)
     phi = 1.0 - float(np.sum(np.where(target_mass > 0, squares * scale**2, 0.0)))
     halves = [(n + 1) // 2, n // 2]
@@ -234,13 +224,13 @@ def monte_carlo_context(
     ]
     m = min(k, eigenvalues.size)  # s_2..s_(m+1) are estimated; past the rank V they are 0
     second = _second_pass(
-        chunks("Monte Carlo pass 2"), scale, vectors, labels, readouts, m, z_score
+        chunks("Monte Carlo pass 2"), scale, root, vectors, labels, readouts, m, z_score
     )
     return _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, m, k)
 
 
 def _deflated_spectrum(
-    gram: np.ndarray, mean: np.ndarray, target_mass: np.ndarray, scale: np.ndarray
+    gram: np.ndarray, mean: np.ndarray, root: np.ndarray, scale: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Eigenpairs of the estimated ``Abar^T Abar`` on the complement of ``sqrt(P_t)``, largest
     first.
@@ -250,7 +240,6 @@ def _deflated_spectrum(
     (``q`` sums to 1): projecting ``z - u`` leaves the exact zero of ``u`` out of the noise,
     and the spectrum estimated is ``s_2, s_3, ...``.
     """
-    root = np.sqrt(target_mass)
     middle = scale * mean
     projected = (
         scale[:, None] * gram * scale[None, :]
@@ -265,9 +254,7 @@ def _deflated_spectrum(
 
 def _readout(gram: np.ndarray, labels: np.ndarray, target_mass: np.ndarray, k: int):
     """The least-squares probe's readout ``B`` of an estimated target side."""
-    values, vectors = np.linalg.eigh(gram)
-    factor = np.sqrt(np.maximum(values, 0.0))[:, None] * vectors.T
-    side = TargetSide(target_mass, factor, labels, gram.shape[0])
+    side = TargetSide(target_mass, gram_factor(gram), labels, gram.shape[0])
     return probe_readout(side, spectral_features(side, k))
 
 
@@ -298,9 +285,8 @@ def _near_ties(q: np.ndarray, readouts: list[np.ndarray], z_score: float) -> int
     return int(np.sum(np.abs(gaps[0]) <= z_score * np.abs(gaps[1] - gaps[2])))
 
 
-def _second_pass(chunks, scale, vectors, labels, readouts, m, z_score) -> _SecondPass:
+def _second_pass(chunks, scale, root, vectors, labels, readouts, m, z_score) -> _SecondPass:
     out = _SecondPass()
-    root = np.where(scale > 0, 1.0 / np.where(scale > 0, scale, 1.0), 0.0)  # sqrt(P_t)
     for q, y in chunks:
         w = (q * scale[None, :] - root[None, :]) @ vectors
         top = w[:, :m]

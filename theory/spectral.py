@@ -28,6 +28,7 @@ __all__ = [
     "TargetSide",
     "TargetSideBuilder",
     "accumulate_target_side",
+    "gram_factor",
     "qr_append",
     "row_chunks",
     "run_pass",
@@ -207,9 +208,21 @@ class TargetSideBuilder:
         resolved = min(int(np.sum(mass_t > 0)), self.n_rows)
         if normalized[resolved - 1] < GRAM_LIMIT:
             return None
-        values, vectors = np.linalg.eigh(self.gram)
-        factor = np.sqrt(np.maximum(values, 0.0))[:, None] * vectors.T
-        return TargetSide(mass_t, factor, self.label_target, self.n_rows)
+        return TargetSide(mass_t, gram_factor(self.gram), self.label_target, self.n_rows)
+
+
+def gram_factor(gram: np.ndarray) -> np.ndarray:
+    """A square root ``F`` with ``F^T F = gram`` (symmetric positive semidefinite), from its
+    eigendecomposition; rounding-level negative eigenvalues are clipped to 0.
+
+    Examples
+    --------
+    >>> factor = gram_factor(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    >>> np.allclose(factor.T @ factor, [[2.0, 1.0], [1.0, 2.0]])
+    True
+    """
+    values, vectors = np.linalg.eigh(gram)
+    return np.sqrt(np.maximum(values, 0.0))[:, None] * vectors.T
 
 
 class QRTargetSideBuilder:
