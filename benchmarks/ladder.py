@@ -72,7 +72,8 @@ def _blocks(source: Source, spec: str):
 
 
 def route_analyze(source: Source, spec: str) -> np.ndarray:
-    res = analyze(source, parse_objective(spec, source.length), 3, level="context")
+    k = min(3, source.vocab)
+    res = analyze(source, parse_objective(spec, source.length), k, level="context")
     return res.context.spectrum
 
 
@@ -175,6 +176,7 @@ LADDER = [
     (10, 7, "ar"),
     (10, 7, "mlm:2"),
     (10, 8, "ar"),
+    (2, 13, "vmlm"),
 ]
 QUICK = [(3, 8, "ar"), (10, 6, "ar"), (10, 7, "ar")]
 
@@ -199,7 +201,7 @@ def main() -> None:
     probe = [sys.executable, __file__, "--bandwidth"]
     ceiling = float(subprocess.run(probe, capture_output=True, text=True, check=True).stdout)
     print(
-        f"markov sources, r=2, exact context level, k=3; memory bandwidth {ceiling / 2**30:.1f} GiB/s"
+        f"markov sources, r=2, exact context level, k=min(3, V); memory bandwidth {ceiling / 2**30:.1f} GiB/s"
     )
     print("cells: seconds / extra peak MB; x = peer time / analyze time (above 1: analyze faster)")
     header = (

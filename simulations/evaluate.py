@@ -48,9 +48,10 @@ def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.n
     a = np.zeros((int(offsets[-1]), source.vocab))
     class_joint = np.zeros((int(offsets[-1]), source.n_classes))
     for block in iter_blocks(source, objective):
-        start = offsets[block.pattern_index] + block.offset
-        a[start : start + block.joint.shape[1]] = block.cooccurrence
-        class_joint[start : start + block.joint.shape[1]] = block.class_joint
+        pattern, context = block.contexts()
+        rows = offsets[pattern] + context
+        a[rows] = block.cooccurrence
+        class_joint[rows] = block.class_joint
     return a, class_joint
 
 

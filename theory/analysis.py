@@ -8,7 +8,7 @@ when they fit the cache budget, and rebuilt otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -292,7 +292,12 @@ def analyze(
         lambda: _shown(iter_blocks(source, objective, chunk), progress, "context blocks")
     )
     blocks = list(built) if sizes.cached() else built
-    context_blocks = Replay(lambda: ((b.cooccurrence, b.class_joint) for b in blocks))
+
+    def rows() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        return ((b.cooccurrence, b.class_joint) for b in blocks)
+
+    # cached: a list, which _level filters and labels once for both of its passes
+    context_blocks = list(rows()) if sizes.cached() else Replay(rows)
     context = None
     if level == "sample":
         context_side = accumulate_target_side(context_blocks)  # only for the averaged features

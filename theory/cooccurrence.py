@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.sources import Source, joint_visible, sequence_joint
+from lookaround.theory.objectives import Objective
+from lookaround.theory.recurrence import stacked_joints
+from lookaround.theory.sources import Source, sequence_joint
 
 __all__ = [
     "Block",
@@ -37,57 +38,60 @@ SAMPLE_CHUNK = 200_000  # floats in one chunk of the sample-target matrix Q
 
 @dataclass(frozen=True, eq=False)
 class Block:
-    """The contexts of one pattern (or a contiguous chunk of them).
+    """The contexts of ``G`` patterns that share a target, over one range of context indices.
 
     Attributes
     ----------
-    pattern_index : int
-        Index of ``omega`` in ``objective.patterns``.
+    pattern_indices : ndarray, shape (G,)
+        Indices of the patterns ``omega`` in ``objective.patterns``.
     offset : int
-        Index of the chunk's first context among the pattern's ``V^|S|`` contexts.
-    joint : ndarray, shape (r, n, V)
-        ``w(omega) P(z, x_S, x_i)``: summing over classes gives ``A``'s rows, over targets
-        the class-joint ``P(z, c)``.
+        Index of the range's first context among each pattern's ``V^|S|`` contexts.
+    joint : ndarray, shape (r, V, G, n)
+        ``w(omega) P(z, x_i = v, x_S)``: summing over classes gives ``A``'s rows, over targets
+        the class-joint ``P(z, c)``. The target axis is second so that both come out as
+        columns: their rows, ``(G n, V)`` and ``(G n, r)``, are transposed views (numpy works
+        over a short trailing axis many times slower than over a long one).
     """
 
-    pattern_index: int
+    pattern_indices: np.ndarray
     offset: int
     joint: np.ndarray
 
     @property
     def cooccurrence(self) -> np.ndarray:
-        """``A[c, t]`` for the block's contexts, shape (n, V)."""
-        # a running sum over the few classes; np.sum over axis 0 of (r, n, V) is no faster
-        total = self.joint[0].copy()
-        for part in self.joint[1:]:
+        """``A[c, t]`` for the block's contexts, shape (G n, V), pattern after pattern."""
+        # a running sum over the few classes; np.sum over axis 0 of (r, V, G, n) is no faster
+        total = self.joint[0] + self.joint[1] if len(self.joint) > 1 else self.joint[0].copy()
+        for part in self.joint[2:]:
             total += part
-        return total
+        return total.reshape(total.shape[0], -1).T
 
     @property
     def class_joint(self) -> np.ndarray:
-        """``P(z, c)`` for the block's contexts, shape (n, r)."""
-        # a BLAS product with ones: numpy's sum over a short last axis is several times slower
-        return (self.joint @ np.ones(self.joint.shape[2])).T
+        """``P(z, c)`` for the block's contexts, shape (G n, r)."""
+        total = (
+            self.joint[:, 0] + self.joint[:, 1]
+            if self.joint.shape[1] > 1
+            else self.joint[:, 0].copy()
+        )
+        for v in range(2, self.joint.shape[1]):
+            total += self.joint[:, v]
+        return total.reshape(total.shape[0], -1).T
 
-
-def _pattern_chunks(source: Source, pattern: Pattern, chunk: int) -> Iterator[tuple[int, dict]]:
-    """Split a pattern's contexts into contiguous ranges by fixing leading visible tokens."""
-    r, vocab = source.n_classes, source.vocab
-    size = len(pattern.visible)
-    lead = 0
-    while lead < size and r * vocab ** (size - lead + 1) * source.n_states > chunk:
-        lead += 1
-    rest = vocab ** (size - lead)
-    for prefix in range(vocab**lead):
-        tokens = np.unravel_index(prefix, (vocab,) * lead) if lead else ()
-        fixed = {pattern.visible[j]: int(tokens[j]) for j in range(lead)}
-        yield prefix * rest, fixed
+    def contexts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pattern index and context index (mixed radix ``x_S``) of each row, shape (G n,)."""
+        count, width = self.joint.shape[2:]
+        patterns = np.repeat(self.pattern_indices, width)
+        return patterns, np.tile(np.arange(self.offset, self.offset + width), count)
 
 
 def iter_blocks(
     source: Source, objective: Objective, chunk: int = DEFAULT_CHUNK
 ) -> Iterator[Block]:
-    """Stream the co-occurrence pattern by pattern, in chunks of about ``chunk`` floats.
+    """Stream the co-occurrence target by target, in blocks of about ``chunk`` floats.
+
+    The patterns of each target come from one subset-stacked forward recurrence
+    (:mod:`lookaround.theory.recurrence`), whatever their number.
 
     Parameters
     ----------
@@ -95,7 +99,7 @@ def iter_blocks(
     objective : Objective
         Must have ``objective.length == source.length``.
     chunk : int
-        Memory bound, in floats, for one block's forward pass.
+        Memory bound, in floats, of one step of the recurrence.
 
     Yields
     ------
@@ -110,14 +114,12 @@ def iter_blocks(
     >>> round(float(total), 12)
     1.0
     """
-    for index, (pattern, weight) in enumerate(zip(objective.patterns, objective.weights)):
-        order = sorted(pattern.visible + (pattern.target,))
-        for offset, fixed in _pattern_chunks(source, pattern, chunk):
-            joint = joint_visible(source, order, fixed)
-            free = [t for t in order if t not in fixed]
-            joint = np.moveaxis(joint, 1 + free.index(pattern.target), -1)
-            joint = joint.reshape(source.n_classes, -1, source.vocab)
-            yield Block(index, offset, weight * joint)
+    for target, (indices, masks) in objective.by_target().items():
+        order = np.argsort(masks)
+        for found, offset, joint in stacked_joints(source, target, masks, chunk):
+            rows = indices[order[np.searchsorted(masks, found, sorter=order)]]
+            joint *= objective.weights[rows][None, None, :, None]
+            yield Block(rows, offset, joint)
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,13 +171,16 @@ def build_cooccurrence(source: Source, objective: Objective) -> Cooccurrence:
         keep = np.flatnonzero(cooc.sum(axis=1) > 0)
         rows.append(cooc[keep])
         joints.append(block.class_joint[keep])
-        patterns.append(np.full(keep.size, block.pattern_index))
-        contexts.append(block.offset + keep)
+        pattern, context = block.contexts()
+        patterns.append(pattern[keep])
+        contexts.append(context[keep])
+    pattern, context = np.concatenate(patterns), np.concatenate(contexts)
+    order = np.lexsort((context, pattern))  # objective order, then x_S
     return Cooccurrence(
-        sp.csr_matrix(np.concatenate(rows)),
-        np.concatenate(joints),
-        np.concatenate(patterns),
-        np.concatenate(contexts),
+        sp.csr_matrix(np.concatenate(rows)[order]),
+        np.concatenate(joints)[order],
+        pattern[order],
+        context[order],
         objective,
         source.vocab,
     )
@@ -218,16 +223,18 @@ def visible_set_tables(
     """
     tables: dict[tuple[int, ...], np.ndarray] = {}
     for block in iter_blocks(source, objective) if blocks is None else blocks:
-        pattern = objective.patterns[block.pattern_index]
         cooc = block.cooccurrence
         mass = cooc.sum(axis=1, keepdims=True)
         # cooc / mass = P(x_i | x_S); the pattern weight was in both and cancelled.
-        weight = objective.weights[block.pattern_index]
         conditional = np.divide(cooc, mass, out=np.zeros_like(cooc), where=mass > 0)
-        table = tables.setdefault(
-            pattern.visible, np.zeros((source.vocab ** len(pattern.visible), source.vocab))
-        )
-        table[block.offset : block.offset + cooc.shape[0]] += weight * conditional
+        width = block.joint.shape[3]
+        for g, index in enumerate(block.pattern_indices):
+            visible = objective.patterns[index].visible
+            table = tables.setdefault(
+                visible, np.zeros((source.vocab ** len(visible), source.vocab))
+            )
+            rows = conditional[g * width : (g + 1) * width]
+            table[block.offset : block.offset + width] += objective.weights[index] * rows
     return tables
 
 

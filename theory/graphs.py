@@ -107,18 +107,19 @@ class WithinClassBuilder:
         self.counts = np.zeros(classes, dtype=int)
 
     def add(self, chunk: RowChunk) -> None:
-        # every row scaled by its degree within its own class; then one masked BLAS product
-        # per class, the last class's Gram being the total's remainder
-        degrees = chunk.rows @ (self.inv_t[:, None] * self.side.label_target)
-        own = degrees[np.arange(chunk.labels.size), chunk.labels]
+        # every row scaled by its degree within its own class, then one BLAS product per
+        # class on the rows masked to it, the last class's Gram being the total's remainder
+        degrees = (self.inv_t[:, None] * self.side.label_target).T @ chunk.rows.T  # (r, n)
+        own = np.einsum("zn,zn->n", degrees, chunk.indicator)
         scaled = chunk.rows * (1.0 / np.sqrt(own))[:, None]
         counts = np.bincount(chunk.labels, minlength=self.counts.size)
+        present = np.flatnonzero(counts)
         remainder = scaled.T @ scaled
-        for z in np.flatnonzero(counts)[:-1]:
-            part = (scaled * (chunk.labels == z)[:, None]).T @ scaled
+        for z in present[:-1]:
+            part = (scaled.T * chunk.indicator[z]) @ scaled
             self.grams[z] += part
             remainder -= part
-        self.grams[np.flatnonzero(counts)[-1]] += remainder
+        self.grams[present[-1]] += remainder
         self.counts += counts
 
     def result(self) -> float:

@@ -200,7 +200,7 @@ def check_request(
     check_lengths(source, objective)
     limit = default_max_memory() if max_memory is None else max_memory
     est = estimate(source, objective, level, chunk)
-    hint = "; use --sampled N for an estimate with confidence intervals"
+    hint = "; --mc N estimates the context level with confidence intervals, at any size"
     if est.context_work > MAX_CONTEXT_WORK:
         raise InputError(
             f"source: {est.context_work:.3g} context-target entries under {objective.name!r} "
@@ -210,7 +210,8 @@ def check_request(
         raise InputError(
             f"source: V^T = {source.vocab}^{source.length} = {est.sequences} sequences x "
             f"{est.sample_gathers // est.sequences} visible sets is too large for the exact "
-            f"sample level (limit {MAX_SAMPLE_GATHERS:.0e} gathers){hint}"
+            f"sample level (limit {MAX_SAMPLE_GATHERS:.0e} gathers); --level context analyzes "
+            "the context level alone"
         )
     if est.memory_bytes > limit:
         raise InputError(
