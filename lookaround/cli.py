@@ -84,8 +84,8 @@ def _analyze(args: argparse.Namespace) -> str:
     if args.sampled is not None and args.mc is not None:
         raise InputError("give --mc N (exact conditionals) or --sampled N (plug-in), not both")
     estimating = "--sampled" if args.sampled is not None else "--mc" if args.mc is not None else ""
-    if estimating and args.level not in (None, "context"):
-        raise InputError(f"{estimating} estimates the context level only, not --level {args.level}")
+    if args.sampled is not None and args.level not in (None, "context"):
+        raise InputError(f"--sampled estimates the context level only, not --level {args.level}")
     if estimating and args.max_memory is not None:
         raise InputError(f"--max-memory sizes an exact analysis; {estimating} runs in chunks")
     if args.max_memory is not None:
@@ -139,13 +139,14 @@ def _plug_in(args: argparse.Namespace, source) -> dict:
 
 
 def _monte_carlo(args: argparse.Namespace, source) -> dict:
-    from lookaround.theory.montecarlo import monte_carlo_context
+    from lookaround.theory.montecarlo import monte_carlo
 
-    estimate = monte_carlo_context(
-        source, args.objective, args.k, args.mc, seed=args.seed, progress=sys.stderr.isatty()
+    levels = {None: ("context",), "both": ("context", "sample")}.get(args.level, (args.level,))
+    estimates = monte_carlo(
+        source, args.objective, args.k, args.mc, levels, args.seed, sys.stderr.isatty()
     )
     record = {"source": source.name, "objective": args.objective, "k": args.k}
-    return {**record, "context": estimate.to_dict()}
+    return {**record, **{level: e.to_dict() for level, e in estimates.items()}}
 
 
 def _coverage(args: argparse.Namespace) -> str:
@@ -541,7 +542,7 @@ def _add_analyze(sub) -> None:
     p.add_argument(
         "--level",
         choices=("context", "sample", "both"),
-        help="which graph; unset means both (context only with --mc or --sampled)",
+        help="which graph; unset means both (context with --mc; --sampled is context only)",
     )
     p.add_argument(
         "--max-memory",
@@ -552,8 +553,8 @@ def _add_analyze(sub) -> None:
         "--mc",
         type=_int,
         metavar="N",
-        help="unbiased estimates from N contexts with their exact conditionals (context level; "
-        "any size of source)",
+        help="unbiased estimates from N draws (contexts, or sequences with --level sample) "
+        "with their exact conditionals; any size of source",
     )
     p.add_argument(
         "--sampled",

@@ -13,21 +13,26 @@ SOURCES = ("topic", "hmm", "markov")
 SEEDS, K, SPEC = 40, 2, "mlm:2"
 
 
-def coverage(estimate: Callable[..., ContextEstimates]) -> dict:
+def coverage(
+    estimate: Callable[..., ContextEstimates], level: str = "context", spec: str = SPEC
+) -> dict:
     """``{(source, name): (covered, printed)}`` of the 95% intervals over ``SEEDS`` seeds.
 
-    ``estimate(source, objective, k, seed)`` gives the mode's :class:`ContextEstimates`. A
-    1e-12 slack absorbs the exact analysis's own rounding (its ``s_1`` is ``1 - 2e-16``).
+    ``estimate(source, objective, k, seed)`` gives the mode's :class:`ContextEstimates` of
+    ``level``, whose numbers are named as that level names them. A 1e-12 slack absorbs the
+    exact analysis's own rounding (its ``s_1`` is ``1 - 2e-16``).
     """
     counts: dict = {}
     for name in SOURCES:
         source = preset_source(name)
-        objective = parse_objective(SPEC, source.length)
-        exact = analyze(source, objective, K, level="context").context
-        truth = {f"s_{i + 1}": float(exact.spectrum[i]) for i in range(K + 1)}
-        truth.update(phi=exact.disagreement, probe_error=exact.probe_error, bound=exact.bound)
+        objective = parse_objective(spec, source.length)
+        exact = getattr(analyze(source, objective, K, level=level), level)
+        spectrum = "s" if level == "context" else "lambda"
+        truth = {f"{spectrum}_{i + 1}": float(exact.spectrum[i]) for i in range(K + 1)}
+        truth["phi" if level == "context" else "alpha"] = exact.disagreement
+        truth.update(probe_error=exact.probe_error, bound=exact.bound)
         for seed in range(SEEDS):
-            for key, interval in estimate(source, objective, K, seed).named():
+            for key, interval in estimate(source, objective, K, seed).named(level):
                 covered, printed = counts.get((name, key), (0, 0))
                 if interval.reliable:
                     printed += 1

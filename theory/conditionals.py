@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookaround.theory.numerics import softmax
 from lookaround.theory.sources import Source
 
-__all__ = ["ContextLaws", "context_laws"]
+__all__ = ["ContextLaws", "context_laws", "sequence_classes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,8 +46,9 @@ def _emission(source: Source, z: int, t: int, tokens: np.ndarray, visible: np.nd
     return np.where(visible[:, t, None], source.emit[z, t][:, tokens[:, t]].T, 1.0)
 
 
-def _forward_at_target(source, z, tokens, visible, target) -> tuple[np.ndarray, np.ndarray]:
-    """Normalized ``P(h_i | x_{S,<i}, z)`` and ``log P(x_{S,<i} | z)`` for each context."""
+def _forward_at_target(source, z, tokens, visible, target) -> tuple[np.ndarray, ...]:
+    """Normalized ``P(h_i | x_{S,<i}, z)`` and ``log P(x_{S,<i} | z)`` for each context, and
+    ``log P(x_S | z)`` over the whole sequence."""
     n, length = tokens.shape
     alpha = np.repeat(source.init[z][None, :], n, axis=0)
     log_scale = np.zeros(n)
@@ -60,7 +62,7 @@ def _forward_at_target(source, z, tokens, visible, target) -> tuple[np.ndarray, 
         log_scale += np.log(total)
         if t < length - 1:
             alpha = alpha @ source.trans[z, t]
-    return at_target, log_at_target
+    return at_target, log_at_target, log_scale
 
 
 def _backward_at_target(source, z, tokens, visible, target) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +117,7 @@ def context_laws(
     posterior = np.empty((n, r, states))
     with np.errstate(divide="ignore"):  # a context impossible under a class has log mass -inf
         for z in range(r):
-            alpha, log_alpha = _forward_at_target(source, z, tokens, visible, target)
+            alpha, log_alpha, _ = _forward_at_target(source, z, tokens, visible, target)
             beta, log_beta = _backward_at_target(source, z, tokens, visible, target)
             joint = alpha * beta
             total = joint.sum(axis=1)
@@ -130,3 +132,22 @@ def context_laws(
             weight = classes[rows, z, None] * posterior[rows, z]
             targets[rows] += weight @ source.emit[z, t]
     return ContextLaws(classes, targets)
+
+
+def sequence_classes(source: Source, tokens: np.ndarray) -> np.ndarray:
+    """``P(z | x)`` of whole sequences, shape (n, r), by one rescaled forward pass per class.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> sequence_classes(preset_source("disjoint"), np.array([[0, 1, 0, 1]])).tolist()
+    [[1.0, 0.0]]
+    """
+    n, r = tokens.shape[0], source.n_classes
+    everything, nowhere = np.ones(tokens.shape, dtype=bool), np.full(n, -1)
+    log_joint = np.empty((n, r))
+    with np.errstate(divide="ignore"):  # a sequence impossible under a class has log mass -inf
+        for z in range(r):
+            _, _, log_mass = _forward_at_target(source, z, tokens, everything, nowhere)
+            log_joint[:, z] = np.log(source.prior[z]) + log_mass
+    return softmax(log_joint)

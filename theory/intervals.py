@@ -40,6 +40,12 @@ class Interval:
     def width(self) -> float:
         return self.high - self.low if self.reliable else float("nan")
 
+    def squared(self) -> Interval:
+        """The interval of ``x^2`` for ``x >= 0`` (a singular value's, as an eigenvalue's)."""
+        if not self.reliable:
+            return Interval(self.estimate**2)
+        return Interval(self.estimate**2, self.low**2, self.high**2)
+
 
 @dataclass(frozen=True)
 class ContextEstimates:
@@ -51,22 +57,28 @@ class ContextEstimates:
     probe_error: Interval
     bound: Interval
 
-    def named(self) -> list[tuple[str, Interval]]:
-        """``[("s_1", ...), ..., ("phi", ...), ("probe_error", ...), ("bound", ...)]``."""
-        values = [(f"s_{j + 1}", v) for j, v in enumerate(self.singular_values)]
-        return values + [
-            ("phi", self.phi),
-            ("probe_error", self.probe_error),
-            ("bound", self.bound),
-        ]
+    def named(self, level: str = "context") -> list[tuple[str, Interval]]:
+        """``[("s_1", ...), ..., ("phi", ...), ("probe_error", ...), ("bound", ...)]``.
 
-    def record(self) -> dict:
+        For the sample level the same numbers of ``Qbar`` are named as T2' names them: the
+        sample graph's ``lambda_j = s_j(Qbar)^2`` and ``alpha`` (docs/theory.md §4.2).
+        """
+        if level == "sample":
+            values = [(f"lambda_{j + 1}", v.squared()) for j, v in enumerate(self.singular_values)]
+            values.append(("alpha", self.phi))
+        else:
+            values = [(f"s_{j + 1}", v) for j, v in enumerate(self.singular_values)]
+            values.append(("phi", self.phi))
+        return values + [("probe_error", self.probe_error), ("bound", self.bound)]
+
+    def record(self, level: str = "context") -> dict:
         """``{name: estimate, name_ci: [low, high] or None}`` and the names without interval."""
         out: dict = {}
-        for name, value in self.named():
+        named = self.named(level)
+        for name, value in named:
             out[name] = value.estimate
             out[f"{name}_ci"] = [value.low, value.high] if value.reliable else None
-        unreliable = [name for name, value in self.named() if not value.reliable]
+        unreliable = [name for name, value in named if not value.reliable]
         if unreliable:
             out["unreliable"] = unreliable
         return out

@@ -22,25 +22,33 @@ need the first pass's eigenvectors, ``L`` and ``B``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.stats import norm
 from tqdm import tqdm
 
 from lookaround.theory.bounds import probe_readout, spectral_features
-from lookaround.theory.conditionals import context_laws
+from lookaround.theory.conditionals import context_laws, sequence_classes
 from lookaround.theory.errors import InputError
 from lookaround.theory.intervals import ContextEstimates, Interval
 from lookaround.theory.limits import check_draws, check_k, check_seed
 from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
-from lookaround.theory.objectives import PatternLaw, pattern_law
+from lookaround.theory.objectives import Objective, PatternLaw, parse_objective, pattern_law
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, bayes_labels, draw_sequences, joint_visible
 from lookaround.theory.spectral import TargetSide, gram_factor
 
-__all__ = ["MC_CHUNK", "MAX_MC_WORK", "MonteCarloEstimate", "mc_work", "monte_carlo_context"]
+__all__ = [
+    "MC_CHUNK",
+    "MAX_MC_WORK",
+    "MonteCarloEstimate",
+    "mc_work",
+    "monte_carlo",
+    "monte_carlo_context",
+    "monte_carlo_sample",
+]
 
 MC_CHUNK = 4096  # contexts per chunk: their (chunk, V) laws and one Gram update
 MAX_MC_WORK = 5e12  # floating-point operations: about half an hour on two cores
@@ -70,6 +78,7 @@ class MonteCarloEstimate:
     values: ContextEstimates
     eigenvalue_bias: np.ndarray
     readout_instability: float
+    level: str = "context"
 
     def to_dict(self) -> dict:
         """JSON form: the settings, then ``{name: x, name + "_ci": [lo, hi]}``."""
@@ -80,12 +89,12 @@ class MonteCarloEstimate:
             "confidence": self.confidence,
             "eigenvalue_bias": self.eigenvalue_bias.tolist(),
         }
-        out.update(self.values.record())
+        out.update(self.values.record(self.level))
         out["readout_instability"] = self.readout_instability
         notes = {
             "probe_error": "some draws are within the readout's noise of a tie, so its argmax "
             "moves with the draws (raise N)",
-            "bound": "s_(k+1) = 1 leaves it infinite",
+            "bound": "s_(k+1) = 1 (lambda_(k+1) = 1) leaves it infinite",
         }
         if "unreliable" in out:
             out["unreliable_note"] = "no interval: " + "; ".join(
@@ -94,8 +103,9 @@ class MonteCarloEstimate:
         return out
 
 
-def mc_work(source: Source, n: int) -> float:
-    """Floating-point operations of :func:`monte_carlo_context` with ``n`` contexts (two passes).
+def mc_work(source: Source, n: int, laws: int = 1) -> float:
+    """Floating-point operations of a Monte Carlo run of ``n`` draws (two passes), each draw
+    needing ``laws`` exact conditionals (one per context; one per pattern for a sample).
 
     Examples
     --------
@@ -105,8 +115,8 @@ def mc_work(source: Source, n: int) -> float:
     """
     r, states = source.init.shape
     length, vocab = source.length, source.vocab
-    per_context = 2 * (4 * length * r * states * states + 2 * r * states * vocab) + 3 * vocab**2
-    return float(n) * per_context
+    per_law = 2 * (4 * length * r * states * states + 2 * r * states * vocab)
+    return float(n) * (laws * per_law + 3 * vocab**2)
 
 
 def _chunks(
@@ -121,6 +131,32 @@ def _chunks(
         visible, target = law.draw(rng, size)
         laws = context_laws(source, tokens, visible, target)
         yield laws.targets, bayes_labels(laws.classes)
+
+
+def _sample_chunks(
+    source: Source, objective: Objective, n: int, seed: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(q_x, y(x))`` of drawn sequences, chunk by chunk; the same draws on every call.
+
+    ``q_x = P(t | x) = sum_(S, i) w(S, i) P(x_i = t | x_S)`` is the sample's row of ``Q``
+    divided by ``P(x)``, summed over every pattern of the objective; ``y(x)`` is the Bayes
+    label of the whole sequence.
+    """
+    positions = np.arange(source.length)
+    patterns = [
+        (positions[:, None] == np.array(p.visible, dtype=int)).any(axis=1)
+        for p in objective.patterns
+    ]
+    children = streams(seed).monte_carlo.spawn(-(-n // MC_CHUNK))
+    for j, child in enumerate(children):
+        size = min(MC_CHUNK, n - j * MC_CHUNK)
+        _, tokens = draw_sequences(source, size, np.random.default_rng(child))
+        q = np.zeros((size, source.vocab))
+        for visible, pattern, weight in zip(patterns, objective.patterns, objective.weights):
+            mask = np.broadcast_to(visible, tokens.shape)
+            target = np.full(size, pattern.target)
+            q += weight * context_laws(source, tokens, mask, target).targets
+        yield q, bayes_labels(sequence_classes(source, tokens))
 
 
 @dataclass
@@ -148,20 +184,20 @@ class _FirstPass:
         return out
 
 
-def _check(source: Source, spec: str, k: int, n: int, seed: int, confidence: float) -> PatternLaw:
+def _check(source: Source, k: int, n: int, seed: int, confidence: float, laws: int = 1) -> None:
     check_k(k, source.vocab)
     check_draws(n, "--mc", source.length, low=2)
     check_seed(seed, "--seed")
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), got {confidence}")
-    work = mc_work(source, n)
+    work = mc_work(source, n, laws)
     if work > MAX_MC_WORK:
+        each = f", {laws} patterns per sequence" if laws > 1 else ""
         raise InputError(
             f"--mc {n}: about {work:.2g} floating-point operations on this source (V = "
-            f"{source.vocab}, T = {source.length}), over the limit of {MAX_MC_WORK:.0e}; "
-            "use fewer contexts"
+            f"{source.vocab}, T = {source.length}{each}), over the limit of {MAX_MC_WORK:.0e}; "
+            "use fewer draws"
         )
-    return pattern_law(spec, source.length)
 
 
 def monte_carlo_context(
@@ -200,15 +236,127 @@ def monte_carlo_context(
     >>> est.values.singular_values[1].covers(exact.spectrum[1]), est.values.phi.covers(exact.disagreement)
     (True, True)
     """
-    law = _check(source, objective, k, n, seed, confidence)
+    draws, target_mass = _context_draws(source, objective, k, n, seed, confidence)
+    return _estimate(draws, source, target_mass, k, confidence, progress)
+
+
+def monte_carlo_sample(
+    source: Source,
+    objective: str,
+    k: int,
+    n: int,
+    seed: int = 0,
+    confidence: float = 0.95,
+    progress: bool = False,
+) -> MonteCarloEstimate:
+    """Unbiased estimates of T2' on the sample graph: ``lambda_1..lambda_{k+1}``, ``alpha``,
+    the probe error on samples and the bound ``2 alpha / (1 - lambda_{k+1})``.
+
+    Sequences are drawn from the source, and each one's row of ``Q`` is exact: its Bayes
+    label ``y(x)`` and ``q_x = sum_(S, i) w(S, i) P(x_i = . | x_S)``, one exact conditional
+    per pattern of the objective (docs/theory.md §9). The objective's patterns are therefore
+    enumerated: the cost grows with their number, and the request is sized first.
+
+    Parameters
+    ----------
+    source : Source
+    objective : str
+        An objective's name (its patterns are enumerated, see :func:`parse_objective`).
+    k, n, seed, confidence, progress
+        As in :func:`monte_carlo_context`, ``n`` counting sequences.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.analysis import analyze
+    >>> source = preset_source("markov")
+    >>> exact = analyze(source, parse_objective("mlm:1", 5), 2, level="sample").sample
+    >>> est = monte_carlo_sample(source, "mlm:1", 2, 20_000, seed=1)
+    >>> est.values.singular_values[1].squared().covers(exact.spectrum[1])
+    True
+    >>> est.values.phi.covers(exact.disagreement)  # alpha
+    True
+    """
+    draws, target_mass = _sample_draws(source, objective, k, n, seed, confidence)
+    return _estimate(draws, source, target_mass, k, confidence, progress)
+
+
+def monte_carlo(
+    source: Source,
+    objective: str,
+    k: int,
+    n: int,
+    levels: tuple[str, ...] = ("context",),
+    seed: int = 0,
+    progress: bool = False,
+) -> dict[str, MonteCarloEstimate]:
+    """Both levels' estimates (those in ``levels``), every request checked before any runs.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> sorted(monte_carlo(preset_source("topic"), "ar", 1, 1000, ("context", "sample")))
+    ['context', 'sample']
+    """
+    prepare = {"context": _context_draws, "sample": _sample_draws}
+    unknown = [level for level in levels if level not in prepare]
+    if unknown:
+        raise InputError(f"level must be context or sample, got {unknown[0]!r}")
+    ready = {level: prepare[level](source, objective, k, n, seed, 0.95) for level in levels}
+    return {
+        level: _estimate(draws, source, target_mass, k, 0.95, progress)
+        for level, (draws, target_mass) in ready.items()
+    }
+
+
+def _context_draws(source, objective, k, n, seed, confidence) -> tuple[_Draws, np.ndarray]:
+    law = pattern_law(objective, source.length)
+    _check(source, k, n, seed, confidence)
+    target_mass = law.target_law @ _position_marginals(source)
+    return _Draws("context", lambda: _chunks(source, law, n, seed), n, seed), target_mass
+
+
+def _sample_draws(source, objective, k, n, seed, confidence) -> tuple[_Draws, np.ndarray]:
+    exact = parse_objective(objective, source.length)
+    _check(source, k, n, seed, confidence, laws=len(exact.patterns) + 1)
+    targets = np.zeros(source.length)
+    np.add.at(targets, [p.target for p in exact.patterns], exact.weights)
+    target_mass = targets @ _position_marginals(source)
+    return _Draws("sample", lambda: _sample_chunks(source, exact, n, seed), n, seed), target_mass
+
+
+def _position_marginals(source: Source) -> np.ndarray:
+    """``P(x_t = .)`` for every position, shape (T, V), exact."""
+    return np.stack([joint_visible(source, [t]).sum(axis=0) for t in range(source.length)])
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """What is drawn (contexts or samples) and how to draw the same ``(q, y)`` chunks again."""
+
+    level: str
+    chunks: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]
+    n: int
+    seed: int
+
+
+def _estimate(
+    draws: _Draws,
+    source: Source,
+    target_mass: np.ndarray,
+    k: int,
+    confidence: float,
+    progress: bool,
+) -> MonteCarloEstimate:
+    """The estimator shared by both levels: averages of ``q q^T`` and ``q 1{y = z}`` over the
+    draws, then influence terms on a second pass (``P_t`` exact in both)."""
+    n = draws.n
     z_score = float(norm.ppf(0.5 + confidence / 2))
-    # P_t = sum_i P(i) P(x_i = .), with each position's marginal exact
-    marginals = np.stack([joint_visible(source, [t]).sum(axis=0) for t in range(source.length)])
-    target_mass = law.target_law @ marginals
     scale, root = inverse_sqrt_mass(target_mass), np.sqrt(target_mass)
 
     def chunks(what: str) -> Iterator:
-        stream = _chunks(source, law, n, seed)
+        stream = draws.chunks()
         total = -(-n // MC_CHUNK)
         return tqdm(stream, desc=what, total=total, leave=False) if progress else stream
 
@@ -226,7 +374,8 @@ def monte_carlo_context(
     second = _second_pass(
         chunks("Monte Carlo pass 2"), scale, root, vectors, labels, readouts, m, z_score
     )
-    return _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, m, k)
+    estimate = _estimates(n, draws.seed, confidence, z_score, eigenvalues, phi, second, m, k)
+    return replace(estimate, level=draws.level)
 
 
 def _deflated_spectrum(
