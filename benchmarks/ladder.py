@@ -16,6 +16,9 @@ runs in a fresh subprocess, so that its peak memory is its own; times are the me
 - ``streamed_gram``: the blocks one at a time, ``G += X^T X`` with ``X = D_c^{-1/2} A_block``,
   then ``eigvalsh(D_t^{-1/2} G D_t^{-1/2})``: the peer closest to lookaround's design.
 
+Every child makes the allocator setting the command line makes (``lookaround.allocator``:
+freed blocks are reused instead of faulted in again), whatever its route.
+
 The table gives seconds and extra peak MB per route, each peer's time over ``analyze``'s
 (above 1: ``analyze``, with all its numbers, is faster), ns per context-target entry for
 ``analyze``, and the fraction of this machine's memory bandwidth (measured here by a large
@@ -39,6 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 
+from lookaround.allocator import keep_freed_memory
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import iter_blocks
 from lookaround.theory.numerics import inverse_sqrt_mass
@@ -128,6 +132,7 @@ PEERS = ("csr_svds", "dense_gram", "streamed_gram")
 
 
 def _child(route: str, vocab: int, length: int, spec: str) -> None:
+    keep_freed_memory()  # every route, as the command line does (lookaround.allocator)
     source = markov_source(vocab, length)
     before = _rss()
     start = time.perf_counter()

@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from lookaround.allocator import keep_freed_memory
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import iter_blocks
 from lookaround.theory.objectives import parse_objective
@@ -64,6 +65,7 @@ def _recurrence_rows(source: Source, spec: str):
 
 
 def _child(route: str, family: str, length: int, spec: str) -> None:
+    keep_freed_memory()  # as the command line does (lookaround.allocator)
     source = binary_source(family, length)
     start = time.perf_counter()
     if route == "analyze":

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lookaround import __version__
+from lookaround.allocator import keep_freed_memory
 from lookaround.extras import require
 from lookaround.theory.encoding import dumps, provenance
 from lookaround.theory.errors import InputError
@@ -828,6 +829,7 @@ def _run(argv: Sequence[str] | None, debug: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lookaround`` console script; returns the exit code."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    keep_freed_memory()  # about a fifth of a streamed analysis's time, see lookaround.allocator
     try:
         code = _run(arguments, debug="--debug" in arguments)
         sys.stdout.flush()

@@ -36,6 +36,7 @@ from lookaround.theory.numerics import SLACK
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
+    RowChunk,
     TargetSide,
     accumulate_target_side,
     row_chunks,
@@ -189,8 +190,8 @@ def _level(
     ``averaged_features`` (samples only) is ``Phi`` of the context level, read out on
     ``P(.|x)`` as the averaged features ``h(x)``.
     """
-    if isinstance(blocks, list):  # cached: filter and label the rows once for both passes
-        blocks = list(row_chunks(blocks))
+    if isinstance(blocks, list) and not all(isinstance(b, RowChunk) for b in blocks[:1]):
+        blocks = list(row_chunks(blocks))  # cached: filter and label once for both passes
     counter = SupportCounter()
     side = target_side_pass(blocks, [counter])
     values = side.singular_values(count=k + 1)
@@ -291,13 +292,15 @@ def analyze(
     built = Replay(
         lambda: _shown(iter_blocks(source, objective, chunk), progress, "context blocks")
     )
-    blocks = list(built) if sizes.cached() else built
+    # Cached: the rows are filtered and labelled once for both passes of a level, and the
+    # blocks are kept only for the sample level's tables. Streamed: rebuilt for each pass.
+    keep = sizes.cached() and level != "context"
+    blocks = list(built) if keep else built
 
     def rows() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         return ((b.cooccurrence, b.class_joint) for b in blocks)
 
-    # cached: a list, which _level filters and labels once for both of its passes
-    context_blocks = list(rows()) if sizes.cached() else Replay(rows)
+    context_blocks = list(row_chunks(rows())) if sizes.cached() else Replay(rows)
     context = None
     if level == "sample":
         context_side = accumulate_target_side(context_blocks)  # only for the averaged features

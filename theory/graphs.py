@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # networkx is imported only when a graph is exported
 
 Rows = Iterable[tuple[np.ndarray, np.ndarray]]
 _BITS = np.uint64(1) << np.arange(64, dtype=np.uint64)
+_COUNTED_WIDTH = 16  # up to 2^16 support keys are counted with bincount
+_POWERS = 2.0 ** np.arange(_COUNTED_WIDTH)
 
 
 class SupportCounter:
@@ -66,6 +68,12 @@ class SupportCounter:
     def add(self, chunk: RowChunk) -> None:
         support = chunk.rows > 0
         width = support.shape[1]
+        if width <= _COUNTED_WIDTH:  # keys small enough to count by index, without a sort
+            keys = (support @ _POWERS[:width]).astype(np.intp)
+            count = np.bincount(keys, minlength=1 << width)
+            for key in np.flatnonzero(count).tolist():
+                self.counts[(key,)] += int(count[key])
+            return
         words = [
             support[:, lo : lo + 64].astype(np.uint64) @ _BITS[: min(64, width - lo)]
             for lo in range(0, width, 64)

@@ -554,9 +554,10 @@ def bayes_labels(class_joint: np.ndarray, axis: int = -1) -> np.ndarray:
     """
     arr = np.moveaxis(np.asarray(class_joint, dtype=float), axis, -1)
     if arr.shape[-1] == 2:  # the common case, without an (n, r) comparison table
+        # class 1 wins when it is the larger by more than the tolerance: when it is not the
+        # larger, first < second - tol |second| fails anyway
         first, second = arr[..., 0], arr[..., 1]
-        top = np.maximum(first, second)
-        return (first < top - 1e-10 * np.abs(top)).astype(np.int64)
+        return (first < second - 1e-10 * np.abs(second)).astype(np.int64)
     top = arr.max(axis=-1, keepdims=True)
     return np.argmax(arr >= top - 1e-10 * np.abs(top), axis=-1)
 

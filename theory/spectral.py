@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -104,22 +105,31 @@ class RowChunk:
     rows : ndarray, shape (n, V)
     mass : ndarray, shape (n,)
         Row sums (``P_c`` or ``P(x)``), all positive.
-    labels : ndarray, shape (n,)
-        Bayes labels ``argmax_z P(z, row)``.
-    indicator : ndarray, shape (r, n)
-        ``Y^T``: 1 where the row's label is ``z``; a product with it sums by label at BLAS
-        speed.
+    class_joint : ndarray, shape (n, r)
+        ``P(z, row)``.
     """
 
     rows: np.ndarray
     mass: np.ndarray
-    labels: np.ndarray
-    indicator: np.ndarray
+    class_joint: np.ndarray
 
     @property
     def classes(self) -> int:
         """``r``."""
-        return self.indicator.shape[0]
+        return self.class_joint.shape[1]
+
+    # Computed on first use, by the consumers' thread: the thread that builds the rows is
+    # the busier one (see _as_chunks).
+    @cached_property
+    def labels(self) -> np.ndarray:
+        """Bayes labels ``argmax_z P(z, row)``, shape (n,)."""
+        return bayes_labels(self.class_joint)
+
+    @cached_property
+    def indicator(self) -> np.ndarray:
+        """``Y^T``, shape (r, n): 1 where the row's label is ``z``; a product with it sums by
+        label at BLAS speed."""
+        return (np.arange(self.classes)[:, None] == self.labels[None, :]).astype(float)
 
 
 def row_chunks(
@@ -152,9 +162,7 @@ def row_chunks(
 
 def _chunk(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> RowChunk:
     rows, class_joint, mass = parts[0] if len(parts) == 1 else map(_join, zip(*parts))
-    labels = bayes_labels(class_joint)
-    indicator = (np.arange(class_joint.shape[1])[:, None] == labels[None, :]).astype(float)
-    return RowChunk(rows, mass, labels, indicator)
+    return RowChunk(rows, mass, class_joint)
 
 
 def _join(arrays: Sequence[np.ndarray]) -> np.ndarray:
