@@ -144,7 +144,7 @@ def _monte_carlo(args: argparse.Namespace, source) -> dict:
 
     levels = {None: ("context",), "both": ("context", "sample")}.get(args.level, (args.level,))
     estimates = monte_carlo(
-        source, args.objective, args.k, args.mc, levels, args.seed, sys.stderr.isatty()
+        source, args.objective, args.k, args.mc, levels, args.seed, progress=sys.stderr.isatty()
     )
     record = {"source": source.name, "objective": args.objective, "k": args.k}
     return {**record, **{level: e.to_dict() for level, e in estimates.items()}}

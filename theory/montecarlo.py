@@ -289,6 +289,7 @@ def monte_carlo(
     n: int,
     levels: tuple[str, ...] = ("context",),
     seed: int = 0,
+    confidence: float = 0.95,
     progress: bool = False,
 ) -> dict[str, MonteCarloEstimate]:
     """Both levels' estimates (those in ``levels``), every request checked before any runs.
@@ -303,9 +304,9 @@ def monte_carlo(
     unknown = [level for level in levels if level not in prepare]
     if unknown:
         raise InputError(f"level must be context or sample, got {unknown[0]!r}")
-    ready = {level: prepare[level](source, objective, k, n, seed, 0.95) for level in levels}
+    ready = {level: prepare[level](source, objective, k, n, seed, confidence) for level in levels}
     return {
-        level: _estimate(draws, source, target_mass, k, 0.95, progress)
+        level: _estimate(draws, source, target_mass, k, confidence, progress)
         for level, (draws, target_mass) in ready.items()
     }
 
