@@ -55,10 +55,11 @@ def test_every_row_matches_enumeration_whatever_the_chunk(family, spec, chunk):
 
 def test_small_chunks_split_by_prefixes_and_by_context_ranges():
     source = preset_source("hmm")
-    _, blocks = _rows_by_context(source, "vmlm", 24)
-    assert any(b.offset > 0 for b in blocks)  # a stack split along its contexts
-    assert max(b.joint.shape[2] for b in blocks) > 1  # and prefixes still stacked
     _, whole = _rows_by_context(source, "vmlm", DEFAULT_CHUNK)
+    _, blocks = _rows_by_context(source, "vmlm", 300)
+    assert any(b.offset > 0 for b in blocks)  # a stack split along its contexts
+    assert max(b.joint.shape[2] for b in blocks) > 1  # prefixes still stacked
+    assert len(blocks) > len(whole)  # and stacks split by their prefixes
     # unsplit, one stack per target and size of S
     assert len(whole) == source.length**2
 

@@ -157,9 +157,17 @@ def _advance(source: Source, stacks: list[_Stack], step: _Step, target: int) -> 
 
 
 def _split(stacks: list[_Stack]) -> tuple[list[_Stack], list[_Stack]] | None:
-    """Halve the largest stack, by prefixes or else by its context range (None if atomic)."""
-    largest = max(range(len(stacks)), key=lambda j: stacks[j].size)
-    stack, rest = stacks[largest], stacks[:largest] + stacks[largest + 1 :]
+    """Two parts of about equal size: the stacks shared out, or a lone stack halved by
+    prefixes, else by its context range (None when it is one row of one prefix)."""
+    if len(stacks) > 1:
+        parts: tuple[list[_Stack], list[_Stack]] = ([], [])
+        sizes = [0, 0]
+        for stack in sorted(stacks, key=lambda s: -s.size):
+            smaller = int(sizes[1] < sizes[0])
+            parts[smaller].append(stack)
+            sizes[smaller] += stack.size
+        return parts
+    (stack,) = stacks
     count, width = stack.alpha.shape[2:4]
     if count > 1:
         half = count // 2
@@ -171,7 +179,7 @@ def _split(stacks: list[_Stack]) -> tuple[list[_Stack], list[_Stack]] | None:
         second = _Stack(stack.masks, stack.offset + half, stack.alpha[:, :, :, half:])
     else:
         return None
-    return [*rest, first], [second]
+    return [first], [second]
 
 
 def _descend(
