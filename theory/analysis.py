@@ -190,7 +190,7 @@ def _level(
     ``averaged_features`` (samples only) is ``Phi`` of the context level, read out on
     ``P(.|x)`` as the averaged features ``h(x)``.
     """
-    if isinstance(blocks, list) and not all(isinstance(b, RowChunk) for b in blocks[:1]):
+    if isinstance(blocks, list) and blocks and not isinstance(blocks[0], RowChunk):
         blocks = list(row_chunks(blocks))  # cached: filter and label once for both passes
     counter = SupportCounter()
     side = target_side_pass(blocks, [counter])

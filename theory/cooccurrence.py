@@ -60,29 +60,30 @@ class Block:
     @property
     def cooccurrence(self) -> np.ndarray:
         """``A[c, t]`` for the block's contexts, shape (G n, V), pattern after pattern."""
-        # a running sum over the few classes; np.sum over axis 0 of (r, V, G, n) is no faster
-        total = self.joint[0] + self.joint[1] if len(self.joint) > 1 else self.joint[0].copy()
-        for part in self.joint[2:]:
-            total += part
-        return total.reshape(total.shape[0], -1).T
+        return _columns([self.joint[z] for z in range(self.joint.shape[0])])
 
     @property
     def class_joint(self) -> np.ndarray:
         """``P(z, c)`` for the block's contexts, shape (G n, r)."""
-        total = (
-            self.joint[:, 0] + self.joint[:, 1]
-            if self.joint.shape[1] > 1
-            else self.joint[:, 0].copy()
-        )
-        for v in range(2, self.joint.shape[1]):
-            total += self.joint[:, v]
-        return total.reshape(total.shape[0], -1).T
+        return _columns([self.joint[:, v] for v in range(self.joint.shape[1])])
 
     def contexts(self) -> tuple[np.ndarray, np.ndarray]:
         """Pattern index and context index (mixed radix ``x_S``) of each row, shape (G n,)."""
         count, width = self.joint.shape[2:]
         patterns = np.repeat(self.pattern_indices, width)
         return patterns, np.tile(np.arange(self.offset, self.offset + width), count)
+
+
+def _columns(parts: list[np.ndarray]) -> np.ndarray:
+    """The sum of a few ``(m, G, n)`` arrays as ``(G n, m)`` rows, a transposed view.
+
+    A running sum of the parts: ``np.sum`` over the first axis of the stacked joint is no
+    faster, and summing over the short trailing axis of rows would be several times slower.
+    """
+    total = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
+    for part in parts[2:]:
+        total += part
+    return total.reshape(total.shape[0], -1).T
 
 
 def iter_blocks(

@@ -2,10 +2,12 @@
 
 A row-target matrix ``R`` (contexts x targets for ``A``, samples x targets for ``Q``) defines a
 two-hop graph ``R D_t^{-1} R^T`` over its rows. Its normalized spectrum is that of
-``Rbar = D_r^{-1/2} R D_t^{-1/2}``, whose rows are never all needed at once: a streaming QR
-keeps the ``V x V`` triangular factor of ``D_r^{-1/2} R``, and the singular values of
-``factor D_t^{-1/2}`` are those of ``Rbar``, accurate to rounding even near zero (the Gram's
-eigenvalues would give them only to ``sqrt(eps)``).
+``Rbar = D_r^{-1/2} R D_t^{-1/2}``, whose rows are never all needed at once: one pass keeps
+the ``V x V`` Gram of ``D_r^{-1/2} R``, a BLAS product per chunk, and the singular values of
+``F D_t^{-1/2}`` (``F`` its square root) are those of ``Rbar``. Where the Gram cannot resolve
+a small singular value (its eigenvalues carry an absolute error of about ``1e-16``), a second
+pass keeps the triangular factor of a streaming QR instead, accurate to rounding near zero
+(docs/theory.md §4.4).
 """
 
 from __future__ import annotations
@@ -195,7 +197,7 @@ def _as_chunks(blocks: Iterable) -> Iterator[RowChunk]:
         yield first
         yield from iterator
     else:
-        # building the rows (forward passes, labels) takes about as long as consuming them:
+        # building the rows (forward passes, masses) takes about as long as consuming them:
         # on a second thread the two overlap, as numpy releases the GIL in both (vmlm at
         # T = 14: 3.4 s against 4.0 s). A pass of one chunk, the common small case, starts
         # no thread: its hand-offs would cost more than they save.
