@@ -40,6 +40,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
+from random_sources import random_source
 from scipy.sparse.linalg import svds
 
 from lookaround.allocator import keep_freed_memory
@@ -47,7 +48,7 @@ from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import iter_blocks
 from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.sources import Source, source_from_dict
+from lookaround.theory.sources import Source
 from lookaround.theory.spectral import target_side_pass
 
 CHECK_TOL = 1e-9
@@ -55,16 +56,7 @@ TOP = 4
 
 
 def markov_source(vocab: int, length: int, seed: int = 0) -> Source:
-    rng = np.random.default_rng(seed)
-    return source_from_dict(
-        {
-            "family": "markov",
-            "prior": [0.5, 0.5],
-            "init": rng.dirichlet(np.ones(vocab), size=2).tolist(),
-            "trans": rng.dirichlet(np.full(vocab, 0.7), size=(2, vocab)).tolist(),
-            "length": length,
-        }
-    )
+    return random_source("markov", vocab, length, seed=seed)
 
 
 def _rss() -> int:

@@ -23,12 +23,13 @@ import sys
 import time
 
 import numpy as np
+from random_sources import random_source
 
 from lookaround.allocator import keep_freed_memory
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import iter_blocks
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.sources import Source, joint_visible, source_from_dict
+from lookaround.theory.sources import Source, joint_visible
 from lookaround.theory.spectral import target_side_pass
 
 CHECK_TOL = 1e-9
@@ -36,17 +37,8 @@ CHECK_TOL = 1e-9
 
 def binary_source(family: str, length: int, seed: int = 0) -> Source:
     """A random two-class source with ``V = 2``: an HMM with ``H = 2`` or a Markov chain."""
-    rng = np.random.default_rng(seed)
-    spec = {
-        "family": family,
-        "prior": [0.5, 0.5],
-        "init": rng.dirichlet(np.ones(2), size=2).tolist(),
-        "trans": rng.dirichlet(np.full(2, 0.7), size=(2, 2)).tolist(),
-        "length": length,
-    }
-    if family == "hmm":
-        spec["emit"] = rng.dirichlet(np.full(2, 0.7), size=(2, 2)).tolist()
-    return source_from_dict(spec, name=f"{family} V=2 T={length}")
+    name = f"{family} V=2 T={length}"
+    return random_source(family, 2, length, states=2, seed=seed, name=name)
 
 
 def _per_pattern_rows(source: Source, spec: str):

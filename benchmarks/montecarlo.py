@@ -18,25 +18,15 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
+from random_sources import random_source
 
 from lookaround.theory.montecarlo import monte_carlo_context, monte_carlo_sample
-from lookaround.theory.sources import Source, source_from_dict
+from lookaround.theory.sources import Source
 
 
 def large_hmm(vocab: int = 1000, length: int = 64, states: int = 8, seed: int = 0) -> Source:
-    rng = np.random.default_rng(seed)
-    return source_from_dict(
-        {
-            "family": "hmm",
-            "prior": [0.5, 0.5],
-            "init": rng.dirichlet(np.ones(states), size=2).tolist(),
-            "trans": rng.dirichlet(np.full(states, 0.5), size=(2, states)).tolist(),
-            "emit": rng.dirichlet(np.full(vocab, 0.1), size=(2, states)).tolist(),
-            "length": length,
-        },
-        name=f"hmm V={vocab} T={length} H={states}",
-    )
+    name = f"hmm V={vocab} T={length} H={states}"
+    return random_source("hmm", vocab, length, states, trans=0.5, emit=0.1, seed=seed, name=name)
 
 
 def main() -> None:
