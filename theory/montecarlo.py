@@ -123,14 +123,22 @@ def _chunks(
     source: Source, law: PatternLaw, n: int, seed: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``(q, labels)`` of the contexts, chunk by chunk; the same draws on every call."""
-    children = streams(seed).monte_carlo.spawn(-(-n // MC_CHUNK))
-    for j, child in enumerate(children):
-        size = min(MC_CHUNK, n - j * MC_CHUNK)
-        rng = np.random.default_rng(child)
-        _, tokens = draw_sequences(source, size, rng)
-        visible, target = law.draw(rng, size)
+    for rng, tokens in _sequences(source, n, seed):
+        visible, target = law.draw(rng, tokens.shape[0])
         laws = context_laws(source, tokens, visible, target)
         yield laws.targets, bayes_labels(laws.classes)
+
+
+def _sequences(
+    source: Source, n: int, seed: int
+) -> Iterator[tuple[np.random.Generator, np.ndarray]]:
+    """``n`` sequences in chunks of ``MC_CHUNK``, each with the generator that drew it (which
+    then draws the chunk's patterns); the same on every call."""
+    children = streams(seed).monte_carlo.spawn(-(-n // MC_CHUNK))
+    for j, child in enumerate(children):
+        rng = np.random.default_rng(child)
+        _, tokens = draw_sequences(source, min(MC_CHUNK, n - j * MC_CHUNK), rng)
+        yield rng, tokens
 
 
 def _sample_chunks(
@@ -143,14 +151,9 @@ def _sample_chunks(
     label of the whole sequence.
     """
     positions = np.arange(source.length)
-    patterns = [
-        (positions[:, None] == np.array(p.visible, dtype=int)).any(axis=1)
-        for p in objective.patterns
-    ]
-    children = streams(seed).monte_carlo.spawn(-(-n // MC_CHUNK))
-    for j, child in enumerate(children):
-        size = min(MC_CHUNK, n - j * MC_CHUNK)
-        _, tokens = draw_sequences(source, size, np.random.default_rng(child))
+    patterns = [np.isin(positions, p.visible) for p in objective.patterns]
+    for _, tokens in _sequences(source, n, seed):
+        size = tokens.shape[0]
         q = np.zeros((size, source.vocab))
         for visible, pattern, weight in zip(patterns, objective.patterns, objective.weights):
             mask = np.broadcast_to(visible, tokens.shape)
