@@ -70,7 +70,7 @@ def _blocks(source: Source, spec: str):
 def route_analyze(source: Source, spec: str) -> np.ndarray:
     k = min(3, source.vocab)
     res = analyze(source, parse_objective(spec, source.length), k, level="context")
-    return res.context.spectrum
+    return res.level("context").spectrum
 
 
 def route_spectrum(source: Source, spec: str) -> np.ndarray:
@@ -88,7 +88,7 @@ def route_csr_svds(source: Source, spec: str) -> np.ndarray:
     right = inverse_sqrt_mass(np.asarray(a.sum(axis=0)).ravel())
     abar = sp.diags(left) @ a @ sp.diags(right)
     count = min(TOP, min(abar.shape) - 1)  # ARPACK needs k < min(shape)
-    return np.sort(svds(abar, k=count, return_singular_vectors=False, random_state=0))[::-1]
+    return np.sort(svds(abar, k=count, return_singular_vectors=False, rng=0))[::-1]
 
 
 def route_dense_gram(source: Source, spec: str) -> np.ndarray:
@@ -108,6 +108,7 @@ def route_streamed_gram(source: Source, spec: str) -> np.ndarray:
         scaled = rows / np.sqrt(mass[mass > 0])[:, None]
         gram = scaled.T @ scaled if gram is None else gram + scaled.T @ scaled
         mass_t = rows.sum(axis=0) if mass_t is None else mass_t + rows.sum(axis=0)
+    assert gram is not None and mass_t is not None, "a source has at least one row"
     scale = inverse_sqrt_mass(mass_t)
     values = np.linalg.eigvalsh(scale[:, None] * gram * scale[None, :])[::-1]
     return np.sqrt(np.maximum(values[:TOP], 0.0))

@@ -61,7 +61,7 @@ def _child(route: str, family: str, length: int, spec: str) -> None:
     source = binary_source(family, length)
     start = time.perf_counter()
     if route == "analyze":
-        result = analyze(source, parse_objective(spec, length), 1, level="context").context
+        result = analyze(source, parse_objective(spec, length), 1, level="context").level("context")
         numbers = {
             "s": result.spectrum[:2].tolist(),
             "phi": result.disagreement,

@@ -34,6 +34,7 @@ def random_source(
     """
     rng = np.random.default_rng(seed)
     hidden = vocab if family == "markov" else states
+    assert hidden is not None, "an hmm needs its number of states"
     spec = {
         "family": family,
         "prior": [0.5, 0.5],

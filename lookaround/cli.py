@@ -15,8 +15,10 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any, NoReturn
 
 from lookaround import __version__
 from lookaround.allocator import keep_freed_memory
@@ -41,7 +43,7 @@ EXIT_UNVERIFIED = 3
 class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors are one line and exit 2, like every other bad input."""
 
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         raise _Usage(f"{self.prog}: {message}")
 
 
@@ -315,6 +317,66 @@ def _sweep(args: argparse.Namespace) -> str:
     return (
         f"sweep: {counts['ran']} runs done, {counts['skipped']} already in {counts['out']} "
         f"({counts['configs']} in the grid)"
+    )
+
+
+def _comma(text: str, what: str, convert: Callable[[str], Any] = str) -> tuple:
+    """A comma-separated list of one option, every item converted (a one-line error if not)."""
+    items = tuple(t.strip() for t in text.split(","))
+    if not all(items):
+        raise InputError(f"{what} must be a comma-separated list, got {text!r}")
+    try:
+        return tuple(convert(t) for t in items)
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        raise InputError(f"{what}: {exc}") from None
+
+
+def _pretrain_request(args: argparse.Namespace):
+    from lookaround.simulations.agreement import PretrainRequest
+
+    ks = _comma(args.k, "--k", _int)
+    settings = {"loss": args.loss, "k": max(ks)}
+    for name in ("steps", "batch", "width", "layers", "heads", "lr"):
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    return PretrainRequest(
+        sources=_comma(args.sources, "--sources"),
+        objectives=_comma(args.objectives, "--objectives"),
+        seeds=_comma(args.seeds, "--seeds", _seed),
+        ks=ks,
+        settings=tuple(sorted(settings.items())),
+    )
+
+
+def _pretrain(args: argparse.Namespace) -> str:
+    require("jax", "transformer", "lookaround pretrain")
+    require("equinox", "transformer", "lookaround pretrain")
+    require("optax", "transformer", "lookaround pretrain")
+    from lookaround.results import read_records
+    from lookaround.simulations.agreement import agreement_table, format_agreement, run_pretrain
+    from lookaround.simulations.sweep import config_hash
+
+    if args.jobs < 1:
+        raise InputError("--jobs must be >= 1")
+    if args.json and args.csv:
+        raise InputError("--json and --csv are exclusive")
+    request = _pretrain_request(args)
+    request.check()
+    out = Path(args.out or f"pretrain-{config_hash(request.header())[:8]}.jsonl")
+    counts = run_pretrain(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
+                          progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
+    rows = agreement_table(request, [r for r in read_records(out) if "config" in r])
+    if args.json:
+        return _dump({"request": request.header()["pretrain"], "rows": [asdict(r) for r in rows]})
+    if args.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(asdict(rows[0])), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(asdict(r) for r in rows)
+        return buffer.getvalue().rstrip("\n")
+    return (
+        f"pretrain: {counts['ran']} runs trained, {counts['skipped']} already in {out}\n"
+        + format_agreement(rows)
     )
 
 
@@ -642,6 +704,36 @@ def _add_simulate(sub) -> None:
     _json_flag(p)
 
 
+def _add_pretrain(sub) -> None:
+    p = _command(
+        sub,
+        "pretrain",
+        "train tiny transformers under each objective's pattern law and set their verdicts "
+        "beside the exact theory's (extra: transformer)",
+        "lookaround pretrain --sources markov --objectives ar,mlm:2 --seeds 0,1 --k 2 --steps 500",
+        _pretrain,
+    )
+    p.add_argument("--sources", default="topic,markov,hmm", help="comma-separated sources")
+    p.add_argument("--objectives", default="ar,mlm:2,vmlm",
+                   help="comma-separated; the first is compared with each other one")  # fmt: skip
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (paired across arms)")
+    p.add_argument("--k", default="2,3", help="comma-separated k of the T1 map")
+    p.add_argument("--loss", default="ce", help="ce or spectral (T1's loss, head of max k)")
+    p.add_argument("--steps", type=_int, help="optimizer steps (default 3000)")
+    p.add_argument("--batch", type=_int, help="sequences per step (default 256)")
+    p.add_argument("--width", type=_int, help="model dimension (default 32)")
+    p.add_argument("--layers", type=_int, help="transformer blocks (default 2)")
+    p.add_argument("--heads", type=_int, help="attention heads (default 2)")
+    p.add_argument("--lr", type=float, help="peak learning rate (default 3e-3)")
+    p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
+    p.add_argument("--jobs", type=_int, default=1, help="local processes, one thread each")
+    p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
+    _repair_flag(p)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true", help="print the table as JSON")
+    group.add_argument("--csv", action="store_true", help="print the table as CSV")
+
+
 def _add_figures(sub) -> None:
     p = _command(
         sub,
@@ -769,6 +861,7 @@ SUBCOMMANDS = (
     _add_search,
     _add_verify,
     _add_simulate,
+    _add_pretrain,
     _add_figures,
     _add_derive,
     _add_sweep,

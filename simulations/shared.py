@@ -17,7 +17,7 @@ from lookaround.simulations.data import PatternDraws
 from lookaround.simulations.models import Readout, adam_step, check_loss, predictive
 from lookaround.theory.errors import InputError
 from lookaround.theory.numerics import log_softmax
-from lookaround.theory.objectives import Pattern
+from lookaround.theory.objectives import Pattern, pattern_arrays
 from lookaround.theory.seeds import streams
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "fit_shared",
     "init_params",
     "loss_and_grads",
-    "pattern_arrays",
 ]
 
 PARAMS = ("E", "M", "Q", "W1", "b1", "W2", "G", "b")
@@ -115,14 +114,6 @@ def loss_and_grads(params: dict, batch: tuple, loss: str) -> tuple[float, dict]:
     grads["M"] = hidden_pos.astype(float).T @ d_h0
     np.add.at(grads["Q"], target, d_h0)
     return float(value), grads
-
-
-def pattern_arrays(patterns: list[Pattern], length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Visible masks (P, T) and target positions (P,) of a list of patterns."""
-    visible = np.zeros((len(patterns), length), dtype=bool)
-    for j, p in enumerate(patterns):
-        visible[j, list(p.visible)] = True
-    return visible, np.array([p.target for p in patterns])
 
 
 @dataclass(frozen=True, eq=False)

@@ -34,7 +34,7 @@ def coverage(
         for seed in range(SEEDS):
             for key, interval in estimate(source, objective, K, seed).named(level):
                 covered, printed = counts.get((name, key), (0, 0))
-                if interval.reliable:
+                if interval.low is not None and interval.high is not None:
                     printed += 1
                     covered += interval.low - 1e-12 <= truth[key] <= interval.high + 1e-12
                 counts[name, key] = (covered, printed)

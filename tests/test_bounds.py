@@ -53,18 +53,21 @@ def test_t1_optimum_is_reached_and_never_beaten(seed, k):
 def test_t2_and_t2prime_never_violated(source, spec, k):
     assume(source.length >= min_length(spec) and k <= source.vocab)
     res = analyze(source, parse_objective(spec, source.length), k)
-    assert res.context.probe_error <= res.context.bound + 1e-12
-    assert res.sample.probe_error <= res.sample.bound + 1e-12
+    assert res.level("context").probe_error <= res.level("context").bound + 1e-12
+    assert res.level("sample").probe_error <= res.level("sample").bound + 1e-12
     # phi is a probability and the spectrum starts at 1 (the trivial pair)
-    assert 0 <= res.context.disagreement <= 1
-    assert abs(res.context.spectrum[0] - 1) < 1e-9 and abs(res.sample.spectrum[0] - 1) < 1e-9
-    assert np.all(np.diff(res.context.spectrum) <= 1e-12)
+    assert 0 <= res.level("context").disagreement <= 1
+    assert (
+        abs(res.level("context").spectrum[0] - 1) < 1e-9
+        and abs(res.level("sample").spectrum[0] - 1) < 1e-9
+    )
+    assert np.all(np.diff(res.level("context").spectrum) <= 1e-12)
 
 
 def test_bound_is_infinite_when_graph_has_more_components_than_k():
     res = analyze(preset_source("disjoint"), parse_objective("ar", 4), k=1)
-    assert res.context.connectivity.components == 2
-    assert res.context.bound == float("inf")
+    assert res.level("context").connectivity.components == 2
+    assert res.level("context").bound == float("inf")
     assert probe_bound(0.0, 1.0) == float("inf")
 
 
@@ -72,6 +75,8 @@ def test_chunked_blocks_give_the_same_numbers():
     source, objective = preset_source("hmm:2"), parse_objective("vmlm", 5)
     whole = analyze(source, objective, 2, level="context")
     chunked = analyze(source, objective, 2, level="context", chunk=40)
-    np.testing.assert_allclose(chunked.context.spectrum, whole.context.spectrum, atol=1e-12)
-    assert abs(chunked.context.probe_error - whole.context.probe_error) < 1e-12
-    assert abs(chunked.context.disagreement - whole.context.disagreement) < 1e-12
+    np.testing.assert_allclose(
+        chunked.level("context").spectrum, whole.level("context").spectrum, atol=1e-12
+    )
+    assert abs(chunked.level("context").probe_error - whole.level("context").probe_error) < 1e-12
+    assert abs(chunked.level("context").disagreement - whole.level("context").disagreement) < 1e-12

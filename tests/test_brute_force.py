@@ -32,7 +32,7 @@ def _compare(source, spec: str, k: int) -> None:
     objective = parse_objective(spec, source.length)
     brute = Brute(source, spec)
     res = analyze(source, objective, k)
-    ctx, ref = res.context, brute.context(k)
+    ctx, ref = res.level("context"), brute.context(k)
     n = min(ctx.spectrum.size, ref["singular_values"].size)
     np.testing.assert_allclose(ctx.spectrum[:n], ref["singular_values"][:n], atol=TOL)
     assert abs(ctx.disagreement - ref["phi"]) < TOL
@@ -43,16 +43,18 @@ def _compare(source, spec: str, k: int) -> None:
     assert (np.isnan(gap) and np.isnan(ref_gap)) or abs(gap - ref_gap) < 1e-7
     if _separated(ref["singular_values"], k, 1e-10):
         assert abs(ctx.probe_error - ref["probe_error"]) < TOL
-    smp, sref = res.sample, brute.sample(k)
+    smp, sref = res.level("sample"), brute.sample(k)
     n = min(smp.spectrum.size, sref["eigenvalues"].size)
     np.testing.assert_allclose(smp.spectrum[:n], sref["eigenvalues"][:n], atol=1e-8)
     assert abs(smp.disagreement - sref["alpha"]) < TOL
     assert smp.connectivity.components == components(sref["graph"])
     assert abs(smp.connectivity.support_fraction - support_fraction(sref["graph"])) < TOL
+    assert smp.effective_degree is not None and smp.augmentation_eigenvalues is not None
     assert abs(smp.effective_degree.value - effective_degree(sref["graph"])) < 1e-7
     if _separated(sref["eigenvalues"], k, 1e-20):
         assert abs(smp.probe_error - sref["probe_error"]) < TOL
     if _separated(ref["singular_values"], k, 1e-10):
+        assert smp.averaged_probe_error is not None
         assert abs(smp.averaged_probe_error - sref["averaged_probe_error"]) < TOL
     aug = np.concatenate([brute.augmentation_eigenvalues(), np.zeros(k + 1)])
     np.testing.assert_allclose(smp.augmentation_eigenvalues, aug[: k + 1], atol=1e-8)
@@ -89,7 +91,8 @@ def test_cooccurrence_entries_match_enumeration():
         co = build_cooccurrence(source, parse_objective(spec, 4))
         brute = Brute(source, spec)
         ours = {
-            co.context_label(i): co.matrix[i].toarray().ravel() for i in range(co.matrix.shape[0])
+            co.context_label(i): co.matrix[i].toarray().ravel()
+            for i in range(co.matrix.get_shape()[0])
         }
         assert len(ours) == len(brute.contexts)
         for (S, i, xs), row in zip(brute.contexts, brute.A):

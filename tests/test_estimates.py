@@ -46,7 +46,7 @@ def test_the_probe_error_never_gets_an_interval(coverage):
 def test_the_t2_bound_was_the_reported_failure_and_now_covers():
     # the reliability report: markov, mlm:2, k=2, N=20,000: [1.163, 1.190] excluded 1.112
     source, objective = preset_source("markov"), parse_objective("mlm:2", 5)
-    exact = analyze(source, objective, 2, level="context").context.bound
+    exact = analyze(source, objective, 2, level="context").level("context").bound
     for seed in range(4):
         estimate = estimate_context(source, objective, 2, 20_000, seed=seed)
         interval = estimate.values.bound

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Any
 
 import matplotlib.image as mpimg
 import numpy as np
@@ -18,7 +19,8 @@ from lookaround.figures.style import COLUMN, WIDE, save
 
 @pytest.fixture(scope="module")
 def drawn() -> dict[str, Figure]:
-    return {name: module.draw() for name, module in catalog().items()}
+    modules: dict[str, Any] = catalog()
+    return {name: module.draw() for name, module in modules.items()}
 
 
 def test_every_figure_is_drawn_and_not_blank(drawn, tmp_path):
@@ -38,7 +40,7 @@ def test_page_widths_and_no_legend_over_data(drawn):
 
 
 def test_a_given_figure_is_drawn_into_and_returned():
-    module = catalog()["generation"]
+    module: Any = catalog()["generation"]
     fig = Figure(figsize=(5, 4))
     assert module.draw(fig=fig) is fig and len(fig.axes) == 2
 

@@ -96,7 +96,7 @@ def test_one_example_per_family():
     for path in EXAMPLES:
         source = load_source(path)
         res = analyze(source, parse_objective("mlm:1", source.length), 1, level="context")
-        assert res.context.holds
+        assert res.level("context").holds
 
 
 @pytest.mark.parametrize(
@@ -104,6 +104,8 @@ def test_one_example_per_family():
     [
         ("sympy", ["derive", "--list"], "symbolic"),
         ("matplotlib", ["figures", "--only", "generation"], "figures"),
+        ("jax", ["pretrain", "--sources", "topic"], "transformer"),
+        ("optax", ["pretrain", "--sources", "topic"], "transformer"),
     ],
 )
 def test_a_missing_extra_is_named_in_one_line(monkeypatch, capsys, tmp_path, module, argv, extra):

@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _setup_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
-    block = re.search(r"```bash\n(.*?)```", text, re.S).group(1)
+    found = re.search(r"```bash\n(.*?)```", text, re.S)
+    assert found, "the README opens with a bash block"
+    block = found.group(1)
     return [line for line in block.splitlines() if line.strip()]
 
 

@@ -66,8 +66,8 @@ def test_small_chunks_split_by_prefixes_and_by_context_ranges():
 
 def test_analysis_does_not_depend_on_the_chunk():
     source, objective = preset_source("markov"), parse_objective("vmlm", 5)
-    small = analyze(source, objective, 2, level="context", chunk=40).context
-    whole = analyze(source, objective, 2, level="context").context
+    small = analyze(source, objective, 2, level="context", chunk=40).level("context")
+    whole = analyze(source, objective, 2, level="context").level("context")
     np.testing.assert_allclose(small.spectrum, whole.spectrum, atol=TOL)
     for name in ("disagreement", "probe_error", "bound"):
         assert getattr(small, name) == pytest.approx(getattr(whole, name), abs=TOL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -45,7 +46,7 @@ def run(capsys, *argv):
 def test_every_family_builds_a_source_at_its_defaults(name):
     source = family_source(f"{name}()")
     res = analyze(source, parse_objective("mlm:1", source.length), 1, level="context")
-    assert source.n_classes == 2 and res.context.holds
+    assert source.n_classes == 2 and res.level("context").holds
 
 
 @pytest.mark.parametrize(
@@ -107,7 +108,8 @@ def test_map_point_margin_is_the_metric_difference():
     row = map_point(config)
     source = family_source("markov2(stick=0.5,T=4)")
     winner, other = (
-        analyze(source, parse_objective(n, 4), 1).context.disagreement for n in ("mlm:0.4", "ar")
+        analyze(source, parse_objective(n, 4), 1).level("context").disagreement
+        for n in ("mlm:0.4", "ar")
     )
     assert row["margin"] == pytest.approx(other - winner, abs=1e-15)
 
@@ -121,14 +123,18 @@ def test_certificate_roots_equal_the_float_spectrum(spec, objective):
     for metric, level, square in (("s_k1", "context", False), ("lambda_k1", "sample", True)):
         value = exact_value(source, obj, metric, 1)
         mpmath.mp.dps = 60
-        roots = sorted((mpmath.re(r) for r in mpmath.polyroots(
-            [mpmath.mpf(__import__("fractions").Fraction(c).numerator)
-             / __import__("fractions").Fraction(c).denominator for c in value.charpoly],
-            maxsteps=200, extraprec=200)), reverse=True)  # fmt: skip
-        spectrum = getattr(res, level).spectrum
+        assert value.charpoly is not None, f"{metric} is proved from a characteristic polynomial"
+        coefficients = [mpmath.mpf(Fraction(c).numerator) / Fraction(c).denominator
+                        for c in value.charpoly]  # fmt: skip
+        found = mpmath.polyroots(coefficients, maxsteps=200, extraprec=200)
+        roots = sorted((mpmath.re(r) for r in found), reverse=True)
+        spectrum = res.level(level).spectrum
         floats = [float(r) if square else float(mpmath.sqrt(max(r, 0))) for r in roots]
         assert np.allclose(floats, spectrum[: len(floats)], atol=1e-12, rtol=0)
-    for metric, number in (("phi", res.context.disagreement), ("alpha", res.sample.disagreement)):
+    for metric, number in (
+        ("phi", res.level("context").disagreement),
+        ("alpha", res.level("sample").disagreement),
+    ):
         assert float(exact_value(source, obj, metric, 1).value) == pytest.approx(number, abs=1e-12)
 
 

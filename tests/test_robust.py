@@ -93,7 +93,7 @@ def test_ambiguous_past_the_rank():
     rows = robust_rows(preset_source("topic"), claims=("C2",))
     probe = next(r for r in rows if r.metric == "probe error on exact h(x)")
     ambiguous = [e.setting for e in probe.settings if e.verdict == "ambiguous"]
-    assert ambiguous and all(s.k >= 2 for s in ambiguous)
+    assert ambiguous and all(s.k is not None and s.k >= 2 for s in ambiguous)
 
 
 def test_population_ari_and_near_ties_are_reported():

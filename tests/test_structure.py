@@ -80,12 +80,17 @@ def test_both_models_implement_the_one_interface():
 def test_level_analysis_is_built_once_and_read_by_attribute():
     res = analyze(preset_source("topic"), parse_objective("mlm:2", 4), k=2)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        res.sample.optimum = 0.0  # type: ignore[misc]
-    assert res.context.optimum is not None and res.context.averaged_probe_error is None
-    assert res.sample.optimum is None and res.sample.effective_degree.rows > 0
-    record = res.sample.to_dict()
-    assert record["effective_degree"] == res.sample.effective_degree.value
-    assert record["support_fraction"] == res.sample.connectivity.support_fraction
+        res.level("sample").optimum = 0.0  # type: ignore[misc]
+    assert (
+        res.level("context").optimum is not None
+        and res.level("context").averaged_probe_error is None
+    )
+    sample = res.level("sample")
+    assert sample.optimum is None and sample.effective_degree is not None
+    assert sample.effective_degree.rows > 0
+    record = sample.to_dict()
+    assert record["effective_degree"] == sample.effective_degree.value
+    assert record["support_fraction"] == res.level("sample").connectivity.support_fraction
 
 
 def test_normalize_is_the_textbook_formula():

@@ -66,8 +66,11 @@ def test_coverage_closed_forms_match_numerics(form, length, reach, masks):
 @pytest.mark.parametrize("overlap", [0.05, 0.2, 0.37, 0.49])
 def test_two_class_spectrum_matches_numerics(spec, overlap):
     source = source_from_dict(two_class_source_spec(overlap))
-    numeric = analyze(source, parse_objective(spec, 3), 1, level="context").context.spectrum[1] ** 2
-    closed = float(two_class_s2_squared(spec).subs(eps, overlap))
+    numeric = (
+        analyze(source, parse_objective(spec, 3), 1, level="context").level("context").spectrum[1]
+        ** 2
+    )
+    closed = float(two_class_s2_squared(spec).subs(eps, overlap))  # type: ignore[arg-type]
     assert numeric == pytest.approx(closed, abs=1e-12)
 
 

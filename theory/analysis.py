@@ -235,6 +235,27 @@ class Analysis:
     context: LevelAnalysis | None
     sample: LevelAnalysis | None
 
+    def level(self, name: str) -> LevelAnalysis:
+        """The ``"context"`` or ``"sample"`` level, which must have been computed.
+
+        Examples
+        --------
+        >>> from lookaround.theory.presets import preset_source
+        >>> from lookaround.theory.objectives import parse_objective
+        >>> res = analyze(preset_source("topic"), parse_objective("ar", 4), k=2, level="context")
+        >>> res.level("context").k
+        2
+        >>> res.level("sample")
+        Traceback (most recent call last):
+        ...
+        lookaround.theory.errors.InputError: the sample level was not computed (level='context')
+        """
+        result = {"context": self.context, "sample": self.sample}.get(name)
+        if result is None:
+            asked = "context" if self.sample is None else "sample"
+            raise InputError(f"the {name} level was not computed (level={asked!r})")
+        return result
+
     def to_dict(self) -> dict:
         """``{"source", "objective", "k", "context": {...}, "sample": {...}}``."""
         out = {"source": self.source, "objective": self.objective, "k": self.k}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TypeVar
 
 __all__ = ["in_background"]
@@ -26,7 +26,7 @@ class _Failure:
         self.error = error
 
 
-def in_background(items: Iterator[Item], depth: int = 2) -> Iterator[Item]:
+def in_background(items: Iterator[Item], depth: int = 2) -> Generator[Item, None, None]:
     """Iterate ``items``, computed ahead on a daemon thread, at most ``depth`` items ahead.
 
     An exception in the producer is raised in the caller; a caller that stops early (or is

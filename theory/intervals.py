@@ -34,7 +34,9 @@ class Interval:
 
     def covers(self, value: float) -> bool:
         """Whether ``value`` lies in the interval (never, without an interval)."""
-        return bool(self.reliable and self.low <= value <= self.high)
+        if self.low is None or self.high is None:
+            return False
+        return bool(self.low <= value <= self.high)
 
     @property
     def width(self) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -29,6 +29,7 @@ __all__ = [
     "Objective",
     "Pattern",
     "parse_objective",
+    "pattern_arrays",
     "pattern_count",
     "sample_pattern_indices",
 ]
@@ -109,6 +110,21 @@ class Objective:
             return float(self.weights[self.patterns.index(pattern)])
         except ValueError:
             return 0.0
+
+
+def pattern_arrays(patterns: Sequence[Pattern], length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Visible masks (P, T) and target positions (P,) of a list of patterns.
+
+    Examples
+    --------
+    >>> visible, target = pattern_arrays([Pattern((0, 2), 1)], 3)
+    >>> visible.astype(int).tolist(), target.tolist()
+    ([[1, 0, 1]], [1])
+    """
+    visible = np.zeros((len(patterns), length), dtype=bool)
+    for j, p in enumerate(patterns):
+        visible[j, list(p.visible)] = True
+    return visible, np.array([p.target for p in patterns], dtype=np.int64)
 
 
 def sample_pattern_indices(objective: Objective, n: int, seed: int) -> np.ndarray:

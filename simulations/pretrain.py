@@ -1,0 +1,353 @@
+"""Pretrained networks held against the exact theory, population-exact (docs/theory.md §10).
+
+Every sequence of positive mass is enumerated with its weight ``P(x)``, so each number below
+is the network's *population* value, with no sampling error:
+
+- generation: the network's cross-entropy per prefix length against ``H(x_l | x_<l)``;
+  objective fit: its cross-entropy on the objective's own patterns against ``H(t | c)``;
+- classification through **T1's map**: the network's conditionals ``q(.|omega, x_S)``,
+  averaged over patterns, times ``Psi_k = D_t^{-1/2} V_k S_k^{-1/2}`` (the factor that turns
+  the exact conditionals into T1's optimal features), so the exact conditionals give exactly
+  the theory's ``h(x)``;
+- classification on the **raw** features: hidden states at the context's read-out position
+  averaged over patterns (``w``-weighted), and mean-pooled states of the whole sequence.
+
+Probes are the ``P(x)``-weighted least-squares linear probe read by argmax against the Bayes
+labels (theory's T2'); clusterings are the population k-means ARI of the claim table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import subspace_angles
+
+from lookaround.simulations.evaluate import (
+    RESTARTS,
+    all_sequences,
+    conditional_entropy,
+    exact_dense_cooccurrence,
+    population_clustering,
+)
+from lookaround.simulations.models import predictive
+from lookaround.theory.cooccurrence import context_offsets, visible_index
+from lookaround.theory.coverage import GenerationReport, generation_report
+from lookaround.theory.errors import InputError
+from lookaround.theory.numerics import normalize, softmax
+from lookaround.theory.objectives import Objective, Pattern, parse_objective
+from lookaround.theory.sources import Source, bayes_labels
+
+__all__ = [
+    "MAX_EVALUATION_ROWS",
+    "ClassMetrics",
+    "ExactTheory",
+    "Outputs",
+    "Population",
+    "PretrainEvaluation",
+    "SpectralFit",
+    "conditionals_of",
+    "evaluate",
+    "prefix_patterns",
+    "exact_outputs",
+    "exact_theory",
+    "population",
+    "weighted_probe_error",
+]
+
+MAX_EVALUATION_ROWS = 2_000_000  # sequences x patterns read through a network, sized first
+
+
+@dataclass(frozen=True, eq=False)
+class Population:
+    """Every sequence of positive mass: ``tokens`` (n, T) and ``P(z, x)`` (n, r)."""
+
+    tokens: np.ndarray
+    class_joint: np.ndarray
+
+    @property
+    def mass(self) -> np.ndarray:
+        """``P(x)``."""
+        return self.class_joint.sum(axis=1)
+
+
+def population(source: Source) -> Population:
+    """The enumerable population of ``source`` (refused past ``V^T = 10^6`` sequences)."""
+    if source.vocab**source.length > 10**6:
+        raise InputError(
+            f"pretrain evaluation enumerates V^T = {source.vocab}^{source.length} sequences; "
+            "at most 10^6 are allowed"
+        )
+    return Population(*all_sequences(source))
+
+
+def prefix_patterns(length: int) -> tuple[Pattern, ...]:
+    return tuple(Pattern(tuple(range(l)), l) for l in range(1, length))
+
+
+@dataclass(frozen=True, eq=False)
+class ExactTheory:
+    """The exact side of one source and objective, on its population.
+
+    Attributes
+    ----------
+    objective : Objective
+    conditionals : ndarray, shape (n, P, V)
+        ``P(x_i = . | x_S)`` for each sequence and pattern of the objective.
+    prefix_conditionals : ndarray, shape (n, T-1, V)
+        ``P(x_l = . | x_<l)``.
+    singular_values : ndarray
+        ``s_1 >= s_2 >= ...`` of ``Abar``.
+    feature_map : ndarray, shape (V, min(n_c, V))
+        ``D_t^{-1/2} V S^{-1/2}``; its first ``k`` columns are ``Psi_k``.
+    target_mass : ndarray
+        ``P_t``.
+    objective_entropy : float
+        ``H(t | c)``: the cross-entropy no predictor of the objective's targets beats.
+    generation : GenerationReport
+        T3 (its ``bayes_loss`` is ``H(x_l | x_<l)``).
+    cooccurrence : ndarray
+        ``A`` over the dense context index (for the spectral subspace).
+    """
+
+    objective: Objective
+    conditionals: np.ndarray
+    prefix_conditionals: np.ndarray
+    singular_values: np.ndarray
+    feature_map: np.ndarray
+    target_mass: np.ndarray
+    objective_entropy: float
+    generation: GenerationReport
+    cooccurrence: np.ndarray
+
+    def ambiguous(self, k: int, tol: float = 1e-9) -> bool:
+        """``s_k = s_(k+1)`` within ``tol``: the top-``k`` subspace (and T1's map) is not unique."""
+        s = np.concatenate([self.singular_values, np.zeros(k + 1)])
+        return bool(s[k - 1] - s[k] <= tol)
+
+
+def _conditionals(
+    a: np.ndarray, objective: Objective, tokens: np.ndarray, vocab: int
+) -> np.ndarray:
+    offsets = context_offsets(objective, vocab)
+    rows = np.stack(
+        [
+            offsets[j] + visible_index(p.visible, tokens, vocab)
+            for j, p in enumerate(objective.patterns)
+        ],
+        axis=1,
+    )
+    table = a[rows]
+    return table / table.sum(axis=-1, keepdims=True)
+
+
+def exact_theory(source: Source, objective: Objective, pop: Population) -> ExactTheory:
+    """The exact conditionals, spectrum and T1 map of ``objective`` on ``source``."""
+    a, _ = exact_dense_cooccurrence(source, objective)
+    prefix, _ = exact_dense_cooccurrence(source, parse_objective("ar", source.length))
+    abar, _, right = normalize(a)
+    _, s, vt = np.linalg.svd(abar, full_matrices=False)
+    rank = int(np.sum(s > 1e-12 * s[0]))
+    feature_map = right[:, None] * vt[:rank].T / np.sqrt(s[:rank])[None, :]
+    return ExactTheory(
+        objective=objective,
+        conditionals=_conditionals(a, objective, pop.tokens, source.vocab),
+        prefix_conditionals=_conditionals(
+            prefix, parse_objective("ar", source.length), pop.tokens, source.vocab
+        ),
+        singular_values=s,
+        feature_map=feature_map,
+        target_mass=a.sum(axis=0),
+        objective_entropy=conditional_entropy(a),
+        generation=generation_report(source, objective),
+        cooccurrence=a,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Outputs:
+    """What a predictor says on the population (the exact one, or a trained network).
+
+    ``conditionals`` (n, P, V) on the objective's patterns and ``prefix_conditionals``
+    (n, T-1, V); a network adds its hidden states at each pattern's read-out (n, P, d), its
+    mean-pooled states (n, d) and, when trained on the spectral loss, ``f`` (n, P, k) and ``g``.
+    """
+
+    conditionals: np.ndarray
+    prefix_conditionals: np.ndarray
+    pattern_hidden: np.ndarray | None = None
+    pooled: np.ndarray | None = None
+    spectral_f: np.ndarray | None = None
+    spectral_g: np.ndarray | None = None
+
+
+def exact_outputs(theory: ExactTheory) -> Outputs:
+    """The exact conditionals as a predictor's outputs: the evaluation's own check."""
+    return Outputs(theory.conditionals, theory.prefix_conditionals)
+
+
+def weighted_probe_error(
+    features: np.ndarray, class_joint: np.ndarray, *, intercept: bool = False
+) -> float:
+    """Error of the ``P(x)``-weighted least-squares probe on ``features``, read by argmax.
+
+    The targets are the one-hot Bayes labels ``y(x)``; the error is the ``P(x)`` mass where
+    the argmax (the Bayes tie rule) differs from ``y(x)``.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1]])
+    >>> pz = np.array([[0.3, 0.0], [0.0, 0.3], [0.4, 0.0]])
+    >>> weighted_probe_error(x, pz)
+    0.0
+    """
+    mass = class_joint.sum(axis=1)
+    labels = bayes_labels(class_joint)
+    design = np.hstack([features, np.ones((features.shape[0], 1))]) if intercept else features
+    root = np.sqrt(mass)[:, None]
+    onehot = np.eye(class_joint.shape[1])[labels]
+    weights = np.linalg.lstsq(root * design, root * onehot, rcond=None)[0]
+    wrong = bayes_labels(design @ weights) != labels
+    return float(mass[wrong].sum())
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """Probe error and population k-means ARI of one feature map (``k`` None: raw features)."""
+
+    k: int | None
+    probe_error: float
+    ari: float
+
+
+@dataclass(frozen=True)
+class SpectralFit:
+    """A spectral-loss network against T1 at its ``k``: population loss, optimum, angle."""
+
+    k: int
+    loss: float
+    optimum: float
+    gap: float
+    max_angle_deg: float
+
+
+@dataclass(frozen=True, eq=False)
+class PretrainEvaluation:
+    """One predictor against the exact theory on one source and objective.
+
+    Attributes
+    ----------
+    generation_excess : float
+        Mean over ``l = 1..T-1`` of ``CE_l - H(x_l | x_<l)`` (never negative).
+    excess_per_length : ndarray
+    objective_excess : float
+        Cross-entropy on the objective's patterns minus ``H(t | c)`` (never negative).
+    t1 : tuple of ClassMetrics
+        Through T1's map, one per ``k``.
+    raw, pooled : ClassMetrics or None
+        Pattern-averaged and mean-pooled hidden states (networks only; all ``d`` units plus
+        an intercept, whatever ``k``).
+    spectral : SpectralFit or None
+    """
+
+    generation_excess: float
+    excess_per_length: np.ndarray
+    objective_excess: float
+    t1: tuple[ClassMetrics, ...]
+    raw: ClassMetrics | None
+    pooled: ClassMetrics | None
+    spectral: SpectralFit | None
+
+    def at(self, k: int) -> ClassMetrics:
+        """The T1-mapped metrics at ``k``."""
+        return next(m for m in self.t1 if m.k == k)
+
+
+def _cross_entropy(probs: np.ndarray, truth: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``sum_x P(x) sum_t P(t|.) (-log q(t|.))`` along the last axis, per middle index."""
+    logs = -np.log(np.maximum(probs, 1e-300))
+    return np.einsum("n,npv,npv->p", weights, truth, logs)
+
+
+def _classes(features: np.ndarray, pop: Population, k: int | None, seed: int, intercept: bool):
+    return ClassMetrics(
+        k,
+        weighted_probe_error(features, pop.class_joint, intercept=intercept),
+        population_clustering(features, pop.class_joint, RESTARTS, seed).ari,
+    )
+
+
+def _spectral_fit(outputs: Outputs, theory: ExactTheory, pop: Population, source: Source):
+    f, g = outputs.spectral_f, outputs.spectral_g
+    if f is None or g is None:
+        return None
+    k = g.shape[1]
+    weights = pop.mass[:, None] * theory.objective.weights[None, :]  # P(x) w(omega)
+    scores = f @ g.T  # (n, P, V): f(c).g(t)
+    cross = np.einsum("np,npv,npv->", weights, theory.conditionals, scores)
+    product = np.einsum("np,npv,v->", weights, scores**2, theory.target_mass)
+    loss = float(-2.0 * cross + product)
+    optimum = -float(np.sum(theory.singular_values[:k] ** 2))
+    dense = np.zeros((theory.cooccurrence.shape[0], k))
+    offsets = context_offsets(theory.objective, source.vocab)
+    for j, p in enumerate(theory.objective.patterns):
+        dense[offsets[j] + visible_index(p.visible, pop.tokens, source.vocab)] = f[:, j]
+    abar, left, _ = normalize(theory.cooccurrence)
+    live = left > 0
+    u = np.linalg.svd(abar[live], full_matrices=False)[0][:, :k]
+    learned = np.sqrt(theory.cooccurrence.sum(axis=1)[live])[:, None] * dense[live]
+    angle = float(np.degrees(np.max(subspace_angles(learned, u))))
+    return SpectralFit(k, loss, optimum, loss - optimum, angle)
+
+
+def evaluate(
+    outputs: Outputs, theory: ExactTheory, pop: Population, source: Source, *,
+    ks: tuple[int, ...], seed: int = 0,
+) -> PretrainEvaluation:  # fmt: skip
+    """Every population number of one predictor against the exact theory.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> src = preset_source("topic")
+    >>> pop = population(src)
+    >>> theory = exact_theory(src, parse_objective("mlm:1", 4), pop)
+    >>> res = evaluate(exact_outputs(theory), theory, pop, src, ks=(2,))
+    >>> round(res.objective_excess, 12), round(res.at(2).probe_error, 6)
+    (0.0, 0.15625)
+    """
+    mass = pop.mass
+    bayes = theory.generation.bayes_loss
+    per_length = (
+        _cross_entropy(outputs.prefix_conditionals, theory.prefix_conditionals, mass) - bayes
+    )
+    fit = _cross_entropy(outputs.conditionals, theory.conditionals, mass) @ theory.objective.weights
+    averaged = np.einsum("p,npv->nv", theory.objective.weights, outputs.conditionals)
+    t1 = tuple(
+        _classes(averaged @ theory.feature_map[:, :k], pop, k, seed, intercept=False) for k in ks
+    )
+    raw = pooled = None
+    if outputs.pattern_hidden is not None:
+        hidden = np.einsum("p,npd->nd", theory.objective.weights, outputs.pattern_hidden)
+        raw = _classes(hidden, pop, None, seed, intercept=True)
+    if outputs.pooled is not None:
+        pooled = _classes(outputs.pooled, pop, None, seed, intercept=True)
+    return PretrainEvaluation(
+        generation_excess=float(np.mean(per_length)),
+        excess_per_length=per_length,
+        objective_excess=float(fit - theory.objective_entropy),
+        t1=t1,
+        raw=raw,
+        pooled=pooled,
+        spectral=_spectral_fit(outputs, theory, pop, source),
+    )
+
+
+def conditionals_of(head: np.ndarray, loss: str, g: np.ndarray | None, target_mass: np.ndarray):
+    """A network head's predictive law: softmax of logits, or T1's read-out of ``f.g``."""
+    if loss == "ce":
+        return softmax(head)
+    assert g is not None
+    flat = head.reshape(-1, head.shape[-1])
+    probs = predictive(flat, g, np.zeros(g.shape[0]), "spectral", target_mass)
+    return probs.reshape(*head.shape[:-1], g.shape[0])

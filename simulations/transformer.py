@@ -1,0 +1,520 @@
+"""A tiny pre-LN transformer pretrained under an objective's exact pattern law (JAX + equinox).
+
+Two routes, one network (docs/theory.md §10):
+
+- ``ar`` and ``ar:last`` train a **causal** transformer on whole sequences, with the loss at
+  every prefix (``ar``: each ``l = 1..T-1`` weighted ``1/(T-1)``, exactly the pattern law) or
+  at the last one (``ar:last``). The context ``x_<l`` is read at position ``l-1``.
+- every other objective (``dar:J``, ``mlm:m``, ``vmlm``, ``prefixlm``, ``span:m``, ``plm``)
+  draws ``(S, i)`` from :func:`lookaround.theory.objectives.pattern_law`: hidden positions
+  carry a ``[MASK]`` token, attention is bidirectional, and the context is read at the
+  **target's own slot** (its ``[MASK]`` plus its learned position is the query), so the
+  network knows which position it predicts, as a context ``(omega, x_S)`` does.
+
+Heads: cross-entropy (a ``d x V`` softmax head) or T1's spectral loss (``f = W h`` of dimension
+``k`` against a target table ``g``, the product term over every pair of draws from different
+sequences). Training draws fresh sequences from the source every step, through the project's
+named seed streams (``draws``, ``patterns``, ``init``), so the same seed gives the same bits.
+
+One run is one thread: XLA's intra-op pool is switched off when this module first imports JAX,
+because parallel drivers run one process per core.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lookaround.simulations.pretrain import (
+    MAX_EVALUATION_ROWS,
+    ExactTheory,
+    Outputs,
+    Population,
+    conditionals_of,
+    prefix_patterns,
+)
+from lookaround.theory.errors import InputError
+from lookaround.theory.limits import check_count, check_positive
+from lookaround.theory.objectives import Pattern, PatternLaw, pattern_arrays, pattern_law
+from lookaround.theory.seeds import streams
+from lookaround.theory.sources import Source, draw_sequences
+
+# Before the first import of JAX: one thread per run, and no probe for accelerators that would
+# only warn on a CPU machine.
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+__all__ = [
+    "CAUSAL_OBJECTIVES",
+    "MAX_PARAMETERS",
+    "SCHEDULES",
+    "TrainedTransformer",
+    "Transformer",
+    "TransformerConfig",
+    "check_run",
+    "network_outputs",
+    "pooled_states",
+    "pretrain_transformer",
+    "read_contexts",
+    "training_batch",
+]
+
+CAUSAL_OBJECTIVES = (
+    "ar",
+    "ar:last",
+)  # trained causally with the loss at every (or the last) prefix
+SCHEDULES = ("cosine", "constant")
+MAX_PARAMETERS = 5_000_000  # a "tiny" transformer; past this a run is refused before it starts
+CHUNK_STEPS = 50  # optimizer steps per compiled scan: one compile per shape, few dispatches
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Architecture and optimization of one pretraining run (keyword-only).
+
+    Attributes
+    ----------
+    width : int
+        Model dimension ``d`` (a multiple of ``heads``).
+    layers, heads : int
+    steps, batch : int
+        Optimizer steps, and sequences drawn per step (fresh every step).
+    lr : float
+        Peak learning rate of AdamW (weight decay 0).
+    warmup : int
+        Linear warm-up steps.
+    schedule : {"cosine", "constant"}
+        After warm-up: cosine decay to 0, or constant.
+    loss : {"ce", "spectral"}
+        Cross-entropy, or T1's spectral loss with ``k`` features.
+    k : int
+        Feature dimension of the spectral head (unused by ``"ce"``).
+
+    Examples
+    --------
+    >>> TransformerConfig(steps=10).width
+    32
+    """
+
+    width: int = 32
+    layers: int = 2
+    heads: int = 2
+    steps: int = 3000
+    batch: int = 256
+    lr: float = 3e-3
+    warmup: int = 100
+    schedule: str = "cosine"
+    loss: str = "ce"
+    k: int = 2
+
+    def __post_init__(self) -> None:
+        for name, low, high in (
+            ("width", 1, 1024), ("layers", 1, 16), ("heads", 1, 64), ("steps", 1, 10**6),
+            ("batch", 2, 8192), ("warmup", 0, 10**6), ("k", 1, 1024),
+        ):  # fmt: skip
+            check_count(getattr(self, name), name, low, high)
+        check_positive(self.lr, "lr")
+        if self.width % self.heads:
+            raise InputError(f"width {self.width} is not a multiple of heads {self.heads}")
+        if self.schedule not in SCHEDULES:
+            raise InputError(
+                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
+            )
+        if self.loss not in ("ce", "spectral"):
+            raise InputError(f"loss must be 'ce' or 'spectral', got {self.loss!r}")
+
+    def parameter_count(self, vocab: int, length: int) -> int:
+        """Weights of the network for ``V`` tokens and length ``T`` (sized before any work)."""
+        d, out = self.width, (vocab if self.loss == "ce" else self.k)
+        block = 4 * d + 4 * d * d + (d * 4 * d + 4 * d) + (4 * d * d + d)
+        return (
+            (vocab + 1) * d
+            + length * d
+            + self.layers * block
+            + 2 * d
+            + d * out
+            + out
+            + vocab * self.k
+        )
+
+
+class Block(eqx.Module):
+    """Pre-LN block: ``x + attn(LN x)``, then ``x + MLP(LN x)`` (GELU, width ``4d``)."""
+
+    attn_norm: eqx.nn.LayerNorm
+    attention: eqx.nn.MultiheadAttention
+    mlp_norm: eqx.nn.LayerNorm
+    mlp: eqx.nn.MLP
+
+    def __init__(self, width: int, heads: int, key: jax.Array) -> None:
+        k1, k2 = jax.random.split(key)
+        self.attn_norm = eqx.nn.LayerNorm(width)
+        self.attention = eqx.nn.MultiheadAttention(heads, width, key=k1)
+        self.mlp_norm = eqx.nn.LayerNorm(width)
+        self.mlp = eqx.nn.MLP(width, width, 4 * width, 1, activation=jax.nn.gelu, key=k2)
+
+    def __call__(self, x: jax.Array, mask: jax.Array) -> jax.Array:
+        y = jax.vmap(self.attn_norm)(x)
+        x = x + self.attention(y, y, y, mask=mask)
+        return x + jax.vmap(self.mlp)(jax.vmap(self.mlp_norm)(x))
+
+
+class Transformer(eqx.Module):
+    """Token (``V`` plus ``[MASK]``) and learned position embeddings, blocks, a final LayerNorm.
+
+    ``head`` maps a hidden state to ``V`` logits (cross-entropy) or to ``f(c)`` of dimension
+    ``k`` (spectral); ``readout`` is the spectral target table ``g`` (``V x k``).
+    """
+
+    embed: jax.Array
+    position: jax.Array
+    blocks: tuple[Block, ...]
+    norm: eqx.nn.LayerNorm
+    head: eqx.nn.Linear
+    readout: jax.Array
+    causal: bool = eqx.field(static=True)
+
+    def __init__(self, config: TransformerConfig, vocab: int, length: int, causal: bool, key):
+        keys = jax.random.split(key, config.layers + 4)
+        d = config.width
+        self.embed = 0.02 * jax.random.normal(keys[0], (vocab + 1, d))
+        self.position = 0.02 * jax.random.normal(keys[1], (length, d))
+        self.blocks = tuple(Block(d, config.heads, k) for k in keys[4:])
+        self.norm = eqx.nn.LayerNorm(d)
+        out = vocab if config.loss == "ce" else config.k
+        self.head = eqx.nn.Linear(d, out, key=keys[2])
+        self.readout = 0.3 * jax.random.normal(keys[3], (vocab, config.k))
+        self.causal = causal
+
+    def hidden(self, tokens: jax.Array) -> jax.Array:
+        """Final hidden states, shape (T, d), of one input row (``V`` is ``[MASK]``)."""
+        length = tokens.shape[0]
+        x = self.embed[tokens] + self.position
+        full = jnp.ones((length, length), dtype=bool)
+        mask = jnp.tril(full) if self.causal else full
+        for block in self.blocks:
+            x = block(x, mask)
+        return jax.vmap(self.norm)(x)
+
+    def read(
+        self, tokens: jax.Array, positions: jax.Array
+    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """Head outputs and hidden states at ``positions`` of each row, and the mean-pooled state.
+
+        ``tokens`` (B, T), ``positions`` (B, P) → head (B, P, out), hidden (B, P, d), pooled (B, d).
+        """
+        states = jax.vmap(self.hidden)(tokens)
+        picked = jnp.take_along_axis(states, positions[:, :, None], axis=1)
+        return jax.vmap(jax.vmap(self.head))(picked), picked, states.mean(axis=1)
+
+
+# --- training batches -------------------------------------------------------------------------
+
+
+def training_batch(
+    source: Source, law: PatternLaw, draws: np.random.Generator, patterns: np.random.Generator,
+    n: int,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """``n`` fresh sequences and, for masked routes, one pattern each from ``law``.
+
+    Returns ``tokens`` (n, T) (hidden positions set to ``[MASK] = V``), and for masked routes
+    ``position`` (n,) the target slot and ``target`` (n,) its token. The target is never visible.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> src, rng = preset_source("markov"), np.random.default_rng(0)
+    >>> b = training_batch(src, pattern_law("mlm:2", 5), rng, rng, 4)
+    >>> (b["tokens"] == 3).sum(axis=1).tolist()
+    [2, 2, 2, 2]
+    """
+    _, tokens = draw_sequences(source, n, draws)
+    if law.name in CAUSAL_OBJECTIVES:
+        return {"tokens": tokens.astype(np.int32)}
+    visible, target = law.draw(patterns, n)
+    rows = np.arange(n)
+    return {
+        "tokens": np.where(visible, tokens, source.vocab).astype(np.int32),
+        "position": target.astype(np.int32),
+        "target": tokens[rows, target].astype(np.int32),
+    }
+
+
+def _stack(batches: list[dict[str, np.ndarray]]) -> dict[str, jax.Array]:
+    return {key: jnp.asarray(np.stack([b[key] for b in batches])) for key in batches[0]}
+
+
+# --- losses -----------------------------------------------------------------------------------
+
+
+def _contexts(model: Transformer, batch: dict, last_only: bool):
+    """``(head, targets, sequence)`` of every trained context of a batch, flattened."""
+    tokens = batch["tokens"]
+    n, length = tokens.shape
+    if model.causal:
+        first = length - 2 if last_only else 0
+        positions = jnp.broadcast_to(jnp.arange(first, length - 1), (n, length - 1 - first))
+        targets = tokens[:, first + 1 :]
+    else:
+        positions, targets = batch["position"][:, None], batch["target"][:, None]
+    head, _, _ = model.read(tokens, positions)
+    sequence = jnp.broadcast_to(jnp.arange(n)[:, None], targets.shape)
+    return head.reshape(-1, head.shape[-1]), targets.reshape(-1), sequence.reshape(-1)
+
+
+def _cross_entropy(model: Transformer, batch: dict, last_only: bool) -> jax.Array:
+    logits, targets, _ = _contexts(model, batch, last_only)
+    logp = jax.nn.log_softmax(logits)
+    return -jnp.mean(jnp.take_along_axis(logp, targets[:, None], axis=1))
+
+
+def _spectral(model: Transformer, batch: dict, last_only: bool) -> jax.Array:
+    """T1's ``-2 E_A f.g + E_{P_c x P_t} (f.g)^2``; the product term over pairs from different
+    sequences, so that ``c`` and ``t`` are independent draws."""
+    f, targets, sequence = _contexts(model, batch, last_only)
+    scores = f @ model.readout[targets].T
+    apart = sequence[:, None] != sequence[None, :]
+    product = jnp.sum(jnp.where(apart, scores**2, 0.0)) / jnp.sum(apart)
+    return -2.0 * jnp.mean(jnp.diagonal(scores)) + product
+
+
+_LOSSES: dict[str, Callable] = {"ce": _cross_entropy, "spectral": _spectral}
+
+
+@functools.cache
+def _optimizer(config: TransformerConfig) -> optax.GradientTransformation:
+    """One optimizer object per configuration, so every seed reuses one compiled step."""
+    if config.schedule == "cosine":
+        warmup = min(config.warmup, config.steps - 1)
+        schedule = optax.warmup_cosine_decay_schedule(
+            0.0, config.lr, max(warmup, 1), config.steps, end_value=0.0
+        )
+    else:
+        schedule = optax.linear_schedule(0.0, config.lr, max(config.warmup, 1))
+    return optax.adamw(schedule, weight_decay=0.0)
+
+
+@eqx.filter_jit
+def _train_chunk(model, opt_state, chunk, optimizer, loss_name: str, last_only: bool):
+    params, static = eqx.partition(model, eqx.is_array)
+    loss_fn = _LOSSES[loss_name]
+
+    def step(carry, batch):
+        params, opt_state = carry
+        value, grads = jax.value_and_grad(
+            lambda p: loss_fn(eqx.combine(p, static), batch, last_only)
+        )(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (eqx.apply_updates(params, updates), opt_state), value
+
+    (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), chunk)
+    return eqx.combine(params, static), opt_state, losses
+
+
+# --- a run ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedTransformer:
+    """A pretrained network and how it got there.
+
+    Attributes
+    ----------
+    model : Transformer
+    config : TransformerConfig
+    objective : str
+        The objective it was trained under.
+    seed : int
+    curve : ndarray
+        The minibatch training loss at every step.
+    target_mass : ndarray
+        Frequencies of the trained targets (``P_t`` as the run saw it): a spectral model reads
+        ``P(t|c) ~ P_t f(c).g(t)`` with it.
+    """
+
+    model: Transformer
+    config: TransformerConfig
+    objective: str
+    seed: int
+    curve: np.ndarray
+    target_mass: np.ndarray = field(repr=False)
+
+    @property
+    def causal(self) -> bool:
+        return self.objective in CAUSAL_OBJECTIVES
+
+
+def _initial_key(seed: int) -> jax.Array:
+    state = streams(seed).init.generate_state(1)[0]
+    return jax.random.PRNGKey(int(state))
+
+
+def check_run(config: TransformerConfig, source: Source, objective: str) -> PatternLaw:
+    """Every setting of a run checked (and its size bounded) before any work starts."""
+    law = pattern_law(objective, source.length)
+    count = config.parameter_count(source.vocab, source.length)
+    if count > MAX_PARAMETERS:
+        raise InputError(
+            f"transformer: {count:,} parameters exceed {MAX_PARAMETERS:,}; lower width or layers"
+        )
+    work = config.steps * config.batch * source.length
+    if work > 10**10:
+        raise InputError(f"transformer: steps * batch * T = {work:.3g} tokens exceed 1e10")
+    return law
+
+
+def pretrain_transformer(
+    source: Source, objective: str, *, config: TransformerConfig | None = None, seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> TrainedTransformer:  # fmt: skip
+    """Train a transformer on fresh draws of ``source`` under ``objective``'s pattern law.
+
+    Parameters
+    ----------
+    source : Source
+    objective : str
+        Any objective name of :func:`lookaround.theory.objectives.parse_objective`.
+    config : TransformerConfig, optional
+        Defaults converge on the presets (tests/test_transformer.py).
+    seed : int
+        Every random choice (weights, sequences, patterns) derives from it.
+    progress : callable, optional
+        Called with the number of steps done after each compiled chunk.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> run = pretrain_transformer(preset_source("topic"), "mlm:1",
+    ...                            config=TransformerConfig(steps=20, batch=16))
+    >>> run.curve.shape
+    (20,)
+    """
+    config = config or TransformerConfig()
+    law = check_run(config, source, objective)
+    s = streams(seed)
+    draws, patterns = np.random.default_rng(s.draws), np.random.default_rng(s.patterns)
+    causal = objective in CAUSAL_OBJECTIVES
+    model = Transformer(config, source.vocab, source.length, causal, _initial_key(seed))
+    optimizer = _optimizer(config)
+    opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
+    curve, seen = [], np.zeros(source.vocab)
+    for start in range(0, config.steps, CHUNK_STEPS):
+        batches = [
+            training_batch(source, law, draws, patterns, config.batch)
+            for _ in range(min(CHUNK_STEPS, config.steps - start))
+        ]
+        for b in batches:
+            seen += np.bincount(_trained_targets(b, objective), minlength=source.vocab)
+        model, opt_state, losses = _train_chunk(
+            model, opt_state, _stack(batches), optimizer, config.loss, objective == "ar:last"
+        )
+        curve.append(np.asarray(losses, dtype=np.float64))
+        if progress is not None:
+            progress(start + len(batches))
+    return TrainedTransformer(
+        model, config, objective, seed, np.concatenate(curve), seen / seen.sum()
+    )
+
+
+def _trained_targets(batch: dict[str, np.ndarray], objective: str) -> np.ndarray:
+    if "target" in batch:
+        return batch["target"]
+    tokens = batch["tokens"]
+    return tokens[:, -1] if objective == "ar:last" else tokens[:, 1:].ravel()
+
+
+def read_contexts(
+    run: TrainedTransformer, tokens: np.ndarray, visible: np.ndarray, target: np.ndarray,
+    *, rows: int = 4096,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The network's head output and hidden state for the contexts ``(S, i, x_S)`` of each row.
+
+    ``tokens`` (n, T), ``visible`` (n, T) bool, ``target`` (n,). A causal network reads only
+    prefix contexts (``S = {0..i-1}``), at position ``i - 1``; a masked one reads the target's
+    slot with every hidden position set to ``[MASK]``. Rows run in fixed blocks of ``rows``
+    (padded), so one compiled shape serves every call. Returns float64 arrays.
+    """
+    if run.causal:
+        prefix = np.arange(tokens.shape[1])[None, :] < target[:, None]
+        if not np.array_equal(visible, prefix):
+            raise InputError("a causal network reads prefix contexts only")
+        inputs, positions = tokens, target - 1
+    else:
+        inputs, positions = np.where(visible, tokens, run.model.embed.shape[0] - 1), target
+    head, hidden, _ = _read_blocks(run.model, inputs, positions[:, None], rows)
+    return head[:, 0], hidden[:, 0]
+
+
+def pooled_states(run: TrainedTransformer, tokens: np.ndarray, *, rows: int = 4096) -> np.ndarray:
+    """Mean over positions of the hidden states of whole, unmasked sequences (n, d)."""
+    positions = np.zeros((tokens.shape[0], 1), dtype=np.int64)
+    return _read_blocks(run.model, tokens, positions, rows)[2]
+
+
+@eqx.filter_jit
+def _read(model: Transformer, tokens: jax.Array, positions: jax.Array):
+    return model.read(tokens, positions)
+
+
+def _read_blocks(model: Transformer, tokens: np.ndarray, positions: np.ndarray, rows: int):
+    n = tokens.shape[0]
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for start in range(0, n, rows):
+        block = slice(start, min(start + rows, n))
+        size = block.stop - block.start
+        pad = ((0, rows - size), (0, 0))
+        outs = _read(
+            model,
+            jnp.asarray(np.pad(tokens[block], pad).astype(np.int32)),
+            jnp.asarray(np.pad(positions[block], pad).astype(np.int32)),
+        )
+        for part, out in zip(parts, outs):
+            part.append(np.asarray(out, dtype=np.float64)[:size])
+    return tuple(np.concatenate(p) for p in parts)
+
+
+def network_outputs(run: TrainedTransformer, theory: ExactTheory, pop: Population) -> Outputs:
+    """The network's conditionals and features on every sequence and pattern of ``theory``.
+
+    A causal network generates from its own prefixes; a masked one by unmasking left to right
+    (the prefix pattern ``({0..l-1}, l)`` with every later position ``[MASK]``).
+    """
+    length = pop.tokens.shape[1]
+    patterns = theory.objective.patterns
+    rows = pop.tokens.shape[0] * (len(patterns) + length - 1)
+    if rows > MAX_EVALUATION_ROWS:
+        raise InputError(
+            f"pretrain evaluation reads {rows:,} contexts (sequences x patterns); "
+            f"at most {MAX_EVALUATION_ROWS:,}"
+        )
+    head, hidden = _read_patterns(run, pop.tokens, patterns)
+    prefix_head, _ = _read_patterns(run, pop.tokens, prefix_patterns(length))
+    g = np.asarray(run.model.readout, dtype=np.float64) if run.config.loss == "spectral" else None
+    return Outputs(
+        conditionals=conditionals_of(head, run.config.loss, g, run.target_mass),
+        prefix_conditionals=conditionals_of(prefix_head, run.config.loss, g, run.target_mass),
+        pattern_hidden=hidden,
+        pooled=pooled_states(run, pop.tokens),
+        spectral_f=head if g is not None else None,
+        spectral_g=g,
+    )
+
+
+def _read_patterns(run: TrainedTransformer, tokens: np.ndarray, patterns: tuple[Pattern, ...]):
+    """Head and hidden state (n, P, .) of every sequence under every pattern."""
+    n, count = tokens.shape[0], len(patterns)
+    visible, target = pattern_arrays(patterns, tokens.shape[1])
+    head, hidden = read_contexts(
+        run, np.repeat(tokens, count, axis=0), np.tile(visible, (n, 1)), np.tile(target, n)
+    )
+    return head.reshape(n, count, -1), hidden.reshape(n, count, -1)
