@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ MODULES = (
     "f8_training",
     "f9_claims",
     "f10_regions",
+    "f11_pretrain",
 )
 
 
@@ -31,6 +33,14 @@ def catalog() -> dict[str, object]:
     """``{name: module}`` of every figure, in order."""
     modules = [importlib.import_module(f"lookaround.figures.{name}") for name in MODULES]
     return {module.NAME: module for module in modules}
+
+
+def _missing_extra(module: object) -> str | None:
+    """What a figure needs that is not installed (``REQUIRES = (module, extra)``), or None."""
+    needs = getattr(module, "REQUIRES", None)
+    if needs is None or importlib.util.find_spec(needs[0]) is not None:
+        return None
+    return f"needs {needs[0]}: pip install 'lookaround[{needs[1]}]'"
 
 
 def render(
@@ -55,6 +65,13 @@ def render(
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for name in tqdm(chosen, desc="figures", disable=not progress):
+        missing = _missing_extra(figures[name])
+        if missing and only is None:
+            rows.append({"name": name, "file": f"skipped: {missing}", "seconds": 0.0,
+                         "caption": figures[name].CAPTION})  # fmt: skip
+            continue
+        if missing:
+            raise InputError(f"figure {name} {missing}")
         start = time.perf_counter()
         path = save(figures[name].draw(), folder / name, fmt)
         rows.append(

@@ -13,6 +13,7 @@ import csv
 import io
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -197,6 +198,7 @@ def _check(args: argparse.Namespace) -> str:
     from lookaround.simulations.robust import check_everywhere, summary_table
 
     sources = tuple(args.sources) if args.sources else DEFAULT_SOURCES
+    request = _claim_request(args, sources) if args.pretrain else None
     result = check_everywhere(
         sources,
         k=args.k,
@@ -207,6 +209,7 @@ def _check(args: argparse.Namespace) -> str:
     )
     if args.csv:
         return _csv(result)
+    done, networks = _trained_table(request, args.pretrain_out, args) if request else ("", ())
     if args.json:
         return _dump(
             {
@@ -214,6 +217,7 @@ def _check(args: argparse.Namespace) -> str:
                              "n_train": args.n_train, "n_eval": args.n_eval},
                 "robust": [row.record() for row in result.robust],
                 "trained": [row.to_dict() for row in result.trained],
+                **({"pretrain": [asdict(r) for r in networks]} if request else {}),
             }
         )  # fmt: skip
     single = (
@@ -234,7 +238,29 @@ def _check(args: argparse.Namespace) -> str:
               result.trained_summary(), "cells: rows holding / failing / tied"]  # fmt: skip
     if args.detail:
         lines += ["", *(_claim_line(row) for row in result.trained)]
+    if request:
+        from lookaround.simulations.agreement import format_agreement
+
+        seeds = ",".join(map(str, request.seeds))
+        lines += ["", f"transformers at one setting (k={args.k}, m=round(0.4 T), J=2, seeds "
+                  f"{seeds}; docs/theory.md §10): {done}", "", format_agreement(networks)]  # fmt: skip
     return "\n".join(lines)
+
+
+def _claim_request(args: argparse.Namespace, sources: tuple[str, ...]):
+    """The transformers of ``check --pretrain``, checked before any work starts."""
+    _require_transformer("lookaround check --pretrain")
+    from lookaround.simulations.agreement import claim_request
+
+    if args.csv:
+        raise InputError("--pretrain prints its rows in the text and --json outputs, not --csv")
+    if args.jobs < 1:
+        raise InputError("--jobs must be >= 1")
+    settings = (("steps", args.pretrain_steps),) if args.pretrain_steps is not None else ()
+    request = claim_request(sources, k=args.k, seeds=_comma(args.pretrain_seeds, "--pretrain-seeds", _seed),
+                            settings=settings)  # fmt: skip
+    request.check()
+    return request
 
 
 def _robust_line(row) -> str:
@@ -279,11 +305,39 @@ def _csv(result) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
+def _simulate_transformer(args: argparse.Namespace) -> str:
+    """One transformer trained on fresh draws and evaluated population-exact (docs/theory.md §10)."""
+    _require_transformer("lookaround simulate --model transformer")
+    from lookaround.simulations.agreement import check_one, pretrain_one, record
+
+    if args.n_train is not None or args.n_eval is not None:
+        raise InputError("--model transformer draws fresh sequences every step and evaluates "
+                         "every sequence exactly: --n-train and --n-eval do not apply")  # fmt: skip
+    settings = {"loss": args.loss, "k": args.k}
+    settings.update({n: getattr(args, n) for n in ("steps", "lr") if getattr(args, n) is not None})
+    check_one(args.source, args.objective, ks=(args.k,), settings=settings)
+    final, result = pretrain_one(args.source, args.objective, ks=(args.k,), seed=args.seed,
+                                 settings=settings, progress=sys.stderr.isatty())  # fmt: skip
+    out = {"source": args.source, "objective": args.objective, "model": "transformer",
+           "seed": args.seed, **settings, "final_loss": final, **record(result)}  # fmt: skip
+    if args.json:
+        return _dump(out)
+    shown = {k: v for k, v in out.items() if not isinstance(v, (dict, list, tuple))}
+    shown["excess_per_length"] = out["excess_per_length"]
+    for part in ("raw", "pooled", "spectral", *(f"t1 k={m.k}" for m in result.t1)):
+        values = out[part] if part in out else asdict(result.at(int(part[5:])))
+        if values:
+            shown.update({f"{part} {n}": v for n, v in values.items() if n != "k"})
+    return _table(f"transformer, {args.loss} loss (population-exact evaluation)", shown)
+
+
 def _simulate(args: argparse.Namespace) -> str:
     from lookaround.simulations.runs import simulate
     from lookaround.theory.objectives import parse_objective
     from lookaround.theory.presets import resolve_source
 
+    if args.model == "transformer":
+        return _simulate_transformer(args)
     source = resolve_source(args.source)
     objective = parse_objective(args.objective, source.length)
     result = simulate(
@@ -295,8 +349,8 @@ def _simulate(args: argparse.Namespace) -> str:
         steps=args.steps,
         lr=args.lr,
         seed=args.seed,
-        n_train=args.n_train,
-        n_eval=args.n_eval,
+        n_train=50_000 if args.n_train is None else args.n_train,
+        n_eval=2000 if args.n_eval is None else args.n_eval,
     ).to_dict()
     if args.json:
         return _dump(result)
@@ -322,7 +376,8 @@ def _sweep(args: argparse.Namespace) -> str:
 
 def _comma(text: str, what: str, convert: Callable[[str], Any] = str) -> tuple:
     """A comma-separated list of one option, every item converted (a one-line error if not)."""
-    items = tuple(t.strip() for t in text.split(","))
+    # commas inside a family call's parentheses, 'markov2(V=6,T=8)', do not split
+    items = tuple(t.strip() for t in re.split(r",(?![^()]*\))", text))
     if not all(items):
         raise InputError(f"{what} must be a comma-separated list, got {text!r}")
     try:
@@ -348,24 +403,33 @@ def _pretrain_request(args: argparse.Namespace):
     )
 
 
-def _pretrain(args: argparse.Namespace) -> str:
-    require("jax", "transformer", "lookaround pretrain")
-    require("equinox", "transformer", "lookaround pretrain")
-    require("optax", "transformer", "lookaround pretrain")
+def _require_transformer(what: str) -> None:
+    for module in ("jax", "equinox", "optax"):
+        require(module, "transformer", what)
+
+
+def _trained_table(request, out: str | None, args: argparse.Namespace) -> tuple[str, tuple]:
+    """Train (or resume) ``request`` into its results file; the file and its agreement rows."""
     from lookaround.results import read_records
-    from lookaround.simulations.agreement import agreement_table, format_agreement, run_pretrain
+    from lookaround.simulations.agreement import agreement_table, run_pretrain
     from lookaround.simulations.sweep import config_hash
+
+    path = Path(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl")
+    counts = run_pretrain(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
+                          progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
+    rows = agreement_table(request, [r for r in read_records(path) if "config" in r])
+    return f"{counts['ran']} runs trained, {counts['skipped']} already in {path}", rows
+
+
+def _pretrain(args: argparse.Namespace) -> str:
+    _require_transformer("lookaround pretrain")
+    from lookaround.simulations.agreement import format_agreement
 
     if args.jobs < 1:
         raise InputError("--jobs must be >= 1")
-    if args.json and args.csv:
-        raise InputError("--json and --csv are exclusive")
     request = _pretrain_request(args)
     request.check()
-    out = Path(args.out or f"pretrain-{config_hash(request.header())[:8]}.jsonl")
-    counts = run_pretrain(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
-                          progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
-    rows = agreement_table(request, [r for r in read_records(out) if "config" in r])
+    done, rows = _trained_table(request, args.out, args)
     if args.json:
         return _dump({"request": request.header()["pretrain"], "rows": [asdict(r) for r in rows]})
     if args.csv:
@@ -374,10 +438,7 @@ def _pretrain(args: argparse.Namespace) -> str:
         writer.writeheader()
         writer.writerows(asdict(r) for r in rows)
         return buffer.getvalue().rstrip("\n")
-    return (
-        f"pretrain: {counts['ran']} runs trained, {counts['skipped']} already in {out}\n"
-        + format_agreement(rows)
-    )
+    return f"pretrain: {done}\n" + format_agreement(rows)
 
 
 def _figures(args: argparse.Namespace) -> str:
@@ -678,6 +739,17 @@ def _add_check(sub) -> None:
     p.add_argument("--n-train", type=_int, default=50_000, help="training draws per model")
     p.add_argument("--n-eval", type=_int, default=2000, help="held-out sequences")
     p.add_argument("--detail", action="store_true", help="print every row, with its flip points")
+    p.add_argument(
+        "--pretrain",
+        action="store_true",
+        help="add transformers' verdicts on C2-C4 at one setting (extra: transformer)",
+    )
+    p.add_argument("--pretrain-seeds", default="0,1,2", help="seeds of --pretrain (paired)")
+    p.add_argument("--pretrain-steps", type=_int, help="training steps of --pretrain (3000)")
+    p.add_argument("--pretrain-out", help="results file of --pretrain (resumable)")
+    p.add_argument("--jobs", type=_int, default=1, help="local processes of --pretrain")
+    p.add_argument("--scheduler", help="dask.distributed scheduler address for --pretrain")
+    _repair_flag(p)
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON record")
     output.add_argument("--csv", action="store_true", help="print every setting as CSV")
@@ -693,14 +765,18 @@ def _add_simulate(sub) -> None:
     )
     _source_arguments(p)
     _objective_argument(p)
-    p.add_argument("--model", default="tabular", help="tabular or shared (default: tabular)")
+    p.add_argument(
+        "--model",
+        default="tabular",
+        help="tabular, shared or transformer (extra: transformer; default: tabular)",
+    )
     p.add_argument("--loss", default="spectral", help="spectral or ce (default: spectral)")
     p.add_argument("--k", type=_int, default=2, help="feature dimension")
     p.add_argument("--steps", type=_int, help="optimizer steps; unset means the model's default")
     p.add_argument("--lr", type=float, help="learning rate; unset means the model's default")
     p.add_argument("--seed", type=_seed, default=0, help="seed of draws and initialization")
-    p.add_argument("--n-train", type=_int, default=50_000, help="training draws")
-    p.add_argument("--n-eval", type=_int, default=2000, help="held-out sequences")
+    p.add_argument("--n-train", type=_int, help="training draws (default 50000; not transformer)")
+    p.add_argument("--n-eval", type=_int, help="held-out sequences (default 2000; not transformer)")
     _json_flag(p)
 
 

@@ -16,12 +16,12 @@ per source, metric and ``k``:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
+from tqdm import tqdm
 
-from lookaround.simulations.metrics import AMBIGUITY_TOL, margin
+from lookaround.simulations.metrics import COMPARISONS, EXACT_TOL, margin
 from lookaround.simulations.pretrain import (
     ClassMetrics,
     ExactTheory,
@@ -43,11 +43,16 @@ __all__ = [
     "DEFAULT_SOURCES",
     "PRETRAIN_METRICS",
     "AgreementRow",
+    "PretrainComparison",
     "PretrainMetric",
     "PretrainRequest",
     "agreement_table",
+    "check_one",
+    "claim_request",
     "format_agreement",
+    "pretrain_one",
     "pretrain_point",
+    "record",
     "run_pretrain",
 ]
 
@@ -56,11 +61,24 @@ DEFAULT_OBJECTIVES = ("ar", "mlm:2", "vmlm")
 
 
 @dataclass(frozen=True)
+class PretrainComparison:
+    """Two trained objectives compared on the metrics of one ``kind`` (None: every metric).
+
+    ``first`` is the side a claim says is better (or, without a claim, the reference).
+    """
+
+    first: str
+    other: str
+    claim: str | None = None
+    kind: str | None = None  # "classification" or "generation"
+
+
+@dataclass(frozen=True)
 class PretrainRequest:
     """Sources × objectives × seeds, the ``k`` of the comparisons, and one training setting.
 
     ``settings`` are :class:`lookaround.simulations.transformer.TransformerConfig` fields
-    (checked there); the first objective is compared with each other one.
+    (checked there). ``comparisons`` default to the first objective against each other one.
     """
 
     sources: tuple[str, ...] = DEFAULT_SOURCES
@@ -68,10 +86,18 @@ class PretrainRequest:
     seeds: tuple[int, ...] = (0, 1, 2)
     ks: tuple[int, ...] = (2, 3)
     settings: tuple[tuple[str, float | int | str], ...] = ()
+    comparisons: tuple[PretrainComparison, ...] = ()
 
     def header(self) -> dict:
-        """What the results file is keyed on: every field of the request."""
-        return {"pretrain": {**asdict(self), "settings": dict(self.settings)}}
+        """What the results file is keyed on: what is trained (not how it is compared)."""
+        fields_ = ("sources", "objectives", "seeds", "ks")
+        return {"pretrain": {**{f: list(getattr(self, f)) for f in fields_},
+                             "settings": dict(self.settings)}}  # fmt: skip
+
+    def pairs(self) -> tuple[PretrainComparison, ...]:
+        """The comparisons of the table."""
+        first = self.objectives[0]
+        return self.comparisons or tuple(PretrainComparison(first, o) for o in self.objectives[1:])
 
     def configs(self) -> list[dict]:
         """One configuration per source, objective and seed."""
@@ -84,49 +110,86 @@ class PretrainRequest:
 
     def check(self) -> None:
         """Everything a run would refuse, refused before the first one starts."""
-        from lookaround.simulations.transformer import TransformerConfig, check_run
-
         if len(self.objectives) < 2 or len(set(self.objectives)) < len(self.objectives):
             raise InputError("--objectives needs at least two distinct objectives")
+        for pair in self.pairs():
+            if {pair.first, pair.other} - set(self.objectives):
+                raise InputError(f"comparison {pair.first} vs {pair.other}: not trained")
         if not self.seeds or len(set(self.seeds)) < len(self.seeds):
             raise InputError("--seeds needs distinct seeds")
         for seed in self.seeds:
             check_seed(seed, "--seeds")
-        config = TransformerConfig(**dict(self.settings))
         for name in self.sources:
-            source = resolve_source(name)
-            population(source)  # enumerable, sized
-            for k in self.ks:
-                check_k(k, source.vocab)
             for objective in self.objectives:
-                check_run(config, source, objective)
+                check_one(name, objective, ks=self.ks, settings=dict(self.settings))
 
 
-def pretrain_point(config: dict) -> dict:
-    """One run: train, evaluate against the exact theory, and return its JSON row."""
+def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dict) -> None:
+    """Everything one run would refuse (settings, size, ``k``, an enumerable source), refused."""
+    from lookaround.simulations.transformer import TransformerConfig, check_run
+
+    resolved = resolve_source(source)
+    population(resolved)  # enumerable, sized
+    for k in ks:
+        check_k(k, resolved.vocab)
+    check_run(TransformerConfig(**settings), resolved, objective)
+
+
+def claim_request(
+    sources: tuple[str, ...], *, k: int, seeds: tuple[int, ...],
+    settings: tuple[tuple[str, float | int | str], ...] = (),
+) -> PretrainRequest:  # fmt: skip
+    """The transformers that give C2-C4 their network verdicts at one setting.
+
+    Each comparison of the claim table (:data:`lookaround.simulations.metrics.COMPARISONS`) at
+    the one setting (:data:`lookaround.simulations.metrics.ONE_SETTING`: ``m = round(0.4 T)``,
+    ``J = 2``), on its kind of metrics.
+
+    Examples
+    --------
+    >>> r = claim_request(("markov",), k=2, seeds=(0, 1))
+    >>> r.objectives, [(c.claim, c.first, c.other) for c in r.pairs()][:2]
+    (('mlm:0.4', 'ar', 'dar:2', 'vmlm'), [('C2', 'mlm:0.4', 'ar'), ('C3', 'ar', 'mlm:0.4')])
+    """
+    pairs = tuple(PretrainComparison(*c.at_one_setting(), c.claim, c.kind) for c in COMPARISONS)
+    objectives = tuple(dict.fromkeys(o for c in pairs for o in (c.first, c.other)))
+    return PretrainRequest(sources, objectives, seeds, (k,), settings, pairs)
+
+
+def pretrain_one(
+    source: str, objective: str, *, ks: tuple[int, ...], seed: int, settings: dict,
+    progress: bool = False,
+) -> tuple[float, PretrainEvaluation]:  # fmt: skip
+    """Train one transformer and evaluate it: its final loss (mean of the last 50 steps) and
+    every population number against the exact theory.
+
+    ``source`` is a preset name, ``NAME:SEED``, a family call or a file.
+    """
     from lookaround.simulations.transformer import (
         TransformerConfig,
         network_outputs,
         pretrain_transformer,
     )
 
-    settings = {f.name: config[f.name] for f in fields(TransformerConfig) if f.name in config}
-    source = resolve_source(config["source"])
-    run = pretrain_transformer(
-        source, config["objective"], config=TransformerConfig(**settings), seed=config["seed"]
+    known = {f.name for f in fields(TransformerConfig)}
+    config = TransformerConfig(**{key: v for key, v in settings.items() if key in known})
+    resolved = resolve_source(source)
+    with tqdm(total=config.steps, disable=not progress, unit="step", desc=objective) as bar:
+        run = pretrain_transformer(resolved, objective, config=config, seed=seed,
+                                   progress=lambda done: bar.update(done - bar.n))  # fmt: skip
+    pop = population(resolved)
+    theory = _theory(source, objective)
+    outputs = network_outputs(run, theory, pop)
+    return float(np.mean(run.curve[-50:])), evaluate(
+        outputs, theory, pop, resolved, ks=ks, seed=seed
     )
-    pop = population(source)
-    theory = _theory(config["source"], config["objective"])
-    result = evaluate(
-        network_outputs(run, theory, pop), theory, pop, source, ks=tuple(config["ks"]),
-        seed=config["seed"],
-    )  # fmt: skip
-    return {
-        "hash": config_hash(config),
-        "config": config,
-        "final_loss": float(np.mean(run.curve[-50:])),
-        **_record(result),
-    }
+
+
+def pretrain_point(config: dict) -> dict:
+    """One configuration of the engine: train, evaluate, and return its JSON row."""
+    final, result = pretrain_one(config["source"], config["objective"], ks=tuple(config["ks"]),
+                                 seed=config["seed"], settings=config)  # fmt: skip
+    return {"hash": config_hash(config), "config": config, "final_loss": final, **record(result)}
 
 
 @functools.cache
@@ -135,7 +198,8 @@ def _theory(source_name: str, objective: str) -> ExactTheory:
     return exact_theory(source, parse_objective(objective, source.length), population(source))
 
 
-def _record(result: PretrainEvaluation) -> dict:
+def record(result: PretrainEvaluation) -> dict:
+    """The JSON form of an evaluation (docs/json.md)."""
     out = asdict(result)
     out["excess_per_length"] = result.excess_per_length.tolist()
     return out
@@ -171,42 +235,50 @@ def run_pretrain(
 
 @dataclass(frozen=True)
 class PretrainMetric:
-    """A number read off a network (``network``) and off the exact theory (``exact``)."""
+    """A number read off a network and off the exact theory.
+
+    ``part`` is where a :class:`PretrainEvaluation` keeps it: ``"t1"`` (T1's map, per ``k``),
+    ``"raw"`` or ``"pooled"`` (hidden states; the exact side is T1's number at ``k``), or
+    ``"generation"`` (the exact side is T3's excess).
+    """
 
     key: str
     label: str
     better: str  # "lower" or "higher"
-    uses_k: bool
-    network: Callable[[PretrainEvaluation, int], float]
-    exact: Callable[[PretrainEvaluation, ExactTheory, int], float]
+    part: str
+    name: str = ""  # the ClassMetrics field of a classification metric
 
+    @property
+    def uses_k(self) -> bool:
+        """Classification metrics are compared at each ``k``; generation does not use it."""
+        return self.part != "generation"
 
-def _field(part: str, name: str) -> Callable[[PretrainEvaluation, int], float]:
-    def read(ev: PretrainEvaluation, k: int) -> float:
-        metrics = ev.at(k) if part == "t1" else getattr(ev, part)
-        return float(getattr(metrics, name))
+    def available(self, ev: PretrainEvaluation) -> bool:
+        """Whether ``ev`` has this number (the exact predictor has no hidden states)."""
+        return self.part in ("t1", "generation") or getattr(ev, self.part) is not None
 
-    return read
+    def network(self, ev: PretrainEvaluation, k: int) -> float:
+        if self.part == "generation":
+            return ev.generation_excess
+        metrics = ev.at(k) if self.part == "t1" else getattr(ev, self.part)
+        return float(getattr(metrics, self.name))
 
-
-def _exact(name: str) -> Callable[[PretrainEvaluation, ExactTheory, int], float]:
-    return lambda ev, theory, k: float(getattr(ev.at(k), name))
+    def exact(self, ev: PretrainEvaluation, theory: ExactTheory, k: int) -> float:
+        if self.part == "generation":
+            return theory.generation.total_excess
+        return float(getattr(ev.at(k), self.name))
 
 
 PRETRAIN_METRICS = (
-    PretrainMetric("probe_t1", "probe error, T1 map", "lower", True,
-                   _field("t1", "probe_error"), _exact("probe_error")),
-    PretrainMetric("ari_t1", "ARI, T1 map", "higher", True, _field("t1", "ari"), _exact("ari")),
-    PretrainMetric("probe_raw", "probe error, raw pattern-averaged", "lower", True,
-                   _field("raw", "probe_error"), _exact("probe_error")),
-    PretrainMetric("ari_raw", "ARI, raw pattern-averaged", "higher", True,
-                   _field("raw", "ari"), _exact("ari")),
-    PretrainMetric("probe_pooled", "probe error, raw mean-pooled", "lower", True,
-                   _field("pooled", "probe_error"), _exact("probe_error")),
-    PretrainMetric("generation", "generation excess (nats)", "lower", False,
-                   lambda ev, k: ev.generation_excess,
-                   lambda ev, theory, k: theory.generation.total_excess),
-)  # fmt: skip
+    PretrainMetric("probe_t1", "probe error, T1 map", "lower", "t1", "probe_error"),
+    PretrainMetric("ari_t1", "ARI, T1 map", "higher", "t1", "ari"),
+    PretrainMetric("probe_raw", "probe error, raw pattern-averaged", "lower", "raw", "probe_error"),
+    PretrainMetric("ari_raw", "ARI, raw pattern-averaged", "higher", "raw", "ari"),
+    PretrainMetric(
+        "probe_pooled", "probe error, raw mean-pooled", "lower", "pooled", "probe_error"
+    ),
+    PretrainMetric("generation", "generation excess (nats)", "lower", "generation"),
+)
 
 
 @dataclass(frozen=True)
@@ -223,6 +295,7 @@ class AgreementRow:
     k: int | None
     first: str
     other: str
+    claim: str | None
     exact_first: float
     exact_other: float
     exact_margin: float
@@ -240,7 +313,7 @@ class AgreementRow:
 def _verdict_pair(exact_margin: float, diffs: np.ndarray, ambiguous: bool) -> tuple:
     exact = (
         "ambiguous" if ambiguous
-        else "tie" if abs(exact_margin) <= AMBIGUITY_TOL
+        else "tie" if abs(exact_margin) <= EXACT_TOL
         else "first" if exact_margin > 0 else "other"
     )  # fmt: skip
     mean = float(np.mean(diffs))
@@ -257,12 +330,26 @@ def _verdict_pair(exact_margin: float, diffs: np.ndarray, ambiguous: bool) -> tu
 
 
 def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[AgreementRow, ...]:
-    """The table of ``request`` from its results rows (one per source, objective and seed)."""
+    """The table of ``request`` from its results rows (one per source, objective and seed).
+
+    Examples
+    --------
+    >>> from lookaround.simulations.pretrain import evaluate, exact_outputs
+    >>> request = PretrainRequest(sources=("topic",), objectives=("ar", "mlm:1"), seeds=(0, 1),
+    ...                           ks=(2,))
+    >>> rows = [{"config": {"source": "topic", "objective": o, "seed": s},
+    ...          **record(evaluate(exact_outputs(_theory("topic", o)), _theory("topic", o),
+    ...                            population(resolve_source("topic")), resolve_source("topic"),
+    ...                            ks=(2,)))}
+    ...         for o in ("ar", "mlm:1") for s in (0, 1)]
+    >>> table = agreement_table(request, rows)  # the exact predictor stands in for a network
+    >>> table[0].metric, table[0].exact_verdict, table[0].network_verdict, table[0].agreement
+    ('probe error, T1 map', 'other', 'other', 'agree')
+    """
     found = {
         (r["config"]["source"], r["config"]["objective"], r["config"]["seed"]): r for r in rows
     }
     out = []
-    first = request.objectives[0]
     for source_name in request.sources:
         source = resolve_source(source_name)
         pop = population(source)
@@ -275,14 +362,24 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
             o: [_evaluation(found[source_name, o, s]) for s in request.seeds]
             for o in request.objectives
         }
-        for other in request.objectives[1:]:
+        for pair in request.pairs():
             for metric in PRETRAIN_METRICS:
+                if pair.kind is not None and metric.uses_k != (pair.kind == "classification"):
+                    continue
+                if not all(metric.available(ev) for runs in nets.values() for ev in runs):
+                    continue
                 for k in request.ks if metric.uses_k else request.ks[:1]:
-                    out.append(_row(source_name, metric, k, first, other, exact, nets))
+                    out.append(_row(source_name, metric, k, pair, exact, nets))
     return tuple(out)
 
 
-def _row(source: str, metric: PretrainMetric, k: int, first: str, other: str, exact, nets):
+def _spread(values: np.ndarray) -> tuple[float, float]:
+    """Mean and sample sd over seeds (sd 0 for one seed)."""
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if values.size > 1 else 0.0
+
+
+def _row(source: str, metric: PretrainMetric, k: int, pair: PretrainComparison, exact, nets):
+    first, other = pair.first, pair.other
     (theory_a, ev_a), (theory_b, ev_b) = exact[first], exact[other]
     value_a, value_b = metric.exact(ev_a, theory_a, k), metric.exact(ev_b, theory_b, k)
     ambiguous = metric.uses_k and (theory_a.ambiguous(k) or theory_b.ambiguous(k))
@@ -291,10 +388,10 @@ def _row(source: str, metric: PretrainMetric, k: int, first: str, other: str, ex
     diffs = np.array([margin(metric.better, a, b) for a, b in zip(net_a, net_b)])
     exact_margin = margin(metric.better, value_a, value_b)
     verdicts = _verdict_pair(exact_margin, diffs, ambiguous)
-    spread = lambda v: (float(np.mean(v)), float(np.std(v, ddof=1)) if v.size > 1 else 0.0)
     return AgreementRow(
-        source, metric.label, k if metric.uses_k else None, first, other, value_a, value_b,
-        exact_margin, verdicts[0], spread(net_a), spread(net_b), verdicts[3], verdicts[4],
+        source, metric.label, k if metric.uses_k else None, first, other, pair.claim,
+        value_a, value_b,
+        exact_margin, verdicts[0], _spread(net_a), _spread(net_b), verdicts[3], verdicts[4],
         verdicts[1], verdicts[2], verdicts[5], diffs.size,
     )  # fmt: skip
 
@@ -308,7 +405,7 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
         "ambiguous": "ambiguous",
         "unresolved": "unresolved",
     }
-    head = (f"{'source':<8} {'comparison':<14} {'metric':<33} {'k':>2}  {'exact (first / other)':<22}"
+    head = (f"{'source':<10} {'comparison':<18} {'metric':<33} {'k':>2}  {'exact (first / other)':<22}"
             f" {'exact':<10} {'network mean+-sd (first / other)':<34} {'network':<10} verdict")  # fmt: skip
     lines = [head]
     for r in rows:
@@ -317,7 +414,8 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
                f"{r.network_other[0]:.4f}+-{r.network_other[1]:.4f}")  # fmt: skip
         verdict = r.agreement + (" (near tie)" if r.near_tie else "")
         lines.append(
-            f"{r.source:<8} {r.first + ' vs ' + r.other:<14} {r.metric:<33} "
+            f"{r.source:<10} {(r.claim + ' ' if r.claim else '') + r.first + ' vs ' + r.other:<18} "
+            f"{r.metric:<33} "
             f"{'-' if r.k is None else r.k:>2}  {r.exact_first:.4f} / {r.exact_other:.4f}"
             f"{'':<5} {pick(r.exact_verdict):<10} {net:<34} {pick(r.network_verdict):<10} {verdict}"
         )

@@ -24,6 +24,7 @@ from lookaround.simulations.evaluate import (
     exact_population_clustering,
     generation_eval,
 )
+from lookaround.simulations.metrics import EXACT_TOL, decide
 from lookaround.simulations.models import Model
 from lookaround.simulations.runs import DEFAULTS, FITTERS, simulate
 from lookaround.simulations.tabular import train_spectral
@@ -47,7 +48,6 @@ __all__ = [
     "CLAIMS",
     "ClaimRow",
     "DEFAULT_SOURCES",
-    "EXACT_TOL",
     "SAMPLED_TOL",
     "SAMPLE_METRICS",
     "check_claims",
@@ -56,7 +56,6 @@ __all__ = [
 ]
 
 DEFAULT_SOURCES = ("topic", "positional", "markov", "sbm-walk", "hmm", "disjoint")
-EXACT_TOL = 1e-9
 SAMPLED_TOL = 0.02
 C1_SAMPLE_TOL = 0.01
 C1_EXACT_TOL = 1e-6
@@ -104,18 +103,12 @@ def compare(
     Examples
     --------
     >>> compare("C3", "s", "chi", {"ar": 1.0, "mlm:2": float("inf")}, "ar", "lower", 1e-9).verdict
-    'holds'
+    <Verdict.HOLDS: 'holds'>
     >>> compare("C2", "s", "ari", {"ar": 0.50, "mlm:2": 0.51}, "mlm:2", "higher", 0.02).verdict
-    'tie'
+    <Verdict.TIE: 'tie'>
     """
     (other,) = [name for name in values if name != winner]
-    a, b = values[winner], values[other]
-    if a == b or (np.isfinite(a) and np.isfinite(b) and abs(a - b) <= tol):
-        verdict = "tie"
-    elif (a > b) == (better == "higher"):
-        verdict = "holds"
-    else:
-        verdict = "fails"
+    verdict = decide(values[winner], values[other], better=better, tol=tol)
     return ClaimRow(claim, source, metric, values, winner, better, tol, verdict, detail, trained)
 
 

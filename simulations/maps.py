@@ -12,8 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lookaround.simulations.claims import EXACT_TOL
-from lookaround.simulations.metrics import METRICS, ExactSource, Metric, margin
+from lookaround.simulations.metrics import (
+    EXACT_TOL,
+    METRICS,
+    ExactSource,
+    Metric,
+    check_claim_metric,
+    decide,
+    default_objectives,
+    margin,
+)
 from lookaround.simulations.sweep import config_hash, run_configs
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, Family, parse_family_call
@@ -25,7 +33,6 @@ __all__ = [
     "MAX_POINTS",
     "Axis",
     "MapRequest",
-    "default_objectives",
     "map_point",
     "parse_axis",
     "plan_map",
@@ -33,7 +40,6 @@ __all__ = [
 ]
 
 MAX_POINTS = 10_000  # 100 x 100: minutes at V = 3, T = 6 on two cores
-CLAIM_KINDS = {"C2": "classification", "C3": "generation", "C4": None}
 
 
 @dataclass(frozen=True)
@@ -78,21 +84,6 @@ def parse_axis(text: str, family: Family) -> Axis:
             f"axis {text!r}: {family.name}.{name} is an integer; pick lo:hi:n that give whole numbers"
         )
     return Axis(name, values)
-
-
-def default_objectives(claim: str, metric: Metric) -> tuple[str, str]:
-    """The paper's side and the other side of ``claim`` on ``metric`` (``mlm:0.4``: m = 0.4 T).
-
-    Examples
-    --------
-    >>> default_objectives("C4", METRICS["chi"])
-    ('vmlm', 'mlm:0.4')
-    """
-    if claim == "C2":
-        return "mlm:0.4", "ar"
-    if claim == "C3":
-        return "ar", "mlm:0.4"
-    return ("dar:2", "ar") if metric.kind == "classification" else ("vmlm", "mlm:0.4")
 
 
 @dataclass(frozen=True)
@@ -144,14 +135,7 @@ def plan_map(
 ) -> MapRequest:
     """Validate a map request completely, every grid point included, before any work."""
     family, fixed = parse_family_call(family_text if "(" in family_text else family_text + "()")
-    if claim not in CLAIM_KINDS:
-        raise InputError(f"--claim must be one of {', '.join(CLAIM_KINDS)}, got {claim!r}")
-    if metric not in METRICS:
-        raise InputError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
-    chosen = METRICS[metric]
-    kind = CLAIM_KINDS[claim]
-    if kind is not None and chosen.kind != kind:
-        raise InputError(f"--metric {metric} is a {chosen.kind} metric; {claim} compares {kind}")
+    chosen = check_claim_metric(claim, metric)
     x_axis = parse_axis(x, family)
     y_axis = parse_axis(y, family) if y else None
     if y_axis is not None and y_axis.name == x_axis.name:
@@ -219,7 +203,7 @@ def map_point(config: dict) -> dict:
         return {**row, "verdict": "ambiguous", "margin": float("nan"), "k_used": None,
                 "winner_value": float("nan"), "other_value": float("nan")}  # fmt: skip
     value, k, a, b = best
-    verdict = "tie" if abs(value) <= EXACT_TOL else ("holds" if value > 0 else "fails")
+    verdict = decide(a, b, better=metric.better, tol=EXACT_TOL)
     return {**row, "verdict": verdict, "margin": value, "k_used": k,
             "winner_value": a, "other_value": b}  # fmt: skip
 

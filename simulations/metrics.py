@@ -1,8 +1,12 @@
-"""The exact metrics that claims compare, and one source's exact numbers computed once each.
+"""The one claim model: what a claim compares, how a comparison is decided, and the exact
+numbers it reads, each in one place.
 
-Each metric is a number of one objective on one source (docs/theory.md §4-§6), with the
-direction that is better and whether it depends on ``k`` or on the top-``k`` subspace. The
-robust claim table, the phase maps and the witness search all read them from here.
+A :class:`Metric` is a number of one objective on one source (docs/theory.md §4-§6), with the
+direction that is better and whether it depends on ``k`` or on the top-``k`` subspace. A
+:class:`Comparison` is a claim's pair of objectives and the metrics it is judged on.
+:func:`decide` holds the tie and ambiguity rules, with the tolerances of this module. The
+claim table (one setting and every setting), the phase maps, the witness search, the
+certificates, ``check --pretrain`` and the CLI's choices all read them from here.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -17,12 +22,72 @@ from lookaround.simulations.evaluate import PopulationClustering, exact_populati
 from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
 from lookaround.theory.coverage import GenerationReport, alignment, generation_report
 from lookaround.theory.coverage import prefix_weights as coverage_weights
+from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective, parse_objective
 from lookaround.theory.sources import Source
 
-__all__ = ["AMBIGUITY_TOL", "METRICS", "ExactSource", "Metric", "margin"]
+__all__ = [
+    "AMBIGUITY_TOL",
+    "CLAIM_KINDS",
+    "COMPARISONS",
+    "EXACT_TOL",
+    "METRICS",
+    "ONE_SETTING",
+    "Better",
+    "Comparison",
+    "ExactSource",
+    "Metric",
+    "Verdict",
+    "check_claim_metric",
+    "decide",
+    "default_objectives",
+    "margin",
+]
 
+# The tolerances of every exact comparison: two exact values within EXACT_TOL tie, and the
+# top-k subspace is ambiguous where s_k - s_(k+1) <= AMBIGUITY_TOL.
+EXACT_TOL = 1e-9
 AMBIGUITY_TOL = 1e-9
+
+
+class Better(StrEnum):
+    """Which direction of a metric is better."""
+
+    LOWER = "lower"
+    HIGHER = "higher"
+
+
+class Verdict(StrEnum):
+    """What a comparison says of the paper's side (a ``str``: JSON and tables keep the words)."""
+
+    HOLDS = "holds"
+    FAILS = "fails"
+    TIE = "tie"
+    AMBIGUOUS = "ambiguous"
+
+
+def decide(
+    winner: float, other: float, *, better: str, tol: float, ambiguous: bool = False
+) -> Verdict:
+    """The verdict on the paper's side ``winner`` against ``other``: the one tie rule.
+
+    Equal values tie (``inf`` against ``inf`` included), so do finite values within ``tol``;
+    an ``ambiguous`` setting (the top-``k`` subspace not unique) is never compared.
+
+    Examples
+    --------
+    >>> decide(1.0, float("inf"), better="lower", tol=1e-9)
+    <Verdict.HOLDS: 'holds'>
+    >>> decide(0.50, 0.51, better="higher", tol=0.02), decide(0.2, 0.1, better="lower", tol=0)
+    (<Verdict.TIE: 'tie'>, <Verdict.FAILS: 'fails'>)
+    """
+    if ambiguous:
+        return Verdict.AMBIGUOUS
+    if winner == other or (
+        np.isfinite(winner) and np.isfinite(other) and abs(winner - other) <= tol
+    ):
+        return Verdict.TIE
+    return Verdict.HOLDS if (winner > other) == (better == Better.HIGHER) else Verdict.FAILS
 
 
 class ExactSource:
@@ -53,17 +118,22 @@ class ExactSource:
         return bool(values[k - 1] - values[k] <= AMBIGUITY_TOL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric:
-    """An exact number of one objective on one source, and which direction is better."""
+    """An exact number of one objective on one source, and which direction is better.
 
-    key: str  # short name, for --metric
-    name: str  # the row label of the claim table
-    kind: str  # classification / generation
-    better: str  # higher / lower
+    ``label`` is its row of the claim table; ``in_table`` says whether the robust table shows
+    it (docs/theory.md §6); ``uses_subspace``: its value depends on the top-``k`` subspace
+    chosen, so it is ambiguous where that subspace is not unique.
+    """
+
+    key: str
+    label: str
+    kind: str  # "classification" or "generation"
+    better: Better
     uses_k: bool
-    uses_subspace: bool  # the value depends on the top-k subspace chosen
-    in_table: bool  # one of the claim table's rows (docs/theory.md §6)
+    uses_subspace: bool
+    in_table: bool
     read: Callable[[ExactSource, str, int], float]
 
 
@@ -75,37 +145,122 @@ def _context(e: ExactSource, name: str, k: int):
     return e.analysis(name, k).context
 
 
-_ROWS = (
-    ("support_fraction", "sample graph: support fraction", "classification", "higher",
-     False, False, True, _sample(lambda s: s.connectivity.support_fraction)),
-    ("effective_degree", "sample graph: effective degree", "classification", "higher",
-     False, False, True, _sample(lambda s: s.effective_degree.value)),
-    ("within_class_gap", "sample graph: within-class gap", "classification", "higher",
-     False, False, True, _sample(lambda s: s.connectivity.within_class_gap)),
-    ("phi", "context graph: phi", "classification", "lower", False, False, True,
-     lambda e, n, k: _context(e, n, k).disagreement),
-    ("t2p_bound", "T2' bound 2 alpha/(1 - lambda_(k+1))", "classification", "lower",
-     True, False, True, lambda e, n, k: float(e.analysis(n, k).sample.bound)),
-    ("probe_error", "probe error on exact h(x)", "classification", "lower", True, True,
-     True, _sample(lambda s: s.averaged_probe_error)),
-    ("ari", "population k-means ARI on exact h(x)", "classification", "higher", True, True,
-     True, lambda e, n, k: e.clustering(n, k).ari),
-    ("s_k1", "context spectrum: s_(k+1)", "classification", "lower", True, False, False,
-     lambda e, n, k: float(_context(e, n, k).spectrum[k])),
-    ("lambda_k1", "sample spectrum: lambda_(k+1)", "classification", "lower", True, False,
-     False, lambda e, n, k: float(e.analysis(n, k).sample.spectrum[k])),
-    ("t2_bound", "T2 bound 2 phi/(1 - s_(k+1)^2)", "classification", "lower", True, False,
-     False, lambda e, n, k: float(_context(e, n, k).bound)),
-    ("alpha", "sample graph: alpha", "classification", "lower", False, False, False,
-     lambda e, n, k: e.analysis(n, k).sample.disagreement),
-    ("covered", "covered prefix lengths", "generation", "higher", False, False, True,
-     lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0))),
-    ("chi", "alignment chi", "generation", "lower", False, False, True,
-     lambda e, n, k: alignment(coverage_weights(e.objective(n)))),
-    ("excess", "exact excess generation loss (T3)", "generation", "lower", False, False,
-     True, lambda e, n, k: e.generation(n).total_excess),
-)  # fmt: skip
-METRICS: dict[str, Metric] = {row[0]: Metric(*row) for row in _ROWS}
+def _metric(key: str, label: str, kind: str, better: Better, *, uses_k: bool = False,
+            uses_subspace: bool = False, in_table: bool = True,
+            read: Callable[[ExactSource, str, int], float]) -> Metric:  # fmt: skip
+    return Metric(key=key, label=label, kind=kind, better=better, uses_k=uses_k,
+                  uses_subspace=uses_subspace, in_table=in_table, read=read)  # fmt: skip
+
+
+_C, _G, _LOW, _HIGH = "classification", "generation", Better.LOWER, Better.HIGHER
+METRICS: dict[str, Metric] = {m.key: m for m in (
+    _metric("support_fraction", "sample graph: support fraction", _C, _HIGH,
+            read=_sample(lambda s: s.connectivity.support_fraction)),
+    _metric("effective_degree", "sample graph: effective degree", _C, _HIGH,
+            read=_sample(lambda s: s.effective_degree.value)),
+    _metric("within_class_gap", "sample graph: within-class gap", _C, _HIGH,
+            read=_sample(lambda s: s.connectivity.within_class_gap)),
+    _metric("phi", "context graph: phi", _C, _LOW,
+            read=lambda e, n, k: _context(e, n, k).disagreement),
+    _metric("t2p_bound", "T2' bound 2 alpha/(1 - lambda_(k+1))", _C, _LOW, uses_k=True,
+            read=lambda e, n, k: float(e.analysis(n, k).sample.bound)),
+    _metric("probe_error", "probe error on exact h(x)", _C, _LOW, uses_k=True, uses_subspace=True,
+            read=_sample(lambda s: s.averaged_probe_error)),
+    _metric("ari", "population k-means ARI on exact h(x)", _C, _HIGH, uses_k=True,
+            uses_subspace=True, read=lambda e, n, k: e.clustering(n, k).ari),
+    _metric("s_k1", "context spectrum: s_(k+1)", _C, _LOW, uses_k=True, in_table=False,
+            read=lambda e, n, k: float(_context(e, n, k).spectrum[k])),
+    _metric("lambda_k1", "sample spectrum: lambda_(k+1)", _C, _LOW, uses_k=True, in_table=False,
+            read=lambda e, n, k: float(e.analysis(n, k).sample.spectrum[k])),
+    _metric("t2_bound", "T2 bound 2 phi/(1 - s_(k+1)^2)", _C, _LOW, uses_k=True, in_table=False,
+            read=lambda e, n, k: float(_context(e, n, k).bound)),
+    _metric("alpha", "sample graph: alpha", _C, _LOW, in_table=False,
+            read=lambda e, n, k: e.analysis(n, k).sample.disagreement),
+    _metric("covered", "covered prefix lengths", _G, _HIGH,
+            read=lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0))),
+    _metric("chi", "alignment chi", _G, _LOW,
+            read=lambda e, n, k: alignment(coverage_weights(e.objective(n)))),
+    _metric("excess", "exact excess generation loss (T3)", _G, _LOW,
+            read=lambda e, n, k: e.generation(n).total_excess),
+)}  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison:
+    """A claim's pair of objectives, the parameter that ranges over its domain, its metrics.
+
+    ``winner`` and ``other`` are templates: ``{p}`` is the parameter (``m`` of ``mlm:m`` from
+    ``first``, or ``J`` of ``dar:J`` from 2), up to ``T - 1``.
+    """
+
+    claim: str
+    winner: str
+    other: str
+    param: str
+    first: int
+    kind: str  # the kind of metric the claim is judged on
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        """The claim table's metrics of this comparison's kind."""
+        return tuple(m for m in METRICS.values() if m.kind == self.kind and m.in_table)
+
+    def pairs(self, length: int) -> list[tuple[int | None, str, str]]:
+        """``(value, winner, other)`` for every admissible parameter value at ``T = length``."""
+        return [
+            (v, self.winner.format(p=v), self.other.format(p=v)) for v in range(self.first, length)
+        ]
+
+    def at_one_setting(self) -> tuple[str, str]:
+        """``(winner, other)`` at :data:`ONE_SETTING` (the trained rows' setting)."""
+        value = ONE_SETTING[self.param]
+        return self.winner.format(p=value), self.other.format(p=value)
+
+
+COMPARISONS = (
+    Comparison(claim="C2", winner="mlm:{p}", other="ar", param="m", first=1, kind=_C),
+    Comparison(claim="C3", winner="ar", other="mlm:{p}", param="m", first=1, kind=_G),
+    Comparison(claim="C4", winner="dar:{p}", other="ar", param="J", first=2, kind=_C),
+    Comparison(claim="C4", winner="vmlm", other="mlm:{p}", param="m", first=1, kind=_G),
+)
+# The one setting of the trained rows, of maps and searches by default, of check --pretrain:
+# m = round(0.4 T) masked tokens (mlm:0.4), J = 2 steps of look-ahead.
+ONE_SETTING = {"m": "0.4", "J": "2"}
+CLAIM_KINDS = {"C2": _C, "C3": _G, "C4": None}  # None: C4 has a pair of each kind
+
+
+def check_claim_metric(claim: str, metric: str) -> Metric:
+    """The one rule for a claim and a metric: both known, and the metric of the claim's kind.
+
+    Examples
+    --------
+    >>> check_claim_metric("C2", "s_k1").key
+    's_k1'
+    >>> check_claim_metric("C3", "s_k1")
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: --metric s_k1 is a classification metric; C3 compares generation
+    """
+    if claim not in CLAIM_KINDS:
+        raise InputError(f"--claim must be one of {', '.join(CLAIM_KINDS)}, got {claim!r}")
+    if metric not in METRICS:
+        raise InputError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    chosen, kind = METRICS[metric], CLAIM_KINDS[claim]
+    if kind is not None and chosen.kind != kind:
+        raise InputError(f"--metric {metric} is a {chosen.kind} metric; {claim} compares {kind}")
+    return chosen
+
+
+def default_objectives(claim: str, metric: Metric) -> tuple[str, str]:
+    """The paper's side and the other side of ``claim`` on ``metric``, at the one setting.
+
+    Examples
+    --------
+    >>> default_objectives("C4", METRICS["chi"])
+    ('vmlm', 'mlm:0.4')
+    """
+    (comparison,) = [c for c in COMPARISONS if c.claim == claim and c.kind == metric.kind]
+    return comparison.at_one_setting()
 
 
 def margin(better: str, winner: float, other: float) -> float:

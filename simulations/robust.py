@@ -19,20 +19,23 @@ from tqdm import tqdm
 
 from lookaround.simulations.claims import (
     DEFAULT_SOURCES,
-    EXACT_TOL,
     ClaimRow,
     check_claims,
-    compare,
     summarize,
 )
-from lookaround.simulations.metrics import METRICS, ExactSource, Metric
+from lookaround.simulations.metrics import (
+    COMPARISONS,
+    EXACT_TOL,
+    Comparison,
+    ExactSource,
+    Metric,
+    Verdict,
+    decide,
+)
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.sources import Source
 
 __all__ = [
-    "AMBIGUITY_TOL",
-    "COMPARISONS",
-    "Comparison",
     "RobustRow",
     "Setting",
     "SettingVerdict",
@@ -41,8 +44,6 @@ __all__ = [
     "robust_rows",
     "summary_table",
 ]
-
-AMBIGUITY_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -69,31 +70,18 @@ class SettingVerdict:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """A claim's pair of objectives, with the parameter that ranges over its domain."""
-
-    claim: str
-    winner: str  # template, ``{p}`` is the parameter
-    other: str
-    param: str
-    first: int  # smallest admissible value; the largest is T - 1
-    metrics: tuple[Metric, ...]
-
-    def pairs(self, length: int) -> list[tuple[int | None, str, str]]:
-        """``(value, winner, other)`` for every admissible parameter value at ``T = length``."""
-        return [
-            (v, self.winner.format(p=v), self.other.format(p=v)) for v in range(self.first, length)
-        ]
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RobustRow:
-    """One claim's comparison on one metric and source, at every admissible setting."""
+    """One claim's comparison on one metric and source, at every admissible setting.
+
+    ``metric`` is the metric's label (the table's row), ``key`` its key in
+    :data:`lookaround.simulations.metrics.METRICS`.
+    """
 
     claim: str
     source: str
     metric: str
+    key: str
     winner: str
     other: str
     better: str
@@ -202,28 +190,20 @@ def _ranges(values: list[int]) -> str:
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in out)
 
 
-CLASSIFICATION = tuple(m for m in METRICS.values() if m.kind == "classification" and m.in_table)
-GENERATION = tuple(m for m in METRICS.values() if m.kind == "generation" and m.in_table)
-COMPARISONS = (
-    Comparison("C2", "mlm:{p}", "ar", "m", 1, CLASSIFICATION),
-    Comparison("C3", "ar", "mlm:{p}", "m", 1, GENERATION),
-    Comparison("C4", "dar:{p}", "ar", "J", 2, CLASSIFICATION),
-    Comparison("C4", "vmlm", "mlm:{p}", "m", 1, GENERATION),
-)
-
-
 def _setting_verdict(
     exact: ExactSource, metric: Metric, setting: Setting, winner: str, other: str
 ) -> SettingVerdict:
     k = setting.k or 1
     values = {other: metric.read(exact, other, k), winner: metric.read(exact, winner, k)}
-    if metric.uses_subspace and (exact.ambiguous(winner, k) or exact.ambiguous(other, k)):
-        return SettingVerdict(setting, values, "ambiguous", "s_k = s_(k+1): subspace not unique")
-    row = compare("", "", metric.name, values, winner, metric.better, EXACT_TOL)
+    ambiguous = metric.uses_subspace and (exact.ambiguous(winner, k) or exact.ambiguous(other, k))
+    verdict = decide(values[winner], values[other], better=metric.better, tol=EXACT_TOL,
+                     ambiguous=ambiguous)  # fmt: skip
+    if verdict == Verdict.AMBIGUOUS:
+        return SettingVerdict(setting, values, verdict, "s_k = s_(k+1): subspace not unique")
     note = ""
     if metric.key == "ari":
         note = "; ".join(f"{n}: {exact.clustering(n, k).describe()}" for n in (other, winner))
-    return SettingVerdict(setting, values, row.verdict, note)
+    return SettingVerdict(setting, values, verdict, note)
 
 
 def _rows_of(exact: ExactSource, comparison: Comparison) -> list[RobustRow]:
@@ -239,14 +219,15 @@ def _rows_of(exact: ExactSource, comparison: Comparison) -> list[RobustRow]:
         )
         rows.append(
             RobustRow(
-                comparison.claim,
-                exact.source.name,
-                metric.name,
-                comparison.winner.format(p=comparison.param),
-                comparison.other.format(p=comparison.param),
-                metric.better,
-                EXACT_TOL,
-                verdicts,
+                claim=comparison.claim,
+                source=exact.source.name,
+                metric=metric.label,
+                key=metric.key,
+                winner=comparison.winner.format(p=comparison.param),
+                other=comparison.other.format(p=comparison.param),
+                better=metric.better,
+                tolerance=EXACT_TOL,
+                settings=verdicts,
             )
         )
     return rows

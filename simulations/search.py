@@ -19,9 +19,14 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, softmax
 
-from lookaround.simulations.claims import EXACT_TOL
-from lookaround.simulations.maps import default_objectives
-from lookaround.simulations.metrics import METRICS, ExactSource, margin
+from lookaround.simulations.metrics import (
+    EXACT_TOL,
+    METRICS,
+    ExactSource,
+    check_claim_metric,
+    default_objectives,
+    margin,
+)
 from lookaround.simulations.rates import count_estimator_rate
 from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
@@ -275,7 +280,8 @@ def search_witness(
     """
     if metric not in CERTIFIABLE:
         raise InputError(f"--metric must be certifiable ({', '.join(CERTIFIABLE)}), got {metric!r}")
-    pair = objectives or default_objectives(claim, METRICS[metric])
+    chosen = check_claim_metric(claim, metric)  # the rule map applies too
+    pair = objectives or default_objectives(claim, chosen)
     sign = -1.0 if wanted == "fails" else 1.0
     started = time.monotonic()
 

@@ -121,7 +121,7 @@ def load_grid(path: str | Path) -> dict:
     return {"grid": grid, "sweep": settings}
 
 
-CHOICES = {"mode": ("exact", "train"), "model": MODELS, "loss": LOSSES}
+CHOICES = {"mode": ("exact", "train", "pretrain"), "model": MODELS, "loss": LOSSES}
 
 
 def _check_settings(settings: dict) -> None:
@@ -185,6 +185,8 @@ def run_config(config: dict) -> dict:
         "chi": alignment(prefix_weights(objective)),
         "generation_excess": generation_report(source, objective).total_excess,
     }
+    if config["mode"] == "pretrain":
+        row.update(_pretrained(config))
     if config["mode"] == "train":
         # scikit-learn, behind the runs, takes 2 s to import (measured): exact rows skip it
         from lookaround.simulations.runs import Diverged, simulate
@@ -202,6 +204,28 @@ def run_config(config: dict) -> dict:
         row["status"] = "ok"
         row.update({"trained_" + key: getattr(run, key) for key in keys})
     return row
+
+
+def _transformer_settings(config: dict) -> dict:
+    """A grid configuration's transformer settings (``steps`` unset: the transformer's own)."""
+    settings = {"loss": config["loss"], "k": config["k"]}
+    return settings if config["steps"] is None else {**settings, "steps": config["steps"]}
+
+
+def _pretrained(config: dict) -> dict:
+    """``pretrain_*`` numbers of a transformer trained on the configuration (docs/theory.md §10)."""
+    from lookaround.simulations.agreement import pretrain_one
+
+    final, result = pretrain_one(config["source"], config["objective"], ks=(config["k"],),
+                                 seed=config["seed"], settings=_transformer_settings(config))  # fmt: skip
+    t1 = result.at(config["k"])
+    values = {"final_loss": final, "generation_excess": result.generation_excess,
+              "objective_excess": result.objective_excess, "t1_probe_error": t1.probe_error,
+              "t1_ari": t1.ari}  # fmt: skip
+    for part in ("raw", "pooled"):
+        metrics = getattr(result, part)
+        values.update({f"{part}_probe_error": metrics.probe_error, f"{part}_ari": metrics.ari})
+    return {"pretrain_" + key: value for key, value in values.items()}
 
 
 def _append(fd: int, obj: dict) -> None:
@@ -277,6 +301,12 @@ def check_config(config: dict) -> None:
         check_k(config["k"], source.vocab)
         check_seed(config["seed"], "seed")
         check_request(source, objective, "both", DEFAULT_CHUNK)
+        if config["mode"] == "pretrain":
+            require("jax", "transformer", "sweep mode 'pretrain'")
+            from lookaround.simulations.agreement import check_one
+
+            check_one(config["source"], config["objective"], ks=(config["k"],),
+                      settings=_transformer_settings(config))  # fmt: skip
         if config["mode"] == "train":
             check_draws(config["n_train"], "sweep.n_train", source.length)
             check_draws(config["n_eval"], "sweep.n_eval", source.length, low=4)

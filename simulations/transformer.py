@@ -69,16 +69,14 @@ __all__ = [
     "training_batch",
 ]
 
-CAUSAL_OBJECTIVES = (
-    "ar",
-    "ar:last",
-)  # trained causally with the loss at every (or the last) prefix
+# trained causally, with the loss at every prefix (ar) or at the last one (ar:last)
+CAUSAL_OBJECTIVES = ("ar", "ar:last")
 SCHEDULES = ("cosine", "constant")
 MAX_PARAMETERS = 5_000_000  # a "tiny" transformer; past this a run is refused before it starts
 CHUNK_STEPS = 50  # optimizer steps per compiled scan: one compile per shape, few dispatches
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransformerConfig:
     """Architecture and optimization of one pretraining run (keyword-only).
 

@@ -166,6 +166,29 @@ class Brute:
             "labels": y,
         }
 
+    def averaged_features(self, k: int) -> np.ndarray:
+        """``h(x) = sum_c P(c|x) f*(c)`` with T1's optimal ``f* = D_c^{-1/2} U_k S_k^{1/2}``."""
+        ctx = self.context(k)
+        keep = ctx["features"].shape[1]
+        scaled = ctx["features"] * np.sqrt(ctx["singular_values"][:keep])[None, :]
+        return (self.J / self.J.sum(1)[:, None]) @ scaled
+
+    def generation_excess(self) -> float:
+        """T3: the mean over ``l`` of ``E KL(P(.|prefix) || uniform)`` on uncovered lengths."""
+        T = len(self.samples[0])
+        V = self.A.shape[1]
+        total = 0.0
+        for l in range(1, T):
+            if self.law.get((tuple(range(l)), l), 0) > 0:
+                continue
+            table: dict = {}
+            for x, pz in self.px.items():
+                table.setdefault(x[:l], np.zeros(V))[x[l]] += pz.sum()
+            for row in table.values():
+                cond = row[row > 0] / row.sum()
+                total += row.sum() * float(np.sum(cond * np.log(cond * V))) / (T - 1)
+        return total
+
     def augmentation_eigenvalues(self) -> np.ndarray:
         W = self.J.T @ (self.J / self.J.sum(1)[:, None])
         d = W.sum(1)

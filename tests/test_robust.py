@@ -6,38 +6,54 @@ import numpy as np
 import pytest
 from brute import Brute, effective_degree, support_fraction, within_class_gap
 
-from lookaround.simulations.claims import EXACT_TOL, compare
-from lookaround.simulations.evaluate import population_ari, population_clustering
-from lookaround.simulations.robust import AMBIGUITY_TOL, robust_rows, summary_table
+from lookaround.simulations.evaluate import RESTARTS, population_ari, population_clustering
+from lookaround.simulations.metrics import AMBIGUITY_TOL, EXACT_TOL, METRICS, decide
+from lookaround.simulations.robust import robust_rows, summary_table
 from lookaround.theory.presets import preset_source, resolve_source
 
 
-def _brute_value(brute: Brute, metric: str, k: int, length: int) -> float | None:
-    """The brute-force number behind a robust row's metric (None where brute has none)."""
-    if metric == "context graph: phi":
-        return brute.context(k)["phi"]
+def _prefix_weights(brute: Brute, length: int) -> list[float]:
+    return [float(brute.law.get((tuple(range(l)), l), 0)) for l in range(1, length)]
+
+
+def _chi(brute: Brute, length: int) -> float:
+    weights = _prefix_weights(brute, length)
+    test = 1 / (length - 1)
+    return np.inf if min(weights) == 0 else sum(test**2 / w for w in weights)
+
+
+def _t2p_bound(brute: Brute, k: int) -> float:
     sample = brute.sample(k)
-    graph = sample["graph"]
-    if metric == "sample graph: support fraction":
-        return support_fraction(graph)
-    if metric == "sample graph: effective degree":
-        return effective_degree(graph)
-    if metric == "sample graph: within-class gap":
-        return within_class_gap(graph, sample["labels"])
-    if metric.startswith("T2' bound"):
-        lam = sample["eigenvalues"][k]
-        return np.inf if lam >= 1 else 2 * sample["alpha"] / (1 - lam)
-    if metric == "probe error on exact h(x)":
-        return sample["averaged_probe_error"]
-    weights = [
-        float(brute.law.get((tuple(range(l)), l), 0)) for l in range(1, length)
-    ]  # w(omega_l) by the sampling definitions
-    if metric == "covered prefix lengths":
-        return float(sum(w > 0 for w in weights))
-    if metric == "alignment chi":
-        test = 1 / (length - 1)
-        return np.inf if min(weights) == 0 else sum(test**2 / w for w in weights)
-    return None  # population ARI (k-means) and T3's excess have no brute-force twin here
+    lam = sample["eigenvalues"][k]
+    return np.inf if lam >= 1 else 2 * sample["alpha"] / (1 - lam)
+
+
+def _ari(brute: Brute, k: int) -> float:
+    features = brute.averaged_features(k)
+    return population_clustering(features, brute.sample_joint, RESTARTS, 0).ari
+
+
+# The brute-force twin of every metric, keyed on the metric's key: (brute, k, T) -> value.
+ORACLES = {
+    "support_fraction": lambda b, k, T: support_fraction(b.sample(k)["graph"]),
+    "effective_degree": lambda b, k, T: effective_degree(b.sample(k)["graph"]),
+    "within_class_gap": lambda b, k, T: within_class_gap(b.sample(k)["graph"], b.sample(k)["labels"]),
+    "phi": lambda b, k, T: b.context(k)["phi"],
+    "t2p_bound": lambda b, k, T: _t2p_bound(b, k),
+    "probe_error": lambda b, k, T: b.sample(k)["averaged_probe_error"],
+    "ari": lambda b, k, T: _ari(b, k),
+    "s_k1": lambda b, k, T: b.context(k)["singular_values"][k],
+    "lambda_k1": lambda b, k, T: b.sample(k)["eigenvalues"][k],
+    "t2_bound": lambda b, k, T: 2 * b.context(k)["phi"] / (1 - b.context(k)["singular_values"][k] ** 2),
+    "alpha": lambda b, k, T: b.sample(k)["alpha"],
+    "covered": lambda b, k, T: float(sum(w > 0 for w in _prefix_weights(b, T))),
+    "chi": lambda b, k, T: _chi(b, T),
+    "excess": lambda b, k, T: b.generation_excess(),
+}  # fmt: skip
+
+
+def test_every_metric_has_its_brute_force_twin():
+    assert set(ORACLES) == set(METRICS)
 
 
 @pytest.mark.parametrize("name", ["markov:1", "hmm:2", "positional"])
@@ -52,16 +68,14 @@ def test_every_setting_matches_the_brute_force_verdict(name):
             for objective in entry.values:
                 if objective not in cache:
                     cache[objective] = Brute(source, objective)
-                values[objective] = _brute_value(cache[objective], row.metric, k, source.length)
-            if None in values.values():
-                continue
+                values[objective] = ORACLES[row.key](cache[objective], k, source.length)
             winner = next(n for n in values if n != next(iter(values)))
             spectra = [cache[n].context(k)["singular_values"] for n in values]
-            uses_subspace = row.metric == "probe error on exact h(x)"
-            if uses_subspace and any(s[k - 1] - s[k] <= AMBIGUITY_TOL for s in spectra):
-                expected = "ambiguous"
-            else:
-                expected = compare("", "", "", values, winner, row.better, EXACT_TOL).verdict
+            ambiguous = METRICS[row.key].uses_subspace and any(
+                s[k - 1] - s[k] <= AMBIGUITY_TOL for s in spectra
+            )
+            expected = decide(values[winner], values[next(iter(values))], better=row.better,
+                              tol=EXACT_TOL, ambiguous=ambiguous)  # fmt: skip
             assert entry.verdict == expected, (row.metric, entry.setting, values, entry.values)
             checked += 1
     assert checked >= 60

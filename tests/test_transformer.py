@@ -150,6 +150,8 @@ def test_bad_settings_are_refused(settings, message):
         (["--seeds", "0,x"], "--seeds"),
         (["--loss", "mse"], "loss must be 'ce' or 'spectral'"),
         (["--sources", "markov", "--steps", "0"], "steps"),
+        (["--sources", "markov2(V=6,T=8)"], "at most 10^6 are allowed"),
+        (["--sources", "markov", "--steps", "1000000", "--batch", "8192"], "exceed 1e10"),
     ],
 )
 def test_pretrain_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, message):
@@ -171,3 +173,35 @@ def test_pretrain_prints_the_table_and_resumes(tmp_path, capsys):
     assert all(r["seeds"] == 2 for r in record["rows"])
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith("pretrain: 0 runs trained, 4 already")
+
+
+def test_check_pretrain_gives_each_claim_row_the_networks_verdict(tmp_path, capsys):
+    argv = ["check", "--sources", "topic", "--n-train", "2000", "--n-eval", "100", "--pretrain",
+            "--pretrain-steps", "20",
+            "--pretrain-seeds", "0,1", "--pretrain-out", str(tmp_path / "c.jsonl"), "--json"]  # fmt: skip
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)["pretrain"]
+    pairs = {(r["claim"], r["first"], r["other"]) for r in rows}
+    assert pairs == {("C2", "mlm:0.4", "ar"), ("C3", "ar", "mlm:0.4"), ("C4", "dar:2", "ar"),
+                     ("C4", "vmlm", "mlm:0.4")}  # fmt: skip
+    generation = {r["claim"] for r in rows if r["k"] is None}
+    assert generation == {"C3", "C4"}  # C2 compares classification metrics only
+    assert main(["check", "--sources", "topic", "--pretrain", "--csv"]) == 2
+    assert "--pretrain prints its rows" in capsys.readouterr().err
+
+
+def test_sweep_pretrain_mode_and_simulate_transformer(tmp_path, capsys):
+    grid = tmp_path / "g.toml"
+    grid.write_text('[sweep]\nmode = "pretrain"\nloss = "ce"\nsteps = 20\n\n[grid]\n'
+                    'source = ["topic"]\nobjective = ["mlm:1"]\nk = [2]\nseed = [0]\n')  # fmt: skip
+    assert main(["sweep", str(grid), "--out", str(tmp_path / "g.jsonl")]) == 0
+    row = json.loads((tmp_path / "g.jsonl").read_text().splitlines()[-1])
+    assert row["pretrain_generation_excess"] >= -1e-12 and 0 <= row["pretrain_t1_probe_error"] <= 1
+    capsys.readouterr()
+    argv = ["simulate", "--source", "topic", "--objective", "mlm:1", "--model", "transformer",
+            "--loss", "ce", "--steps", "20", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["model"] == "transformer" and record["t1"][0]["k"] == 2
+    assert main([*argv, "--n-train", "5"]) == 2
+    assert "--n-train and --n-eval do not apply" in capsys.readouterr().err

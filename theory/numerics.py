@@ -45,15 +45,15 @@ def normalize(cooccurrence: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise ``log softmax``, shifted by the row maximum so that no exponential overflows.
+    """``log softmax`` along the last axis, shifted by its maximum so that no exponential overflows.
 
     Examples
     --------
     >>> np.exp(log_softmax(np.array([[0.0, 0.0]])))
     array([[0.5, 0.5]])
     """
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
