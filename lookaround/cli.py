@@ -644,7 +644,10 @@ def _json_flag(p: _Parser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON record (docs/json.md)")
 
 
-def _repair_flag(p: _Parser) -> None:
+def _engine_arguments(p: _Parser, jobs: int, what: str = "local worker processes") -> None:
+    """``--jobs``, ``--scheduler`` and ``--repair`` of a command run on the sweep engine."""
+    p.add_argument("--jobs", type=_int, default=jobs, help=what)
+    p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
     p.add_argument(
         "--repair",
         action="store_true",
@@ -747,9 +750,7 @@ def _add_check(sub) -> None:
     p.add_argument("--pretrain-seeds", default="0,1,2", help="seeds of --pretrain (paired)")
     p.add_argument("--pretrain-steps", type=_int, help="training steps of --pretrain (3000)")
     p.add_argument("--pretrain-out", help="results file of --pretrain (resumable)")
-    p.add_argument("--jobs", type=_int, default=1, help="local processes of --pretrain")
-    p.add_argument("--scheduler", help="dask.distributed scheduler address for --pretrain")
-    _repair_flag(p)
+    _engine_arguments(p, 1, "local processes of --pretrain, one thread each")
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON record")
     output.add_argument("--csv", action="store_true", help="print every setting as CSV")
@@ -802,9 +803,7 @@ def _add_pretrain(sub) -> None:
     p.add_argument("--heads", type=_int, help="attention heads (default 2)")
     p.add_argument("--lr", type=float, help="peak learning rate (default 3e-3)")
     p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
-    p.add_argument("--jobs", type=_int, default=1, help="local processes, one thread each")
-    p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
-    _repair_flag(p)
+    _engine_arguments(p, 1, "local processes, one thread each")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--json", action="store_true", help="print the table as JSON")
     group.add_argument("--csv", action="store_true", help="print the table as CSV")
@@ -846,14 +845,7 @@ def _add_sweep(sub) -> None:
     )
     p.add_argument("grid", help="GRID.toml")
     p.add_argument("--out", help="results file; unset means GRID.jsonl beside the grid")
-    p.add_argument(
-        "--jobs",
-        type=_int,
-        default=os.cpu_count() or 1,
-        help="local worker processes (joblib); 1 runs in this process",
-    )
-    p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
-    _repair_flag(p)
+    _engine_arguments(p, os.cpu_count() or 1, "local worker processes (joblib); 1 runs here")
 
 
 def _add_families(sub) -> None:
@@ -887,9 +879,7 @@ def _add_map(sub) -> None:
     p.add_argument("--objectives", help="A,B: the paper's side and the other (default per claim)")
     p.add_argument("--out", help="results file; unset means map-FAMILY-CLAIM-METRIC.jsonl")
     p.add_argument("--plot", help="also draw the map to this file (.png, .pdf or .svg)")
-    p.add_argument("--jobs", type=_int, default=os.cpu_count() or 1, help="local processes")
-    p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
-    _repair_flag(p)
+    _engine_arguments(p, os.cpu_count() or 1, "local processes")
 
 
 def _add_search(sub) -> None:

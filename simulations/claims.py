@@ -21,23 +21,21 @@ from lookaround.simulations.evaluate import (
     averaged_features,
     classification_metrics,
     exact_dense_cooccurrence,
-    exact_population_clustering,
     generation_eval,
 )
-from lookaround.simulations.metrics import EXACT_TOL, decide
+from lookaround.simulations.metrics import EXACT_TOL, ExactSource, decide
 from lookaround.simulations.models import Model
 from lookaround.simulations.runs import DEFAULTS, FITTERS, simulate
 from lookaround.simulations.tabular import train_spectral
-from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
+from lookaround.theory.analysis import Analysis, LevelAnalysis
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.coverage import (
     GenerationReport,
     alignment,
-    generation_report,
     prefix_weights,
 )
 from lookaround.theory.numerics import SLACK
-from lookaround.theory.objectives import Objective, parse_objective
+from lookaround.theory.objectives import Objective
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source
@@ -130,6 +128,7 @@ class _Bundle:
     models are fitted on first use and kept."""
 
     source: Source
+    exact: ExactSource
     k: int
     seed: int
     n_train: int
@@ -156,12 +155,11 @@ class _Bundle:
         return generation_eval(trained, self.source, self.objectives[name], self.held[name].tokens)
 
 
-def _bundle(source: Source, k: int, seed: int, n_train: int, n_eval: int) -> _Bundle:
-    """The four objectives the claims compare on ``source``, with their exact analyses."""
+def _bundle(exact: ExactSource, k: int, seed: int, n_train: int, n_eval: int) -> _Bundle:
+    """The four objectives the claims compare on a source, with their exact analyses."""
+    source = exact.source
     masked = f"mlm:{max(1, round(0.4 * source.length))}"
-    objectives = {
-        name: parse_objective(name, source.length) for name in ("ar", masked, "dar:2", "vmlm")
-    }
+    objectives = {name: exact.objective(name) for name in ("ar", masked, "dar:2", "vmlm")}
     held_seed = streams(seed).bundle_heldout
     return _Bundle(
         source=source,
@@ -171,8 +169,9 @@ def _bundle(source: Source, k: int, seed: int, n_train: int, n_eval: int) -> _Bu
         n_eval=n_eval,
         masked=masked,
         objectives=objectives,
-        analyses={n: analyze(source, o, k) for n, o in objectives.items()},
-        generation={n: generation_report(source, o) for n, o in objectives.items()},
+        exact=exact,
+        analyses={n: exact.analysis(n, k) for n in objectives},
+        generation={n: exact.generation(n) for n in objectives},
         held={n: draw_patterns(source, o, n_eval, held_seed) for n, o in objectives.items()},
     )
 
@@ -330,7 +329,7 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
 def _clustering_rows(claim: str, b: _Bundle, winner: str, other: str) -> list[ClaimRow]:
     """k-means ARI on the exact averaged features (population) and on a trained model's."""
     src, pair = b.source.name, (other, winner)
-    population = {n: exact_population_clustering(b.source, b.objectives[n], b.k) for n in pair}
+    population = {n: b.exact.clustering(n, b.k) for n in pair}
     exact = compare(
         claim,
         src,
@@ -453,11 +452,17 @@ def check_claims(
     n_eval: int = 2000,
     claims: tuple[str, ...] = tuple(CLAIMS),
     progress: bool = False,
+    *,
+    exact: dict[str, ExactSource] | None = None,
 ) -> list[ClaimRow]:
-    """Run every claim on every source (presets or JSON files); rows in source, claim order."""
+    """Run every claim on every source (presets or JSON files); rows in source, claim order.
+
+    ``exact`` maps a source name to an :class:`ExactSource` whose computed numbers are reused.
+    """
     rows: list[ClaimRow] = []
     for name in tqdm(sources, desc="claims", unit="source", disable=not progress):
-        bundle = _bundle(resolve_source(name), k, seed, n_train, n_eval)
+        shared = (exact or {}).get(name) or ExactSource(resolve_source(name))
+        bundle = _bundle(shared, k, seed, n_train, n_eval)
         for claim in claims:
             rows.extend(CLAIMS[claim](bundle))
     return rows

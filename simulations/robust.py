@@ -233,8 +233,12 @@ def _rows_of(exact: ExactSource, comparison: Comparison) -> list[RobustRow]:
     return rows
 
 
-def robust_rows(source: Source, claims: tuple[str, ...] = ("C2", "C3", "C4")) -> list[RobustRow]:
+def robust_rows(
+    source: Source | ExactSource, claims: tuple[str, ...] = ("C2", "C3", "C4")
+) -> list[RobustRow]:
     """Every exact row of ``claims`` on ``source`` at every admissible setting.
+
+    Pass an :class:`ExactSource` to share its computed analyses with other callers.
 
     Examples
     --------
@@ -243,7 +247,7 @@ def robust_rows(source: Source, claims: tuple[str, ...] = ("C2", "C3", "C4")) ->
     >>> [(r.metric, r.verdict) for r in rows][:2]
     [('covered prefix lengths', 'holds everywhere'), ('alignment chi', 'holds everywhere')]
     """
-    exact = ExactSource(source)
+    exact = source if isinstance(source, ExactSource) else ExactSource(source)
     return [row for c in COMPARISONS if c.claim in claims for row in _rows_of(exact, c)]
 
 
@@ -327,12 +331,12 @@ def check_everywhere(
     progress: bool = False,
 ) -> RobustCheck:
     """The robust exact rows on every source, plus the trained rows at ``k`` and ``mlm:0.4T``."""
+    # One ExactSource per source: the trained rows' exact sides (analyses, T3, population
+    # k-means at k) are read from what the robust rows already computed.
+    exact = {name: ExactSource(resolve_source(name)) for name in sources}
     robust = []
     for name in tqdm(sources, desc="robust rows", unit="source", disable=not progress):
-        robust += robust_rows(resolve_source(name))
-    trained = [
-        row
-        for row in check_claims(sources, k, seed, n_train, n_eval, progress=progress)
-        if row.trained
-    ]
+        robust += robust_rows(exact[name])
+    rows = check_claims(sources, k, seed, n_train, n_eval, progress=progress, exact=exact)
+    trained = [row for row in rows if row.trained]
     return RobustCheck(tuple(sources), k, seed, n_train, n_eval, tuple(robust), tuple(trained))
