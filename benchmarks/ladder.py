@@ -88,7 +88,7 @@ def route_csr_svds(source: Source, spec: str) -> np.ndarray:
     right = inverse_sqrt_mass(np.asarray(a.sum(axis=0)).ravel())
     abar = sp.diags(left) @ a @ sp.diags(right)
     count = min(TOP, min(abar.shape) - 1)  # ARPACK needs k < min(shape)
-    return np.sort(svds(abar, k=count, return_singular_vectors=False, rng=0))[::-1]
+    return np.sort(np.asarray(svds(abar, k=count, return_singular_vectors=False, rng=0)))[::-1]
 
 
 def route_dense_gram(source: Source, spec: str) -> np.ndarray:

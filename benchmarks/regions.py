@@ -45,7 +45,7 @@ def main() -> None:
     for seed in range(5):
         witness = folder / f"w{seed}.json"
         seconds, _ = timed([*lookaround, "search", "--claim", "C2", "--metric", "s_k1",
-                            "--family", "markov2", "--seed", str(seed), "--budget", "30",
+                            "--family", "markov2", "--seed", str(seed), "--evaluations", "1000",
                             "--out", str(witness)])  # fmt: skip
         record = json.loads(witness.read_text())
         check, _ = timed([*lookaround, "verify", str(witness)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from joblib import Parallel, delayed
 from matplotlib.figure import Figure
 
@@ -33,9 +35,11 @@ def draw(fig: Figure | None = None) -> Figure:
     fig, axes = figure(WIDE, 4.6, fig, nrows=len(FAMILIES), ncols=len(PANELS))
     for row, (family, x, y, default) in enumerate(FAMILIES):
         for col, (claim, metric, k) in enumerate(PANELS):
-            request = plan_map(family, x, y, claim, metric, k, None)
+            request = plan_map(family, x=x, y=y, claim=claim, metric=metric, k=k, objectives=None)
             # exact and deterministic whatever the order: two processes halve the wait
-            rows = Parallel(n_jobs=2)(delayed(map_point)(c) for c in request.configs())
+            rows = cast(
+                list[dict], Parallel(n_jobs=2)(delayed(map_point)(c) for c in request.configs())
+            )
             ax = axes[row, col]
             draw_map_on(ax, request.header(), rows)
             ax.plot(*default, "o", color="white", markeredgecolor="black", markersize=4)

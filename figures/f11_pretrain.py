@@ -46,6 +46,7 @@ def plot_pretrain(
     """
     if ax is None:
         ax = figure(WIDE / 3, 2.2, None)[1]
+    assert ax is not None
     chosen = [r for r in rows if r.metric == metric and source in (None, r.source)]
     if not chosen:
         raise ValueError(f"no rows of metric {metric!r}" + (f" on {source}" if source else ""))

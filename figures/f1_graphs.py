@@ -86,12 +86,11 @@ def draw(fig: Figure | None = None) -> Figure:
                 "sample graph",
             ),
         ]
-        sample = analyze(source, objective, 1, level="sample").sample
+        sample = analyze(source, objective, 1, level="sample").level("sample")
         notes = [
             "",
             "",
-            f"eff. degree {sample.effective_degree.value:.2f}, "
-            f"$\\lambda_2$ = {sample.spectrum[1]:.2f}",
+            f"eff. degree {sample.degree.value:.2f}, $\\lambda_2$ = {sample.spectrum[1]:.2f}",
         ]
         for ax, (graph, pos, node_color, title), note in zip(axes[row], panels, notes):
             _draw(ax, graph, pos, node_color, color(spec))

@@ -24,7 +24,7 @@ def draw(fig: Figure | None = None) -> Figure:
     fig, ax = figure(fig=fig)
     for spec in OBJECTIVES:
         res = analyze(source, parse_objective(spec, source.length), source.vocab, level="context")
-        values = res.context.spectrum[: source.vocab]
+        values = res.level("context").spectrum[: source.vocab]
         ax.plot(
             np.arange(1, values.size + 1),
             values,

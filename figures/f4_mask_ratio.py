@@ -22,5 +22,5 @@ def draw(fig: Figure | None = None) -> Figure:
     length = sweep_source().length
     counts = list(range(1, length + 1))
     return draw_sweep(
-        [m / length for m in counts], [f"mlm:{m}" for m in counts], "mask ratio m/T", "mlm", fig
+        [m / length for m in counts], [f"mlm:{m}" for m in counts], "mask ratio m/T", "mlm", fig=fig
     )

@@ -19,4 +19,4 @@ def draw(fig: Figure | None = None) -> Figure:
     reaches = list(range(1, sweep_source().length))
     # J = 1 is ar itself (dar:J is defined for 2 <= J <= T-1)
     specs = ["ar"] + [f"dar:{j}" for j in reaches[1:]]
-    return draw_sweep(reaches, specs, "look-ahead J", "dar", fig)
+    return draw_sweep(reaches, specs, "look-ahead J", "dar", fig=fig)

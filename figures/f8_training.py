@@ -41,7 +41,9 @@ def draw(fig: Figure | None = None) -> Figure:
         entropy = conditional_entropy(a)
         for ax, loss, floor in zip(axes, ("spectral", "ce"), (optimum, entropy)):
             cfg = DEFAULTS[("tabular", loss)]
-            model = fit_tabular(draws, source.vocab, 2, loss, cfg["steps"], cfg["lr"], seed=0)
+            model = fit_tabular(
+                draws, source.vocab, 2, loss=loss, steps=cfg["steps"], lr=cfg["lr"], seed=0
+            )
             style = {**line_style(spec), "marker": None}
             ax.plot(np.arange(1, model.curve.size + 1), model.curve, label=spec, **style)
             ax.axhline(floor, color=color(spec), ls=":", lw=0.9)

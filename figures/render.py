@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import time
 from pathlib import Path
+from types import ModuleType
 
 from tqdm import tqdm
 
@@ -29,7 +30,7 @@ MODULES = (
 )
 
 
-def catalog() -> dict[str, object]:
+def catalog() -> dict[str, ModuleType]:
     """``{name: module}`` of every figure, in order."""
     modules = [importlib.import_module(f"lookaround.figures.{name}") for name in MODULES]
     return {module.NAME: module for module in modules}

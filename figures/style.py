@@ -45,7 +45,7 @@ STYLES: dict[str, tuple[str, str, Any]] = {
     "span": ("#999999", "*", (0, (4, 1, 1, 1, 1, 1))),
 }
 CLASS_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
-RC = {
+RC: dict[Any, Any] = {
     "font.size": 8,
     "axes.labelsize": 8,
     "axes.titlesize": 8,

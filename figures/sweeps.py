@@ -50,17 +50,17 @@ def metrics(source: Source, spec: str, seed: int = 0) -> dict:
         averaged_features(model, objective, held.tokens), held.classes, source.n_classes, seed
     )
     return {
-        "s_k1": res.context.spectrum[K],
-        "phi": res.context.disagreement,
-        "alpha": res.sample.disagreement,
-        "support": res.sample.connectivity.support_fraction,
-        "gap": res.sample.connectivity.within_class_gap,
+        "s_k1": res.level("context").spectrum[K],
+        "phi": res.level("context").disagreement,
+        "alpha": res.level("sample").disagreement,
+        "support": res.level("sample").connectivity.support_fraction,
+        "gap": res.level("sample").connectivity.within_class_gap,
         "ari": clustering.ari,
     }
 
 
 def draw_sweep(
-    xs: list, specs: list[str], xlabel: str, family: str, fig: Figure | None = None
+    xs: list, specs: list[str], xlabel: str, family: str, *, fig: Figure | None = None
 ) -> Figure:
     """Four panels of :func:`metrics` along ``specs`` (drawn at ``xs``), into ``fig``."""
     source = sweep_source()

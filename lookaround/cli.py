@@ -147,7 +147,13 @@ def _monte_carlo(args: argparse.Namespace, source) -> dict:
 
     levels = {None: ("context",), "both": ("context", "sample")}.get(args.level, (args.level,))
     estimates = monte_carlo(
-        source, args.objective, args.k, args.mc, levels, args.seed, progress=sys.stderr.isatty()
+        source,
+        args.objective,
+        args.k,
+        args.mc,
+        levels=levels,
+        seed=args.seed,
+        progress=sys.stderr.isatty(),
     )
     record = {"source": source.name, "objective": args.objective, "k": args.k}
     return {**record, **{level: e.to_dict() for level, e in estimates.items()}}
@@ -195,7 +201,7 @@ def _coverage(args: argparse.Namespace) -> str:
 
 def _check(args: argparse.Namespace) -> str:
     from lookaround.simulations.claims import DEFAULT_SOURCES
-    from lookaround.simulations.robust import check_everywhere, summary_table
+    from lookaround.simulations.robust import check_everywhere
 
     sources = tuple(args.sources) if args.sources else DEFAULT_SOURCES
     request = _claim_request(args, sources) if args.pretrain else None
@@ -220,6 +226,20 @@ def _check(args: argparse.Namespace) -> str:
                 **({"pretrain": [asdict(r) for r in networks]} if request else {}),
             }
         )  # fmt: skip
+    lines = _check_text(args, result)
+    if request:
+        from lookaround.simulations.agreement import format_agreement
+
+        seeds = ",".join(map(str, request.seeds))
+        lines += ["", f"transformers at one setting (k={args.k}, m=round(0.4 T), J=2, seeds "
+                  f"{seeds}; docs/theory.md §10): {done}", "", format_agreement(networks)]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _check_text(args: argparse.Namespace, result) -> list[str]:
+    """The robust table and the trained rows, as ``lookaround check`` prints them."""
+    from lookaround.simulations.robust import summary_table
+
     single = (
         f"k={args.k}, m=round(0.4 T), seed={args.seed}, N_train={args.n_train}, "
         f"N_eval={args.n_eval}"
@@ -238,13 +258,7 @@ def _check(args: argparse.Namespace) -> str:
               result.trained_summary(), "cells: rows holding / failing / tied"]  # fmt: skip
     if args.detail:
         lines += ["", *(_claim_line(row) for row in result.trained)]
-    if request:
-        from lookaround.simulations.agreement import format_agreement
-
-        seeds = ",".join(map(str, request.seeds))
-        lines += ["", f"transformers at one setting (k={args.k}, m=round(0.4 T), J=2, seeds "
-                  f"{seeds}; docs/theory.md §10): {done}", "", format_agreement(networks)]  # fmt: skip
-    return "\n".join(lines)
+    return lines
 
 
 def _claim_request(args: argparse.Namespace, sources: tuple[str, ...]):
@@ -343,9 +357,9 @@ def _simulate(args: argparse.Namespace) -> str:
     result = simulate(
         source,
         objective,
-        args.model,
-        args.loss,
-        args.k,
+        model=args.model,
+        loss=args.loss,
+        k=args.k,
         steps=args.steps,
         lr=args.lr,
         seed=args.seed,
@@ -487,8 +501,8 @@ def _map(args: argparse.Namespace) -> str:
 
     if args.jobs < 1:
         raise InputError("--jobs must be >= 1")
-    request = plan_map(args.family, args.x, args.y, args.claim, args.metric, args.k,
-                       args.objectives)  # fmt: skip
+    request = plan_map(args.family, x=args.x, y=args.y, claim=args.claim, metric=args.metric,
+                       k=args.k, objectives=args.objectives)  # fmt: skip
     out = Path(args.out or f"map-{request.family}-{request.claim}-{request.metric}.jsonl")
     counts = run_map(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
                      progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
@@ -522,14 +536,19 @@ def _search(args: argparse.Namespace) -> str:
     require("sympy", "symbolic", "lookaround search")
 
     from lookaround.simulations.search import search_witness, space_of, stress_theorem
+    from lookaround.theory.limits import check_count
 
-    if not args.budget > 0:
-        raise InputError(f"--budget must be > 0 seconds, got {args.budget}")
+    check_count(args.evaluations, "--evaluations", 1, 10**6)
+    if args.budget is not None and not 0 < args.budget < math.inf:
+        raise InputError(f"--budget must be a finite number of seconds > 0, got {args.budget}")
+    if args.theorem and (args.claim or args.metric or args.holds):
+        raise InputError("--theorem stresses a bound; it takes no --claim, --metric or --holds")
+    budget = {"evaluations": args.evaluations, "seconds": args.budget}
     space = space_of(args.family, args.shape)
     out = Path(args.out or ("stress.json" if args.theorem else "witness.json"))
     if args.theorem:
-        result = stress_theorem(args.theorem, space, args.objective or "mlm:0.4", args.k,
-                                args.seed, args.budget)  # fmt: skip
+        result = stress_theorem(args.theorem, space, args.objective or "mlm:0.4", k=args.k,
+                                seed=args.seed, **budget)  # fmt: skip
         out.write_text(_dump(result.record()) + "\n")
         what = "excess / predicted" if args.theorem == "T3'" else "probe_error / bound"
         return (
@@ -544,8 +563,9 @@ def _search(args: argparse.Namespace) -> str:
         pair = tuple(p.strip() for p in args.objectives.split(","))
         if len(pair) != 2:
             raise InputError(f"--objectives must be A,B, got {args.objectives!r}")
-    witness = search_witness(args.claim, args.metric, space, args.k, pair, args.seed,
-                             args.budget, "holds" if args.holds else "fails")  # fmt: skip
+    witness = search_witness(args.claim, args.metric, space, k=args.k, objectives=pair,
+                             seed=args.seed, wanted="holds" if args.holds else "fails",
+                             **budget)  # fmt: skip
     out.write_text(_dump(witness.record()) + "\n")
     source_file = out.with_name(out.stem + ".source.json")
     source_file.write_text(dumps(witness.source, indent=1) + "\n")
@@ -887,7 +907,7 @@ def _add_search(sub) -> None:
         sub,
         "search",
         "find a source where a claim fails (or holds) by the widest margin, with a certificate",
-        "lookaround search --claim C2 --metric s_k1 --family markov2 --seed 0 --budget 30",
+        "lookaround search --claim C2 --metric s_k1 --family markov2 --seed 0 --evaluations 1000",
         _search,
     )
     p.add_argument("--claim", help="C2, C3 or C4")
@@ -902,7 +922,17 @@ def _add_search(sub) -> None:
     p.add_argument("--theorem", help="stress a theorem instead: T2, T2' (bounds) or T3' (rate)")
     p.add_argument("--objective", help="the objective of --theorem (default mlm:0.4)")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the restarts")
-    p.add_argument("--budget", type=float, default=30.0, help="seconds of search")
+    p.add_argument(
+        "--evaluations",
+        type=_int,
+        default=1000,
+        help="exact margins evaluated: the budget, the same on any machine",
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        help="an optional cap in seconds (a run it stops is not reproducible)",
+    )
     p.add_argument("--out", help="witness file; unset means witness.json (stress.json)")
 
 

@@ -175,8 +175,11 @@ def pretrain_one(
     config = TransformerConfig(**{key: v for key, v in settings.items() if key in known})
     resolved = resolve_source(source)
     with tqdm(total=config.steps, disable=not progress, unit="step", desc=objective) as bar:
-        run = pretrain_transformer(resolved, objective, config=config, seed=seed,
-                                   progress=lambda done: bar.update(done - bar.n))  # fmt: skip
+
+        def shown(done: int) -> None:
+            bar.update(done - bar.n)
+
+        run = pretrain_transformer(resolved, objective, config=config, seed=seed, progress=shown)
     pop = population(resolved)
     theory = _theory(source, objective)
     outputs = network_outputs(run, theory, pop)
@@ -229,7 +232,14 @@ def run_pretrain(
     """Run (or resume) every configuration of ``request`` into ``out``; the engine's counts."""
     request.check()
     return run_configs(
-        request.header(), request.configs(), pretrain_point, out, jobs, scheduler, progress, repair
+        request.header(),
+        request.configs(),
+        pretrain_point,
+        out,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+        repair=repair,
     )
 
 

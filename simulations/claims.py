@@ -91,6 +91,7 @@ def compare(
     metric: str,
     values: dict,
     winner: str,
+    *,
     better: str,
     tol: float,
     detail: str = "",
@@ -100,9 +101,11 @@ def compare(
 
     Examples
     --------
-    >>> compare("C3", "s", "chi", {"ar": 1.0, "mlm:2": float("inf")}, "ar", "lower", 1e-9).verdict
+    >>> compare("C3", "s", "chi", {"ar": 1.0, "mlm:2": float("inf")}, "ar", better="lower",
+    ...         tol=1e-9).verdict
     <Verdict.HOLDS: 'holds'>
-    >>> compare("C2", "s", "ari", {"ar": 0.50, "mlm:2": 0.51}, "mlm:2", "higher", 0.02).verdict
+    >>> compare("C2", "s", "ari", {"ar": 0.50, "mlm:2": 0.51}, "mlm:2", better="higher",
+    ...         tol=0.02).verdict
     <Verdict.TIE: 'tie'>
     """
     (other,) = [name for name in values if name != winner]
@@ -119,7 +122,8 @@ def _excess_row(
         f"{n}: {e.mean_excess:.4f} +- {e.mean_standard_error:.4f}" for n, e in evals.items()
     )
     detail = f"{detail} ({note})"
-    return compare(claim, source, metric, values, winner, "lower", 2 * se, detail, trained=True)
+    return compare(claim, source, metric, values, winner, better="lower", tol=2 * se,
+                   detail=detail, trained=True)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,13 @@ class _Bundle:
             draws = draw_patterns(self.source, self.objectives[name], self.n_train, self.seed)
             cfg = DEFAULTS[(model, loss)]
             self._trained[key] = FITTERS[model](
-                draws, self.source.vocab, self.k, loss, cfg["steps"], cfg["lr"], self.seed
+                draws,
+                self.source.vocab,
+                self.k,
+                loss=loss,
+                steps=cfg["steps"],
+                lr=cfg["lr"],
+                seed=self.seed,
             )
         return self._trained[key]
 
@@ -180,15 +190,15 @@ def _c1(b: _Bundle) -> list[ClaimRow]:
     rows = []
     for name in ("ar", b.masked):
         objective = b.objectives[name]
-        spectrum = b.analyses[name].context.spectrum
+        spectrum = b.analyses[name].level("context").spectrum
         optimum = spectral_optimum(spectrum, b.k)
         margin = spectrum[b.k - 1] - spectrum[b.k]
         run = simulate(
             b.source,
             objective,
-            "tabular",
-            "spectral",
-            b.k,
+            model="tabular",
+            loss="spectral",
+            k=b.k,
             seed=b.seed,
             n_train=4 * b.n_train,
             n_eval=b.n_eval,
@@ -207,7 +217,7 @@ def _c1(b: _Bundle) -> list[ClaimRow]:
         )
         a, _ = exact_dense_cooccurrence(b.source, objective)
         f, g, _ = train_spectral(
-            a, b.k, 3 * DEFAULTS[("tabular", "spectral")]["steps"], 0.2, b.seed
+            a, b.k, steps=3 * DEFAULTS[("tabular", "spectral")]["steps"], lr=0.2, seed=b.seed
         )
         rows.append(
             _c1_row(
@@ -246,7 +256,7 @@ def _c1_row(
 
 # Exact sample-graph numbers: (metric, how to read it, better side, what it is, whether it may be
 # estimated on a sample of rows).
-SAMPLE_METRICS: tuple[tuple[str, Callable[[LevelAnalysis], float], str, str, bool], ...] = (
+SAMPLE_METRICS: tuple[tuple[str, Callable[[LevelAnalysis], float | None], str, str, bool], ...] = (
     (
         "sample graph: support fraction",
         lambda s: s.connectivity.support_fraction,
@@ -256,7 +266,7 @@ SAMPLE_METRICS: tuple[tuple[str, Callable[[LevelAnalysis], float], str, str, boo
     ),
     (
         "sample graph: effective degree",
-        lambda s: s.effective_degree.value,
+        lambda s: s.degree.value,
         "higher",
         "mean exp(entropy) of a sample's two-hop law K(x, .)",
         True,
@@ -280,8 +290,8 @@ SAMPLE_METRICS: tuple[tuple[str, Callable[[LevelAnalysis], float], str, str, boo
 
 def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[ClaimRow]:
     pair = (other, winner)
-    sample = {n: b.analyses[n].sample for n in pair}
-    context = {n: b.analyses[n].context for n in pair}
+    sample = {n: b.analyses[n].level("sample") for n in pair}
+    context = {n: b.analyses[n].level("context") for n in pair}
     rows = [
         compare(
             claim,
@@ -289,9 +299,9 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
             metric,
             {n: read(sample[n]) for n in pair},
             winner,
-            better,
-            EXACT_TOL,
-            what + (_uncertainty(sample) if estimated else ""),
+            better=better,
+            tol=EXACT_TOL,
+            detail=what + (_uncertainty(sample) if estimated else ""),
         )
         for metric, read, better, what, estimated in SAMPLE_METRICS
     ]
@@ -302,9 +312,9 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
             "context graph: phi",
             {n: context[n].disagreement for n in pair},
             winner,
-            "lower",
-            EXACT_TOL,
-            "; ".join(_phi_detail(n, context[n], b.k) for n in pair),
+            better="lower",
+            tol=EXACT_TOL,
+            detail="; ".join(_phi_detail(n, context[n], b.k) for n in pair),
         )
     )
     rows.append(
@@ -314,9 +324,9 @@ def _classification(claim: str, b: _Bundle, winner: str, other: str) -> list[Cla
             "T2' bound 2 alpha/(1 - lambda_(k+1))",
             {n: float(sample[n].bound) for n in pair},
             winner,
-            "lower",
-            EXACT_TOL,
-            ", ".join(
+            better="lower",
+            tol=EXACT_TOL,
+            detail=", ".join(
                 f"{n}: alpha {sample[n].disagreement:.4f}, "
                 f"lambda_(k+1) {sample[n].spectrum[b.k]:.4f}"
                 for n in pair
@@ -336,9 +346,9 @@ def _clustering_rows(claim: str, b: _Bundle, winner: str, other: str) -> list[Cl
         "population k-means ARI on exact h(x)",
         {n: population[n].ari for n in pair},
         winner,
-        "higher",
-        EXACT_TOL,
-        f"weighted k-means on every sequence, best of {RESTARTS} restarts; "
+        better="higher",
+        tol=EXACT_TOL,
+        detail=f"weighted k-means on every sequence, best of {RESTARTS} restarts; "
         + "; ".join(f"{n}: {population[n].describe()}" for n in pair),
     )
     ari = {
@@ -358,9 +368,9 @@ def _clustering_rows(claim: str, b: _Bundle, winner: str, other: str) -> list[Cl
         "k-means ARI on trained h(x) (held-out)",
         ari,
         winner,
-        "higher",
-        SAMPLED_TOL,
-        f"tabular spectral model, N={b.n_train} draws, {b.n_eval} held-out",
+        better="higher",
+        tol=SAMPLED_TOL,
+        detail=f"tabular spectral model, N={b.n_train} draws, {b.n_eval} held-out",
         trained=True,
     )
     return [exact, trained]
@@ -369,7 +379,7 @@ def _clustering_rows(claim: str, b: _Bundle, winner: str, other: str) -> list[Cl
 def _uncertainty(levels: dict[str, LevelAnalysis]) -> str:
     """The standard error of the effective degree, estimated on a sample of rows when large."""
     return "; " + ", ".join(
-        f"{n}: se {lv.effective_degree.standard_error:.3g} over {lv.effective_degree.rows} rows"
+        f"{n}: se {lv.degree.standard_error:.3g} over {lv.degree.rows} rows"
         for n, lv in levels.items()
     )
 
@@ -393,9 +403,9 @@ def _generation(claim: str, b: _Bundle, winner: str, other: str) -> list[ClaimRo
             "covered prefix lengths",
             {n: int(np.sum(weights[n] > 0)) for n in pair},
             winner,
-            "higher",
-            0,
-            f"of T-1 = {b.source.length - 1}",
+            better="higher",
+            tol=0,
+            detail=f"of T-1 = {b.source.length - 1}",
         ),
         compare(
             claim,
@@ -403,9 +413,9 @@ def _generation(claim: str, b: _Bundle, winner: str, other: str) -> list[ClaimRo
             "alignment chi",
             {n: alignment(weights[n]) for n in pair},
             winner,
-            "lower",
-            EXACT_TOL,
-            "sum_l pi(l)^2 / w(omega_l), test length uniform",
+            better="lower",
+            tol=EXACT_TOL,
+            detail="sum_l pi(l)^2 / w(omega_l), test length uniform",
         ),
         compare(
             claim,
@@ -413,9 +423,9 @@ def _generation(claim: str, b: _Bundle, winner: str, other: str) -> list[ClaimRo
             "exact excess generation loss (T3)",
             {n: b.generation[n].total_excess for n in pair},
             winner,
-            "lower",
-            EXACT_TOL,
-            "population-optimal tabular predictor, uniform fallback",
+            better="lower",
+            tol=EXACT_TOL,
+            detail="population-optimal tabular predictor, uniform fallback",
         ),
     ]
     for model in ("tabular", "shared"):
@@ -446,13 +456,13 @@ CLAIMS: dict[str, Callable[[_Bundle], list[ClaimRow]]] = {
 
 def check_claims(
     sources: tuple[str, ...] = DEFAULT_SOURCES,
+    *,
     k: int = 2,
     seed: int = 0,
     n_train: int = 50_000,
     n_eval: int = 2000,
     claims: tuple[str, ...] = tuple(CLAIMS),
     progress: bool = False,
-    *,
     exact: dict[str, ExactSource] | None = None,
 ) -> list[ClaimRow]:
     """Run every claim on every source (presets or JSON files); rows in source, claim order.
@@ -475,7 +485,7 @@ def summarize(rows: list[ClaimRow]) -> dict:
 
     Examples
     --------
-    >>> r = compare("C3", "s", "chi", {"ar": 1.0, "m": 2.0}, "ar", "lower", 0.0)
+    >>> r = compare("C3", "s", "chi", {"ar": 1.0, "m": 2.0}, "ar", better="lower", tol=0.0)
     >>> summarize([r])["C3/s"]["verdict"]
     'holds'
     """

@@ -98,11 +98,8 @@ def all_context_features(model, objective: Objective, vocab: int) -> np.ndarray:
 
 def averaged_features(model, objective: Objective, tokens: np.ndarray) -> np.ndarray:
     """``h(x) = sum_c P(c|x) f(c) = sum_omega w(omega) f(omega, x_S)`` for each sequence."""
-    total = None
-    for pattern, weight in zip(objective.patterns, objective.weights):
-        part = weight * model.features(pattern, tokens)
-        total = part if total is None else total + part
-    return total
+    parts = (w * model.features(p, tokens) for p, w in zip(objective.patterns, objective.weights))
+    return sum(parts, start=np.zeros(()))
 
 
 @dataclass(frozen=True)
@@ -179,15 +176,16 @@ def population_clustering(
     for state in streams(seed).restarts.generate_state(restarts):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = KMeans(n_clusters=n_classes, n_init=1, random_state=int(state)).fit(
-                features, sample_weight=mass
-            )
+            # scikit-learn's bundled hints type n_init as a str ("auto"); an int is documented
+            fit = KMeans(n_clusters=n_classes, n_init=1, random_state=int(state))  # pyright: ignore[reportArgumentType]
+            fit.fit(features, sample_weight=mass)
+        labels, inertia = np.asarray(fit.labels_), float(fit.inertia_ or 0.0)
         # a partition up to the names of its clusters: relabel by first appearance
-        _, first = np.unique(fit.labels_, return_index=True)
+        _, first = np.unique(labels, return_index=True)
         rename = np.argsort(np.argsort(first))
-        key = tuple(rename[fit.labels_])
-        joint = class_joint.T @ np.eye(n_classes)[fit.labels_]
-        found[key] = (min(fit.inertia_, found.get(key, (np.inf,))[0]), population_ari(joint))
+        key = tuple(rename[labels])
+        joint = class_joint.T @ np.eye(n_classes)[labels]
+        found[key] = (min(inertia, found.get(key, (np.inf,))[0]), population_ari(joint))
     ranked = sorted(found.values())
     runner = ranked[1] if len(ranked) > 1 else (np.inf, np.nan)
     return PopulationClustering(ranked[0][1], ranked[0][0], runner[0], runner[1], restarts)
@@ -205,7 +203,7 @@ def all_sequences(source: Source) -> tuple[np.ndarray, np.ndarray]:
 
 
 def exact_population_clustering(
-    source: Source, objective: Objective, k: int, restarts: int = RESTARTS, seed: int = 0
+    source: Source, objective: Objective, k: int, *, restarts: int = RESTARTS, seed: int = 0
 ) -> PopulationClustering:
     """:func:`population_clustering` of the exact averaged features ``h(x)`` (T1's optimum).
 
@@ -269,9 +267,8 @@ def classification_metrics(
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            clusters = KMeans(n_clusters=n_classes, n_init=10, random_state=seed).fit_predict(
-                features
-            )
+            kmeans = KMeans(n_clusters=n_classes, n_init=10, random_state=seed)  # pyright: ignore[reportArgumentType]
+            clusters = kmeans.fit_predict(features)
     return Classification(
         probe_error=error,
         ari=float(adjusted_rand_score(labels, clusters)),

@@ -126,6 +126,7 @@ class MapRequest:
 
 def plan_map(
     family_text: str,
+    *,
     x: str,
     y: str | None,
     claim: str,
@@ -175,10 +176,10 @@ def _parse_pair(text: str | None, claim: str, metric: Metric) -> tuple[str, str]
 
 
 def _objectives_of(config: dict, source: Source) -> tuple[str, str]:
-    names = tuple(parse_objective(n, source.length).name for n in config["objectives"])
+    winner, other = (parse_objective(n, source.length).name for n in config["objectives"])
     if config["k"] is not None:
         check_k(config["k"], source.vocab)
-    return names
+    return winner, other
 
 
 def map_point(config: dict) -> dict:
@@ -211,6 +212,7 @@ def map_point(config: dict) -> dict:
 def run_map(
     request: MapRequest,
     out: str,
+    *,
     jobs: int = 1,
     scheduler: str | None = None,
     progress: bool = False,
@@ -218,5 +220,12 @@ def run_map(
 ) -> dict:
     """Run (or resume) a map into ``out``; returns the sweep engine's counts."""
     return run_configs(
-        request.header(), request.configs(), map_point, out, jobs, scheduler, progress, repair
+        request.header(),
+        request.configs(),
+        map_point,
+        out,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+        repair=repair,
     )

@@ -114,7 +114,7 @@ class ExactSource:
 
     def ambiguous(self, name: str, k: int) -> bool:
         """Whether ``s_k = s_(k+1)`` (the top-``k`` subspace of ``Abar`` is not unique)."""
-        values = self.analysis(name, k).context.spectrum
+        values = self.analysis(name, k).level("context").spectrum
         return bool(values[k - 1] - values[k] <= AMBIGUITY_TOL)
 
 
@@ -137,12 +137,20 @@ class Metric:
     read: Callable[[ExactSource, str, int], float]
 
 
-def _sample(read: Callable[[LevelAnalysis], float]) -> Callable[[ExactSource, str, int], float]:
-    return lambda e, name, k: float(read(e.analysis(name, k).sample))
+def _sample(
+    read: Callable[[LevelAnalysis], float | None],
+) -> Callable[[ExactSource, str, int], float]:
+    def value(e: ExactSource, name: str, k: int) -> float:
+        number = read(e.analysis(name, k).level("sample"))
+        if number is None:
+            raise ValueError(f"{name}: the sample level does not carry this number")
+        return float(number)
+
+    return value
 
 
 def _context(e: ExactSource, name: str, k: int):
-    return e.analysis(name, k).context
+    return e.analysis(name, k).level("context")
 
 
 def _metric(key: str, label: str, kind: str, better: Better, *, uses_k: bool = False,
@@ -157,13 +165,13 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     _metric("support_fraction", "sample graph: support fraction", _C, _HIGH,
             read=_sample(lambda s: s.connectivity.support_fraction)),
     _metric("effective_degree", "sample graph: effective degree", _C, _HIGH,
-            read=_sample(lambda s: s.effective_degree.value)),
+            read=_sample(lambda s: s.degree.value)),
     _metric("within_class_gap", "sample graph: within-class gap", _C, _HIGH,
             read=_sample(lambda s: s.connectivity.within_class_gap)),
     _metric("phi", "context graph: phi", _C, _LOW,
             read=lambda e, n, k: _context(e, n, k).disagreement),
     _metric("t2p_bound", "T2' bound 2 alpha/(1 - lambda_(k+1))", _C, _LOW, uses_k=True,
-            read=lambda e, n, k: float(e.analysis(n, k).sample.bound)),
+            read=lambda e, n, k: float(e.analysis(n, k).level("sample").bound)),
     _metric("probe_error", "probe error on exact h(x)", _C, _LOW, uses_k=True, uses_subspace=True,
             read=_sample(lambda s: s.averaged_probe_error)),
     _metric("ari", "population k-means ARI on exact h(x)", _C, _HIGH, uses_k=True,
@@ -171,11 +179,11 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     _metric("s_k1", "context spectrum: s_(k+1)", _C, _LOW, uses_k=True, in_table=False,
             read=lambda e, n, k: float(_context(e, n, k).spectrum[k])),
     _metric("lambda_k1", "sample spectrum: lambda_(k+1)", _C, _LOW, uses_k=True, in_table=False,
-            read=lambda e, n, k: float(e.analysis(n, k).sample.spectrum[k])),
+            read=lambda e, n, k: float(e.analysis(n, k).level("sample").spectrum[k])),
     _metric("t2_bound", "T2 bound 2 phi/(1 - s_(k+1)^2)", _C, _LOW, uses_k=True, in_table=False,
             read=lambda e, n, k: float(_context(e, n, k).bound)),
     _metric("alpha", "sample graph: alpha", _C, _LOW, in_table=False,
-            read=lambda e, n, k: e.analysis(n, k).sample.disagreement),
+            read=lambda e, n, k: e.analysis(n, k).level("sample").disagreement),
     _metric("covered", "covered prefix lengths", _G, _HIGH,
             read=lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0))),
     _metric("chi", "alignment chi", _G, _LOW,

@@ -33,8 +33,15 @@ class Readout:
 class Model(Protocol):
     """A trained feature model ``f(c)``, ``g(t)`` of one loss (``"spectral"`` or ``"ce"``)."""
 
-    loss: str
-    curve: np.ndarray  # the training loss at each step
+    @property
+    def loss(self) -> str:
+        """``"spectral"`` or ``"ce"``."""
+        ...
+
+    @property
+    def curve(self) -> np.ndarray:
+        """The training loss at each step."""
+        ...
 
     def features(self, pattern: Pattern, tokens: np.ndarray) -> np.ndarray:
         """``f(c)`` for the contexts ``(pattern, x_S)`` of each row of ``tokens``."""

@@ -42,7 +42,7 @@ class RateResult:
 
 
 def count_estimator_rate(
-    source: Source, objective: Objective, n: int, seeds: int = 3, beta: float = 0.5
+    source: Source, objective: Objective, n: int, *, seeds: int = 3, beta: float = 0.5
 ) -> RateResult:
     """Exact excess loss of add-``beta`` count estimators trained on ``n`` draws, per ``l``.
 

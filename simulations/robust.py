@@ -324,6 +324,7 @@ class RobustCheck:
 
 def check_everywhere(
     sources: tuple[str, ...] = DEFAULT_SOURCES,
+    *,
     k: int = 2,
     seed: int = 0,
     n_train: int = 50_000,
@@ -337,6 +338,7 @@ def check_everywhere(
     robust = []
     for name in tqdm(sources, desc="robust rows", unit="source", disable=not progress):
         robust += robust_rows(exact[name])
-    rows = check_claims(sources, k, seed, n_train, n_eval, progress=progress, exact=exact)
+    rows = check_claims(sources, k=k, seed=seed, n_train=n_train, n_eval=n_eval,
+                        progress=progress, exact=exact)  # fmt: skip
     trained = [row for row in rows if row.trained]
     return RobustCheck(tuple(sources), k, seed, n_train, n_eval, tuple(robust), tuple(trained))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.linalg import subspace_angles
@@ -37,7 +37,7 @@ from lookaround.theory.objectives import Objective
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source
 
-__all__ = ["DEFAULTS", "Diverged", "FITTERS", "SimulationResult", "simulate"]
+__all__ = ["DEFAULTS", "Diverged", "FITTERS", "Fitter", "SimulationResult", "simulate"]
 
 # Defaults that reach convergence on the presets (checked by tests/test_simulations.py).
 DEFAULTS = {
@@ -119,7 +119,16 @@ def _check_converging(curve: np.ndarray, f: np.ndarray, g: np.ndarray, lr: float
         )
 
 
-FITTERS: dict[str, Callable[..., Model]] = {"tabular": fit_tabular, "shared": fit_shared}
+class Fitter(Protocol):
+    """What every model's trainer takes (the shared model adds keyword options of its own)."""
+
+    def __call__(
+        self, draws: PatternDraws, vocab: int, k: int, *, loss: str, steps: int, lr: float,
+        seed: int,
+    ) -> Model: ...  # fmt: skip
+
+
+FITTERS: dict[str, Fitter] = {"tabular": fit_tabular, "shared": fit_shared}
 
 
 def _check_settings(
@@ -196,6 +205,7 @@ def _heldout_classification(
 def simulate(
     source: Source,
     objective: Objective,
+    *,
     model: str = "tabular",
     loss: str = "spectral",
     k: int = 2,
@@ -219,7 +229,7 @@ def simulate(
     draws = draw_patterns(source, objective, n_train, seed)
     # an overflow here is reported as divergence just below, in one line, not as warnings
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        trained = FITTERS[model](draws, source.vocab, k, loss, steps, lr, seed)
+        trained = FITTERS[model](draws, source.vocab, k, loss=loss, steps=steps, lr=lr, seed=seed)
     population = _population(trained, source, objective, k, lr)
     held = draw_patterns(source, objective, n_eval, streams(seed).heldout)
     sample, context = _heldout_classification(trained, objective, held, source.n_classes, seed)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from scipy.optimize import minimize
@@ -55,13 +56,19 @@ INSET = 0.01  # a family's knobs are searched on the inner 98% of their ranges
 MAX_SHAPE = (4, 4, 8)  # r, V, T: the exact analysis of every step stays well under a second
 
 
+class SpecOf(Protocol):
+    """The source spec of coordinates ``u``, at the given sizes of the shrinkable knobs."""
+
+    def __call__(self, u: np.ndarray, sizes: dict | None = None) -> dict: ...
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """Unconstrained coordinates ``u`` and the source spec they stand for."""
 
     name: str
     dimension: int
-    spec: Callable[[np.ndarray], dict]
+    spec: SpecOf
     shrinkable: dict = field(default_factory=dict)  # integer knobs that can shrink, and floor
 
 
@@ -108,19 +115,19 @@ def shape_space(text: str) -> SearchSpace:
     for name, value, top, low in zip("rVT", (r, vocab, length), MAX_SHAPE, (2, 2, 2)):
         if not low <= value <= top:
             raise InputError(f"--shape {name} must be in [{low}, {top}], got {value}")
-    sizes = (r, r * vocab, r * vocab * vocab)
+    blocks = (r, r * vocab, r * vocab * vocab)
 
-    def spec(u: np.ndarray, shape: dict | None = None) -> dict:
-        prior, init, trans = np.split(u, np.cumsum(sizes)[:2])
+    def spec(u: np.ndarray, sizes: dict | None = None) -> dict:
+        prior, init, trans = np.split(u, np.cumsum(blocks)[:2])
         return {
             "family": "markov",
             "prior": softmax(prior).tolist(),
             "init": softmax(init.reshape(r, vocab), axis=1).tolist(),
             "trans": softmax(trans.reshape(r, vocab, vocab), axis=2).tolist(),
-            "length": int((shape or {}).get("T", length)),
+            "length": int((sizes or {}).get("T", length)),
         }
 
-    return SearchSpace(f"markov {r},{vocab},{length}", sum(sizes), spec, {"T": (length, 2)})
+    return SearchSpace(f"markov {r},{vocab},{length}", sum(blocks), spec, {"T": (length, 2)})
 
 
 def _margin(spec: dict, metric: str, k: int, objectives: tuple[str, str]) -> float:
@@ -208,12 +215,15 @@ class _OutOfTime(Exception):
 
 
 def _optimize(
-    space: SearchSpace, score: Callable[[np.ndarray], float], seed: int, budget: float
-) -> tuple[np.ndarray, float, int, int]:
-    """Restarts of a local optimizer within ``budget`` seconds; ``(u, value, restarts, evals)``.
+    space: SearchSpace, score: Callable[[np.ndarray], float], seed: int, *, evaluations: int,
+    seconds: float | None = None,
+) -> tuple[np.ndarray, float, int, int]:  # fmt: skip
+    """Restarts of a local optimizer for ``evaluations`` evaluations of ``score``;
+    ``(u, value, restarts, evaluations made)``.
 
-    The best point of every evaluation is kept, so a run stopped by the budget in the middle
-    of a restart loses nothing it had found.
+    The budget is counted in evaluations, so a seed gives the same point on any machine;
+    ``seconds`` is an optional cap on top (a run it stops is no longer reproducible). The best
+    point of every evaluation is kept, so a run stopped inside a restart loses nothing.
     """
     rng = np.random.default_rng(streams(seed).restarts)
     # Nelder-Mead for a few knobs; Powell's line searches scale better to dozens of logits.
@@ -222,11 +232,14 @@ def _optimize(
         if space.dimension <= 6
         else ("Powell", {"xtol": 1e-3, "ftol": 1e-7})
     )
-    deadline = time.monotonic() + budget
+    deadline = time.monotonic() + (np.inf if seconds is None else seconds)
     best = {"u": None, "value": np.inf, "evaluations": 0}
 
+    def spent() -> bool:
+        return best["evaluations"] >= evaluations or time.monotonic() > deadline
+
     def tracked(u: np.ndarray) -> float:
-        if best["u"] is not None and time.monotonic() > deadline:
+        if best["u"] is not None and spent():
             raise _OutOfTime
         value = score(u)
         best["evaluations"] += 1
@@ -235,7 +248,7 @@ def _optimize(
         return value
 
     restarts = 0
-    while restarts < 200 and (best["u"] is None or time.monotonic() < deadline):
+    while restarts < 200 and (best["u"] is None or not spent()):
         start = rng.normal(0.0, 1.5, space.dimension)
         options = {"maxfev": 60 * max(space.dimension, 2), **tolerances}
         restarts += 1
@@ -243,7 +256,9 @@ def _optimize(
             minimize(tracked, start, method=method, options=options)
         except _OutOfTime:
             break
-    return best["u"], float(best["value"]), restarts, best["evaluations"]
+    if best["u"] is None:
+        raise InputError("the search ran no evaluation")
+    return best["u"], float(best["value"]), restarts, int(best["evaluations"])
 
 
 def _shrink(space: SearchSpace, u: np.ndarray, keeps: Callable[[dict], bool]) -> tuple[dict, dict]:
@@ -267,14 +282,17 @@ def search_witness(
     claim: str,
     metric: str,
     space: SearchSpace,
+    *,
     k: int = 1,
     objectives: tuple[str, str] | None = None,
     seed: int = 0,
-    budget: float = 30.0,
+    evaluations: int = 1000,
+    seconds: float | None = None,
     wanted: str = "fails",
 ) -> Witness:
     """Search, shrink, round and certify a source on which ``claim`` is ``wanted`` on ``metric``.
 
+    The budget is ``evaluations`` exact margins (``seconds``, optional, caps the time too).
     Raises an InputError when no source of the space gives the wanted verdict within the
     budget (the best margin found is in the message).
     """
@@ -293,11 +311,12 @@ def search_witness(
         # the order, and inf - inf inside it would be nan
         return -sign * float(np.clip(value, -1e6, 1e6))
 
-    u, best, restarts, evaluations = _optimize(space, score, seed, budget)
+    u, best, restarts, made = _optimize(space, score, seed, evaluations=evaluations,
+                                        seconds=seconds)  # fmt: skip
     if not -best > EXACT_TOL:
         raise InputError(
             f"no source of {space.name} where {claim} {wanted} on {metric} within "
-            f"{budget:g} s (best margin {sign * -best:.3g})"
+            f"{made} evaluations (best margin {sign * -best:.3g})"
         )
 
     def keeps(spec: dict) -> bool:
@@ -314,10 +333,11 @@ def search_witness(
                 continue
             source = source_from_dict(rounded)
             winner, other = (parse_objective(n, source.length) for n in pair)
-            certificate = certify(source, winner, other, metric, k, METRICS[metric].better)
+            certificate = certify(source, winner, other, metric=metric, k=k,
+                                  better=METRICS[metric].better)  # fmt: skip
             if certificate.verdict == wanted:
                 return Witness(claim, metric, k, pair, wanted, space.name, seed, restarts,
-                               evaluations, time.monotonic() - started, -sign * best, shape,
+                               made, time.monotonic() - started, -sign * best, shape,
                                denominator, rounded, certificate)  # fmt: skip
     raise InputError(
         f"the witness of {claim} on {metric} (margin {sign * -best:.3g}) lost its sign at "
@@ -352,16 +372,24 @@ T3_DRAWS = 20_000  # training draws of the T3' stress: its excess is compared at
 
 
 def stress_theorem(
-    theorem: str, space: SearchSpace, objective: str, k: int, seed: int, budget: float
+    theorem: str,
+    space: SearchSpace,
+    objective: str,
+    *,
+    k: int,
+    seed: int,
+    evaluations: int,
+    seconds: float | None = None,
 ) -> Stress:
     """The tightest instance found of T2 or T2' (``probe_error / bound``, at most 1 by the
     theorems), or of T3' (the largest ``excess / predicted`` at ``N = T3_DRAWS`` draws over
     covered lengths: T3' is a rate, so 1 is its limit, not a bound)."""
     score = _stress_score(theorem, objective, k)
-    u, _, restarts, evaluations = _optimize(space, lambda v: -score(space.spec(v))[0], seed, budget)
+    u, _, restarts, made = _optimize(space, lambda v: -score(space.spec(v))[0], seed,
+                                     evaluations=evaluations, seconds=seconds)  # fmt: skip
     spec = space.spec(u)
     value, error, bound = score(spec)
-    return Stress(theorem, objective, k, value, error, bound, spec, restarts, evaluations)
+    return Stress(theorem, objective, k, value, error, bound, spec, restarts, made)
 
 
 def _stress_score(theorem: str, objective: str, k: int) -> Callable[[dict], tuple]:
@@ -406,6 +434,8 @@ def space_of(family: str | None, shape: str | None) -> SearchSpace:
         if family.split("(")[0] not in FAMILIES:
             raise InputError(f"unknown family {family!r} (families: {', '.join(FAMILIES)})")
         return family_space(family)
+    if shape is None:
+        raise InputError("search needs --family or --shape")
     return shape_space(shape)
 
 
@@ -425,7 +455,7 @@ def verify_record(record: dict) -> list[str]:
         raise InputError(f"witness: missing or malformed field ({exc})") from None
     if metric not in CERTIFIABLE:
         raise InputError(f"witness.metric {metric!r} has no certificate")
-    fresh = certify(source, *pair, metric, k, METRICS[metric].better).record()
+    fresh = certify(source, *pair, metric=metric, k=k, better=METRICS[metric].better).record()
     problems = []
     for side in ("winner", "other"):
         for key in ("exact", "charpoly", "interval", "phi"):

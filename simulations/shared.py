@@ -32,7 +32,7 @@ __all__ = [
 PARAMS = ("E", "M", "Q", "W1", "b1", "W2", "G", "b")
 
 
-def init_params(length: int, vocab: int, k: int, width: int, hidden: int, seed: int) -> dict:
+def init_params(length: int, vocab: int, k: int, *, width: int, hidden: int, seed: int) -> dict:
     """Seeded initial parameters (small Gaussian weights, zero biases)."""
     rng = np.random.default_rng(streams(seed).init)
     return {
@@ -152,6 +152,7 @@ def fit_shared(
     draws: PatternDraws,
     vocab: int,
     k: int,
+    *,
     loss: str,
     steps: int,
     lr: float,
@@ -173,7 +174,7 @@ def fit_shared(
     (3, 2)
     """
     length = draws.tokens.shape[1]
-    params = init_params(length, vocab, k, width, hidden, seed)
+    params = init_params(length, vocab, k, width=width, hidden=hidden, seed=seed)
     visible_all, target_all = pattern_arrays(list(draws.objective.patterns), length)
     answers = draws.targets
     rng = np.random.default_rng(streams(seed).minibatches)

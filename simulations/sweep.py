@@ -17,6 +17,7 @@ import string
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 from filelock import FileLock, Timeout
 from joblib import Parallel, delayed
@@ -166,7 +167,7 @@ def run_config(config: dict) -> dict:
     objective = parse_objective(config["objective"], source.length)
     k = config["k"]
     res = analyze(source, objective, k)
-    ctx, smp = res.context, res.sample
+    ctx, smp = res.level("context"), res.level("sample")
     row = {
         "hash": config_hash(config),
         "config": config,
@@ -180,7 +181,7 @@ def run_config(config: dict) -> dict:
         "sample_bound": smp.bound,
         "averaged_probe_error": smp.averaged_probe_error,
         "support_fraction": smp.connectivity.support_fraction,
-        "effective_degree": smp.effective_degree.value,
+        "effective_degree": smp.degree.value,
         "within_class_gap": smp.connectivity.within_class_gap,
         "chi": alignment(prefix_weights(objective)),
         "generation_excess": generation_report(source, objective).total_excess,
@@ -193,7 +194,7 @@ def run_config(config: dict) -> dict:
 
         keys = ("final_loss", "gap", "probe_error", "ari", "nmi", "generation_excess")
         try:
-            run = simulate(source, objective, config["model"], config["loss"], k,
+            run = simulate(source, objective, model=config["model"], loss=config["loss"], k=k,
                            steps=config["steps"], seed=config["seed"],
                            n_train=config["n_train"], n_eval=config["n_eval"])  # fmt: skip
         except Diverged as exc:
@@ -261,14 +262,16 @@ def _executor(
     if jobs == 1:
         yield from map(run, configs)
         return
-    yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
-        delayed(run)(c) for c in configs
+    yield from cast(
+        Iterator[dict],
+        Parallel(n_jobs=jobs, return_as="generator_unordered")(delayed(run)(c) for c in configs),
     )
 
 
 def run_sweep(
     grid_path: str | Path,
     out: str | Path,
+    *,
     jobs: int = 1,
     scheduler: str | None = None,
     progress: bool = False,
@@ -289,7 +292,8 @@ def run_sweep(
     configs = expand(spec)
     for config in configs:
         check_config(config)
-    return run_configs(spec, configs, run_config, out, jobs, scheduler, progress, repair)
+    return run_configs(spec, configs, run_config, out, jobs=jobs, scheduler=scheduler,
+                       progress=progress, repair=repair)  # fmt: skip
 
 
 def check_config(config: dict) -> None:
@@ -300,7 +304,7 @@ def check_config(config: dict) -> None:
         objective = parse_objective(config["objective"], source.length)
         check_k(config["k"], source.vocab)
         check_seed(config["seed"], "seed")
-        check_request(source, objective, "both", DEFAULT_CHUNK)
+        check_request(source, objective, "both", chunk=DEFAULT_CHUNK)
         if config["mode"] == "pretrain":
             require("jax", "transformer", "sweep mode 'pretrain'")
             from lookaround.simulations.agreement import check_one
@@ -319,6 +323,7 @@ def run_configs(
     configs: list[dict],
     run: Callable[[dict], dict],
     out: str | Path,
+    *,
     jobs: int = 1,
     scheduler: str | None = None,
     progress: bool = False,
@@ -403,7 +408,7 @@ def _resume(out: Path, grid_hash: str, repair: bool) -> set[str]:
         temporary = out.with_name(out.name + ".tmp")
         temporary.write_bytes(b"".join(line + b"\n" for line in good))
         os.replace(temporary, out)
-    return {_record(line)["hash"] for line in good[1:]}
+    return {(_record(line) or {})["hash"] for line in good[1:]}  # good lines are records
 
 
 def _record(line: bytes) -> dict | None:

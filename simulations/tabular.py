@@ -100,7 +100,7 @@ def _init(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
 
 
 def train_spectral(
-    a: np.ndarray, k: int, steps: int, lr: float, seed: int
+    a: np.ndarray, k: int, *, steps: int, lr: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch gradient descent on ``||Abar - F G^T||^2 - ||Abar||^2`` (T1's loss).
 
@@ -124,7 +124,7 @@ def train_spectral(
 
 
 def train_cross_entropy(
-    a: np.ndarray, k: int, steps: int, lr: float, seed: int
+    a: np.ndarray, k: int, *, steps: int, lr: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch Adam on ``-sum Ahat[c,t] log softmax(f(c).g + b)_t``; returns f, g, b, curve."""
     p_c = a.sum(axis=1)
@@ -147,7 +147,7 @@ def train_cross_entropy(
 
 
 def fit_tabular(
-    draws: PatternDraws, vocab: int, k: int, loss: str, steps: int, lr: float, seed: int
+    draws: PatternDraws, vocab: int, k: int, *, loss: str, steps: int, lr: float, seed: int
 ) -> TabularModel:
     """Train a tabular model on the draws' empirical co-occurrence.
 
@@ -163,10 +163,10 @@ def fit_tabular(
     """
     a = empirical_cooccurrence(draws, vocab)
     if check_loss(loss) == "spectral":
-        f, g, curve = train_spectral(a, k, steps, lr, seed)
+        f, g, curve = train_spectral(a, k, steps=steps, lr=lr, seed=seed)
         bias = np.zeros(vocab)
     else:
-        f, g, bias, curve = train_cross_entropy(a, k, steps, lr, seed)
+        f, g, bias, curve = train_cross_entropy(a, k, steps=steps, lr=lr, seed=seed)
     return TabularModel(draws.objective, vocab, f, g, bias, loss, a.sum(axis=0), curve)
 
 

@@ -103,7 +103,15 @@ def test_map_runs_resumes_and_draws(capsys, tmp_path):
 
 
 def test_map_point_margin_is_the_metric_difference():
-    request = plan_map("markov2(T=4)", "stick=0.5:0.5:1", None, "C2", "phi", "1", None)
+    request = plan_map(
+        "markov2(T=4)",
+        x="stick=0.5:0.5:1",
+        y=None,
+        claim="C2",
+        metric="phi",
+        k="1",
+        objectives=None,
+    )
     (config,) = request.configs()
     row = map_point(config)
     source = family_source("markov2(stick=0.5,T=4)")
@@ -140,7 +148,7 @@ def test_certificate_roots_equal_the_float_spectrum(spec, objective):
 
 def test_search_finds_a_certified_witness_that_brute_force_confirms(tmp_path, capsys):
     witness = search_witness("C2", "s_k1", family_space("markov2(V=3,T=3)"), k=1, seed=3,
-                             budget=4.0)  # fmt: skip
+                             evaluations=150)  # fmt: skip
     assert witness.certificate.verdict == "fails"
     source = source_from_dict(witness.source)
     winner, other = (
@@ -165,8 +173,8 @@ def test_rounding_keeps_rows_exact_decimals():
     spec = family_space("hmm2()").spec(np.array([0.3, -1.2]))
     rounded = round_spec(spec, 20)
     source = source_from_dict(rounded)  # rows sum to 1 within the loader's tolerance
-    value = certify(source, parse_objective("mlm:2", 5), parse_objective("ar", 5), "phi", 1,
-                    METRICS["phi"].better)  # fmt: skip
+    value = certify(source, parse_objective("mlm:2", 5), parse_objective("ar", 5), metric="phi",
+                    k=1, better=METRICS["phi"].better)  # fmt: skip
     assert value.verdict in ("holds", "fails", "tie")
 
 
@@ -199,7 +207,7 @@ def test_committed_witnesses_verify_and_brute_force_agrees(name):
 def test_t3prime_stress_reports_its_largest_ratio():
     from lookaround.simulations.search import shape_space, stress_theorem
 
-    result = stress_theorem("T3'", shape_space("2,2,3"), "ar", 1, seed=0, budget=1.0)
+    result = stress_theorem("T3'", shape_space("2,2,3"), "ar", k=1, seed=0, evaluations=5)
     assert result.ratio > 0 and result.bound > 0
     assert result.ratio == pytest.approx(result.probe_error / result.bound)
 
@@ -207,6 +215,33 @@ def test_t3prime_stress_reports_its_largest_ratio():
 def test_search_for_a_holding_witness_with_an_infinite_margin(tmp_path, capsys):
     out = tmp_path / "holds.json"
     code, text, err = run(capsys, "search", "--claim", "C3", "--metric", "chi", "--family",
-                          "markov2", "--holds", "--budget", "1", "--out", str(out))  # fmt: skip
+                          "markov2", "--holds", "--evaluations", "30", "--out", str(out))  # fmt: skip
     assert code == 0 and "C3 holds on chi" in text and err == ""
     assert verify_record(json.loads(out.read_text())) == []
+
+
+def test_a_search_budget_in_evaluations_gives_the_same_witness_twice():
+    space = family_space("markov2(V=3,T=3)")
+    first, second = (
+        search_witness("C2", "s_k1", space, k=1, seed=3, evaluations=120) for _ in range(2)
+    )
+    assert first.evaluations == second.evaluations <= 120 + 1
+    assert first.source == second.source and first.found_margin == second.found_margin
+    assert first.certificate.margin == second.certificate.margin
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--evaluations", "0"], "--evaluations"),
+        (["--budget", "inf"], "--budget must be a finite number of seconds > 0"),
+        (["--budget", "-1"], "--budget must be a finite number of seconds > 0"),
+        (["--theorem", "T2", "--claim", "C2"], "--theorem stresses a bound"),
+        (["--claim", "C3", "--metric", "s_k1"], "s_k1 is a classification metric; C3 compares"),
+        (["--claim", "C9", "--metric", "phi"], "--claim must be one of C2, C3, C4"),
+    ],
+)
+def test_search_refuses_bad_budgets_and_pairs(capsys, tmp_path, argv, message):
+    code, _, err = run(capsys, "search", "--family", "markov2", "--out", str(tmp_path / "w.json"),
+                       *argv)  # fmt: skip
+    assert code == 2 and message in err and err.count("\n") == 1

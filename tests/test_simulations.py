@@ -21,7 +21,9 @@ from lookaround.theory.presets import preset_source
 
 def test_trained_spectral_loss_reaches_t1_optimum_from_samples():
     source = preset_source("topic")
-    res = simulate(source, parse_objective("ar", 4), "tabular", "spectral", k=2, n_train=400_000)
+    res = simulate(
+        source, parse_objective("ar", 4), model="tabular", loss="spectral", k=2, n_train=400_000
+    )
     assert res.gap is not None and res.max_angle_deg is not None
     assert res.gap >= -1e-12  # T1: nothing beats the optimum
     assert res.gap < 1e-3
@@ -31,7 +33,7 @@ def test_trained_spectral_loss_reaches_t1_optimum_from_samples():
 def test_gradient_descent_on_exact_cooccurrence_reaches_optimum():
     source, objective = preset_source("hmm"), parse_objective("mlm:2", 5)
     a, _ = exact_dense_cooccurrence(source, objective)
-    f, g, curve = train_spectral(a, 2, 6000, 0.2, seed=3)
+    f, g, curve = train_spectral(a, 2, steps=6000, lr=0.2, seed=3)
     s = np.linalg.svd(
         a[a.sum(1) > 0] / np.sqrt(a.sum(1)[a.sum(1) > 0])[:, None] / np.sqrt(a.sum(0))[None, :],
         compute_uv=False,
@@ -46,7 +48,7 @@ def test_shared_model_gradients_match_finite_differences(loss):
     visible, target = pattern_arrays(list(draws.objective.patterns), 5)
     j = draws.pattern_index[:9]
     batch = (draws.tokens[:9], visible[j], target[j], draws.targets[:9])
-    params = init_params(5, 3, 2, 4, 6, seed=1)
+    params = init_params(5, 3, 2, width=4, hidden=6, seed=1)
     _, grads = loss_and_grads(params, batch, loss)
     worst = 0.0
     for name, value in params.items():
@@ -63,16 +65,20 @@ def test_shared_model_gradients_match_finite_differences(loss):
 
 def test_same_seed_same_numbers():
     source, objective = preset_source("markov"), parse_objective("mlm:2", 5)
-    a = simulate(source, objective, "shared", "ce", k=2, steps=100, n_train=2000, n_eval=200)
-    b = simulate(source, objective, "shared", "ce", k=2, steps=100, n_train=2000, n_eval=200)
+    a = simulate(
+        source, objective, model="shared", loss="ce", k=2, steps=100, n_train=2000, n_eval=200
+    )
+    b = simulate(
+        source, objective, model="shared", loss="ce", k=2, steps=100, n_train=2000, n_eval=200
+    )
     assert a.to_dict() == b.to_dict()
 
 
 def test_shared_masked_model_generalizes_to_prefixes_the_tabular_one_never_saw():
     source, objective = preset_source("sbm-walk"), parse_objective("mlm:2", 4)
-    tab = simulate(source, objective, "tabular", "ce", k=2, n_train=20_000, n_eval=1000)
+    tab = simulate(source, objective, model="tabular", loss="ce", k=2, n_train=20_000, n_eval=1000)
     shared = simulate(
-        source, objective, "shared", "ce", k=2, steps=2000, n_train=20_000, n_eval=1000
+        source, objective, model="shared", loss="ce", k=2, steps=2000, n_train=20_000, n_eval=1000
     )
     # The tabular model falls back to the marginal on uncovered prefix lengths (T3).
     assert shared.generation_excess + 2 * shared.generation_excess_se < tab.generation_excess
@@ -164,7 +170,9 @@ def test_generation_is_reported_per_prefix_length_against_the_bayes_loss():
     from lookaround.theory.coverage import generation_report
 
     source, objective = preset_source("markov"), parse_objective("mlm:2", 5)
-    res = simulate(source, objective, "tabular", "ce", k=2, steps=300, n_train=20_000, n_eval=500)
+    res = simulate(
+        source, objective, model="tabular", loss="ce", k=2, steps=300, n_train=20_000, n_eval=500
+    )
     data = res.to_dict()
     assert len(data["excess_per_length"]) == source.length - 1
     np.testing.assert_allclose(

@@ -70,7 +70,7 @@ def test_both_models_implement_the_one_interface():
     draws = draw_patterns(source, objective, 500, seed=0)
     for name in MODELS:
         for loss in LOSSES:
-            model = FITTERS[name](draws, source.vocab, 2, loss, 5, 0.01, 0)
+            model = FITTERS[name](draws, source.vocab, 2, loss=loss, steps=5, lr=0.01, seed=0)
             assert isinstance(model, Model), (name, loss)
             p = model.conditional(objective.patterns[0], draws.tokens[:4])
             np.testing.assert_allclose(p.sum(axis=1), 1.0)

@@ -139,6 +139,13 @@ class LevelAnalysis:
     augmentation_eigenvalues: np.ndarray | None = None
 
     @property
+    def degree(self) -> EffectiveDegree:
+        """The effective degree of the sample graph (the sample level only)."""
+        if self.effective_degree is None:
+            raise ValueError(f"the {self.level} level has no effective degree")
+        return self.effective_degree
+
+    @property
     def holds(self) -> bool:
         """Whether the measured error is within the bound (1e-12 slack for rounding)."""
         return bool(self.probe_error <= self.bound + SLACK)
@@ -172,11 +179,11 @@ class LevelAnalysis:
         return out
 
 
-def _shown(stream: Iterable, progress: bool, what: str) -> Iterable:
+def _shown(stream: Iterable, progress: bool, what: str) -> Iterator:
     """``stream`` behind a tqdm bar on stderr when asked (a pass can take minutes)."""
     if not progress:
-        return stream
-    return tqdm(stream, desc=what, unit=" blocks", leave=False)
+        return iter(stream)
+    return iter(tqdm(stream, desc=what, unit=" blocks", leave=False))
 
 
 def _level(
@@ -270,6 +277,7 @@ def analyze(
     source: Source,
     objective: Objective,
     k: int,
+    *,
     level: str = "both",
     chunk: int = DEFAULT_CHUNK,
     max_memory: int | None = None,
@@ -309,7 +317,7 @@ def analyze(
     check_k(k, source.vocab)
     if level not in ("context", "sample", "both"):
         raise InputError(f"level must be context, sample or both, got {level!r}")
-    sizes = check_request(source, objective, level, chunk, max_memory)
+    sizes = check_request(source, objective, level, chunk=chunk, max_memory=max_memory)
     built = Replay(
         lambda: _shown(iter_blocks(source, objective, chunk), progress, "context blocks")
     )

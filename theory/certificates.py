@@ -15,6 +15,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -48,7 +49,7 @@ def rational_source(source: Source) -> tuple[list, list, list, list]:
     no exact rational reading, so nothing about it can be proved.
     """
 
-    def exact(array: np.ndarray):
+    def exact(array: np.ndarray) -> Any:  # nested lists of Fractions, as deep as the array
         return (
             [exact(a) for a in array] if array.ndim else Fraction(repr(float(array)))
         )  # repr gives the shortest decimal that reads back as the same float
@@ -152,7 +153,7 @@ def exact_graph(source: Source, objective: Objective) -> ExactGraph:
 
 def _gram(rows: dict, vocab: int) -> tuple[sp.Matrix, list[Fraction]]:
     """``D_t^-1 R^T D_r^-1 R``, rational, similar to ``Rbar^T Rbar``; and ``P_t``."""
-    p_t = [sum(row[t] for row in rows.values()) for t in range(vocab)]
+    p_t = [sum((row[t] for row in rows.values()), Fraction(0)) for t in range(vocab)]
     live = [t for t in range(vocab) if p_t[t] > 0]
     m = [[Fraction(0)] * len(live) for _ in live]
     for row in rows.values():
@@ -170,16 +171,16 @@ def _gram(rows: dict, vocab: int) -> tuple[sp.Matrix, list[Fraction]]:
 def _disagreement(rows: dict, classes: dict, vocab: int) -> Fraction:
     """``1 - sum_t sum_l (sum_{r: y(r)=l} R[r, t])^2 / P_t``: two-hop label disagreement."""
     labels = _labels(classes)
-    p_t = [sum(row[t] for row in rows.values()) for t in range(vocab)]
+    p_t = [sum((row[t] for row in rows.values()), Fraction(0)) for t in range(vocab)]
     total = Fraction(0)
     for t in range(vocab):
         if p_t[t] == 0:
             continue
         by_label: dict = {}
         for key, row in rows.items():
-            by_label[labels[key]] = by_label.get(labels[key], 0) + row[t]
-        total += sum(v * v for v in by_label.values()) / p_t[t]
-    return 1 - total
+            by_label[labels[key]] = by_label.get(labels[key], Fraction(0)) + row[t]
+        total += sum((v * v for v in by_label.values()), Fraction(0)) / p_t[t]
+    return Fraction(1) - total
 
 
 @dataclass(frozen=True)
@@ -199,11 +200,13 @@ class ExactValue:
         if self.exact is not None:
             value = math.inf if self.exact == "inf" else Fraction(self.exact)
             return value, value
+        if self.interval is None:
+            raise ValueError(f"{self.metric} is neither exact nor bracketed")
         lo, hi = (Fraction(v) for v in self.interval)
         if self.metric == "s_k1":
             return _sqrt_bounds(lo, hi)
         if self.metric == "t2_bound":
-            phi = Fraction(self.phi)
+            phi = _given(None if self.phi is None else Fraction(self.phi))
             low = 2 * phi / (1 - lo) if lo < 1 else math.inf
             return low, (2 * phi / (1 - hi) if hi < 1 else math.inf)
         return lo, hi
@@ -220,28 +223,38 @@ def _sqrt_bounds(lo: Fraction, hi: Fraction) -> tuple[Fraction, Fraction]:
 def _root(gram: sp.Matrix, index: int, metric: str, phi: Fraction | None) -> ExactValue:
     """The ``index``-th largest eigenvalue of ``gram`` (1-based), certified."""
     if index > gram.shape[0]:  # past the targets: s = 0 exactly, and the bound is 2 phi
-        value = 2 * phi if metric == "t2_bound" else Fraction(0)
+        value = 2 * _given(phi) if metric == "t2_bound" else Fraction(0)
         return ExactValue(metric, _digits(value), str(value), None, None)
     lam = sp.Symbol("lam")
-    poly = sp.Poly(gram.charpoly(lam).as_expr(), lam)
+    poly = sp.Poly(gram.charpoly(lam).as_expr(), lam)  # pyright: ignore[reportArgumentType] (sympy accepts a Symbol)
     roots = []  # isolating intervals, largest root first, with multiplicity
-    for (lo, hi), mult in reversed(poly.intervals(eps=Fraction(1, 10**60))):
+    intervals: list = list(poly.intervals(eps=Fraction(1, 10**60)))  # pyright: ignore[reportArgumentType] (a Fraction eps is accepted)
+    for (lo, hi), mult in reversed(intervals):
         roots += [(Fraction(str(lo)), Fraction(str(hi)))] * mult
     lo, hi = roots[index - 1]
     mpmath.mp.dps = DIGITS + 20
     midpoint = mpmath.mpf((lo + hi).numerator) / (2 * (lo + hi).denominator)
     value = {"s_k1": mpmath.sqrt(midpoint), "lambda_k1": midpoint}.get(metric)
     if metric == "t2_bound":
-        value = 2 * mpmath.mpf(phi.numerator) / phi.denominator / (1 - midpoint)
+        half = _given(phi)
+        value = 2 * mpmath.mpf(half.numerator) / half.denominator / (1 - midpoint)
     coefficients = tuple(str(c) for c in poly.all_coeffs())
     exact = str(lo) if lo == hi else None
-    return ExactValue(metric, mpmath.nstr(value, DIGITS), exact if metric == "lambda_k1" else None,
+    return ExactValue(metric, str(mpmath.nstr(value, DIGITS)), exact if metric == "lambda_k1" else None,
                       coefficients, (str(lo), str(hi)), None if phi is None else str(phi))  # fmt: skip
 
 
-def _digits(value: Fraction) -> str:
+def _digits(value: Fraction | int) -> str:
+    value = Fraction(value)
     mpmath.mp.dps = DIGITS + 20
-    return mpmath.nstr(mpmath.mpf(value.numerator) / value.denominator, DIGITS)
+    return str(mpmath.nstr(mpmath.mpf(value.numerator) / value.denominator, DIGITS))
+
+
+def _given(phi: Fraction | None) -> Fraction:
+    """``phi`` where the metric (``t2_bound``) carries it."""
+    if phi is None:
+        raise ValueError("t2_bound is certified with its exact phi")
+    return phi
 
 
 def exact_value(source: Source, objective: Objective, metric: str, k: int) -> ExactValue:
@@ -324,7 +337,7 @@ def _proved(better: str, winner: ExactValue, other: ExactValue) -> str:
 
 
 def certify(
-    source: Source, winner: Objective, other: Objective, metric: str, k: int, better: str
+    source: Source, winner: Objective, other: Objective, *, metric: str, k: int, better: str
 ) -> Certificate:
     """Prove which of two objectives wins on ``metric`` at ``k`` on a rational source.
 
@@ -334,8 +347,8 @@ def certify(
     >>> from lookaround.theory.sources import source_from_dict
     >>> src = source_from_dict({"family": "iid", "prior": [0.5, 0.5],
     ...                         "emit": [[0.75, 0.25], [0.25, 0.75]], "length": 3})
-    >>> cert = certify(src, parse_objective("mlm:1", 3), parse_objective("ar", 3), "s_k1", 1,
-    ...                "lower")
+    >>> cert = certify(src, parse_objective("mlm:1", 3), parse_objective("ar", 3), metric="s_k1",
+    ...                k=1, better="lower")
     >>> cert.verdict, cert.margin[:8]
     ('fails', '-0.03118')
     """
@@ -343,6 +356,6 @@ def certify(
     mpmath.mp.dps = DIGITS + 20
     a, b = (mpmath.mpf(v.value) if v.value != "inf" else mpmath.inf for v in values)
     raw = (a - b) if better == "higher" else (b - a)
-    margin = "0" if a == b else mpmath.nstr(raw, DIGITS)
+    margin = "0" if a == b else str(mpmath.nstr(raw, DIGITS))
     return Certificate(metric, k, better, values[0], values[1], margin,
                        _proved(better, *values))  # fmt: skip

@@ -197,7 +197,9 @@ def visible_index(visible: tuple[int, ...], tokens: np.ndarray, vocab: int) -> n
     """
     if not visible:
         return np.zeros(tokens.shape[0], dtype=np.int64)
-    return np.ravel_multi_index(tuple(tokens[:, list(visible)].T), (vocab,) * len(visible))
+    return np.asarray(
+        np.ravel_multi_index(tuple(tokens[:, list(visible)].T), (vocab,) * len(visible))
+    )
 
 
 def context_offsets(objective: Objective, vocab: int) -> np.ndarray:

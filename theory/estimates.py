@@ -130,6 +130,7 @@ def estimate_context(
     objective: Objective,
     k: int,
     n: int,
+    *,
     seed: int = 0,
     bootstrap: int = 200,
     confidence: float = 0.95,

@@ -260,7 +260,8 @@ def augmentation_spectrum(source: Source, objective: Objective, count: int) -> n
         gram = dense @ dense.T if dense.shape[0] <= dense.shape[1] else dense.T @ dense
         values = np.sort(np.linalg.eigvalsh(gram))[::-1]
     else:
-        values = np.sort(svds(normalized, k=count, return_singular_vectors=False))[::-1] ** 2
+        found = np.asarray(svds(normalized, k=count, return_singular_vectors=False))
+        values = np.sort(found)[::-1] ** 2
     values = np.clip(values[:count], 0.0, 1.0)
     return np.concatenate([values, np.zeros(max(0, count - values.size))])
 
@@ -290,9 +291,9 @@ def context_target_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
     """
     import networkx as nx
 
-    _check_small(co.matrix.shape[0] + co.vocab, max_nodes, "the context-target graph")
+    _check_small(co.matrix.get_shape()[0] + co.vocab, max_nodes, "the context-target graph")
     graph = nx.Graph()
-    labels = [co.context_label(i) for i in range(co.matrix.shape[0])]
+    labels = [co.context_label(i) for i in range(co.matrix.get_shape()[0])]
     graph.add_nodes_from((("c", lab) for lab in labels), bipartite=0)
     graph.add_nodes_from((("t", t) for t in range(co.vocab)), bipartite=1)
     coo = co.matrix.tocoo()
@@ -317,7 +318,7 @@ def _two_hop_graph(rows: np.ndarray, names: list, max_nodes: int, what: str) -> 
 
 def context_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
     """The two-hop context graph ``W = A D_t^{-1} A^T`` (self-loops left out), for drawing."""
-    names = [co.context_label(i) for i in range(co.matrix.shape[0])]
+    names = [co.context_label(i) for i in range(co.matrix.get_shape()[0])]
     return _two_hop_graph(co.matrix.toarray(), names, max_nodes, "the context graph")
 
 

@@ -40,11 +40,13 @@ class Interval:
 
     @property
     def width(self) -> float:
-        return self.high - self.low if self.reliable else float("nan")
+        if self.low is None or self.high is None:
+            return float("nan")
+        return self.high - self.low
 
     def squared(self) -> Interval:
         """The interval of ``x^2`` for ``x >= 0`` (a singular value's, as an eigenvalue's)."""
-        if not self.reliable:
+        if self.low is None or self.high is None:
             return Interval(self.estimate**2)
         return Interval(self.estimate**2, self.low**2, self.high**2)
 

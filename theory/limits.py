@@ -194,7 +194,7 @@ def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Es
 
 
 def check_request(
-    source: Source, objective: Objective, level: str, chunk: int, max_memory: int | None = None
+    source: Source, objective: Objective, level: str, *, chunk: int, max_memory: int | None = None
 ) -> Estimate:
     """Refuse, with one line suggesting the sampled mode, an exact request past the limits."""
     check_lengths(source, objective)

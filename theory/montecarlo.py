@@ -208,6 +208,7 @@ def monte_carlo_context(
     objective: str,
     k: int,
     n: int,
+    *,
     seed: int = 0,
     confidence: float = 0.95,
     progress: bool = False,
@@ -248,6 +249,7 @@ def monte_carlo_sample(
     objective: str,
     k: int,
     n: int,
+    *,
     seed: int = 0,
     confidence: float = 0.95,
     progress: bool = False,
@@ -290,6 +292,7 @@ def monte_carlo(
     objective: str,
     k: int,
     n: int,
+    *,
     levels: tuple[str, ...] = ("context",),
     seed: int = 0,
     confidence: float = 0.95,
@@ -300,7 +303,7 @@ def monte_carlo(
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
-    >>> sorted(monte_carlo(preset_source("topic"), "ar", 1, 1000, ("context", "sample")))
+    >>> sorted(monte_carlo(preset_source("topic"), "ar", 1, 1000, levels=("context", "sample")))
     ['context', 'sample']
     """
     prepare = {"context": _context_draws, "sample": _sample_draws}
@@ -362,7 +365,7 @@ def _estimate(
     def chunks(what: str) -> Iterator:
         stream = draws.chunks()
         total = -(-n // MC_CHUNK)
-        return tqdm(stream, desc=what, total=total, leave=False) if progress else stream
+        return iter(tqdm(stream, desc=what, total=total, leave=False)) if progress else stream
 
     first = _FirstPass.run(chunks("Monte Carlo pass 1"), source.vocab, source.n_classes)
     gram, labels = first.gram.sum(axis=0) / n, first.labels.sum(axis=0) / n
@@ -460,14 +463,15 @@ def _spectrum(eigenvalues, second: _SecondPass, m: int, k: int, z_score: float):
     ``lambda_{k+1}`` and the variance of its influence term."""
     n = second.n
     lam = eigenvalues[:m]
-    means = second.cross / n  # E[w_v w_i]
-    covariance = second.fourth / n - means**2  # Var(w_v w_i), v != i
+    means = np.asarray(second.cross) / n  # E[w_v w_i]
+    fourth = np.asarray(second.fourth)
+    covariance = fourth / n - means**2  # Var(w_v w_i), v != i
     gaps = lam[None, :] - eigenvalues[:, None]
     off = np.abs(gaps) > SLACK
     bias = np.sum(np.where(off, covariance / np.where(off, gaps, 1.0), 0.0), axis=0) / n
     corrected = lam - bias
     index = np.arange(m)
-    variance = np.maximum(second.fourth[index, index] / n - means[index, index] ** 2, 0.0)
+    variance = np.maximum(fourth[index, index] / n - means[index, index] ** 2, 0.0)
     values = [Interval(1.0, 1.0, 1.0)]  # s_1 = 1 exactly
     for c, v in zip(corrected, variance):
         half = z_score * np.sqrt(v / n) + SLACK  # SLACK: eigh's rounding of a zero eigenvalue

@@ -420,24 +420,24 @@ def _sampler(kind: str, param: str, spec: str, length: int) -> tuple[Callable, n
     T = length
     if kind == "ar" and param == "last":
 
-        def draw(rng, n):
+        def draw_last(rng, n):
             return _prefix_draws(T, np.full(n, T - 1), np.full(n, T - 1))
 
-        return draw, np.eye(T)[T - 1]
+        return draw_last, np.eye(T)[T - 1]
     if kind in ("ar", "dar", "prefixlm"):
         reach = {"ar": 1, "dar": _dar_reach(param, spec, T) if kind == "dar" else 0, "prefixlm": T}[
             kind
         ]
 
-        def draw(rng, n):
+        def draw_prefix(rng, n):
             l = rng.integers(1, T, size=n)
             return _prefix_draws(T, l, l + _uniform_below(rng, np.minimum(reach, T - l)))
 
-        return draw, _prefix_targets(T, lambda l: min(reach, T - l))
+        return draw_prefix, _prefix_targets(T, lambda l: min(reach, T - l))
     if kind == "span":
         m = _mask_count(param, spec, T)
 
-        def draw(rng, n):
+        def draw_span(rng, n):
             start = rng.integers(0, T - m + 1, size=n)
             target = start + rng.integers(0, m, size=n)
             index = np.arange(T)[None, :]
@@ -446,7 +446,7 @@ def _sampler(kind: str, param: str, spec: str, length: int) -> tuple[Callable, n
         law = np.zeros(T)
         for start in range(T - m + 1):
             law[start : start + m] += 1.0 / ((T - m + 1) * m)
-        return draw, law
+        return draw_span, law
     # mlm, vmlm and plm (whose law is vmlm's: |S| uniform on 0..T-1, S uniform, i not in S);
     # a uniform mask set makes every position equally likely as the target
     low, high = (

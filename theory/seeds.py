@@ -67,7 +67,6 @@ def streams(seed: int) -> Streams:
     >>> bool(gen.integers(10) == np.random.default_rng([0, 1]).integers(10))
     True
     """
-    return Streams(
-        **{name: np.random.SeedSequence(make(seed)) for name, make in _ENTROPY.items()},
-        **{name: make(seed) for name, make in _SUBSEEDS.items()},
-    )
+    sequences = {name: np.random.SeedSequence(make(seed)) for name, make in _ENTROPY.items()}
+    subseeds = {name: make(seed) for name, make in _SUBSEEDS.items()}
+    return Streams(**sequences, **subseeds)  # pyright: ignore[reportArgumentType] (named above)

@@ -231,7 +231,7 @@ class TargetSideBuilder:
         self.n_rows += chunk.rows.shape[0]
 
     def result(self) -> TargetSide | None:
-        if self.gram is None:
+        if self.gram is None or self.label_target is None:
             raise ValueError("the co-occurrence has no positive mass")
         mass_t = self.label_target.sum(axis=1)
         scale = inverse_sqrt_mass(mass_t)
@@ -276,13 +276,13 @@ class QRTargetSideBuilder:
         self.n_rows += chunk.rows.shape[0]
 
     def result(self) -> TargetSide:
-        if self.factor is None:
+        if self.factor is None or self.mass_t is None or self.label_target is None:
             raise ValueError("the co-occurrence has no positive mass")
         return TargetSide(self.mass_t, square_factor(self.factor), self.label_target, self.n_rows)
 
 
 def target_side_pass(
-    blocks: Iterable[tuple[np.ndarray, np.ndarray]], others: Sequence = ()
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]] | Iterable[RowChunk], others: Sequence = ()
 ) -> TargetSide:
     """One pass over ``(rows, class_joint)`` blocks of ``R`` building its :class:`TargetSide`,
     with ``others`` fed the same chunks; a second, QR pass only when the Gram is
@@ -304,7 +304,9 @@ def target_side_pass(
     return side
 
 
-def accumulate_target_side(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> TargetSide:
+def accumulate_target_side(
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]] | Iterable[RowChunk],
+) -> TargetSide:
     """One pass over ``(rows, class_joint)`` blocks of ``R``: mass, Gram factor, label masses.
 
     Parameters
@@ -328,7 +330,7 @@ def accumulate_target_side(blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> T
 
 def qr_append(factor: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Triangular factor of ``[factor; rows]``: one streaming QR step (``F^T F += rows^T rows``)."""
-    return np.linalg.qr(np.vstack([factor, rows]), mode="r")
+    return np.asarray(np.linalg.qr(np.vstack([factor, rows]), mode="r"))
 
 
 def square_factor(factor: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import cast
 
 import sympy as sp
 
@@ -76,14 +77,17 @@ def t1(n_contexts: int = 2, n_targets: int = 2, k: int = 2) -> Derivation:
     big_f = sp.Matrix(n_contexts, k, lambda i, j: sp.sqrt(p_c[i]) * f[i, j])
     big_g = sp.Matrix(n_targets, k, lambda i, j: sp.sqrt(p_t[i]) * g[i, j])
     residual = abar - big_f * big_g.T
-    lhs = sum(x**2 for x in residual) - sum(x**2 for x in abar)
+    # sympy's hints read a matrix entry as a possibly nested list: each entry is an Expr here
+    lhs = sum(cast(sp.Expr, x) ** 2 for x in residual) - sum(cast(sp.Expr, x) ** 2 for x in abar)
     scores = f * g.T
     cross = sum(a[i, j] * scores[i, j] for i in range(n_contexts) for j in range(n_targets))
     square = sum(
-        p_c[i] * p_t[j] * scores[i, j] ** 2 for i in range(n_contexts) for j in range(n_targets)
+        p_c[i] * p_t[j] * cast(sp.Expr, scores[i, j]) ** 2
+        for i in range(n_contexts)
+        for j in range(n_targets)
     )
     rhs = -2 * cross + square
-    entry = sp.expand(residual[0, 0] ** 2 - abar[0, 0] ** 2)
+    entry = sp.expand(cast(sp.Expr, residual[0, 0]) ** 2 - cast(sp.Expr, abar[0, 0]) ** 2)
     return Derivation(
         "t1",
         f"T1: spectral loss = factorization, for a symbolic {n_contexts}x{n_targets} co-occurrence, k={k}",
@@ -134,7 +138,7 @@ def coverage() -> Derivation:
         weight, chi = coverage_forms()[name]
         total = sum((sp.Rational(1, 5)) ** 2 / weight.subs({T: 6, l: k}) for k in range(1, 6))
         checks[f"chi of {name} at T=6 equals its sum over l"] = (
-            sp.simplify(total - chi.subs(T, 6)) == 0
+            sp.simplify(total - cast(sp.Expr, chi.subs(T, 6))) == 0
         )
     steps.append(
         (
@@ -179,8 +183,10 @@ def two_class_s2_squared(objective_spec: str) -> sp.Expr:
             row = cooc.setdefault(key, [0, 0])
             row[x[pattern.target]] += sp.Rational(weight.numerator, weight.denominator) * p
     p_t = [sum(row[t] for row in cooc.values()) for t in (0, 1)]
-    total = sum(row[t] ** 2 / (sum(row) * p_t[t]) for row in cooc.values() for t in (0, 1))
-    return sp.factor(sp.simplify(total - 1))
+    total = sum(
+        (row[t] ** 2 / (sum(row) * p_t[t]) for row in cooc.values() for t in (0, 1)), sp.Integer(0)
+    )
+    return cast(sp.Expr, sp.factor(sp.simplify(total - 1)))
 
 
 TWO_CLASS_OBJECTIVES = ("ar", "mlm:1", "mlm:2", "dar:2", "vmlm")
@@ -189,7 +195,7 @@ TWO_CLASS_OBJECTIVES = ("ar", "mlm:1", "mlm:2", "dar:2", "vmlm")
 def two_class() -> Derivation:
     """Closed-form ``s_2^2`` per objective and where AR's spectral gap beats mlm:1's."""
     forms = {name: two_class_s2_squared(name) for name in TWO_CLASS_OBJECTIVES}
-    steps = [(f"s_2^2 under {name}", expr) for name, expr in forms.items()]
+    steps: list[tuple[str, sp.Basic]] = [(f"s_2^2 under {name}", e) for name, e in forms.items()]
     difference = sp.factor(sp.simplify(forms["mlm:1"] - forms["ar"]))
     steps.append(("s_2^2(mlm:1) - s_2^2(ar)", difference))
     crossings = sp.solve(sp.Eq(difference, 0), eps)
