@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from lookaround.figures.maps import draw_map_on
 from lookaround.figures.style import WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
+from lookaround.theory.threads import budgeted
 
 __all__ = ["CAPTION", "FAMILIES", "NAME", "PANELS", "draw"]
 
@@ -37,9 +38,9 @@ def draw(fig: Figure | None = None) -> Figure:
         for col, (claim, metric, k) in enumerate(PANELS):
             request = plan_map(family, x=x, y=y, claim=claim, metric=metric, k=k, objectives=None)
             # exact and deterministic whatever the order: two processes halve the wait
-            rows = cast(
-                list[dict], Parallel(n_jobs=2)(delayed(map_point)(c) for c in request.configs())
-            )
+            # each of the two processes keeps one thread busy (theory/threads.py)
+            points = (delayed(budgeted)(map_point, 1, c) for c in request.configs())
+            rows = cast(list[dict], Parallel(n_jobs=2)(points))
             ax = axes[row, col]
             draw_map_on(ax, request.header(), rows)
             ax.plot(*default, "o", color="white", markeredgecolor="black", markersize=4)

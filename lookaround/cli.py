@@ -94,6 +94,8 @@ def _analyze(args: argparse.Namespace) -> str:
         raise InputError(f"--max-memory sizes an exact analysis; {estimating} runs in chunks")
     if args.max_memory is not None:
         check_positive(args.max_memory, "--max-memory (GB)")
+    if estimating and args.threads is not None:
+        raise InputError(f"--threads budgets the exact passes; {estimating} does not take it")
     source = resolve_source(args.source)
     if args.mc is not None:
         result = _monte_carlo(args, source)
@@ -127,6 +129,7 @@ def _exact(args: argparse.Namespace, source) -> dict:
         level=args.level or "both",
         max_memory=max_memory,
         progress=sys.stderr.isatty(),
+        threads=args.threads,
     ).to_dict()
 
 
@@ -695,6 +698,12 @@ def _add_analyze(sub) -> None:
         "--max-memory",
         type=float,
         help="GB an exact request may use; unset means 40%% of RAM",
+    )
+    p.add_argument(
+        "--threads",
+        type=_int,
+        help="busy threads of the exact passes; unset means the cores this process may use "
+        "(BLAS runs on one; a second builds the next block when there is a core for it)",
     )
     p.add_argument(
         "--mc",

@@ -8,6 +8,7 @@ every configuration already present and runs the rest: no row is lost or duplica
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -33,6 +34,7 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_draws, check_k, check_request, check_seed
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
+from lookaround.theory.threads import budgeted
 
 __all__ = [
     "CHOICES",
@@ -255,13 +257,17 @@ def _executor(
     if scheduler:
         from dask.distributed import Client, as_completed  # the optional dask extra
 
+        # one busy thread per task: a Dask worker runs as many tasks as it has threads
+        alone = functools.partial(budgeted, run, 1)
         with Client(scheduler) as client:
-            for future in as_completed(client.map(run, configs, pure=False)):
+            for future in as_completed(client.map(alone, configs, pure=False)):
                 yield future.result()
         return
     if jobs == 1:
         yield from map(run, configs)
         return
+    # each of the jobs keeps one thread busy (BLAS held to one, no producer thread)
+    run = functools.partial(budgeted, run, 1)
     yield from cast(
         Iterator[dict],
         Parallel(n_jobs=jobs, return_as="generator_unordered")(delayed(run)(c) for c in configs),

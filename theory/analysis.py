@@ -43,6 +43,7 @@ from lookaround.theory.spectral import (
     run_pass,
     target_side_pass,
 )
+from lookaround.theory.threads import thread_budget
 
 __all__ = [
     "AUGMENTATION_MAX_SEQUENCES",
@@ -282,6 +283,7 @@ def analyze(
     chunk: int = DEFAULT_CHUNK,
     max_memory: int | None = None,
     progress: bool = False,
+    threads: int | None = None,
 ) -> Analysis:
     """Exact T2 and T2' analysis of ``objective`` on ``source`` with ``k`` spectral features.
 
@@ -299,6 +301,9 @@ def analyze(
         (default: :func:`lookaround.theory.limits.default_max_memory`).
     progress : bool
         Show a progress bar of the blocks of each pass on stderr.
+    threads : int, optional
+        Busy threads the passes may use (default: the budget in force, see
+        :mod:`lookaround.theory.threads`); the numbers do not depend on it.
 
     Returns
     -------
@@ -314,6 +319,14 @@ def analyze(
     >>> round(float(res.context.spectrum[0]), 12)
     1.0
     """
+    with thread_budget(threads):
+        return _analyze(source, objective, k, level, chunk, max_memory, progress)
+
+
+def _analyze(
+    source: Source, objective: Objective, k: int, level: str, chunk: int,
+    max_memory: int | None, progress: bool,
+) -> Analysis:  # fmt: skip
     check_k(k, source.vocab)
     if level not in ("context", "sample", "both"):
         raise InputError(f"level must be context, sample or both, got {level!r}")

@@ -22,6 +22,7 @@ import numpy as np
 from lookaround.theory.background import in_background
 from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.sources import bayes_labels
+from lookaround.theory.threads import producer_allowed
 
 __all__ = [
     "GRAM_LIMIT",
@@ -205,7 +206,7 @@ def _as_chunks(blocks: Iterable) -> Iterator[RowChunk]:
         head = next(chunks, None)
         if head is not None:
             yield head
-            yield from in_background(chunks)
+            yield from in_background(chunks) if producer_allowed() else chunks
 
 
 class TargetSideBuilder:
