@@ -27,6 +27,7 @@ from lookaround.simulations.pretrain import (
     ExactTheory,
     PretrainEvaluation,
     SpectralFit,
+    check_evaluation_size,
     evaluate,
     exact_outputs,
     exact_theory,
@@ -129,10 +130,11 @@ def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dic
     from lookaround.simulations.transformer import TransformerConfig, check_run
 
     resolved = resolve_source(source)
-    population(resolved)  # enumerable, sized
+    pop = population(resolved)  # enumerable, sized
     for k in ks:
         check_k(k, resolved.vocab)
     check_run(TransformerConfig(**settings), resolved, objective)
+    check_evaluation_size(pop, parse_objective(objective, resolved.length))
 
 
 def claim_request(

@@ -42,6 +42,7 @@ __all__ = [
     "MAX_EVALUATION_ROWS",
     "ClassMetrics",
     "ExactTheory",
+    "check_evaluation_size",
     "Outputs",
     "Population",
     "PretrainEvaluation",
@@ -87,6 +88,19 @@ def population(source: Source) -> Population:
             "at most 10^6 are allowed"
         )
     return Population(*all_sequences(source))
+
+
+def check_evaluation_size(pop: Population, objective: Objective) -> None:
+    """The one size rule of an evaluation: contexts read through a network, sized first.
+
+    Every sequence under every pattern of the objective, and under every prefix pattern.
+    """
+    rows = pop.tokens.shape[0] * (len(objective.patterns) + pop.tokens.shape[1] - 1)
+    if rows > MAX_EVALUATION_ROWS:
+        raise InputError(
+            f"pretrain evaluation reads {rows:,} contexts (sequences x patterns) under "
+            f"{objective.name}; at most {MAX_EVALUATION_ROWS:,}"
+        )
 
 
 def prefix_patterns(length: int) -> tuple[Pattern, ...]:

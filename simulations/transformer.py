@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lookaround.simulations.pretrain import (
-    MAX_EVALUATION_ROWS,
     ExactTheory,
     Outputs,
     Population,
+    check_evaluation_size,
     conditionals_of,
     prefix_patterns,
 )
@@ -43,8 +43,8 @@ from lookaround.theory.objectives import Pattern, PatternLaw, pattern_arrays, pa
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, draw_sequences
 
-# Before the first import of JAX: one thread per run, and no probe for accelerators that would
-# only warn on a CPU machine.
+# Before the first import of JAX: XLA's CPU pool off, so a run keeps one thread busy (the
+# parallel drivers run one process per core). A user's own XLA_FLAGS win.
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 )
@@ -489,12 +489,7 @@ def network_outputs(run: TrainedTransformer, theory: ExactTheory, pop: Populatio
     """
     length = pop.tokens.shape[1]
     patterns = theory.objective.patterns
-    rows = pop.tokens.shape[0] * (len(patterns) + length - 1)
-    if rows > MAX_EVALUATION_ROWS:
-        raise InputError(
-            f"pretrain evaluation reads {rows:,} contexts (sequences x patterns); "
-            f"at most {MAX_EVALUATION_ROWS:,}"
-        )
+    check_evaluation_size(pop, theory.objective)
     head, hidden = _read_patterns(run, pop.tokens, patterns)
     prefix_head, _ = _read_patterns(run, pop.tokens, prefix_patterns(length))
     g = np.asarray(run.model.readout, dtype=np.float64) if run.config.loss == "spectral" else None

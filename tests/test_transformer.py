@@ -161,6 +161,22 @@ def test_pretrain_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, message):
     assert not (tmp_path / "p.jsonl").exists()  # refused before any work
 
 
+def test_an_evaluation_past_its_size_is_refused_before_training(tmp_path, capsys):
+    # a dense chain with V = 4, T = 9: 262,144 sequences (under the 10^6 of the population),
+    # read under 8 + 8 patterns: 4.2 million contexts, past the 2 million of an evaluation
+    rng = np.random.default_rng(0)
+    spec = {"family": "markov", "prior": [0.5, 0.5], "length": 9,
+            "init": rng.dirichlet(np.ones(4), size=2).tolist(),
+            "trans": rng.dirichlet(np.ones(4), size=(2, 4)).tolist()}  # fmt: skip
+    (tmp_path / "dense.json").write_text(json.dumps(spec))
+    argv = ["pretrain", "--sources", str(tmp_path / "dense.json"), "--objectives", "ar,mlm:1",
+            "--k", "2", "--out", str(tmp_path / "p.jsonl")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "contexts (sequences x patterns) under ar; at most 2,000,000" in err
+    assert err.count("\n") == 1 and not (tmp_path / "p.jsonl").exists()
+
+
 def test_pretrain_prints_the_table_and_resumes(tmp_path, capsys):
     argv = ["pretrain", "--sources", "topic", "--objectives", "ar,mlm:1", "--seeds", "0,1",
             "--k", "2", "--steps", "20", "--batch", "16", "--out", str(tmp_path / "p.jsonl")]  # fmt: skip
