@@ -131,10 +131,10 @@ class Metric:
     label: str
     kind: str  # "classification" or "generation"
     better: Better
-    uses_k: bool
-    uses_subspace: bool
-    in_table: bool
     read: Callable[[ExactSource, str, int], float]
+    uses_k: bool = False
+    uses_subspace: bool = False
+    in_table: bool = True
 
 
 def _sample(
@@ -153,42 +153,35 @@ def _context(e: ExactSource, name: str, k: int):
     return e.analysis(name, k).level("context")
 
 
-def _metric(key: str, label: str, kind: str, better: Better, *, uses_k: bool = False,
-            uses_subspace: bool = False, in_table: bool = True,
-            read: Callable[[ExactSource, str, int], float]) -> Metric:  # fmt: skip
-    return Metric(key=key, label=label, kind=kind, better=better, uses_k=uses_k,
-                  uses_subspace=uses_subspace, in_table=in_table, read=read)  # fmt: skip
-
-
 _C, _G, _LOW, _HIGH = "classification", "generation", Better.LOWER, Better.HIGHER
 METRICS: dict[str, Metric] = {m.key: m for m in (
-    _metric("support_fraction", "sample graph: support fraction", _C, _HIGH,
+    Metric(key="support_fraction", label="sample graph: support fraction", kind=_C, better=_HIGH,
             read=_sample(lambda s: s.connectivity.support_fraction)),
-    _metric("effective_degree", "sample graph: effective degree", _C, _HIGH,
+    Metric(key="effective_degree", label="sample graph: effective degree", kind=_C, better=_HIGH,
             read=_sample(lambda s: s.degree.value)),
-    _metric("within_class_gap", "sample graph: within-class gap", _C, _HIGH,
+    Metric(key="within_class_gap", label="sample graph: within-class gap", kind=_C, better=_HIGH,
             read=_sample(lambda s: s.connectivity.within_class_gap)),
-    _metric("phi", "context graph: phi", _C, _LOW,
+    Metric(key="phi", label="context graph: phi", kind=_C, better=_LOW,
             read=lambda e, n, k: _context(e, n, k).disagreement),
-    _metric("t2p_bound", "T2' bound 2 alpha/(1 - lambda_(k+1))", _C, _LOW, uses_k=True,
+    Metric(key="t2p_bound", label="T2' bound 2 alpha/(1 - lambda_(k+1))", kind=_C, better=_LOW, uses_k=True,
             read=lambda e, n, k: float(e.analysis(n, k).level("sample").bound)),
-    _metric("probe_error", "probe error on exact h(x)", _C, _LOW, uses_k=True, uses_subspace=True,
+    Metric(key="probe_error", label="probe error on exact h(x)", kind=_C, better=_LOW, uses_k=True, uses_subspace=True,
             read=_sample(lambda s: s.averaged_probe_error)),
-    _metric("ari", "population k-means ARI on exact h(x)", _C, _HIGH, uses_k=True,
+    Metric(key="ari", label="population k-means ARI on exact h(x)", kind=_C, better=_HIGH, uses_k=True,
             uses_subspace=True, read=lambda e, n, k: e.clustering(n, k).ari),
-    _metric("s_k1", "context spectrum: s_(k+1)", _C, _LOW, uses_k=True, in_table=False,
+    Metric(key="s_k1", label="context spectrum: s_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,
             read=lambda e, n, k: float(_context(e, n, k).spectrum[k])),
-    _metric("lambda_k1", "sample spectrum: lambda_(k+1)", _C, _LOW, uses_k=True, in_table=False,
+    Metric(key="lambda_k1", label="sample spectrum: lambda_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,
             read=lambda e, n, k: float(e.analysis(n, k).level("sample").spectrum[k])),
-    _metric("t2_bound", "T2 bound 2 phi/(1 - s_(k+1)^2)", _C, _LOW, uses_k=True, in_table=False,
+    Metric(key="t2_bound", label="T2 bound 2 phi/(1 - s_(k+1)^2)", kind=_C, better=_LOW, uses_k=True, in_table=False,
             read=lambda e, n, k: float(_context(e, n, k).bound)),
-    _metric("alpha", "sample graph: alpha", _C, _LOW, in_table=False,
+    Metric(key="alpha", label="sample graph: alpha", kind=_C, better=_LOW, in_table=False,
             read=lambda e, n, k: e.analysis(n, k).level("sample").disagreement),
-    _metric("covered", "covered prefix lengths", _G, _HIGH,
+    Metric(key="covered", label="covered prefix lengths", kind=_G, better=_HIGH,
             read=lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0))),
-    _metric("chi", "alignment chi", _G, _LOW,
+    Metric(key="chi", label="alignment chi", kind=_G, better=_LOW,
             read=lambda e, n, k: alignment(coverage_weights(e.objective(n)))),
-    _metric("excess", "exact excess generation loss (T3)", _G, _LOW,
+    Metric(key="excess", label="exact excess generation loss (T3)", kind=_G, better=_LOW,
             read=lambda e, n, k: e.generation(n).total_excess),
 )}  # fmt: skip
 
