@@ -25,6 +25,7 @@ from lookaround.simulations.metrics import COMPARISONS, EXACT_TOL, margin
 from lookaround.simulations.pretrain import (
     ClassMetrics,
     ExactTheory,
+    Population,
     PretrainEvaluation,
     SpectralFit,
     check_evaluation_size,
@@ -38,6 +39,7 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_k, check_seed
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
+from lookaround.theory.sources import Source
 
 __all__ = [
     "DEFAULT_OBJECTIVES",
@@ -121,20 +123,27 @@ class PretrainRequest:
         for seed in self.seeds:
             check_seed(seed, "--seeds")
         for name in self.sources:
+            source = resolve_source(name)
+            pop = population(source)  # enumerated once per source, not per objective
             for objective in self.objectives:
-                check_one(name, objective, ks=self.ks, settings=dict(self.settings))
+                _check_run(source, pop, objective, self.ks, dict(self.settings))
 
 
 def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dict) -> None:
     """Everything one run would refuse (settings, size, ``k``, an enumerable source), refused."""
+    resolved = resolve_source(source)
+    _check_run(resolved, population(resolved), objective, ks, settings)
+
+
+def _check_run(
+    source: Source, pop: Population, objective: str, ks: tuple[int, ...], settings: dict
+) -> None:
     from lookaround.simulations.transformer import TransformerConfig, check_run
 
-    resolved = resolve_source(source)
-    pop = population(resolved)  # enumerable, sized
     for k in ks:
-        check_k(k, resolved.vocab)
-    check_run(TransformerConfig(**settings), resolved, objective)
-    check_evaluation_size(pop, parse_objective(objective, resolved.length))
+        check_k(k, source.vocab)
+    check_run(TransformerConfig(**settings), source, objective)
+    check_evaluation_size(pop, parse_objective(objective, source.length))
 
 
 def claim_request(
