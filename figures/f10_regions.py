@@ -12,7 +12,7 @@ from lookaround.figures.style import WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
 from lookaround.theory.threads import budgeted
 
-__all__ = ["CAPTION", "FAMILIES", "NAME", "PANELS", "draw"]
+__all__ = ["CAPTION", "ROWS", "NAME", "PANELS", "draw"]
 
 NAME = "regions"
 CAPTION = (
@@ -23,18 +23,18 @@ CAPTION = (
     "exact excess. The dot marks the family's default; sbm2's is the sbm-walk preset's "
     "p_in = 0.9, p_out = 0.15 (on the expected graph, not one drawn graph)."
 )
-FAMILIES = (
+ROWS = (
     ("markov2(V=3,T=5)", "stick=0.02:0.98:8", "overlap=0:0.48:8", (0.5, 0.1)),
     ("sbm2(size=3,T=4)", "p_in=0.05:1:8", "p_out=0.05:1:8", (0.9, 0.15)),
 )
-PANELS = (("C2", "t2p_bound", "all"), ("C2", "probe_error", "2"), ("C3", "excess", "2"))
+PANELS = (("C2", "t2p_bound", "all"), ("C2", "averaged_probe_error", "2"), ("C3", "excess", "2"))
 
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 10 into ``fig`` (a new figure by default) and return it."""
-    fig, axes = figure(WIDE, 4.6, fig, nrows=len(FAMILIES), ncols=len(PANELS))
-    for row, (family, x, y, default) in enumerate(FAMILIES):
+    fig, axes = figure(WIDE, 4.6, fig, nrows=len(ROWS), ncols=len(PANELS))
+    for row, (family, x, y, default) in enumerate(ROWS):
         for col, (claim, metric, k) in enumerate(PANELS):
             request = plan_map(family, x=x, y=y, claim=claim, metric=metric, k=k, objectives=None)
             # exact and deterministic whatever the order: two processes halve the wait

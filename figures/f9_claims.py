@@ -1,46 +1,73 @@
-"""Figure 9: the claim table as a heatmap, claim x source."""
+"""Figure 9: the robust claim table (``lookaround check``) as a heatmap, claim x source."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lookaround.figures.style import DIVERGING, WIDE, figure, styled
-from lookaround.simulations.claims import DEFAULT_SOURCES, check_claims, summarize
+from lookaround.simulations.claims import DEFAULT_SOURCES
+from lookaround.simulations.metrics import ExactSource
+from lookaround.simulations.robust import SHORT, RobustRow, robust_rows
+from lookaround.theory.presets import resolve_source
 
-__all__ = ["CAPTION", "NAME", "draw"]
+__all__ = ["CAPTION", "NAME", "draw", "plot_claims"]
 
 NAME = "claims"
 CAPTION = (
-    "The claim table (lookaround check): color is (rows holding - rows failing) / rows for "
-    "each claim and source; the text gives holds/fails/ties."
+    "The robust claim table (lookaround check) on the six presets: each exact row of C2-C4 "
+    "compared at every mask count m, look-ahead J and k. Cell text counts the rows that hold "
+    "everywhere (H), fail everywhere (F), depend on the setting (D) or tie everywhere (T); "
+    "colour is (H - F) / rows."
 )
+
+
+def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
+    """Heatmap of robust rows, claim x source: the count of each row verdict, coloured by
+    (holds everywhere - fails everywhere) / rows.
+
+    ``rows`` come from :func:`lookaround.simulations.robust.robust_rows` (or ``.robust`` of
+    :func:`~lookaround.simulations.robust.check_everywhere`). Returns the Axes drawn into.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> ax = plot_claims(robust_rows(preset_source("topic"), claims=("C3",)))
+    >>> ax.texts[0].get_text()
+    '3H'
+    """
+    if ax is None:
+        ax = figure(WIDE, 2.2, None)[1]
+    assert ax is not None
+    sources = list(dict.fromkeys(r.source for r in rows))
+    claims = list(dict.fromkeys(r.claim for r in rows))
+    score = np.full((len(claims), len(sources)), np.nan)
+    for (i, claim), (j, source) in itertools.product(enumerate(claims), enumerate(sources)):
+        verdicts = [SHORT[r.verdict] for r in rows if (r.claim, r.source) == (claim, source)]
+        if not verdicts:
+            continue
+        score[i, j] = (verdicts.count("H") - verdicts.count("F")) / len(verdicts)
+        text = " ".join(f"{verdicts.count(c)}{c}" for c in "HFDTA-" if c in verdicts)
+        # the map's ends are dark: light text there, dark text in the pale middle
+        shade = "white" if abs(score[i, j]) > 0.6 else "black"
+        ax.text(j, i, text, ha="center", va="center", fontsize=7, color=shade)
+    image = ax.imshow(score, cmap=DIVERGING, vmin=-1, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(sources)), sources)
+    ax.set_yticks(range(len(claims)), claims)
+    ax.figure.colorbar(image, ax=ax, label="(H - F) / rows")
+    return ax
 
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 9 into ``fig`` (a new figure by default) and return it."""
-    summary = summarize(check_claims(DEFAULT_SOURCES))
-    claims = sorted({key.split("/")[0] for key in summary})
-    score = np.zeros((len(claims), len(DEFAULT_SOURCES)))
     fig, ax = figure(WIDE, 2.2, fig)
-    for i, claim in enumerate(claims):
-        for j, source in enumerate(DEFAULT_SOURCES):
-            c = summary[f"{claim}/{source}"]
-            total = c["holds"] + c["fails"] + c["tie"]
-            score[i, j] = (c["holds"] - c["fails"]) / total
-            ax.text(
-                j,
-                i,
-                f"{c['verdict']}\n{c['holds']}/{c['fails']}/{c['tie']}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                # the map's ends are dark: light text there, dark text in the pale middle
-                color="white" if abs(score[i, j]) > 0.6 else "black",
-            )
-    image = ax.imshow(score, cmap=DIVERGING, vmin=-1, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(DEFAULT_SOURCES)), DEFAULT_SOURCES)
-    ax.set_yticks(range(len(claims)), claims)
-    fig.colorbar(image, ax=ax, label="(holds - fails) / rows")
+    rows = [
+        row for name in DEFAULT_SOURCES for row in robust_rows(ExactSource(resolve_source(name)))
+    ]
+    plot_claims(rows, ax=ax)
     return fig

@@ -26,6 +26,7 @@ from lookaround.allocator import keep_freed_memory
 from lookaround.extras import require
 from lookaround.theory.encoding import dumps, provenance
 from lookaround.theory.errors import InputError
+from lookaround.theory.theorems import Theorem
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -553,10 +554,10 @@ def _search(args: argparse.Namespace) -> str:
         result = stress_theorem(args.theorem, space, args.objective or "mlm:0.4", k=args.k,
                                 seed=args.seed, **budget)  # fmt: skip
         out.write_text(_dump(result.record()) + "\n")
-        what = "excess / predicted" if args.theorem == "T3'" else "probe_error / bound"
+        what = " / ".join(result.theorem.parts)
         return (
-            f"{args.theorem} on {space.name} under {result.objective}, k={result.k}: tightest "
-            f"{what} = {result.ratio:.6g} ({result.probe_error:.6g} / {result.bound:.6g}) "
+            f"{result.theorem} on {space.name} under {result.objective}, k={result.k}: tightest "
+            f"{what} = {result.ratio:.6g} ({result.numerator:.6g} / {result.denominator:.6g}) "
             f"after {result.restarts} restarts; written to {out}"
         )
     if args.claim is None or args.metric is None:
@@ -578,9 +579,9 @@ def _search(args: argparse.Namespace) -> str:
             f"{args.claim} {witness.wanted} on {args.metric} (k={witness.k}): "
             f"{witness.objectives[0]} {c.winner.value[:12]} vs {witness.objectives[1]} "
             f"{c.other.value[:12]}, margin {c.margin[:14]} (proved: {c.verdict})",
-            f"search: {witness.restarts} restarts, {witness.evaluations} evaluations, "
-            f"{witness.seconds:.1f} s; shrunk to {witness.shrunk}; probabilities in steps of "
-            f"1/{witness.denominator}",
+            f"search: {witness.search.restarts} restarts, {witness.search.evaluations} "
+            f"evaluations, {witness.search.seconds:.1f} s; shrunk to {witness.search.shrunk}; "
+            f"probabilities in steps of 1/{witness.search.denominator}",
             f"witness and certificate: {out}; the source alone: {source_file}",
         ]
     )
@@ -928,7 +929,8 @@ def _add_search(sub) -> None:
     p.add_argument("--k", type=_int, default=1, help="features k")
     p.add_argument("--objectives", help="A,B: the paper's side and the other (default per claim)")
     p.add_argument("--holds", action="store_true", help="look for a source where the claim holds")
-    p.add_argument("--theorem", help="stress a theorem instead: T2, T2' (bounds) or T3' (rate)")
+    p.add_argument("--theorem", choices=[str(t) for t in Theorem],
+                   help="stress a theorem instead: T2, T2' (bounds) or T3' (rate)")  # fmt: skip
     p.add_argument("--objective", help="the objective of --theorem (default mlm:0.4)")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the restarts")
     p.add_argument(

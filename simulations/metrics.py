@@ -23,7 +23,7 @@ from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
 from lookaround.theory.coverage import GenerationReport, alignment, generation_report
 from lookaround.theory.coverage import prefix_weights as coverage_weights
 from lookaround.theory.errors import InputError
-from lookaround.theory.objectives import Objective, parse_objective
+from lookaround.theory.objectives import Objective, mask_count, parse_objective
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -165,7 +165,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             read=lambda e, n, k: _context(e, n, k).disagreement),
     Metric(key="t2p_bound", label="T2' bound 2 alpha/(1 - lambda_(k+1))", kind=_C, better=_LOW, uses_k=True,
             read=lambda e, n, k: float(e.analysis(n, k).level("sample").bound)),
-    Metric(key="probe_error", label="probe error on exact h(x)", kind=_C, better=_LOW, uses_k=True, uses_subspace=True,
+    Metric(key="averaged_probe_error", label="probe error on exact h(x)", kind=_C, better=_LOW, uses_k=True, uses_subspace=True,
             read=_sample(lambda s: s.averaged_probe_error)),
     Metric(key="ari", label="population k-means ARI on exact h(x)", kind=_C, better=_HIGH, uses_k=True,
             uses_subspace=True, read=lambda e, n, k: e.clustering(n, k).ari),
@@ -212,9 +212,18 @@ class Comparison:
             (v, self.winner.format(p=v), self.other.format(p=v)) for v in range(self.first, length)
         ]
 
-    def at_one_setting(self) -> tuple[str, str]:
-        """``(winner, other)`` at :data:`ONE_SETTING` (the trained rows' setting)."""
+    def at_one_setting(self, length: int | None = None) -> tuple[str, str]:
+        """``(winner, other)`` at :data:`ONE_SETTING`; at ``T = length`` the mask ratio is
+        written as its count (``mlm:2`` rather than ``mlm:0.4`` at ``T = 5``).
+
+        Examples
+        --------
+        >>> COMPARISONS[0].at_one_setting(), COMPARISONS[0].at_one_setting(5)
+        (('mlm:0.4', 'ar'), ('mlm:2', 'ar'))
+        """
         value = ONE_SETTING[self.param]
+        if length is not None and self.param == "m":
+            value = str(mask_count(value, length))
         return self.winner.format(p=value), self.other.format(p=value)
 
 

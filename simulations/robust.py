@@ -17,12 +17,7 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from lookaround.simulations.claims import (
-    DEFAULT_SOURCES,
-    ClaimRow,
-    check_claims,
-    summarize,
-)
+from lookaround.simulations.claims import DEFAULT_SOURCES, ClaimRow, check_trained, summarize
 from lookaround.simulations.metrics import (
     COMPARISONS,
     EXACT_TOL,
@@ -338,7 +333,6 @@ def check_everywhere(
     robust = []
     for name in tqdm(sources, desc="robust rows", unit="source", disable=not progress):
         robust += robust_rows(exact[name])
-    rows = check_claims(sources, k=k, seed=seed, n_train=n_train, n_eval=n_eval,
-                        progress=progress, exact=exact)  # fmt: skip
-    trained = [row for row in rows if row.trained]
+    trained = check_trained(sources, k=k, seed=seed, n_train=n_train, n_eval=n_eval,
+                            progress=progress, exact=exact)  # fmt: skip
     return RobustCheck(tuple(sources), k, seed, n_train, n_eval, tuple(robust), tuple(trained))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -36,9 +36,11 @@ from lookaround.theory.families import FAMILIES, parse_family_call
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import bayes_labels, sequence_joint, source_from_dict
+from lookaround.theory.theorems import Theorem
 
 __all__ = [
     "DENOMINATORS",
+    "SearchRecord",
     "SearchSpace",
     "Stress",
     "Witness",
@@ -177,7 +179,7 @@ def round_spec(spec: dict, denominator: int) -> dict:
             for key, v in spec.items()}  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Witness:
     """A certified source on which the claim fails (or holds), and how it was found."""
 
@@ -186,14 +188,7 @@ class Witness:
     k: int
     objectives: tuple[str, str]
     wanted: str  # fails / holds
-    space: str
-    seed: int
-    restarts: int
-    evaluations: int
-    seconds: float
-    found_margin: float  # at the optimizer's best, before shrinking and rounding
-    shrunk: dict
-    denominator: int
+    search: SearchRecord
     source: dict
     certificate: Certificate
 
@@ -202,12 +197,34 @@ class Witness:
         return {
             "kind": "witness", "claim": self.claim, "metric": self.metric, "k": self.k,
             "objectives": list(self.objectives), "wanted": self.wanted,
-            "search": {"space": self.space, "seed": self.seed, "restarts": self.restarts,
-                       "evaluations": self.evaluations, "seconds": self.seconds,
-                       "found_margin": self.found_margin, "shrunk": self.shrunk,
-                       "denominator": self.denominator},
-            "source": self.source, "certificate": self.certificate.record(),
+            "search": asdict(self.search), "source": self.source,
+            "certificate": self.certificate.record(),
         }  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchRecord:
+    """How a witness was found: the space and seed, the budget spent, the optimizer's margin
+    before shrinking and rounding, the sizes shrunk to and the rounding kept."""
+
+    space: str
+    seed: int
+    restarts: int
+    evaluations: int
+    seconds: float
+    found_margin: float
+    shrunk: dict
+    denominator: int
+
+
+@dataclass(frozen=True)
+class _Optimum:
+    """The best point of a search and what reaching it took."""
+
+    u: np.ndarray
+    value: float
+    restarts: int
+    evaluations: int
 
 
 class _OutOfTime(Exception):
@@ -217,9 +234,8 @@ class _OutOfTime(Exception):
 def _optimize(
     space: SearchSpace, score: Callable[[np.ndarray], float], seed: int, *, evaluations: int,
     seconds: float | None = None,
-) -> tuple[np.ndarray, float, int, int]:  # fmt: skip
-    """Restarts of a local optimizer for ``evaluations`` evaluations of ``score``;
-    ``(u, value, restarts, evaluations made)``.
+) -> _Optimum:  # fmt: skip
+    """Restarts of a local optimizer for ``evaluations`` evaluations of ``score``.
 
     The budget is counted in evaluations, so a seed gives the same point on any machine;
     ``seconds`` is an optional cap on top (a run it stops is no longer reproducible). The best
@@ -258,7 +274,7 @@ def _optimize(
             break
     if best["u"] is None:
         raise InputError("the search ran no evaluation")
-    return best["u"], float(best["value"]), restarts, int(best["evaluations"])
+    return _Optimum(best["u"], float(best["value"]), restarts, int(best["evaluations"]))
 
 
 def _shrink(space: SearchSpace, u: np.ndarray, keeps: Callable[[dict], bool]) -> tuple[dict, dict]:
@@ -311,60 +327,67 @@ def search_witness(
         # the order, and inf - inf inside it would be nan
         return -sign * float(np.clip(value, -1e6, 1e6))
 
-    u, best, restarts, made = _optimize(space, score, seed, evaluations=evaluations,
-                                        seconds=seconds)  # fmt: skip
-    if not -best > EXACT_TOL:
+    found = _optimize(space, score, seed, evaluations=evaluations, seconds=seconds)
+    if not -found.value > EXACT_TOL:
         raise InputError(
             f"no source of {space.name} where {claim} {wanted} on {metric} within "
-            f"{made} evaluations (best margin {sign * -best:.3g})"
+            f"{found.evaluations} evaluations (best margin {sign * -found.value:.3g})"
         )
 
     def keeps(spec: dict) -> bool:
         value = _margin(spec, metric, k, pair)
         return value == value and sign * value > EXACT_TOL and _informative(spec)
 
-    shrunk, sizes = _shrink(space, u, keeps)
+    shrunk, sizes = _shrink(space, found.u, keeps)
     full = {name: size for name, (size, _) in space.shrinkable.items()}
     # the shrunk source first; if rounding erases its (smaller) margin, the unshrunk one
-    for spec, shape in ((shrunk, sizes), (space.spec(u), full)):
+    for spec, shape in ((shrunk, sizes), (space.spec(found.u), full)):
         for denominator in DENOMINATORS:
             rounded = round_spec(spec, denominator)
-            if not keeps(rounded):
-                continue
-            source = source_from_dict(rounded)
-            winner, other = (parse_objective(n, source.length) for n in pair)
-            certificate = certify(source, winner, other, metric=metric, k=k,
-                                  better=METRICS[metric].better)  # fmt: skip
-            if certificate.verdict == wanted:
-                return Witness(claim, metric, k, pair, wanted, space.name, seed, restarts,
-                               made, time.monotonic() - started, -sign * best, shape,
-                               denominator, rounded, certificate)  # fmt: skip
+            certificate = _certificate(rounded, pair, metric, k) if keeps(rounded) else None
+            if certificate is not None and certificate.verdict == wanted:
+                search = SearchRecord(space=space.name, seed=seed, restarts=found.restarts,
+                                      evaluations=found.evaluations,
+                                      seconds=time.monotonic() - started,
+                                      found_margin=-sign * found.value, shrunk=shape,
+                                      denominator=denominator)  # fmt: skip
+                return Witness(claim=claim, metric=metric, k=k, objectives=pair, wanted=wanted,
+                               search=search, source=rounded, certificate=certificate)  # fmt: skip
     raise InputError(
-        f"the witness of {claim} on {metric} (margin {sign * -best:.3g}) lost its sign at "
+        f"the witness of {claim} on {metric} (margin {sign * -found.value:.3g}) lost its sign at "
         f"every rounding to steps of 1/{DENOMINATORS[-1]} or coarser"
     )
 
 
+def _certificate(spec: dict, pair: tuple[str, str], metric: str, k: int) -> Certificate:
+    """The exact-arithmetic verdict of ``pair`` on ``metric`` at ``k`` on the source ``spec``."""
+    source = source_from_dict(spec)
+    winner, other = (parse_objective(n, source.length) for n in pair)
+    return certify(source, winner, other, metric=metric, k=k, better=METRICS[metric].better)
+
+
 @dataclass(frozen=True)
 class Stress:
-    """The tightest instance found: ``probe_error / bound`` (T2, T2') or ``excess / predicted``
-    (T3') at its largest; ``probe_error`` and ``bound`` hold the numerator and denominator."""
+    """The tightest instance found: ``numerator / denominator`` at its largest, that is
+    ``probe_error / bound`` for T2 and T2' (at most 1 by the theorems) and
+    ``excess / predicted`` for T3' (a rate: 1 is its limit, not a bound)."""
 
-    theorem: str
+    theorem: Theorem
     objective: str
     k: int
     ratio: float
-    probe_error: float
-    bound: float
+    numerator: float
+    denominator: float
     source: dict
     restarts: int
     evaluations: int
 
     def record(self) -> dict:
         """The JSON form written by ``lookaround search --theorem``."""
-        return {"kind": "stress", "theorem": self.theorem, "objective": self.objective,
-                "k": self.k, "ratio": self.ratio, "probe_error": self.probe_error,
-                "bound": self.bound, "source": self.source, "restarts": self.restarts,
+        top, bottom = self.theorem.parts
+        return {"kind": "stress", "theorem": str(self.theorem), "objective": self.objective,
+                "k": self.k, "ratio": self.ratio, top: self.numerator, bottom: self.denominator,
+                "source": self.source, "restarts": self.restarts,
                 "evaluations": self.evaluations}  # fmt: skip
 
 
@@ -372,7 +395,7 @@ T3_DRAWS = 20_000  # training draws of the T3' stress: its excess is compared at
 
 
 def stress_theorem(
-    theorem: str,
+    theorem: Theorem | str,
     space: SearchSpace,
     objective: str,
     *,
@@ -384,17 +407,26 @@ def stress_theorem(
     """The tightest instance found of T2 or T2' (``probe_error / bound``, at most 1 by the
     theorems), or of T3' (the largest ``excess / predicted`` at ``N = T3_DRAWS`` draws over
     covered lengths: T3' is a rate, so 1 is its limit, not a bound)."""
+    theorem = _theorem(theorem)
     score = _stress_score(theorem, objective, k)
-    u, _, restarts, made = _optimize(space, lambda v: -score(space.spec(v))[0], seed,
-                                     evaluations=evaluations, seconds=seconds)  # fmt: skip
-    spec = space.spec(u)
+    found = _optimize(space, lambda v: -score(space.spec(v))[0], seed,
+                      evaluations=evaluations, seconds=seconds)  # fmt: skip
+    spec = space.spec(found.u)
     value, error, bound = score(spec)
-    return Stress(theorem, objective, k, value, error, bound, spec, restarts, made)
+    return Stress(theorem, objective, k, value, error, bound, spec, found.restarts,
+                  found.evaluations)  # fmt: skip
 
 
-def _stress_score(theorem: str, objective: str, k: int) -> Callable[[dict], tuple]:
+def _theorem(name: Theorem | str) -> Theorem:
+    try:
+        return Theorem(name)
+    except ValueError:
+        raise InputError(f"--theorem must be one of {', '.join(Theorem)}, got {name!r}") from None
+
+
+def _stress_score(theorem: Theorem, objective: str, k: int) -> Callable[[dict], tuple]:
     """``spec -> (ratio, numerator, denominator)`` for the theorem stressed."""
-    if theorem == "T3'":
+    if theorem is Theorem.T3_PRIME:
 
         def rate(spec: dict) -> tuple[float, float, float]:
             source = source_from_dict(spec)
@@ -412,9 +444,7 @@ def _stress_score(theorem: str, objective: str, k: int) -> Callable[[dict], tupl
             )
 
         return rate
-    level = {"T2": "context", "T2'": "sample"}.get(theorem)
-    if level is None:
-        raise InputError(f"--theorem must be T2, T2' or T3', got {theorem!r}")
+    level = "context" if theorem is Theorem.T2 else "sample"
 
     def ratio(spec: dict) -> tuple[float, float, float]:
         source = source_from_dict(spec)

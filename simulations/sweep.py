@@ -17,6 +17,7 @@ import re
 import string
 import tomllib
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import cast
 
@@ -39,6 +40,7 @@ from lookaround.theory.threads import budgeted
 __all__ = [
     "CHOICES",
     "SETTINGS",
+    "SweepMode",
     "TEMPLATES",
     "check_config",
     "check_scheduler",
@@ -50,9 +52,19 @@ __all__ = [
     "run_sweep",
 ]
 
+
+class SweepMode(StrEnum):
+    """What a sweep row holds: the exact analysis, plus a simulated run (``train``) or a
+    transformer pretrained and evaluated population-exact (``pretrain``)."""
+
+    EXACT = "exact"
+    TRAIN = "train"
+    PRETRAIN = "pretrain"
+
+
 TEMPLATES = ("source", "objective")
 SETTINGS = {
-    "mode": "exact",
+    "mode": SweepMode.EXACT.value,
     "model": "tabular",
     "loss": "spectral",
     "steps": None,
@@ -124,7 +136,7 @@ def load_grid(path: str | Path) -> dict:
     return {"grid": grid, "sweep": settings}
 
 
-CHOICES = {"mode": ("exact", "train", "pretrain"), "model": MODELS, "loss": LOSSES}
+CHOICES = {"mode": tuple(m.value for m in SweepMode), "model": MODELS, "loss": LOSSES}
 
 
 def _check_settings(settings: dict) -> None:
@@ -188,9 +200,9 @@ def run_config(config: dict) -> dict:
         "chi": alignment(prefix_weights(objective)),
         "generation_excess": generation_report(source, objective).total_excess,
     }
-    if config["mode"] == "pretrain":
+    if config["mode"] == SweepMode.PRETRAIN:
         row.update(_pretrained(config))
-    if config["mode"] == "train":
+    if config["mode"] == SweepMode.TRAIN:
         # scikit-learn, behind the runs, takes 2 s to import (measured): exact rows skip it
         from lookaround.simulations.runs import Diverged, simulate
 
@@ -311,13 +323,13 @@ def check_config(config: dict) -> None:
         check_k(config["k"], source.vocab)
         check_seed(config["seed"], "seed")
         check_request(source, objective, "both", chunk=DEFAULT_CHUNK)
-        if config["mode"] == "pretrain":
+        if config["mode"] == SweepMode.PRETRAIN:
             require("jax", "transformer", "sweep mode 'pretrain'")
             from lookaround.simulations.agreement import check_one
 
             check_one(config["source"], config["objective"], ks=(config["k"],),
                       settings=_transformer_settings(config))  # fmt: skip
-        if config["mode"] == "train":
+        if config["mode"] == SweepMode.TRAIN:
             check_draws(config["n_train"], "sweep.n_train", source.length)
             check_draws(config["n_eval"], "sweep.n_eval", source.length, low=4)
     except InputError as exc:

@@ -13,10 +13,9 @@ from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import build_cooccurrence
 from lookaround.theory.graphs import augmentation_spectrum
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.sources import source_from_dict
+from lookaround.theory.sources import SOURCE_FAMILIES, source_from_dict
 
 TOL = 1e-9
-FAMILIES = ("iid", "positional", "markov", "graph_walk", "hmm")
 
 
 def _separated(values: np.ndarray, k: int, zero: float) -> bool:
@@ -60,7 +59,7 @@ def _compare(source, spec: str, k: int) -> None:
     np.testing.assert_allclose(smp.augmentation_eigenvalues, aug[: k + 1], atol=1e-8)
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", SOURCE_FAMILIES)
 @pytest.mark.parametrize("spec", OBJECTIVES)
 def test_every_family_and_objective_matches_enumeration(family, spec):
     source = source_from_dict(

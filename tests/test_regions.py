@@ -208,8 +208,11 @@ def test_t3prime_stress_reports_its_largest_ratio():
     from lookaround.simulations.search import shape_space, stress_theorem
 
     result = stress_theorem("T3'", shape_space("2,2,3"), "ar", k=1, seed=0, evaluations=5)
-    assert result.ratio > 0 and result.bound > 0
-    assert result.ratio == pytest.approx(result.probe_error / result.bound)
+    assert result.ratio > 0 and result.denominator > 0
+    assert result.ratio == pytest.approx(result.numerator / result.denominator)
+    record = result.record()
+    assert record["theorem"] == "T3'" and record["excess"] == result.numerator
+    assert record["predicted"] == result.denominator and "probe_error" not in record
 
 
 def test_search_for_a_holding_witness_with_an_infinite_margin(tmp_path, capsys):
@@ -225,8 +228,8 @@ def test_a_search_budget_in_evaluations_gives_the_same_witness_twice():
     first, second = (
         search_witness("C2", "s_k1", space, k=1, seed=3, evaluations=120) for _ in range(2)
     )
-    assert first.evaluations == second.evaluations <= 120 + 1
-    assert first.source == second.source and first.found_margin == second.found_margin
+    assert first.search.evaluations == second.search.evaluations <= 120 + 1
+    assert first.source == second.source and first.search.found_margin == second.search.found_margin
     assert first.certificate.margin == second.certificate.margin
 
 

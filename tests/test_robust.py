@@ -40,7 +40,7 @@ ORACLES = {
     "within_class_gap": lambda b, k, T: within_class_gap(b.sample(k)["graph"], b.sample(k)["labels"]),
     "phi": lambda b, k, T: b.context(k)["phi"],
     "t2p_bound": lambda b, k, T: _t2p_bound(b, k),
-    "probe_error": lambda b, k, T: b.sample(k)["averaged_probe_error"],
+    "averaged_probe_error": lambda b, k, T: b.sample(k)["averaged_probe_error"],
     "ari": lambda b, k, T: _ari(b, k),
     "s_k1": lambda b, k, T: b.context(k)["singular_values"][k],
     "lambda_k1": lambda b, k, T: b.sample(k)["eigenvalues"][k],

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lookaround.cli import main
-from lookaround.simulations.claims import check_claims, summarize
+from lookaround.simulations.claims import check_trained, summarize
 from lookaround.simulations.data import draw_patterns
 from lookaround.simulations.evaluate import exact_dense_cooccurrence
 from lookaround.simulations.runs import simulate
@@ -84,15 +84,19 @@ def test_shared_masked_model_generalizes_to_prefixes_the_tabular_one_never_saw()
     assert shared.generation_excess + 2 * shared.generation_excess_se < tab.generation_excess
 
 
-def test_claim_table_rows_and_summary():
-    rows = check_claims(("hmm",), n_train=5000, n_eval=400)
-    claims = {r.claim for r in rows}
-    assert claims == {"C1", "C2", "C3", "C4"}
+def test_trained_rows_and_summary():
+    rows = check_trained(("hmm",), n_train=5000, n_eval=400)
+    # C1: two T1 gaps for each of ar and mlm:2; one ARI row per classification pair; two
+    # held-out generation rows (tabular, shared) per generation pair
+    assert [r.claim for r in rows] == ["C1"] * 4 + ["C2"] + ["C3"] * 2 + ["C4"] * 3
     for row in rows:
         assert row.verdict in ("holds", "fails", "tie") and row.winner in row.values
-    # C3's exact comparisons are theorems about coverage: AR covers every prefix length.
-    chi = next(r for r in rows if r.claim == "C3" and r.metric == "alignment chi")
-    assert chi.verdict == "holds" and chi.values["ar"] == pytest.approx(1.0)
+        assert row.trained
+    # T1 is proved: gradient descent on the exact co-occurrence reaches the optimum.
+    exact_c1 = [r for r in rows if r.metric == "T1 gap, trained on the exact co-occurrence"]
+    assert [r.detail.split(",")[0] for r in exact_c1] == ["objective ar", "objective mlm:2"]
+    assert all(r.verdict == "holds" for r in exact_c1)
+    assert [r.winner for r in rows[4:]] == ["mlm:2", "ar", "ar", "dar:2", "vmlm", "vmlm"]
     summary = summarize(rows)
     assert set(summary) == {f"C{i}/hmm" for i in range(1, 5)}
 

@@ -23,7 +23,7 @@ need the first pass's eigenvectors, ``L`` and ``B``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import norm
@@ -381,8 +381,8 @@ def _estimate(
     second = _second_pass(
         chunks("Monte Carlo pass 2"), scale, root, vectors, labels, readouts, m, z_score
     )
-    estimate = _estimates(n, draws.seed, confidence, z_score, eigenvalues, phi, second, m, k)
-    return replace(estimate, level=draws.level)
+    return _estimates(draws, eigenvalues, phi, second, m=m, k=k, confidence=confidence,
+                      z_score=z_score)  # fmt: skip
 
 
 def _deflated_spectrum(
@@ -458,9 +458,22 @@ def _second_pass(chunks, scale, root, vectors, labels, readouts, m, z_score) -> 
     return out
 
 
-def _spectrum(eigenvalues, second: _SecondPass, m: int, k: int, z_score: float):
+@dataclass(frozen=True)
+class _Spectrum:
     """``s_1..s_{k+1}`` with intervals, the second-order biases, and the corrected
-    ``lambda_{k+1}`` and the variance of its influence term."""
+    ``lambda_{k+1}`` with the mean and variance of its influence term."""
+
+    singular_values: tuple[Interval, ...]
+    bias: np.ndarray
+    last: float
+    last_mean: float
+    last_variance: float
+
+
+def _spectrum(
+    eigenvalues: np.ndarray, second: _SecondPass, *, m: int, k: int, z_score: float
+) -> _Spectrum:
+    """The estimated spectrum of ``second``'s draws (``m`` eigenvalues estimated)."""
     n = second.n
     lam = eigenvalues[:m]
     means = np.asarray(second.cross) / n  # E[w_v w_i]
@@ -483,14 +496,27 @@ def _spectrum(eigenvalues, second: _SecondPass, m: int, k: int, z_score: float):
             )
         )
     values += [Interval(0.0, 0.0, 0.0)] * (k + 1 - len(values))  # s_j = 0 past the rank V
-    last = corrected[m - 1] if m == k else 0.0
-    last_mean = means[m - 1, m - 1] if m == k else 0.0
-    last_var = variance[m - 1] if m == k else 0.0
-    return tuple(values), bias, last, last_mean, last_var
+    if m < k:  # lambda_(k+1) lies past the rank: exactly 0
+        return _Spectrum(tuple(values), bias, 0.0, 0.0, 0.0)
+    return _Spectrum(tuple(values), bias, float(corrected[m - 1]),
+                     float(means[m - 1, m - 1]), float(variance[m - 1]))  # fmt: skip
 
 
-def _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, m, k):
-    singular, bias, lam_k, w_mean, w_var = _spectrum(eigenvalues, second, m, k, z_score)
+def _estimates(
+    draws: _Draws,
+    eigenvalues: np.ndarray,
+    phi: float,
+    second: _SecondPass,
+    *,
+    m: int,
+    k: int,
+    confidence: float,
+    z_score: float,
+) -> MonteCarloEstimate:
+    """The intervals of every estimate at ``confidence`` (``z_score`` its normal quantile)."""
+    n = draws.n
+    spectrum = _spectrum(eigenvalues, second, m=m, k=k, z_score=z_score)
+    lam_k, w_mean, w_var = spectrum.last, spectrum.last_mean, spectrum.last_variance
     g_mean, g_square, g_cross = second.phi / n
     phi_se = np.sqrt(max(g_square - g_mean**2, 0.0) / n)
     error = second.wrong / n
@@ -516,9 +542,10 @@ def _estimates(n, seed, confidence, z_score, eigenvalues, phi, second, m, k):
         spread = z_score * np.sqrt(max(var, 0.0))
         bound = Interval(float(a * phi), float(a * phi - spread), float(a * phi + spread))
     values = ContextEstimates(
-        singular_values=singular,
+        singular_values=spectrum.singular_values,
         phi=Interval(phi, float(phi - z_score * phi_se), float(phi + z_score * phi_se)),
         probe_error=probe,
         bound=bound,
     )
-    return MonteCarloEstimate(n, seed, confidence, values, bias, second.unstable / n)
+    return MonteCarloEstimate(draws.n, draws.seed, confidence, values, spectrum.bias,
+                              second.unstable / n, level=draws.level)  # fmt: skip

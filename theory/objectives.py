@@ -28,6 +28,7 @@ __all__ = [
     "OBJECTIVE_FORMS",
     "Objective",
     "Pattern",
+    "mask_count",
     "parse_objective",
     "pattern_arrays",
     "pattern_count",
@@ -155,6 +156,17 @@ def _int_param(value: str, what: str, spec: str) -> int:
     if not re.fullmatch(r"[0-9]+", value):
         raise InputError(f"objective {spec!r}: {what} must be written in digits 0-9, got {value!r}")
     return int(value)
+
+
+def mask_count(value: str, length: int) -> int:
+    """The mask count ``m`` of ``mlm:VALUE`` at ``T = length``: a count, or a ratio rounded.
+
+    Examples
+    --------
+    >>> mask_count("0.4", 5), mask_count("0.15", 3), mask_count("3", 8)
+    (2, 1, 3)
+    """
+    return _mask_count(value, f"mlm:{value}", length)
 
 
 def _mask_count(value: str, spec: str, length: int) -> int:

@@ -25,7 +25,7 @@ from lookaround.theory.seeds import streams
 
 __all__ = [
     "draw_sequences",
-    "FAMILIES",
+    "SOURCE_FAMILIES",
     "KEYS",
     "MAX_FILE_BYTES",
     "MAX_GRAPH_NODES",
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 TOLERANCE = 1e-9
-FAMILIES = ("iid", "positional", "markov", "graph_walk", "hmm")
+SOURCE_FAMILIES = ("iid", "positional", "markov", "graph_walk", "hmm")
 KEYS = {
     "iid": {"family", "name", "prior", "emit", "length"},
     "positional": {"family", "name", "prior", "emit", "length"},
@@ -303,8 +303,10 @@ def source_from_dict(spec: dict, name: str | None = None) -> Source:
     if not isinstance(spec, dict):
         raise InputError(f"source must be a JSON object, got {type(spec).__name__}")
     family = spec.get("family")
-    if family not in FAMILIES:
-        raise InputError(f"source.family: unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    if family not in SOURCE_FAMILIES:
+        raise InputError(
+            f"source.family: unknown family {family!r} (known: {', '.join(SOURCE_FAMILIES)})"
+        )
     _check_keys(spec, family)
     if family == "graph_walk":
         return _graph_walk(spec, name)
