@@ -429,12 +429,13 @@ def _require_transformer(what: str) -> None:
 def _trained_table(request, out: str | None, args: argparse.Namespace) -> tuple[str, tuple]:
     """Train (or resume) ``request`` into its results file; the file and its agreement rows."""
     from lookaround.results import read_records
-    from lookaround.simulations.agreement import agreement_table, run_pretrain
-    from lookaround.simulations.sweep import config_hash
+    from lookaround.simulations.agreement import agreement_table
+    from lookaround.simulations.sweep import config_hash, run_plan
 
     path = Path(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl")
-    counts = run_pretrain(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
-                          progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
+    request.check()
+    counts = run_plan(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
+                      progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     rows = agreement_table(request, [r for r in read_records(path) if "config" in r])
     return f"{counts['ran']} runs trained, {counts['skipped']} already in {path}", rows
 
@@ -501,15 +502,16 @@ def _families(args: argparse.Namespace) -> str:
 
 def _map(args: argparse.Namespace) -> str:
 
-    from lookaround.simulations.maps import plan_map, run_map
+    from lookaround.simulations.maps import plan_map
+    from lookaround.simulations.sweep import run_plan
 
     if args.jobs < 1:
         raise InputError("--jobs must be >= 1")
     request = plan_map(args.family, x=args.x, y=args.y, claim=args.claim, metric=args.metric,
                        k=args.k, objectives=args.objectives)  # fmt: skip
     out = Path(args.out or f"map-{request.family}-{request.claim}-{request.metric}.jsonl")
-    counts = run_map(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
-                     progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
+    counts = run_plan(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
+                      progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     from lookaround.results import read_records
 
     rows = read_records(out)
@@ -664,8 +666,14 @@ def _objective_argument(p: _Parser) -> None:
     )
 
 
-def _json_flag(p: _Parser) -> None:
-    p.add_argument("--json", action="store_true", help="print one JSON record (docs/json.md)")
+def _json_flag(p: _Parser, csv: str | None = None) -> None:
+    """``--json``, and ``--csv`` (printing ``csv``) exclusive with it when given."""
+    if csv is None:
+        p.add_argument("--json", action="store_true", help="print one JSON record (docs/json.md)")
+        return
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON record (docs/json.md)")
+    output.add_argument("--csv", action="store_true", help=f"print {csv} as CSV")
 
 
 def _engine_arguments(p: _Parser, jobs: int, what: str = "local worker processes") -> None:
@@ -781,9 +789,7 @@ def _add_check(sub) -> None:
     p.add_argument("--pretrain-steps", type=_int, help="training steps of --pretrain (3000)")
     p.add_argument("--pretrain-out", help="results file of --pretrain (resumable)")
     _engine_arguments(p, 1, "local processes of --pretrain, one thread each")
-    output = p.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print one JSON record")
-    output.add_argument("--csv", action="store_true", help="print every setting as CSV")
+    _json_flag(p, csv="every setting")
 
 
 def _add_simulate(sub) -> None:
@@ -834,9 +840,7 @@ def _add_pretrain(sub) -> None:
     p.add_argument("--lr", type=float, help="peak learning rate (default 3e-3)")
     p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
     _engine_arguments(p, 1, "local processes, one thread each")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--json", action="store_true", help="print the table as JSON")
-    group.add_argument("--csv", action="store_true", help="print the table as CSV")
+    _json_flag(p, csv="the table")
 
 
 def _add_figures(sub) -> None:

@@ -16,6 +16,7 @@ per source, metric and ``k``:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -34,7 +35,7 @@ from lookaround.simulations.pretrain import (
     exact_theory,
     population,
 )
-from lookaround.simulations.sweep import config_hash, run_configs
+from lookaround.simulations.sweep import config_hash
 from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_k, check_seed
 from lookaround.theory.objectives import parse_objective
@@ -56,7 +57,6 @@ __all__ = [
     "pretrain_one",
     "pretrain_point",
     "record",
-    "run_pretrain",
 ]
 
 DEFAULT_SOURCES = ("topic", "markov", "hmm")
@@ -96,6 +96,11 @@ class PretrainRequest:
         fields_ = ("sources", "objectives", "seeds", "ks")
         return {"pretrain": {**{f: list(getattr(self, f)) for f in fields_},
                              "settings": dict(self.settings)}}  # fmt: skip
+
+    @property
+    def point(self) -> Callable[[dict], dict]:
+        """What computes one configuration's row (for :func:`~lookaround.simulations.sweep.run_plan`)."""
+        return pretrain_point
 
     def pairs(self) -> tuple[PretrainComparison, ...]:
         """The comparisons of the table."""
@@ -233,24 +238,6 @@ def _evaluation(row: dict) -> PretrainEvaluation:
         raw=metrics(row["raw"]),
         pooled=metrics(row["pooled"]),
         spectral=None if row["spectral"] is None else SpectralFit(**row["spectral"]),
-    )
-
-
-def run_pretrain(
-    request: PretrainRequest, out: str, *, jobs: int = 1, scheduler: str | None = None,
-    progress: bool = False, repair: bool = False,
-) -> dict:  # fmt: skip
-    """Run (or resume) every configuration of ``request`` into ``out``; the engine's counts."""
-    request.check()
-    return run_configs(
-        request.header(),
-        request.configs(),
-        pretrain_point,
-        out,
-        jobs=jobs,
-        scheduler=scheduler,
-        progress=progress,
-        repair=repair,
     )
 
 

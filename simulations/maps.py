@@ -2,12 +2,13 @@
 
 ``margin > 0`` where the paper's side wins (docs/theory.md §6), ``< 0`` where it loses, and
 ``|margin| <= EXACT_TOL`` is a tie. Every point is an exact analysis. A map runs on the sweep
-engine (:func:`lookaround.simulations.sweep.run_configs`): resumable JSON lines, one process
+engine (:func:`lookaround.simulations.sweep.run_plan`): resumable JSON lines, one process
 per core, or a Dask cluster.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ from lookaround.simulations.metrics import (
     default_objectives,
     margin,
 )
-from lookaround.simulations.sweep import config_hash, run_configs
+from lookaround.simulations.sweep import config_hash
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, Family, parse_family_call
 from lookaround.theory.limits import check_k
@@ -36,7 +37,6 @@ __all__ = [
     "map_point",
     "parse_axis",
     "plan_map",
-    "run_map",
 ]
 
 MAX_POINTS = 10_000  # 100 x 100: minutes at V = 3, T = 6 on two cores
@@ -108,6 +108,11 @@ class MapRequest:
             "x": {"name": self.x.name, "values": list(self.x.values)},
             "y": None if self.y is None else {"name": self.y.name, "values": list(self.y.values)},
         }  # fmt: skip
+
+    @property
+    def point(self) -> Callable[[dict], dict]:
+        """What computes one configuration's row (for :func:`~lookaround.simulations.sweep.run_plan`)."""
+        return map_point
 
     def configs(self) -> list[dict]:
         """One configuration per grid point, x fastest."""
@@ -207,25 +212,3 @@ def map_point(config: dict) -> dict:
     verdict = decide(a, b, better=metric.better, tol=EXACT_TOL)
     return {**row, "verdict": verdict, "margin": value, "k_used": k,
             "winner_value": a, "other_value": b}  # fmt: skip
-
-
-def run_map(
-    request: MapRequest,
-    out: str,
-    *,
-    jobs: int = 1,
-    scheduler: str | None = None,
-    progress: bool = False,
-    repair: bool = False,
-) -> dict:
-    """Run (or resume) a map into ``out``; returns the sweep engine's counts."""
-    return run_configs(
-        request.header(),
-        request.configs(),
-        map_point,
-        out,
-        jobs=jobs,
-        scheduler=scheduler,
-        progress=progress,
-        repair=repair,
-    )

@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import cast
+from typing import Protocol, cast
 
 from filelock import FileLock, Timeout
 from joblib import Parallel, delayed
@@ -48,7 +48,9 @@ __all__ = [
     "expand",
     "load_grid",
     "run_config",
+    "Plan",
     "run_configs",
+    "run_plan",
     "run_sweep",
 ]
 
@@ -334,6 +336,30 @@ def check_config(config: dict) -> None:
             check_draws(config["n_eval"], "sweep.n_eval", source.length, low=4)
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
+
+
+class Plan(Protocol):
+    """A request the sweep engine can run: what identifies it, its configurations, and the
+    module-level function that computes one configuration's row."""
+
+    def header(self) -> dict: ...
+    def configs(self) -> list[dict]: ...
+    @property
+    def point(self) -> Callable[[dict], dict]: ...
+
+
+def run_plan(
+    plan: Plan,
+    out: str | Path,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+    repair: bool = False,
+) -> dict:
+    """Run (or resume) every configuration of ``plan`` into ``out``; the engine's counts."""
+    return run_configs(plan.header(), plan.configs(), plan.point, out, jobs=jobs,
+                       scheduler=scheduler, progress=progress, repair=repair)  # fmt: skip
 
 
 def run_configs(
