@@ -1,6 +1,6 @@
 """Benchmark ladder: lookaround's exact context analysis against the strongest peer routes.
 
-Every route reads the same co-occurrence blocks (``lookaround.theory.cooccurrence.iter_blocks``,
+Every route but the two direct ones reads the same co-occurrence blocks (``lookaround.theory.cooccurrence.iter_blocks``,
 the forward algorithm) and must give the same top singular values of ``Abar`` to 1e-9. Each
 runs in a fresh subprocess, so that its peak memory is its own; times are the median of
 ``--repeat`` runs.
@@ -15,6 +15,13 @@ runs in a fresh subprocess, so that its peak memory is its own; times are the me
 - ``dense_gram``: ``Abar`` as one dense array, ``Abar^T Abar`` by BLAS and ``eigvalsh``.
 - ``streamed_gram``: the blocks one at a time, ``G += X^T X`` with ``X = D_c^{-1/2} A_block``,
   then ``eigvalsh(D_t^{-1/2} G D_t^{-1/2})``: the peer closest to lookaround's design.
+- ``direct_svds`` (``ar`` only): no lookaround block at all. The prefix laws are built
+  straight from the chain's arrays (``P(z, x_{<l}) -> P(z, x_{<l+1})`` by one broadcast
+  product per length), the rows ``A[(l, x_{<l}), t] = P(x_{<l}, x_l = t) / (T - 1)`` stacked
+  into one CSR matrix, normalized, and ``svds`` for the top 4: the route a user writes by
+  hand for this case, spectrum only.
+- ``direct_gram`` (``ar`` only): the same rows, one length at a time, into the ``V x V`` Gram
+  of ``streamed_gram``: the strongest hand-written route we know, spectrum only.
 
 Every child makes the allocator setting the command line makes (``lookaround.allocator``:
 freed blocks are reused instead of faulted in again), whatever its route.
@@ -36,7 +43,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,12 +90,9 @@ def _rows(source: Source, spec: str) -> Iterator[np.ndarray]:
 
 
 def route_csr_svds(source: Source, spec: str) -> np.ndarray:
-    a = sp.vstack([sp.csr_matrix(rows) for rows in _rows(source, spec)], format="csr")
-    left = inverse_sqrt_mass(np.asarray(a.sum(axis=1)).ravel())
-    right = inverse_sqrt_mass(np.asarray(a.sum(axis=0)).ravel())
-    abar = sp.diags(left) @ a @ sp.diags(right)
-    count = min(TOP, min(abar.shape) - 1)  # ARPACK needs k < min(shape)
-    return np.sort(np.asarray(svds(abar, k=count, return_singular_vectors=False, rng=0)))[::-1]
+    return _normalized_svds(
+        sp.csr_matrix(sp.vstack([sp.csr_matrix(r) for r in _rows(source, spec)]))
+    )
 
 
 def route_dense_gram(source: Source, spec: str) -> np.ndarray:
@@ -101,8 +105,14 @@ def route_dense_gram(source: Source, spec: str) -> np.ndarray:
 
 
 def route_streamed_gram(source: Source, spec: str) -> np.ndarray:
+    return _gram_values(_rows(source, spec))
+
+
+def _gram_values(blocks: Iterable[np.ndarray]) -> np.ndarray:
+    """``G += X^T X`` over row blocks, ``X = D_c^{-1/2} A_block``, then the top singular values
+    of ``Abar`` from ``D_t^{-1/2} G D_t^{-1/2}``."""
     gram = mass_t = None
-    for rows in _rows(source, spec):
+    for rows in blocks:
         mass = rows.sum(axis=1)
         rows = rows[mass > 0]
         scaled = rows / np.sqrt(mass[mass > 0])[:, None]
@@ -114,14 +124,46 @@ def route_streamed_gram(source: Source, spec: str) -> np.ndarray:
     return np.sqrt(np.maximum(values[:TOP], 0.0))
 
 
+def _direct_rows(source: Source, spec: str) -> Iterator[np.ndarray]:
+    """``A``'s rows of ``ar`` on a markov chain, one prefix length at a time, from its arrays."""
+    assert spec == "ar", "the direct routes build autoregressive prefixes only"
+    r, vocab, length = source.n_classes, source.vocab, source.length
+    prefix = source.prior[:, None] * source.init  # P(z, x_0), shape (r, V)
+    for step in range(length - 1):
+        move = source.trans[:, step]  # (r, V_last, V_next)
+        grouped = prefix.reshape(r, -1, vocab)  # (r, prefixes without the last, last)
+        joint = grouped[:, :, :, None] * move[:, None, :, :]  # P(z, x_{<l}, x_l)
+        yield joint.sum(axis=0).reshape(-1, vocab) / (length - 1)
+        prefix = joint.reshape(r, -1)
+
+
+def route_direct_svds(source: Source, spec: str) -> np.ndarray:
+    return _normalized_svds(sp.csr_matrix(np.concatenate(list(_direct_rows(source, spec)))))
+
+
+def route_direct_gram(source: Source, spec: str) -> np.ndarray:
+    return _gram_values(_direct_rows(source, spec))
+
+
+def _normalized_svds(a: sp.csr_matrix) -> np.ndarray:
+    left = inverse_sqrt_mass(np.asarray(a.sum(axis=1)).ravel())
+    right = inverse_sqrt_mass(np.asarray(a.sum(axis=0)).ravel())
+    abar = sp.diags(left) @ a @ sp.diags(right)
+    count = min(TOP, min(abar.shape) - 1)  # ARPACK needs k < min(shape)
+    return np.sort(np.asarray(svds(abar, k=count, return_singular_vectors=False, rng=0)))[::-1]
+
+
 ROUTES = {
     "analyze": route_analyze,
     "spectrum": route_spectrum,
     "csr_svds": route_csr_svds,
     "dense_gram": route_dense_gram,
     "streamed_gram": route_streamed_gram,
+    "direct_svds": route_direct_svds,
+    "direct_gram": route_direct_gram,
 }
-PEERS = ("csr_svds", "dense_gram", "streamed_gram")
+PEERS = ("csr_svds", "dense_gram", "streamed_gram", "direct_svds", "direct_gram")
+DIRECT = ("direct_svds", "direct_gram")
 
 
 def _child(route: str, vocab: int, length: int, spec: str) -> None:
@@ -179,6 +221,32 @@ LADDER = [
 QUICK = [(3, 8, "ar"), (10, 6, "ar"), (10, 7, "ar")]
 
 
+def _row(vocab: int, length: int, spec: str, repeat: int, ceiling: float) -> str:
+    """One rung: every route that applies, timed, and the ratios against ``analyze``."""
+    count = entries(vocab, length, spec)
+    routes = [r for r in ROUTES if r not in DIRECT or spec == "ar"]
+    results = {r: run_route(r, vocab, length, spec, repeat) for r in routes}
+    base = results["analyze"]["time"]
+    cells = []
+    for name in ROUTES:
+        res = results.get(name)
+        ratio = "" if res is None or name not in PEERS else f" {res['time'] / base:5.2f}x"
+        cells.append(
+            "-" if res is None else f"{res['time']:7.3f}s {res['peak'] / 2**20:6.0f}MB{ratio:>7}"
+        )
+    top = np.array(results["analyze"]["top"])
+    check = all(
+        np.allclose(r["top"][: min(top.size, len(r["top"]))], top[: len(r["top"])], atol=CHECK_TOL)
+        for r in results.values()
+    )
+    reached = 2 * 8 * count / base / ceiling  # two passes over A's entries
+    return (
+        f"{vocab:>3} {length:>3} {spec:<7} {count:>11,} | "
+        + " | ".join(f"{c:>22}" for c in cells)
+        + f" | {1e9 * base / count:8.1f}  {reached:8.1%}  {'equal' if check else 'DIFFER'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -198,9 +266,8 @@ def main() -> None:
     # measured in a child: Linux carries a parent's peak RSS into the children it forks
     probe = [sys.executable, __file__, "--bandwidth"]
     ceiling = float(subprocess.run(probe, capture_output=True, text=True, check=True).stdout)
-    print(
-        f"markov sources, r=2, exact context level, k=min(3, V); memory bandwidth {ceiling / 2**30:.1f} GiB/s"
-    )
+    print(f"markov sources, r=2, exact context level, k=min(3, V); "
+          f"memory bandwidth {ceiling / 2**30:.1f} GiB/s")  # fmt: skip
     print("cells: seconds / extra peak MB; x = peer time / analyze time (above 1: analyze faster)")
     header = (
         f"{'V':>3} {'T':>3} {'objective':<7} {'entries':>11} | "
@@ -210,27 +277,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for vocab, length, spec in QUICK if args.quick else LADDER:
-        count = entries(vocab, length, spec)
-        results = {r: run_route(r, vocab, length, spec, args.repeat) for r in ROUTES}
-        base = results["analyze"]["time"]
-        cells = []
-        for name, res in results.items():
-            ratio = "" if name not in PEERS else f" {res['time'] / base:5.2f}x"
-            cells.append(f"{res['time']:7.3f}s {res['peak'] / 2**20:6.0f}MB{ratio:>7}")
-        top = np.array(results["analyze"]["top"])
-        check = all(
-            np.allclose(
-                r["top"][: min(top.size, len(r["top"]))], top[: len(r["top"])], atol=CHECK_TOL
-            )
-            for r in results.values()
-        )
-        reached = 2 * 8 * count / base / ceiling  # two passes over A's entries
-        print(
-            f"{vocab:>3} {length:>3} {spec:<7} {count:>11,} | "
-            + " | ".join(f"{c:>22}" for c in cells)
-            + f" | {1e9 * base / count:8.1f}  {reached:8.1%}  {'equal' if check else 'DIFFER'}",
-            flush=True,
-        )
+        print(_row(vocab, length, spec, args.repeat, ceiling), flush=True)
 
 
 if __name__ == "__main__":

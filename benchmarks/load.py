@@ -90,15 +90,31 @@ def cases(source: Path, grid: Path, folder: Path, root: Path | None) -> dict[str
     finally:
         busy.kill()
     for jobs in (1, 2):
-        out = folder / f"sweep-{jobs}-{time.perf_counter_ns()}.jsonl"
-        argv = [sys.executable, "-m", "lookaround", "sweep", str(grid), "--out", str(out),
-                "--jobs", str(jobs)]  # fmt: skip
-        times[f"sweep of 8 exact configurations, --jobs {jobs}"] = _timed(
-            lambda argv=argv: subprocess.run(
-                argv, env=_env(root), check=True, stdout=subprocess.DEVNULL
-            )  # fmt: skip
-        )
+        name = f"sweep of 8 exact configurations, --jobs {jobs}"
+        times[name] = _sweep(grid, folder, root, ["--jobs", str(jobs)])
+    times["the same sweep on Dask, 2 workers x 1 thread"] = _dask_sweep(grid, folder, root)
     return times
+
+
+def _sweep(grid: Path, folder: Path, root: Path | None, options: list[str]) -> float:
+    out = folder / f"sweep-{time.perf_counter_ns()}.jsonl"
+    argv = [sys.executable, "-m", "lookaround", "sweep", str(grid), "--out", str(out), *options]
+    return _timed(
+        lambda: subprocess.run(argv, env=_env(root), check=True, stdout=subprocess.DEVNULL)
+    )
+
+
+def _dask_sweep(grid: Path, folder: Path, root: Path | None) -> float:
+    """The sweep on a local Dask cluster of two single-thread worker processes (started
+    before the clock, as a standing cluster would be)."""
+    from dask.distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=":0")  # fmt: skip
+    try:
+        return _sweep(grid, folder, root, ["--scheduler", str(cluster.scheduler_address)])
+    finally:
+        cluster.close()
 
 
 def main() -> None:

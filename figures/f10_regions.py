@@ -6,6 +6,8 @@ from typing import cast
 
 from joblib import Parallel, delayed
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from lookaround.figures.maps import draw_map_on
 from lookaround.figures.style import WIDE, figure, styled
@@ -45,4 +47,15 @@ def draw(fig: Figure | None = None) -> Figure:
             draw_map_on(ax, request.header(), rows)
             ax.plot(*default, "o", color="white", markeredgecolor="black", markersize=4)
             ax.set_title(f"{family.split('(')[0]}: {claim}, {metric}, k={k}", fontsize=7)
+    fig.legend(handles=_KEY, loc="outside upper center", ncols=len(_KEY), frameon=False)
     return fig
+
+
+# what the marks of every panel mean, drawn once above them
+_KEY = [
+    Line2D([], [], color="black", linewidth=0.9, label="margin = 0 (paper wins on the purple side)"),
+    Line2D([], [], color="black", marker="x", markersize=3, linestyle="none", label="tie"),
+    Patch(facecolor="white", edgecolor="0.6", label="ambiguous: no verdict"),
+    Line2D([], [], color="white", marker="o", markeredgecolor="black", markersize=4,
+           linestyle="none", label="family default"),
+]  # fmt: skip

@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lookaround.figures.style import figure, legend_outside, line_style, styled
-from lookaround.theory.analysis import analyze
+from lookaround.figures.style import COLUMN, figure, legend_outside, line_style, styled
+from lookaround.theory.analysis import Analysis, analyze
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
-__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw"]
+__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw", "plot_spectra"]
 
 NAME = "spectra"
-CAPTION = "Singular values s_i of the normalized co-occurrence Abar on the sbm-walk source."
+CAPTION = (
+    "Singular values s_i of the normalized co-occurrence Abar on the sbm-walk preset "
+    "(two blocks of 3 tokens, T=4), i = 1..V, under five objectives."
+)
 OBJECTIVES = ("ar", "ar:last", "dar:2", "mlm:2", "vmlm")
+
+
+def plot_spectra(analyses: Mapping[str, Analysis], *, ax: Axes | None = None) -> Axes:
+    """The context spectrum ``s_1..s_k`` of each analysis, one line per objective.
+
+    ``analyses`` maps an objective's name to its :func:`~lookaround.theory.analysis.analyze`
+    result (its context level, ``k = V`` for the whole spectrum). Returns the Axes drawn into.
+
+    Examples
+    --------
+    >>> from lookaround.theory.sources import source_from_dict
+    >>> source = source_from_dict({"family": "iid", "prior": [0.5, 0.5], "length": 3,
+    ...                            "emit": [[0.7, 0.2, 0.1], [0.1, 0.2, 0.7]]})
+    >>> result = analyze(source, parse_objective("ar", 3), 2, level="context")
+    >>> plot_spectra({"ar": result}).get_lines()[0].get_ydata()[0]
+    np.float64(1.0)
+    """
+    if ax is None:
+        ax = figure(COLUMN, 2.4, None)[1]
+    assert ax is not None
+    for spec, result in analyses.items():
+        values = result.level("context").spectrum[: result.k]
+        ax.plot(np.arange(1, values.size + 1), values, label=spec, **line_style(spec))
+    ax.set_xlabel("index i")
+    ax.set_ylabel("singular value $s_i$ of $\\bar A$")
+    return ax
 
 
 @styled
@@ -22,16 +54,10 @@ def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 2 into ``fig`` (a new figure by default) and return it."""
     source = preset_source("sbm-walk")
     fig, ax = figure(fig=fig)
-    for spec in OBJECTIVES:
-        res = analyze(source, parse_objective(spec, source.length), source.vocab, level="context")
-        values = res.level("context").spectrum[: source.vocab]
-        ax.plot(
-            np.arange(1, values.size + 1),
-            values,
-            label=spec,
-            **line_style(spec),
-        )
-    ax.set_xlabel("index i")
-    ax.set_ylabel("singular value $s_i$ of $\\bar A$")
-    legend_outside(fig, ax, ncols=5)
+    analyses = {
+        spec: analyze(source, parse_objective(spec, source.length), source.vocab, level="context")
+        for spec in OBJECTIVES
+    }
+    plot_spectra(analyses, ax=ax)
+    legend_outside(fig, ax, ncols=3)  # five entries do not fit one column's width
     return fig

@@ -12,7 +12,8 @@ __all__ = ["CAPTION", "NAME", "draw"]
 NAME = "mask_ratio"
 CAPTION = (
     "mlm:m on a two-class HMM with T=7 (k=2): s_{k+1}, phi and alpha, the sample graph's "
-    "within-class gap, and k-means ARI of exact averaged features, against the mask ratio m/T."
+    "within-class gap, and k-means ARI of exact averaged features, against the mask ratio m/T "
+    "for m = 1..T-1 (m = T leaves nothing visible)."
 )
 
 
@@ -20,7 +21,7 @@ CAPTION = (
 def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 4 into ``fig`` (a new figure by default) and return it."""
     length = sweep_source().length
-    counts = list(range(1, length + 1))
+    counts = list(range(1, length))  # at m = T no token is visible: no context to read
     return draw_sweep(
         [m / length for m in counts], [f"mlm:{m}" for m in counts], "mask ratio m/T", "mlm", fig=fig
     )

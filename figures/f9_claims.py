@@ -58,6 +58,8 @@ def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
     image = ax.imshow(score, cmap=DIVERGING, vmin=-1, vmax=1, aspect="auto")
     ax.set_xticks(range(len(sources)), sources)
     ax.set_yticks(range(len(claims)), claims)
+    ax.set_xlabel("rows that hold everywhere (H), fail everywhere (F), depend on the setting (D), "
+                  "tie everywhere (T)", fontsize=7)  # fmt: skip
     ax.figure.colorbar(image, ax=ax, label="(H - F) / rows")
     return ax
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from lookaround.figures.style import WIDE, figure, legend_outside, line_style
 from lookaround.simulations.data import draw_patterns
@@ -81,4 +82,8 @@ def draw_sweep(
             legend_outside(fig, ax, ncols=2, title="$\\phi$ (context) and $\\alpha$ (sample)")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(label)
+        # values close to 1 would otherwise read as "1e-6 + 9.988e-1"
+        ax.ticklabel_format(axis="y", useOffset=False)
+        if all(float(x).is_integer() for x in xs):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig

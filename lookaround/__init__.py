@@ -1,5 +1,18 @@
 """lookaround: exact checks of *Look Ahead or Look Around?* (AR vs masked pretraining, ICML 2024).
 
+The everyday names are here, one import away; each is imported on first use, so
+``import lookaround`` (and every command-line start) stays light:
+
+- sources: :func:`preset_source`, :func:`resolve_source`, :func:`load_source`,
+  :func:`source_from_dict`, :class:`Source`;
+- objectives: :func:`parse_objective`, :class:`Objective`;
+- the exact theory: :func:`analyze` (T1, T2, T2'), :func:`generation_report` (T3),
+  :func:`build_cooccurrence`, :func:`certify`;
+- beyond exact sizes: :func:`monte_carlo`, :func:`estimate_context`;
+- the claims: :func:`check` (every claim at every setting), :func:`robust_rows`,
+  :func:`plan_map`, :func:`search_witness`;
+- training: :func:`simulate` (tabular models), :func:`load_results` (a results file).
+
 The subpackages are layered: :mod:`lookaround.theory` (pure mathematics, docs/theory.md),
 :mod:`lookaround.simulations` (simulated pretraining, claim checks, sweeps) built on it, and
 :mod:`lookaround.figures` built on both. :mod:`lookaround.cli` is the command line.
@@ -7,24 +20,85 @@ The subpackages are layered: :mod:`lookaround.theory` (pure mathematics, docs/th
 Examples
 --------
 >>> import lookaround
+>>> source = lookaround.preset_source("markov")
+>>> result = lookaround.analyze(source, lookaround.parse_objective("ar", source.length), 2)
+>>> round(result.context.disagreement, 4)
+0.4478
 >>> lookaround.__version__ == __import__("importlib.metadata").metadata.version("lookaround")
 True
 """
 
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("lookaround")
 except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
+# name -> (module, attribute): imported on first access (PEP 562)
+_LAZY = {
+    "preset_source": ("lookaround.theory.presets", "preset_source"),
+    "resolve_source": ("lookaround.theory.presets", "resolve_source"),
+    "load_source": ("lookaround.theory.sources", "load_source"),
+    "source_from_dict": ("lookaround.theory.sources", "source_from_dict"),
+    "Source": ("lookaround.theory.sources", "Source"),
+    "parse_objective": ("lookaround.theory.objectives", "parse_objective"),
+    "Objective": ("lookaround.theory.objectives", "Objective"),
+    "analyze": ("lookaround.theory.analysis", "analyze"),
+    "generation_report": ("lookaround.theory.coverage", "generation_report"),
+    "build_cooccurrence": ("lookaround.theory.cooccurrence", "build_cooccurrence"),
+    "certify": ("lookaround.theory.certificates", "certify"),
+    "monte_carlo": ("lookaround.theory.montecarlo", "monte_carlo"),
+    "estimate_context": ("lookaround.theory.estimates", "estimate_context"),
+    "check": ("lookaround.simulations.robust", "check_everywhere"),
+    "robust_rows": ("lookaround.simulations.robust", "robust_rows"),
+    "plan_map": ("lookaround.simulations.maps", "plan_map"),
+    "search_witness": ("lookaround.simulations.search", "search_witness"),
+    "simulate": ("lookaround.simulations.runs", "simulate"),
+    "load_results": ("lookaround.results", "load_results"),
+}
 
-def load_results(path):
-    """A pandas DataFrame of a results file; see :func:`lookaround.results.load_results`."""
-    # Imported on call: ``import lookaround`` (and so every CLI start) stays free of pandas.
-    from lookaround.results import load_results as load
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from lookaround.results import load_results
+    from lookaround.simulations.maps import plan_map
+    from lookaround.simulations.robust import check_everywhere as check
+    from lookaround.simulations.robust import robust_rows
+    from lookaround.simulations.runs import simulate
+    from lookaround.simulations.search import search_witness
+    from lookaround.theory.analysis import analyze
+    from lookaround.theory.certificates import certify
+    from lookaround.theory.cooccurrence import build_cooccurrence
+    from lookaround.theory.coverage import generation_report
+    from lookaround.theory.estimates import estimate_context
+    from lookaround.theory.montecarlo import monte_carlo
+    from lookaround.theory.objectives import Objective, parse_objective
+    from lookaround.theory.presets import preset_source, resolve_source
+    from lookaround.theory.sources import Source, load_source, source_from_dict
 
-    return load(path)
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'lookaround' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # the next access is a plain lookup
+    return value
 
 
-__all__ = ["__version__", "load_results"]
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = [  # in the order of the module's docstring
+    "__version__",
+    "preset_source", "resolve_source", "load_source", "source_from_dict", "Source",
+    "parse_objective", "Objective",
+    "analyze", "generation_report", "build_cooccurrence", "certify",
+    "monte_carlo", "estimate_context",
+    "check", "robust_rows", "plan_map", "search_witness",
+    "simulate", "load_results",
+]  # fmt: skip

@@ -40,6 +40,7 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_k, check_seed
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -297,6 +298,8 @@ class AgreementRow:
     metrics that do not use it; the raw-feature metrics use all hidden units on the network
     side and set the exact T1 number at ``k`` beside them.
     """
+
+    __repr__ = short_repr
 
     source: str
     metric: str

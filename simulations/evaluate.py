@@ -19,6 +19,7 @@ from lookaround.theory.cooccurrence import context_offsets, iter_blocks
 from lookaround.theory.coverage import generation_report
 from lookaround.theory.numerics import normalize
 from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, sequence_joint
 
@@ -111,6 +112,8 @@ class PopulationClustering:
     restarts that ended in a *different* partition (``inf`` when all agree): a small
     ``sse_gap`` says two optima nearly tie, so a held-out ARI would move with the draw.
     """
+
+    __repr__ = short_repr
 
     ari: float
     sse: float
@@ -235,6 +238,8 @@ class Classification:
     n : int
     """
 
+    __repr__ = short_repr
+
     probe_error: float
     ari: float
     nmi: float
@@ -293,6 +298,8 @@ class GenerationEval:
         Averages over ``l`` uniform on ``1..T-1`` (the test law of T3).
     n : int
     """
+
+    __repr__ = short_repr
 
     loss: np.ndarray
     standard_error: np.ndarray

@@ -28,6 +28,7 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, Family, parse_family_call
 from lookaround.theory.limits import check_k
 from lookaround.theory.objectives import parse_objective
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source, source_from_dict
 
 __all__ = [
@@ -89,6 +90,8 @@ def parse_axis(text: str, family: Family) -> Axis:
 @dataclass(frozen=True)
 class MapRequest:
     """A validated map: the family (and fixed knobs), axes, claim, metric, ``k``, objectives."""
+
+    __repr__ = short_repr
 
     family: str
     fixed: dict

@@ -36,6 +36,7 @@ from lookaround.theory.coverage import GenerationReport, generation_report
 from lookaround.theory.errors import InputError
 from lookaround.theory.numerics import normalize, softmax
 from lookaround.theory.objectives import Objective, Pattern, parse_objective
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source, bayes_labels
 
 __all__ = [
@@ -280,6 +281,8 @@ class PretrainEvaluation:
         an intercept, whatever ``k``).
     spectral : SpectralFit or None
     """
+
+    __repr__ = short_repr
 
     generation_excess: float
     excess_per_length: np.ndarray

@@ -28,6 +28,7 @@ from lookaround.simulations.metrics import (
     decide,
 )
 from lookaround.theory.presets import resolve_source
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -72,6 +73,8 @@ class RobustRow:
     ``metric`` is the metric's label (the table's row), ``key`` its key in
     :data:`lookaround.simulations.metrics.METRICS`.
     """
+
+    __repr__ = short_repr
 
     claim: str
     source: str
@@ -289,6 +292,8 @@ def _order(item: tuple[str, int]) -> int:
 @dataclass(frozen=True)
 class RobustCheck:
     """What ``lookaround check`` reports: robust exact rows, and trained rows at one setting."""
+
+    __repr__ = short_repr
 
     sources: tuple[str, ...]
     k: int

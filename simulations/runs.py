@@ -34,6 +34,7 @@ from lookaround.theory.limits import (
 )
 from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Objective
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source
 
@@ -59,6 +60,8 @@ class SimulationResult:
     measured on held-out sequences per prefix length ``l = 1..T-1`` (index ``l-1``): the
     excess over the exact Bayes loss, its standard error, and the Bayes loss itself.
     """
+
+    __repr__ = short_repr
 
     source: str
     objective: str

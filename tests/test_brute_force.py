@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from strategies import OBJECTIVES, min_length, random_spec, sources
 
 from lookaround.theory.analysis import analyze
+from lookaround.theory.chains import chain_pays
 from lookaround.theory.cooccurrence import build_cooccurrence
 from lookaround.theory.graphs import augmentation_spectrum
 from lookaround.theory.objectives import parse_objective
@@ -112,3 +113,12 @@ def test_augmentation_sparse_route_matches_dense():
     norm = inc / np.sqrt(inc.sum(1))[:, None] * inverse_sqrt_mass(inc.sum(0))[None, :]
     dense = np.sort(np.linalg.eigvalsh(norm @ norm.T))[::-1][:4]
     np.testing.assert_allclose(fast, dense, atol=1e-8)
+
+
+@pytest.mark.parametrize("spec", ["ar", "mlm:1", "dar:2"])
+def test_chain_path_against_brute_force(spec):
+    # V = 8: the analysis takes the chain path (theory/chains.py), as on the ladder's rungs
+    source = source_from_dict(random_spec("markov", r=2, V=8, H=8, T=3, seed=5, sparsity=0.3))
+    masks = parse_objective(spec, 3).by_target()
+    assert all(chain_pays(source, sets) for _, sets in masks.values())
+    _compare(source, spec, 2)

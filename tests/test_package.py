@@ -3,6 +3,7 @@ examples, and a command line that never shows a traceback."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -149,3 +150,45 @@ def test_only_lookaround_is_importable_at_top_level():
         [sys.executable, "-c", code, *sorted(top)], capture_output=True, text=True, cwd="/"
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_everyday_names_are_one_import_away():
+    import pydoc
+
+    import lookaround
+
+    assert set(lookaround.__all__) == {"__version__", *lookaround._LAZY}
+    for name in lookaround._LAZY:
+        module, attribute = lookaround._LAZY[name]
+        assert getattr(lookaround, name) is getattr(importlib.import_module(module), attribute)
+    text = pydoc.plain(pydoc.render_doc(lookaround))
+    # help(lookaround) lists them (an alias as "check = check_everywhere(...)")
+    assert all(f"\n    {name}" in text for name in ("analyze(", "check = ", "parse_objective("))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        lookaround.nothing  # noqa: B018
+
+
+def test_every_result_type_has_a_short_repr():
+    from lookaround.simulations.robust import robust_rows
+    from lookaround.theory.certificates import certify
+    from lookaround.theory.coverage import generation_report
+    from lookaround.theory.montecarlo import monte_carlo_context
+    from lookaround.theory.presets import preset_source
+    from lookaround.theory.sources import source_from_dict
+
+    source = preset_source("markov")
+    ar = parse_objective("ar", 5)
+    analysis = analyze(source, ar, 2)
+    results = [
+        source, ar, analysis, analysis.level("context"), analysis.level("sample"),
+        analysis.level("sample").connectivity, generation_report(source, ar),
+        monte_carlo_context(source, "ar", 2, 2000), robust_rows(source, claims=("C3",))[0],
+    ]  # fmt: skip
+    witness = json.loads((Path(__file__).parents[1] / "examples/witnesses/c4_phi.json").read_text())
+    exact = source_from_dict(witness["source"])
+    pair = [parse_objective(name, exact.length) for name in witness["objectives"]]
+    results.append(certify(exact, *pair, metric="phi", k=witness["k"], better="lower"))
+    for result in results:
+        text = repr(result)
+        assert len(text) < 300 and "np.float64" not in text, text
+        assert text.startswith(type(result).__name__ + "(")

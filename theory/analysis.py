@@ -34,6 +34,7 @@ from lookaround.theory.graphs import (
 from lookaround.theory.limits import CACHE_FLOATS, check_k, check_request
 from lookaround.theory.numerics import SLACK
 from lookaround.theory.objectives import Objective
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
     RowChunk,
@@ -73,6 +74,8 @@ class Connectivity:
         ``1 - s_2^2`` (contexts) or ``1 - lambda_2^2`` on the level's own spectrum.
     """
 
+    __repr__ = short_repr
+
     components: int
     support_fraction: float
     within_class_gap: float
@@ -86,6 +89,8 @@ class EffectiveDegree:
     ``value`` and ``standard_error`` are nan (and ``rows`` 0) past the cache, where the rows of
     ``Q`` are not held; ``standard_error`` is 0 when every row was used.
     """
+
+    __repr__ = short_repr
 
     value: float
     standard_error: float
@@ -123,6 +128,8 @@ class LevelAnalysis:
     augmentation_eigenvalues : ndarray or None
         Top ``k+1`` eigenvalues of the augmentation graph (samples, small sources only).
     """
+
+    __repr__ = short_repr
 
     level: str
     k: int
@@ -236,6 +243,8 @@ def _level(
 @dataclass(frozen=True, eq=False)
 class Analysis:
     """Both levels for one source, objective and ``k`` (a level not asked for is None)."""
+
+    __repr__ = short_repr
 
     source: str
     objective: str

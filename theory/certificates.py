@@ -23,6 +23,7 @@ import sympy as sp
 
 from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -302,6 +303,8 @@ def _chi(objective: Objective) -> ExactValue:
 @dataclass(frozen=True)
 class Certificate:
     """The proved sign of ``metric(winner) - metric(other)`` on one rational source."""
+
+    __repr__ = short_repr
 
     metric: str
     k: int

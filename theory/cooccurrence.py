@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from lookaround.theory.chains import chain_joints, chain_pays
 from lookaround.theory.objectives import Objective
 from lookaround.theory.recurrence import stacked_joints
 from lookaround.theory.sources import Source, sequence_joint
@@ -117,7 +118,8 @@ def iter_blocks(
     """
     for target, (indices, masks) in objective.by_target().items():
         order = np.argsort(masks)
-        for found, offset, joint in stacked_joints(source, target, masks, chunk):
+        joints = chain_joints if chain_pays(source, masks) else stacked_joints
+        for found, offset, joint in joints(source, target, masks, chunk):
             rows = indices[order[np.searchsorted(masks, found, sorter=order)]]
             joint *= objective.weights[rows][None, None, :, None]
             yield Block(rows, offset, joint)

@@ -15,6 +15,7 @@ import numpy as np
 from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_lengths
 from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source, joint_visible
 
 __all__ = ["GenerationReport", "alignment", "generation_report", "prefix_table", "prefix_weights"]
@@ -101,6 +102,8 @@ class GenerationReport:
     total_excess : float
         ``sum_l pi_test(l) excess[l]`` (T3).
     """
+
+    __repr__ = short_repr
 
     weights: np.ndarray
     covered: np.ndarray

@@ -35,6 +35,7 @@ from lookaround.theory.limits import (
     check_seed,
 )
 from lookaround.theory.objectives import Objective, sample_pattern_indices
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, sample_sequences
 from lookaround.theory.spectral import accumulate_target_side
@@ -63,6 +64,8 @@ class SampledEstimate:
         noise: its singular values are biased far upward and no bootstrap interval repairs a
         bias that size, so :meth:`to_dict` then carries a warning.
     """
+
+    __repr__ = short_repr
 
     n: int
     bootstrap: int

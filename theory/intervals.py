@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lookaround.theory.reprs import short_repr
+
 __all__ = ["ContextEstimates", "Interval"]
 
 
@@ -55,6 +57,8 @@ class Interval:
 class ContextEstimates:
     """``s_1..s_{k+1}`` (``singular_values[j]`` is ``s_{j+1}``), ``phi``, the argmax probe's
     error and T2's bound ``2 phi / (1 - s_{k+1}^2)``, each an :class:`Interval`."""
+
+    __repr__ = short_repr
 
     singular_values: tuple[Interval, ...]
     phi: Interval

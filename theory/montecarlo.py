@@ -36,6 +36,7 @@ from lookaround.theory.intervals import ContextEstimates, Interval
 from lookaround.theory.limits import check_draws, check_k, check_seed
 from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
 from lookaround.theory.objectives import Objective, PatternLaw, parse_objective, pattern_law
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, bayes_labels, draw_sequences, joint_visible
 from lookaround.theory.spectral import TargetSide, gram_factor
@@ -71,6 +72,8 @@ class MonteCarloEstimate:
         readouts fitted on two halves of the draws); the probe error gets an interval only
         when it is 0.
     """
+
+    __repr__ = short_repr
 
     n: int
     seed: int

@@ -17,6 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from lookaround.theory.errors import InputError
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.seeds import streams
 
 __all__ = [
@@ -76,6 +77,8 @@ class Objective:
     fractions : tuple of Fraction
         The same weights, exact (for symbolic work).
     """
+
+    __repr__ = short_repr
 
     name: str
     length: int

@@ -21,6 +21,7 @@ import numpy as np
 
 from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import MAX_LENGTH
+from lookaround.theory.reprs import short_repr
 from lookaround.theory.seeds import streams
 
 __all__ = [
@@ -75,6 +76,8 @@ class Source:
     spec : dict
         The JSON form the source was built from (what :func:`save_source` writes).
     """
+
+    __repr__ = short_repr
 
     prior: np.ndarray
     init: np.ndarray
