@@ -21,14 +21,16 @@ NAME = "claims"
 CAPTION = (
     "The robust claim table (lookaround check) on the six presets: each exact row of C2-C4 "
     "compared at every mask count m, look-ahead J and k. Cell text counts the rows that hold "
-    "everywhere (H), fail everywhere (F), depend on the setting (D) or tie everywhere (T); "
-    "colour is (H - F) / rows."
+    "at every setting (H) or wherever decided (h: the other settings tie or are ambiguous), "
+    "fail likewise (F, f), depend on the setting (D), or tie (T everywhere, t wherever "
+    "compared); colour is (holding - failing rows) / rows."
 )
 
 
 def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
-    """Heatmap of robust rows, claim x source: the count of each row verdict, coloured by
-    (holds everywhere - fails everywhere) / rows.
+    """Heatmap of robust rows, claim x source: the count of each row verdict (the letters of
+    :data:`~lookaround.simulations.robust.SHORT_KEY`), coloured by (rows holding - rows
+    failing, everywhere or wherever decided) / rows.
 
     ``rows`` come from :func:`lookaround.simulations.robust.robust_rows` (or ``.robust`` of
     :func:`~lookaround.simulations.robust.check_everywhere`). Returns the Axes drawn into.
@@ -50,17 +52,18 @@ def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
         verdicts = [SHORT[r.verdict] for r in rows if (r.claim, r.source) == (claim, source)]
         if not verdicts:
             continue
-        score[i, j] = (verdicts.count("H") - verdicts.count("F")) / len(verdicts)
-        text = " ".join(f"{verdicts.count(c)}{c}" for c in "HFDTA-" if c in verdicts)
+        holds, fails = (sum(v.upper() == c for v in verdicts) for c in "HF")
+        score[i, j] = (holds - fails) / len(verdicts)
+        text = " ".join(f"{verdicts.count(c)}{c}" for c in "HhFfDTtA-" if c in verdicts)
         # the map's ends are dark: light text there, dark text in the pale middle
         shade = "white" if abs(score[i, j]) > 0.6 else "black"
         ax.text(j, i, text, ha="center", va="center", fontsize=7, color=shade)
     image = ax.imshow(score, cmap=DIVERGING, vmin=-1, vmax=1, aspect="auto")
     ax.set_xticks(range(len(sources)), sources)
     ax.set_yticks(range(len(claims)), claims)
-    ax.set_xlabel("rows that hold everywhere (H), fail everywhere (F), depend on the setting (D), "
-                  "tie everywhere (T)", fontsize=7)  # fmt: skip
-    ax.figure.colorbar(image, ax=ax, label="(H - F) / rows")
+    ax.set_xlabel("rows: H/F hold/fail at every setting, h/f wherever decided (others tie or are "
+                  "ambiguous), D depends, T/t tie everywhere/wherever compared", fontsize=6)  # fmt: skip
+    ax.figure.colorbar(image, ax=ax, label="(holding - failing) / rows")
     return ax
 
 

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -113,6 +114,10 @@ def _analyze(args: argparse.Namespace) -> str:
             rows = dict(result[level])
             if "holds" in rows:
                 rows["verdict"] = f"{bound_name} {'holds' if rows.pop('holds') else 'FAILS'}"
+            if "subspace_unique" in rows:
+                unique = rows.pop("subspace_unique")
+                rows["top-k subspace"] = ("unique" if unique else "AMBIGUOUS (s_k = s_(k+1)): "
+                                          "the probe error depends on the basis")  # fmt: skip
             parts.append(_table(f"{level} level", rows))
     return "\n".join(parts)
 
@@ -242,7 +247,7 @@ def _check(args: argparse.Namespace) -> str:
 
 def _check_text(args: argparse.Namespace, result) -> list[str]:
     """The robust table and the trained rows, as ``lookaround check`` prints them."""
-    from lookaround.simulations.robust import summary_table
+    from lookaround.simulations.robust import SHORT_KEY, summary_table
 
     single = (
         f"k={args.k}, m=round(0.4 T), seed={args.seed}, N_train={args.n_train}, "
@@ -253,8 +258,7 @@ def _check_text(args: argparse.Namespace, result) -> list[str]:
         "(m = 1..T-1 for mlm:m, J = 2..T-1 for dar:J, k = 1..V where the metric uses k)",
         "",
         summary_table(list(result.robust)),
-        "rows: H holds everywhere, F fails everywhere, D depends on the setting (see --detail),",
-        "T tie everywhere, A ambiguous everywhere (s_k = s_(k+1))",
+        *textwrap.wrap(SHORT_KEY, 92),
     ]
     if args.detail:
         lines += ["", *(_robust_line(row) for row in result.robust)]
@@ -486,10 +490,10 @@ def _derive(args: argparse.Namespace) -> str:
 
 
 def _sources(args: argparse.Namespace) -> str:
-    from lookaround.theory.presets import PRESETS, preset_source
+    from lookaround.theory.presets import PRESETS, resolve_source
 
-    if args.show:
-        return dumps(preset_source(args.show).spec, indent=1)
+    if args.show:  # whatever --source accepts: a preset, NAME:SEED or a family call
+        return dumps(resolve_source(args.show).spec, indent=1)
     width = max(len(n) for n in PRESETS)
     return "\n".join(f"{name:<{width}}  {text}" for name, (text, _) in PRESETS.items())
 
@@ -550,7 +554,7 @@ def _search(args: argparse.Namespace) -> str:
     if args.theorem and (args.claim or args.metric or args.holds):
         raise InputError("--theorem stresses a bound; it takes no --claim, --metric or --holds")
     budget = {"evaluations": args.evaluations, "seconds": args.budget}
-    space = space_of(args.family, args.shape)
+    space = space_of(args.family, args.shape, degenerate=args.allow_degenerate)
     out = Path(args.out or ("stress.json" if args.theorem else "witness.json"))
     if args.theorem:
         result = stress_theorem(args.theorem, space, args.objective or "mlm:0.4", k=args.k,
@@ -593,7 +597,7 @@ def _verify(args: argparse.Namespace) -> str:
     require("sympy", "symbolic", "lookaround verify")
 
     from lookaround.simulations.search import verify_record
-    from lookaround.theory.sources import read_json
+    from lookaround.theory.files import read_json
 
     record = read_json(Path(args.witness), "witness file")
     problems = verify_record(record)
@@ -761,7 +765,9 @@ def _add_sources(sub) -> None:
         "lookaround sources --show markov > markov.json",
         _sources,
     )
-    p.add_argument("--show", metavar="NAME", help="print this preset (NAME or NAME:SEED) as JSON")
+    p.add_argument("--show", metavar="NAME",
+                   help="print this source as JSON: a preset (NAME or NAME:SEED) or a family "
+                        "call such as 'markov2(stick=0.8)'")  # fmt: skip
 
 
 def _add_check(sub) -> None:
@@ -930,6 +936,9 @@ def _add_search(sub) -> None:
     )
     p.add_argument("--family", help="search a family's real knobs: markov2 or 'markov2(V=3,T=5)'")
     p.add_argument("--shape", help="search class-conditional Markov chains of shape r,V,T")
+    p.add_argument("--allow-degenerate", action="store_true",
+                   help="let a --shape search reach class priors below 0.1 and other "
+                        "probabilities below 0.01 (deterministic tokens, vanishing classes)")  # fmt: skip
     p.add_argument("--k", type=_int, default=1, help="features k")
     p.add_argument("--objectives", help="A,B: the paper's side and the other (default per claim)")
     p.add_argument("--holds", action="store_true", help="look for a source where the claim holds")

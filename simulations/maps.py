@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.simulations.metrics import (
+    AMBIGUITY_TOL,
     EXACT_TOL,
     METRICS,
     ExactSource,
@@ -190,12 +191,21 @@ def _objectives_of(config: dict, source: Source) -> tuple[str, str]:
     return winner, other
 
 
+def _past_rank(exact: ExactSource, pair: tuple[str, str], k: int) -> bool:
+    """Whether ``k`` is past both sides' ranks (``s_(k+1) = 0`` on both): there a metric of
+    ``s_(k+1)`` alone ties by construction, and ``--k all`` leaves such a tie out."""
+    return all(
+        exact.analysis(name, k).level("context").spectrum[k] <= AMBIGUITY_TOL for name in pair
+    )
+
+
 def map_point(config: dict) -> dict:
     """One grid point: both sides' values, the signed margin and the verdict (a sweep row)."""
     spec = FAMILIES[config["family"]].spec(config["knobs"])
     exact = ExactSource(source_from_dict(spec))
     winner, other = _objectives_of(config, exact.source)
     metric = METRICS[config["metric"]]
+    # --k all: the smallest margin over k, ties past both ranks left out
     ks = [config["k"]] if config["k"] is not None else range(1, exact.source.vocab + 1)
     if not metric.uses_k:
         ks = [1]
@@ -204,6 +214,8 @@ def map_point(config: dict) -> dict:
         if metric.uses_subspace and (exact.ambiguous(winner, k) or exact.ambiguous(other, k)):
             continue
         a, b = metric.read(exact, winner, k), metric.read(exact, other, k)
+        if config["k"] is None and a == b and _past_rank(exact, (winner, other), k):
+            continue  # equal by construction (s_(k+1) = 0 on both sides), not by the source
         value = margin(metric.better, a, b)
         if best is None or value < best[0]:
             best = (value, k, a, b)

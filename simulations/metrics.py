@@ -23,6 +23,7 @@ from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
 from lookaround.theory.coverage import GenerationReport, alignment, generation_report
 from lookaround.theory.coverage import prefix_weights as coverage_weights
 from lookaround.theory.errors import InputError
+from lookaround.theory.numerics import AMBIGUITY_TOL, subspace_unique
 from lookaround.theory.objectives import Objective, mask_count, parse_objective
 from lookaround.theory.sources import Source
 
@@ -44,10 +45,9 @@ __all__ = [
     "margin",
 ]
 
-# The tolerances of every exact comparison: two exact values within EXACT_TOL tie, and the
-# top-k subspace is ambiguous where s_k - s_(k+1) <= AMBIGUITY_TOL.
+# The tolerance of every exact comparison: two exact values within EXACT_TOL tie. The top-k
+# subspace is ambiguous where s_k - s_(k+1) <= AMBIGUITY_TOL (theory.numerics, its one home).
 EXACT_TOL = 1e-9
-AMBIGUITY_TOL = 1e-9
 
 
 class Better(StrEnum):
@@ -114,8 +114,7 @@ class ExactSource:
 
     def ambiguous(self, name: str, k: int) -> bool:
         """Whether ``s_k = s_(k+1)`` (the top-``k`` subspace of ``Abar`` is not unique)."""
-        values = self.analysis(name, k).level("context").spectrum
-        return bool(values[k - 1] - values[k] <= AMBIGUITY_TOL)
+        return not subspace_unique(self.analysis(name, k).level("context").spectrum, k)
 
 
 @dataclass(frozen=True, kw_only=True)

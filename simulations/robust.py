@@ -32,6 +32,8 @@ from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source
 
 __all__ = [
+    "SHORT",
+    "SHORT_KEY",
     "RobustRow",
     "Setting",
     "SettingVerdict",
@@ -96,24 +98,33 @@ class RobustRow:
 
     @property
     def verdict(self) -> str:
-        """``holds everywhere``, ``fails everywhere``, ``depends`` or ``tie everywhere``."""
+        """What the settings say, and no more: ``holds everywhere`` only when every setting
+        holds; ``holds wherever decided`` when the rest tie or are ambiguous (likewise for
+        ``fails``); ``depends``; ``tie everywhere``, or ``tie wherever compared`` beside
+        ambiguous settings; ``ambiguous everywhere``."""
         c = self.counts
         if not self.settings:
             return "no admissible setting"
         if c["holds"] + c["fails"] == 0:
-            return "tie everywhere" if c["tie"] else "ambiguous everywhere"
-        if c["fails"] == 0:
-            return "holds everywhere"
-        return "fails everywhere" if c["holds"] == 0 else "depends"
+            if not c["tie"]:
+                return "ambiguous everywhere"
+            return "tie everywhere" if not c["ambiguous"] else "tie wherever compared"
+        if c["holds"] and c["fails"]:
+            return "depends"
+        side = "holds" if c["holds"] else "fails"
+        return (
+            f"{side} everywhere" if c["tie"] + c["ambiguous"] == 0 else f"{side} wherever decided"
+        )
 
     @property
     def flips(self) -> tuple[str, ...]:
-        """Where the decided verdict changes between neighbouring settings, one axis at a time:
-        ``"m=2: k 1->2 (holds->fails)"`` moves along ``k``, ``"k=1: m 2->3 (...)"`` along ``m``."""
+        """Where the verdict changes between neighbouring compared settings (holds, fails or
+        tie; ambiguous ones have none), one axis at a time: ``"m=2: k 1->2 (holds->fails)"``
+        moves along ``k``, ``"k=1: m 2->3 (tie->holds)"`` along ``m``."""
         decided = {
             (e.setting.value, e.setting.k): e.verdict
             for e in self.settings
-            if e.verdict in ("holds", "fails")
+            if e.verdict in ("holds", "fails", "tie")
         }
         param = self.settings[0].setting.param if self.settings else ""
         found = []
@@ -251,16 +262,25 @@ def robust_rows(
 
 SHORT = {
     "holds everywhere": "H",
+    "holds wherever decided": "h",
     "fails everywhere": "F",
+    "fails wherever decided": "f",
     "depends": "D",
     "tie everywhere": "T",
+    "tie wherever compared": "t",
     "ambiguous everywhere": "A",
     "no admissible setting": "-",
 }
+# the key printed under every table of SHORT's letters
+SHORT_KEY = (
+    "rows: H holds everywhere, h holds wherever decided (the other settings tie or are "
+    "ambiguous), F and f the same for fails, D depends on the setting (see --detail), T tie "
+    "everywhere, t tie wherever compared, A ambiguous everywhere (s_k = s_(k+1))"
+)
 
 
 def summary_table(rows: list[RobustRow]) -> str:
-    """Claim x source: how many rows hold everywhere (H), fail everywhere (F), depend (D), tie (T).
+    """Claim x source: how many rows of each verdict (the letters of :data:`SHORT_KEY`).
 
     Examples
     --------
@@ -286,7 +306,7 @@ def summary_table(rows: list[RobustRow]) -> str:
 
 
 def _order(item: tuple[str, int]) -> int:
-    return "HFDTA-".index(item[0])
+    return "HhFfDTtA-".index(item[0])
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ keeps at most 1.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -57,6 +58,12 @@ __all__ = [
 DENOMINATORS = (4, 10, 20, 100, 1000, 10_000)  # short decimals, tried in this order
 INSET = 0.01  # a family's knobs are searched on the inner 98% of their ranges
 MAX_SHAPE = (4, 4, 8)  # r, V, T: the exact analysis of every step stays well under a second
+# A shape search keeps away from the limits where a claim degenerates (a class of prior ~0, a
+# deterministic token): every class prior at least PRIOR_FLOOR, every other probability at
+# least PROB_FLOOR, unless asked otherwise (--allow-degenerate). Both are multiples of 1/100,
+# so the rounding keeps them.
+PRIOR_FLOOR = 0.1
+PROB_FLOOR = 0.01
 
 
 class SpecOf(Protocol):
@@ -73,6 +80,7 @@ class SearchSpace:
     dimension: int
     spec: SpecOf
     shrinkable: dict = field(default_factory=dict)  # integer knobs that can shrink, and floor
+    floors: tuple[float, float] = (0.0, 0.0)  # least class prior, least other probability
 
 
 def family_space(text: str) -> SearchSpace:
@@ -102,14 +110,17 @@ def family_space(text: str) -> SearchSpace:
     )
 
 
-def shape_space(text: str) -> SearchSpace:
-    """Class-conditional Markov chains of shape ``r,V,T`` as softmax logits.
+def shape_space(text: str, *, degenerate: bool = False) -> SearchSpace:
+    """Class-conditional Markov chains of shape ``r,V,T`` as softmax logits, each probability
+    held at least :data:`PROB_FLOOR` (class priors :data:`PRIOR_FLOOR`) unless ``degenerate``.
 
     Examples
     --------
     >>> space = shape_space("2,3,4")
     >>> space.dimension, sorted(space.spec(np.zeros(space.dimension)))
     (26, ['family', 'init', 'length', 'prior', 'trans'])
+    >>> shape_space("2,2,3").spec(np.r_[-40.0, 40.0, np.zeros(12)])["prior"]
+    [0.1, 0.9]
     """
     try:
         r, vocab, length = (int(p) for p in text.split(","))
@@ -119,18 +130,25 @@ def shape_space(text: str) -> SearchSpace:
         if not low <= value <= top:
             raise InputError(f"--shape {name} must be in [{low}, {top}], got {value}")
     blocks = (r, r * vocab, r * vocab * vocab)
+    prior_floor, floor = (0.0, 0.0) if degenerate else (PRIOR_FLOOR, PROB_FLOOR)
+
+    def law(logits: np.ndarray, lowest: float) -> list:
+        # the floor, and the rest of the mass by softmax: every row sums to 1 exactly as before
+        rows = softmax(logits, axis=-1)
+        return (lowest + (1 - lowest * logits.shape[-1]) * rows).tolist()
 
     def spec(u: np.ndarray, sizes: dict | None = None) -> dict:
         prior, init, trans = np.split(u, np.cumsum(blocks)[:2])
         return {
             "family": "markov",
-            "prior": softmax(prior).tolist(),
-            "init": softmax(init.reshape(r, vocab), axis=1).tolist(),
-            "trans": softmax(trans.reshape(r, vocab, vocab), axis=2).tolist(),
+            "prior": law(prior, prior_floor),
+            "init": law(init.reshape(r, vocab), floor),
+            "trans": law(trans.reshape(r, vocab, vocab), floor),
             "length": int((sizes or {}).get("T", length)),
         }
 
-    return SearchSpace(f"markov {r},{vocab},{length}", sum(blocks), spec, {"T": (length, 2)})
+    name = f"markov {r},{vocab},{length}" + (" (degenerate allowed)" if degenerate else "")
+    return SearchSpace(name, sum(blocks), spec, {"T": (length, 2)}, (prior_floor, floor))
 
 
 def _margin(spec: dict, metric: str, k: int, objectives: tuple[str, str]) -> float:
@@ -313,53 +331,98 @@ def search_witness(
 
     The budget is ``evaluations`` exact margins (``seconds``, optional, caps the time too).
     Raises an InputError when no source of the space gives the wanted verdict within the
-    budget (the best margin found is in the message).
+    budget (the best margin found is in the message), or when none of its shrunk and rounded
+    forms is a witness (each cause counted in the message).
     """
     if metric not in CERTIFIABLE:
         raise InputError(f"--metric must be certifiable ({', '.join(CERTIFIABLE)}), got {metric!r}")
     chosen = check_claim_metric(claim, metric)  # the rule map applies too
-    pair = objectives or default_objectives(claim, chosen)
-    sign = -1.0 if wanted == "fails" else 1.0
+    goal = _Goal(claim, metric, k, objectives or default_objectives(claim, chosen), wanted)
     started = time.monotonic()
 
     def score(u: np.ndarray) -> float:
-        value = _margin(space.spec(u), metric, k, pair)
+        value = goal.margin(space.spec(u))
         if value != value:
             return 1e3  # nan: a point outside the family
         # an infinite margin (chi of an uncovered length) is clipped: the simplex only needs
         # the order, and inf - inf inside it would be nan
-        return -sign * float(np.clip(value, -1e6, 1e6))
+        return -goal.sign * float(np.clip(value, -1e6, 1e6))
 
     found = _optimize(space, score, seed, evaluations=evaluations, seconds=seconds)
-    if not -found.value > EXACT_TOL:
+    value = goal.margin(space.spec(found.u))  # unclipped: -inf is said as -inf
+    if not goal.sign * value > EXACT_TOL:
         raise InputError(
             f"no source of {space.name} where {claim} {wanted} on {metric} within "
-            f"{found.evaluations} evaluations (best margin {sign * -found.value:.3g})"
+            f"{found.evaluations} evaluations (best margin {value:.3g})"
         )
+    certified = _certified(space, found, goal)
+    search = SearchRecord(space=space.name, seed=seed, restarts=found.restarts,
+                          evaluations=found.evaluations, seconds=time.monotonic() - started,
+                          found_margin=value, shrunk=certified[1],
+                          denominator=certified[2])  # fmt: skip
+    return Witness(claim=claim, metric=metric, k=k, objectives=goal.pair, wanted=wanted,
+                   search=search, source=certified[0], certificate=certified[3])  # fmt: skip
 
-    def keeps(spec: dict) -> bool:
-        value = _margin(spec, metric, k, pair)
-        return value == value and sign * value > EXACT_TOL and _informative(spec)
 
+@dataclass(frozen=True)
+class _Goal:
+    """What a witness search wants: ``claim`` to be ``wanted`` on ``metric`` at ``k``."""
+
+    claim: str
+    metric: str
+    k: int
+    pair: tuple[str, str]
+    wanted: str
+
+    @property
+    def sign(self) -> float:
+        return -1.0 if self.wanted == "fails" else 1.0
+
+    def margin(self, spec: dict) -> float:
+        return _margin(spec, self.metric, self.k, self.pair)
+
+    def fault(self, spec: dict, floors: tuple[float, float]) -> str | None:
+        """Why ``spec`` is no witness, or None when it is one (before its certificate)."""
+        value = self.margin(spec)
+        if not (value == value and self.sign * value > EXACT_TOL):
+            return "its margin lost the sign"
+        if not _informative(spec):
+            return "its classes could no longer be told apart (one Bayes class)"
+        return None if _above_floors(spec, floors) else "a probability fell below the floor"
+
+
+def _certified(space: SearchSpace, found: _Optimum, goal: _Goal) -> tuple:
+    """``(source, shape, denominator, certificate)``: the shrunk source first, then the one
+    found, each rounded coarsest first, until one is proved; else an InputError counting why
+    each failed."""
+    keeps = lambda spec: goal.fault(spec, space.floors) is None  # noqa: E731
     shrunk, sizes = _shrink(space, found.u, keeps)
     full = {name: size for name, (size, _) in space.shrinkable.items()}
-    # the shrunk source first; if rounding erases its (smaller) margin, the unshrunk one
+    faults: dict[str, int] = {}
     for spec, shape in ((shrunk, sizes), (space.spec(found.u), full)):
         for denominator in DENOMINATORS:
             rounded = round_spec(spec, denominator)
-            certificate = _certificate(rounded, pair, metric, k) if keeps(rounded) else None
-            if certificate is not None and certificate.verdict == wanted:
-                search = SearchRecord(space=space.name, seed=seed, restarts=found.restarts,
-                                      evaluations=found.evaluations,
-                                      seconds=time.monotonic() - started,
-                                      found_margin=-sign * found.value, shrunk=shape,
-                                      denominator=denominator)  # fmt: skip
-                return Witness(claim=claim, metric=metric, k=k, objectives=pair, wanted=wanted,
-                               search=search, source=rounded, certificate=certificate)  # fmt: skip
+            why = goal.fault(rounded, space.floors)
+            if why is None:
+                certificate = _certificate(rounded, goal.pair, goal.metric, goal.k)
+                if certificate.verdict == goal.wanted:
+                    return rounded, shape, denominator, certificate
+                why = f"its certificate proved {certificate.verdict}"
+            faults[why] = faults.get(why, 0) + 1
+    causes = "; ".join(f"{why} ({n} of {sum(faults.values())})" for why, n in faults.items())
     raise InputError(
-        f"the witness of {claim} on {metric} (margin {sign * -found.value:.3g}) lost its sign at "
-        f"every rounding to steps of 1/{DENOMINATORS[-1]} or coarser"
+        f"the source found for {goal.claim} on {goal.metric} gave no witness at any rounding "
+        f"to steps of 1/{DENOMINATORS[0]} to 1/{DENOMINATORS[-1]}: {causes}"
     )
+
+
+def _above_floors(spec: dict, floors: tuple[float, float]) -> bool:
+    """Whether the class priors and every other probability keep the space's floors."""
+    prior_floor, floor = floors
+    rest = [np.ravel(np.asarray(spec[key], dtype=float)) for key in ("init", "trans", "emit")
+            if key in spec]  # fmt: skip
+    lowest = float(np.min(np.concatenate(rest))) if rest else 1.0
+    return min(spec["prior"]) >= prior_floor - 1e-12 and lowest >= floor - 1e-12
 
 
 def _certificate(spec: dict, pair: tuple[str, str], metric: str, k: int) -> Certificate:
@@ -454,15 +517,19 @@ def _stress_score(theorem: Theorem, objective: str, k: int) -> Callable[[dict], 
     def ratio(spec: dict) -> tuple[float, float, float]:
         source = source_from_dict(spec)
         analysis = analyze(source, parse_objective(objective, source.length), k, level=level)
-        result = getattr(analysis, level)
+        result = analysis.level(level)
+        if not result.subspace_unique:
+            # lambda_k = lambda_(k+1): the probe error, and so the ratio, is undefined here
+            return 0.0, float(result.probe_error), float(result.bound)
         bound = float(result.bound)
         return (result.probe_error / bound if bound > 0 else 0.0), result.probe_error, bound
 
     return ratio
 
 
-def space_of(family: str | None, shape: str | None) -> SearchSpace:
-    """The search space of ``--family`` or ``--shape`` (exactly one of them)."""
+def space_of(family: str | None, shape: str | None, *, degenerate: bool = False) -> SearchSpace:
+    """The search space of ``--family`` or ``--shape`` (exactly one of them); ``degenerate``
+    lifts a shape's floors (``--allow-degenerate``)."""
     if (family is None) == (shape is None):
         raise InputError("give exactly one of --family and --shape")
     if family is not None:
@@ -471,38 +538,99 @@ def space_of(family: str | None, shape: str | None) -> SearchSpace:
         return family_space(family)
     if shape is None:
         raise InputError("search needs --family or --shape")
-    return shape_space(shape)
+    return shape_space(shape, degenerate=degenerate)
 
 
 def verify_record(record: dict) -> list[str]:
     """Recompute a witness's certificate from its JSON alone; the list of disagreements.
 
-    An empty list means the certificate re-verifies: the same exact values, polynomials and
-    isolating intervals, the same proved verdict, and the 50-digit margin equal to 45 digits.
+    Every stored field is checked: the claim and metric are a pair the claim model accepts;
+    every certificate field (metric, ``k``, direction, both sides' values, exact forms,
+    polynomials and isolating intervals, the 50-digit margin, the proved verdict) equals its
+    recomputation; the verdict is the one wanted; and the search record agrees with the
+    source it describes (sizes shrunk to, probabilities in steps of the stated denominator,
+    the sign of the margin found). An empty list means the witness re-verifies.
     """
     if not isinstance(record, dict) or record.get("kind") != "witness":
         raise InputError("the file is not a witness written by `lookaround search`")
     try:
         source = source_from_dict(record["source"])
         pair = [parse_objective(name, source.length) for name in record["objectives"]]
-        metric, k, stored = record["metric"], int(record["k"]), record["certificate"]
+        metric, k, stored = record["metric"], int(record["k"]), dict(record["certificate"])
+        search, wanted = dict(record["search"]), record["wanted"]
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"witness: missing or malformed field ({exc})") from None
     if metric not in CERTIFIABLE:
         raise InputError(f"witness.metric {metric!r} has no certificate")
+    problems = _claim_problems(record, metric, wanted)
     fresh = certify(source, *pair, metric=metric, k=k, better=METRICS[metric].better).record()
+    problems += [
+        f"certificate.{key}: stored {stored.get(key)!r}, recomputed {value!r}"
+        for key, value in _flat(fresh).items()
+        if _flat(stored).get(key) != value
+    ]
+    if fresh["verdict"] == "unresolved":
+        problems.append("verdict: unresolved, nothing is proved")
+    elif fresh["verdict"] != wanted:
+        problems.append(f"the claim {fresh['verdict']} on this source, not {wanted}")
+    return problems + _search_problems(search, record["source"], source, wanted)
+
+
+def _flat(certificate: dict) -> dict:
+    """A certificate record as ``{"winner.interval": [...], "margin": ..., ...}``, lists for
+    tuples, so that stored JSON and a fresh record compare field by field."""
+    out = {}
+    for key, value in certificate.items():
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for sub, item in items:
+            name = key if sub is None else f"{key}.{sub}"
+            out[name] = list(item) if isinstance(item, (list, tuple)) else item
+    return out
+
+
+def _claim_problems(record: dict, metric: str, wanted: object) -> list[str]:
+    try:
+        check_claim_metric(str(record.get("claim")), metric)
+    except InputError as exc:
+        return [f"claim: {exc}"]
+    return [] if wanted in ("fails", "holds") else [f"wanted: {wanted!r} is not fails or holds"]
+
+
+def _search_problems(search: dict, spec: dict, source, wanted: object) -> list[str]:
+    """What the search record says of the source, checked against the source itself."""
     problems = []
-    for side in ("winner", "other"):
-        for key in ("exact", "charpoly", "interval", "phi"):
-            old, new = stored[side].get(key), fresh[side][key]
-            if (list(old) if isinstance(old, (list, tuple)) else old) != (
-                list(new) if isinstance(new, (list, tuple)) else new
-            ):
-                problems.append(f"{side}.{key}: stored {old!r}, recomputed {new!r}")
-    if fresh["verdict"] != stored.get("verdict") or fresh["verdict"] == "unresolved":
-        problems.append(f"verdict: stored {stored.get('verdict')!r}, proved {fresh['verdict']!r}")
-    if fresh["margin"][:47] != str(stored.get("margin", ""))[:47]:
-        problems.append(f"margin: stored {stored.get('margin')}, recomputed {fresh['margin']}")
-    if record.get("wanted") and fresh["verdict"] != record["wanted"]:
-        problems.append(f"the claim {fresh['verdict']} on this source, not {record['wanted']}")
+    sizes = {"V": source.vocab, "T": source.length, "r": source.n_classes}
+    for name, size in dict(search.get("shrunk") or {}).items():
+        if sizes.get(name) != size:
+            problems.append(
+                f"search.shrunk.{name}: stored {size!r}, the source has {sizes.get(name)!r}"
+            )
+    denominator = search.get("denominator")
+    if not isinstance(denominator, int) or denominator < 1 or not _in_steps(spec, denominator):
+        problems.append(
+            f"search.denominator: the probabilities are not in steps of 1/{denominator}"
+        )
+    stored = search.get("found_margin")
+    # "inf" and "-inf" are JSON's spellings of the infinite margins
+    found = float(stored) if isinstance(stored, (int, float, str)) and _number(stored) else math.nan
+    if not found == found or (found > 0) != (wanted == "holds"):
+        problems.append(f"search.found_margin: {found!r} has not the sign of {wanted!r}")
     return problems
+
+
+def _number(text: object) -> bool:
+    try:
+        float(str(text))
+    except ValueError:
+        return False
+    return True
+
+
+def _in_steps(spec: dict, denominator: int) -> bool:
+    """Whether every probability of ``spec`` is a multiple of ``1 / denominator``."""
+    keys = ("prior", "init", "trans", "emit")
+    values = np.concatenate(
+        [np.ravel(np.asarray(spec[key], dtype=float)) for key in keys if key in spec]
+    )
+    scaled = values * denominator
+    return bool(np.all(np.abs(scaled - np.round(scaled)) < 1e-9))

@@ -32,6 +32,7 @@ from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
 from lookaround.theory.encoding import dumps, provenance
 from lookaround.theory.errors import InputError
+from lookaround.theory.files import read_bytes
 from lookaround.theory.limits import check_draws, check_k, check_request, check_seed
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
@@ -95,10 +96,9 @@ def _fields(template: str) -> list[str]:
 
 def load_grid(path: str | Path) -> dict:
     """Read and validate a grid file (see the README for the format)."""
+    raw = read_bytes(path, "grid file")
     try:
-        data = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise InputError(f"grid file {str(path)!r}: {exc.strerror or exc}") from None
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(f"grid file {str(path)!r} is not UTF-8 (at byte {exc.start})") from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:

@@ -15,7 +15,7 @@ from lookaround.theory.presets import preset_source
 DRAWS = 20_000
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # kept while xdist interleaves other modules
 def coverage() -> dict:
     return intervals.coverage(
         lambda source, objective, k, seed: (
@@ -32,12 +32,16 @@ MEETS = [("topic", "s_2"), ("hmm", "s_2"), ("markov", "s_2"), ("markov", "s_3"),
          ("topic", "bound"), ("hmm", "bound"), ("markov", "bound")]  # fmt: skip
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("estimates-coverage")
 @pytest.mark.parametrize("name, key", MEETS)
 def test_printed_intervals_cover_at_the_nominal_rate(coverage, name, key):
     covered, printed = coverage[name, key]
     assert printed >= 20 and covered >= 0.85 * printed, (covered, printed)
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("estimates-coverage")
 def test_the_probe_error_never_gets_an_interval(coverage):
     # its argmax readout is discontinuous in Ahat: basic intervals covered 25-31 of 40
     assert all(coverage[name, "probe_error"][1] == 0 for name in intervals.SOURCES)

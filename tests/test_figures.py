@@ -17,12 +17,14 @@ from lookaround.figures.render import catalog, render
 from lookaround.figures.style import COLUMN, WIDE, save
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # kept while xdist interleaves other modules
 def drawn() -> dict[str, Figure]:
     modules: dict[str, Any] = catalog()
     return {name: module.draw() for name, module in modules.items()}
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("figures-drawn")
 def test_every_figure_is_drawn_and_not_blank(drawn, tmp_path):
     assert list(drawn) == list(catalog()) and len(drawn) >= 9
     for name, fig in drawn.items():
@@ -32,6 +34,8 @@ def test_every_figure_is_drawn_and_not_blank(drawn, tmp_path):
         assert np.std(image[..., :3]) > 0.05, name
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("figures-drawn")
 def test_page_widths_and_no_legend_over_data(drawn):
     for name, fig in drawn.items():
         assert round(fig.get_figwidth(), 2) in (COLUMN, WIDE), name

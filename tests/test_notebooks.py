@@ -26,6 +26,7 @@ def test_paired_files_hold_the_same_code(name):
     assert not any(cell.get("outputs") for cell in stored.cells), "commit notebooks without outputs"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, figures", NOTEBOOKS.items())
 def test_notebook_executes_and_shows_its_figures(name, figures):
     notebook = nbformat.read(DOCS / f"{name}.ipynb", as_version=4)

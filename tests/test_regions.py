@@ -58,6 +58,8 @@ def test_every_family_builds_a_source_at_its_defaults(name):
          "markov2.stick must be in [0, 1], got 1.5"),
         (["analyze", "--source", "markov2(V=2.5)", "--objective", "ar", "--k", "1"],
          "markov2.V must be an integer"),
+        (["analyze", "--source", "markov2(V=2)", "--objective", "ar", "--k", "1"],
+         "markov2.V must be in [3, 6]"),
         (["map", "markov2", "--x", "stick=0:1:0", "--claim", "C2", "--metric", "phi"],
          "the grid is empty"),
         (["map", "markov2", "--x", "stik=0:1:3", "--claim", "C2", "--metric", "phi"],
@@ -248,3 +250,82 @@ def test_search_refuses_bad_budgets_and_pairs(capsys, tmp_path, argv, message):
     code, _, err = run(capsys, "search", "--family", "markov2", "--out", str(tmp_path / "w.json"),
                        *argv)  # fmt: skip
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "winner_poly, other_poly, winner_interval, other_interval, verdict",
+    [
+        # (x - 1/20)(x - 1/2) against (x - 1/20)(x - 1/3): both isolate 1/20 exactly
+        (
+            ["1", "-11/20", "1/40"],
+            ["1", "-23/60", "1/60"],
+            ("1/20", "1/20"),
+            ("1/20", "1/20"),
+            "tie",
+        ),
+        # x^2 - 2 against (x^2 - 2)(x - 3): sqrt 2 in overlapping, different intervals
+        (["1", "0", "-2"], ["1", "-3", "-2", "6"], ("1.41", "1.42"), ("1.414", "1.4143"), "tie"),
+        # x^2 - 2 against x^2 - 3: overlapping intervals, different roots: not proved equal
+        (["1", "0", "-2"], ["1", "0", "-3"], ("1.4", "1.8"), ("1.5", "1.9"), "unresolved"),
+    ],
+)
+def test_equal_roots_of_different_polynomials_are_proved_ties(
+    winner_poly, other_poly, winner_interval, other_interval, verdict
+):
+    from lookaround.theory.certificates import ExactValue, _proved
+
+    winner = ExactValue("lambda_k1", "", None, tuple(winner_poly), winner_interval)
+    other = ExactValue("lambda_k1", "", None, tuple(other_poly), other_interval)
+    assert _proved("lower", winner, other) == verdict
+
+
+def _tampered(record: dict, path: str, value) -> dict:
+    out = json.loads(json.dumps(record))
+    *parents, last = path.split(".")
+    target = out
+    for name in parents:
+        target = target[name]
+    target[last] = value(target[last]) if callable(value) else value
+    return out
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("certificate.winner.value", lambda v: v[:-1] + ("1" if v[-1] != "1" else "2")),
+        ("certificate.other.value", "0.5"),
+        ("certificate.winner", None),  # replaced below by the other side: sides swapped
+        ("certificate.better", "higher"),
+        ("certificate.k", 2),
+        ("claim", "C3"),
+        ("search.denominator", 7),
+        ("search.shrunk", {"V": 2, "T": 3}),
+        ("search.found_margin", 0.5),
+        ("wanted", "holds"),
+    ],
+)
+def test_verify_catches_every_tampered_field(path, value):
+    path_json = f"{__file__.rsplit('/', 2)[0]}/examples/witnesses/c4_phi.json"
+    record = json.loads(open(path_json).read())
+    assert verify_record(record) == []
+    if value is None:
+        certificate = record["certificate"]
+        value = certificate["other"]
+        record = _tampered(record, "certificate.other", certificate["winner"])
+    assert verify_record(_tampered(record, path, value)) != []
+
+
+def test_sources_show_accepts_a_family_call(capsys):
+    assert main(["sources", "--show", "markov2(stick=0.8)"]) == 0
+    spec = json.loads(capsys.readouterr().out)
+    assert spec["family"] == "markov" and spec["trans"][0][0][0] == pytest.approx(0.8)
+
+
+def test_map_over_every_k_leaves_out_the_k_past_both_ranks():
+    config = {"family": "markov2", "knobs": {"stick": 0.5, "overlap": 0.1, "V": 3, "T": 5},
+              "claim": "C2", "metric": "s_k1", "k": None, "objectives": ["mlm:2", "ar"]}  # fmt: skip
+    every = map_point(config)
+    each = [map_point({**config, "k": k}) for k in (1, 2, 3)]
+    assert each[2]["verdict"] == "tie"  # k = V: s_4 = 0 on both sides, by construction
+    assert every["k_used"] in (1, 2) and every["verdict"] != "tie"
+    assert every["margin"] == min(row["margin"] for row in each[:2])

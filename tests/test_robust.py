@@ -8,7 +8,13 @@ from brute import Brute, effective_degree, support_fraction, within_class_gap
 
 from lookaround.simulations.evaluate import RESTARTS, population_ari, population_clustering
 from lookaround.simulations.metrics import AMBIGUITY_TOL, EXACT_TOL, METRICS, decide
-from lookaround.simulations.robust import robust_rows, summary_table
+from lookaround.simulations.robust import (
+    RobustRow,
+    Setting,
+    SettingVerdict,
+    robust_rows,
+    summary_table,
+)
 from lookaround.theory.presets import preset_source, resolve_source
 
 
@@ -128,3 +134,33 @@ def test_summary_fits_in_100_columns():
     table = summary_table(rows)
     assert max(len(line) for line in table.splitlines()) <= 100
     assert table.splitlines()[0].split()[1:] == ["topic", "sbm-walk", "hmm"]
+
+
+def _row(verdicts: list[str]) -> RobustRow:
+    settings = tuple(
+        SettingVerdict(Setting("m", value, None), {}, verdict)
+        for value, verdict in enumerate(verdicts, start=1)
+    )
+    return RobustRow(claim="C2", source="s", metric="phi", key="phi", winner="mlm:m",
+                     other="ar", better="lower", tolerance=1e-9, settings=settings)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "verdicts, label",
+    [
+        (["fails", "fails"], "fails everywhere"),
+        (["fails", "tie", "ambiguous"], "fails wherever decided"),
+        (["holds", "ambiguous"], "holds wherever decided"),
+        (["holds", "fails"], "depends"),
+        (["tie", "tie"], "tie everywhere"),
+        (["tie", "ambiguous"], "tie wherever compared"),
+        (["ambiguous"], "ambiguous everywhere"),
+    ],
+)
+def test_a_row_label_says_only_what_its_settings_say(verdicts, label):
+    assert _row(verdicts).verdict == label
+
+
+def test_flips_include_changes_to_and_from_a_tie():
+    row = _row(["holds", "tie", "ambiguous", "holds"])
+    assert row.flips == ("m 1->2 (holds->tie)", "m 2->4 (tie->holds)")

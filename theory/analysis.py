@@ -32,7 +32,7 @@ from lookaround.theory.graphs import (
     support_measures,
 )
 from lookaround.theory.limits import CACHE_FLOATS, check_k, check_request
-from lookaround.theory.numerics import SLACK
+from lookaround.theory.numerics import SLACK, subspace_unique
 from lookaround.theory.objectives import Objective
 from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source
@@ -158,6 +158,12 @@ class LevelAnalysis:
         """Whether the measured error is within the bound (1e-12 slack for rounding)."""
         return bool(self.probe_error <= self.bound + SLACK)
 
+    @property
+    def subspace_unique(self) -> bool:
+        """Whether the top-``k`` subspace is unique (``s_k > s_(k+1)``); where it is not, the
+        probe error depends on the basis the eigensolver returned."""
+        return subspace_unique(self.spectrum, self.k)
+
     def to_dict(self) -> dict:
         """The record of ``lookaround analyze --json`` (encoded by :mod:`lookaround.theory.encoding`)."""
         key = "singular_values" if self.level == "context" else "eigenvalues"
@@ -168,6 +174,7 @@ class LevelAnalysis:
             "probe_error": self.probe_error,
             "bound": self.bound,
             "holds": self.holds,
+            "subspace_unique": self.subspace_unique,
             "k": self.k,
             "rows": self.rows,
             "targets": self.targets,

@@ -330,13 +330,38 @@ def _proved(better: str, winner: ExactValue, other: ExactValue) -> str:
     (w_lo, w_hi), (o_lo, o_hi) = winner.bounds(), other.bounds()
     if winner.exact is not None and other.exact is not None and winner.exact == other.exact:
         return "tie"
-    if winner.charpoly and winner.charpoly == other.charpoly and winner.interval == other.interval:
-        return "tie"  # the same root of the same polynomial
+    if _same_root(winner, other):
+        return "tie"
     if w_hi < o_lo:
         return "holds" if better == "lower" else "fails"
     if w_lo > o_hi:
         return "fails" if better == "lower" else "holds"
     return "unresolved"
+
+
+def _same_root(winner: ExactValue, other: ExactValue) -> bool:
+    """Whether both values are provably the same root: each side's isolating interval holds
+    one root of its polynomial, so a root of their common factor inside both intervals is
+    that root on both sides (and the values are equal when ``phi``, if any, is too)."""
+    if not (winner.charpoly and other.charpoly and winner.interval and other.interval):
+        return False
+    if winner.phi != other.phi:
+        return False
+    lo = max(Fraction(winner.interval[0]), Fraction(other.interval[0]))
+    hi = min(Fraction(winner.interval[1]), Fraction(other.interval[1]))
+    if lo > hi:
+        return False
+    lam = sp.Symbol("lam")
+    first, second = (sp.Poly([sp.Rational(c) for c in coefficients], lam)
+                     for coefficients in (winner.charpoly, other.charpoly))  # fmt: skip
+    common = first.gcd(second)
+    if common.degree() < 1:
+        return False
+    if lo == hi:
+        return common.eval(sp.Rational(lo.numerator, lo.denominator)) == 0
+    found = common.count_roots(sp.Rational(lo.numerator, lo.denominator),
+                               sp.Rational(hi.numerator, hi.denominator))  # fmt: skip
+    return bool(found >= 1)
 
 
 def certify(

@@ -156,7 +156,8 @@ FAMILIES: dict[str, Family] = {
             (
                 Parameter("stick", 0, 1, 0.5, False, "chance to stay on the same token"),
                 Parameter("overlap", 0, 0.5, 0.1, False, "mixing of the two chains"),
-                Parameter("V", 2, 6, 3, True, "vocabulary size"),
+                # at V = 2 stepping up and down the cycle is the same move: one class
+                Parameter("V", 3, 6, 3, True, "vocabulary size (the cycle needs 3 tokens)"),
                 _length(5),
             ),
             _markov2,

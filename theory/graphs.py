@@ -119,7 +119,11 @@ class WithinClassBuilder:
         # class on the rows masked to it, the last class's Gram being the total's remainder
         degrees = (self.inv_t[:, None] * self.side.label_target).T @ chunk.rows.T  # (r, n)
         own = np.einsum("zn,zn->n", degrees, chunk.indicator)
-        scaled = chunk.rows * (1.0 / np.sqrt(own))[:, None]
+        # own > 0 for every row with mass (it meets itself at its own targets); a row of zero
+        # mass, or one whose degree underflows, is no vertex and contributes nothing
+        scale = np.zeros_like(own)
+        np.divide(1.0, np.sqrt(own), out=scale, where=own > 0)
+        scaled = chunk.rows * scale[:, None]
         counts = np.bincount(chunk.labels, minlength=self.counts.size)
         present = np.flatnonzero(counts)
         remainder = scaled.T @ scaled

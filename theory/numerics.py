@@ -8,10 +8,34 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SLACK", "inverse_sqrt_mass", "log_softmax", "normalize", "softmax"]
+__all__ = [
+    "AMBIGUITY_TOL",
+    "SLACK",
+    "inverse_sqrt_mass",
+    "log_softmax",
+    "normalize",
+    "softmax",
+    "subspace_unique",
+]
 
 SLACK = 1e-12
 """Rounding slack when an exact float is compared with a bound or a limit it may touch."""
+
+AMBIGUITY_TOL = 1e-9
+"""The top-``k`` subspace is ambiguous where ``s_k - s_(k+1) <= AMBIGUITY_TOL``."""
+
+
+def subspace_unique(spectrum: np.ndarray, k: int) -> bool:
+    """Whether the top-``k`` singular (or eigen-) subspace is unique: ``s_k > s_(k+1)`` by
+    more than :data:`AMBIGUITY_TOL`; where it is not, anything read off the top-``k``
+    features (a probe, k-means) depends on the basis an eigensolver happens to return.
+
+    Examples
+    --------
+    >>> subspace_unique(np.array([1.0, 0.5, 0.2]), 1), subspace_unique(np.array([1.0, 0.5, 0.5]), 2)
+    (True, False)
+    """
+    return bool(spectrum[k - 1] - spectrum[k] > AMBIGUITY_TOL)
 
 
 def inverse_sqrt_mass(mass: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from lookaround.theory.errors import InputError
+from lookaround.theory.files import read_json
 from lookaround.theory.objectives import MAX_LENGTH
 from lookaround.theory.reprs import short_repr
 from lookaround.theory.seeds import streams
@@ -28,7 +29,6 @@ __all__ = [
     "draw_sequences",
     "SOURCE_FAMILIES",
     "KEYS",
-    "MAX_FILE_BYTES",
     "MAX_GRAPH_NODES",
     "MAX_NORMAL_FORM",
     "Source",
@@ -36,7 +36,6 @@ __all__ = [
     "bayes_labels",
     "joint_visible",
     "load_source",
-    "read_json",
     "sample_sequences",
     "save_source",
     "sequence_joint",
@@ -376,43 +375,6 @@ def load_source(path: str | Path) -> Source:
     return source_from_dict(
         spec, name=path.stem if isinstance(spec, dict) and "name" not in spec else None
     )
-
-
-MAX_FILE_BYTES = 64 * 2**20  # a source or witness file; far larger ones are not sources
-
-
-def read_json(path: Path, what: str) -> Any:
-    """Parse a JSON file strictly: UTF-8, bounded size, no bare NaN or Infinity, bounded depth.
-
-    Every way a file can be unreadable is one InputError naming the file, so a hostile file
-    (a Latin-1 byte, a 5000-digit integer, 100,000 nested lists) is refused, never a crash.
-    """
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(f"{what} {str(path)!r} is over {MAX_FILE_BYTES // 2**20} MB")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{what} {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{what} {str(path)!r} is not UTF-8 (byte {data[exc.start]:#04x} at {exc.start})"
-        ) from None
-
-    def refuse(name: str) -> None:
-        raise ValueError(f"bare {name} is not JSON")
-
-    try:
-        return json.loads(text, parse_constant=refuse)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{what} {str(path)!r} is not valid JSON: {exc.msg} "
-            f"at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise InputError(f"{what} {str(path)!r} is not valid JSON: {reason}") from None
 
 
 def save_source(source: Source, path: str | Path) -> None:

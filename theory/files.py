@@ -1,0 +1,77 @@
+"""Reading the files a user names: sources, witnesses and grids, each refused in one line.
+
+A named file must be a regular file of bounded size: a FIFO or a device would block the read
+(or never end), a directory is not a file, and a file of gigabytes is no source. Every check
+happens before a byte is read.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+from lookaround.theory.errors import InputError
+
+__all__ = ["MAX_FILE_BYTES", "read_bytes", "read_json"]
+
+MAX_FILE_BYTES = 64 * 2**20  # a source, witness or grid file; far larger ones are not
+
+
+def read_bytes(path: str | Path, what: str) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`, else an InputError.
+
+    Examples
+    --------
+    >>> read_bytes("/dev/null", "source file")
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: source file '/dev/null' is not a regular file (a character device)
+    """
+    path = Path(path)
+    try:
+        # stat without opening: opening a FIFO blocks until a writer comes
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{what} {str(path)!r} is not a regular file ({_kind(mode)})")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{what} {str(path)!r} is over {MAX_FILE_BYTES // 2**20} MB")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{what} {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR,
+             "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """Parse a JSON file strictly: UTF-8, bounded size, no bare NaN or Infinity, bounded depth.
+
+    Every way a file can be unreadable is one InputError naming the file, so a hostile file
+    (a Latin-1 byte, a 5000-digit integer, 100,000 nested lists) is refused, never a crash.
+    """
+    data = read_bytes(path, what)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{what} {str(path)!r} is not UTF-8 (byte {data[exc.start]:#04x} at {exc.start})"
+        ) from None
+
+    def refuse(name: str) -> None:
+        raise ValueError(f"bare {name} is not JSON")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{what} {str(path)!r} is not valid JSON: {exc.msg} "
+            f"at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(f"{what} {str(path)!r} is not valid JSON: {reason}") from None
