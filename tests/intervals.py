@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from lookaround.theory.analysis import analyze
 from lookaround.theory.intervals import ContextEstimates
@@ -11,6 +12,17 @@ from lookaround.theory.presets import preset_source
 
 SOURCES = ("topic", "hmm", "markov")
 SEEDS, K, SPEC = 40, 2, "mlm:2"
+
+
+def shared_coverage(shared: Callable, name: str, *args: Any, **kwargs: Any) -> dict:
+    """:func:`coverage` computed once for every test worker (the ``shared`` fixture)."""
+
+    def compute() -> dict:
+        counts = coverage(*args, **kwargs).items()
+        return {"rows": [[*key, int(covered), int(printed)] for key, (covered, printed) in counts]}
+
+    rows = shared(name, compute)
+    return {(source, key): (covered, printed) for source, key, covered, printed in rows["rows"]}
 
 
 def coverage(

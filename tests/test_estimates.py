@@ -15,12 +15,14 @@ from lookaround.theory.presets import preset_source
 DRAWS = 20_000
 
 
-@pytest.fixture(scope="session")  # kept while xdist interleaves other modules
-def coverage() -> dict:
-    return intervals.coverage(
+@pytest.fixture(scope="session")
+def coverage(shared) -> dict:
+    return intervals.shared_coverage(
+        shared,
+        "estimates-coverage",
         lambda source, objective, k, seed: (
             estimate_context(source, objective, k, DRAWS, seed=seed, bootstrap=200).values
-        )
+        ),
     )
 
 
@@ -33,7 +35,6 @@ MEETS = [("topic", "s_2"), ("hmm", "s_2"), ("markov", "s_2"), ("markov", "s_3"),
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("estimates-coverage")
 @pytest.mark.parametrize("name, key", MEETS)
 def test_printed_intervals_cover_at_the_nominal_rate(coverage, name, key):
     covered, printed = coverage[name, key]
@@ -41,7 +42,6 @@ def test_printed_intervals_cover_at_the_nominal_rate(coverage, name, key):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("estimates-coverage")
 def test_the_probe_error_never_gets_an_interval(coverage):
     # its argmax readout is discontinuous in Ahat: basic intervals covered 25-31 of 40
     assert all(coverage[name, "probe_error"][1] == 0 for name in intervals.SOURCES)

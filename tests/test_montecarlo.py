@@ -99,19 +99,20 @@ def test_sample_rows_sum_every_patterns_conditional():
 SOURCES, SEEDS = intervals.SOURCES, intervals.SEEDS
 
 
-@pytest.fixture(scope="session")  # kept while xdist interleaves other modules
-def coverage() -> dict:
-    return intervals.coverage(
+@pytest.fixture(scope="session")
+def coverage(shared) -> dict:
+    return intervals.shared_coverage(
+        shared,
+        "mc-coverage",
         lambda source, objective, k, seed: (
             monte_carlo_context(source, objective.name, k, 50_000, seed=seed).values
-        )
+        ),
     )
 
 
 # Measured on 2026-11-26 (N = 50,000, 40 seeds, mlm:2): s_2 38, 36, 36; s_3 40, 36, 37;
 # phi 39, 40, 39; bound 39, 40, 37 of 40; probe error 40/40 and 31/34 where printed.
 @pytest.mark.slow
-@pytest.mark.xdist_group("mc-coverage")
 @pytest.mark.parametrize("name", SOURCES)
 @pytest.mark.parametrize("key", ["s_1", "s_2", "s_3", "phi", "bound"])
 def test_monte_carlo_intervals_cover_at_the_nominal_rate(coverage, name, key):
@@ -120,7 +121,6 @@ def test_monte_carlo_intervals_cover_at_the_nominal_rate(coverage, name, key):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("mc-coverage")
 @pytest.mark.parametrize("name", ["topic", "hmm"])
 def test_probe_error_intervals_cover_where_the_readout_is_stable(coverage, name):
     covered, printed = coverage[name, "probe_error"]
@@ -128,15 +128,16 @@ def test_probe_error_intervals_cover_where_the_readout_is_stable(coverage, name)
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("mc-coverage")
 def test_probe_error_near_ties_get_no_interval(coverage):
     # markov under mlm:2: 4.7% of the context mass is within 0.01 of a tie of the readout
     assert coverage["markov", "probe_error"][1] == 0
 
 
-@pytest.fixture(scope="session")  # kept while xdist interleaves other modules
-def sample_coverage() -> dict:
-    return intervals.coverage(
+@pytest.fixture(scope="session")
+def sample_coverage(shared) -> dict:
+    return intervals.shared_coverage(
+        shared,
+        "mc-sample-coverage",
         lambda source, objective, k, seed: (
             monte_carlo_sample(source, objective.name, k, 20_000, seed=seed).values
         ),
@@ -149,7 +150,6 @@ def sample_coverage() -> dict:
 # lambda_2 40, 38, 37; lambda_3 40, 39, 38; alpha 38, 39, 37; bound 38, 39, 37 of 40;
 # probe error 37/40, 14/14 and 3/4 where printed (the rest are near readout ties).
 @pytest.mark.slow
-@pytest.mark.xdist_group("mc-sample-coverage")
 @pytest.mark.parametrize("name", SOURCES)
 @pytest.mark.parametrize("key", ["lambda_1", "lambda_2", "lambda_3", "alpha", "bound"])
 def test_sample_level_intervals_cover_at_the_nominal_rate(sample_coverage, name, key):
@@ -158,7 +158,6 @@ def test_sample_level_intervals_cover_at_the_nominal_rate(sample_coverage, name,
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("mc-sample-coverage")
 def test_sample_level_probe_error_covers_where_printed(sample_coverage):
     counts = [sample_coverage[name, "probe_error"] for name in SOURCES]
     for covered, printed in counts:

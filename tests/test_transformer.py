@@ -85,7 +85,7 @@ def test_the_same_seed_gives_the_same_bits():
     assert not np.array_equal(first.curve, other.curve)
 
 
-@pytest.fixture(scope="session")  # kept while xdist interleaves other modules
+@pytest.fixture(scope="session")  # at worst each of the two workers trains it once (12 s)
 def markov_ar():
     source = preset_source("markov")
     pop = population(source)
@@ -95,7 +95,6 @@ def markov_ar():
                                          ks=(2,))  # fmt: skip
 
 
-@pytest.mark.xdist_group("markov-ar")
 def test_ar_on_markov_reaches_the_exact_conditionals_and_probe(markov_ar):
     source, pop, theory, result = markov_ar
     exact = evaluate(exact_outputs(theory), theory, pop, source, ks=(2,))
@@ -103,7 +102,6 @@ def test_ar_on_markov_reaches_the_exact_conditionals_and_probe(markov_ar):
     assert abs(result.at(2).probe_error - exact.at(2).probe_error) < 0.005
 
 
-@pytest.mark.xdist_group("markov-ar")
 @pytest.mark.parametrize("spec", ["mlm:2", "vmlm", "dar:2", "ar:last"])
 def test_population_cross_entropy_never_beats_the_exact_entropy(markov_ar, spec):
     source, pop, _, trained = markov_ar
