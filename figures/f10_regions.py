@@ -9,12 +9,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from lookaround.figures.maps import draw_map_on
+from lookaround.figures.maps import plot_map
 from lookaround.figures.style import WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
 from lookaround.theory.threads import budgeted
 
-__all__ = ["CAPTION", "ROWS", "NAME", "PANELS", "draw"]
+__all__ = ["CAPTION", "ROWS", "NAME", "PANELS", "draw", "plot_map"]
 
 NAME = "regions"
 CAPTION = (
@@ -44,7 +44,7 @@ def draw(fig: Figure | None = None) -> Figure:
             points = (delayed(budgeted)(map_point, 1, c) for c in request.configs())
             rows = cast(list[dict], Parallel(n_jobs=2)(points))
             ax = axes[row, col]
-            draw_map_on(ax, request.header(), rows)
+            plot_map(request.header(), rows, ax=ax)
             ax.plot(*default, "o", color="white", markeredgecolor="black", markersize=4)
             ax.set_title(f"{family.split('(')[0]}: {claim}, {metric}, k={k}", fontsize=7)
     fig.legend(handles=_KEY, loc="outside upper center", ncols=len(_KEY), frameon=False)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import networkx as nx
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lookaround.figures.style import CLASS_COLORS, WIDE, color, figure, styled
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import build_cooccurrence
 from lookaround.theory.graphs import context_graph, context_target_graph, sample_graph
-from lookaround.theory.objectives import parse_objective
-from lookaround.theory.sources import source_from_dict
+from lookaround.theory.objectives import Objective, parse_objective
+from lookaround.theory.sources import Source, source_from_dict
 
-__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw", "tiny_source"]
+__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw", "plot_graphs", "tiny_source"]
 
 NAME = "graphs"
 CAPTION = (
@@ -58,41 +61,48 @@ def _draw(ax, graph: nx.Graph, pos: dict, node_color, edge_color: str) -> None:
     ax.set_axis_off()
 
 
+def plot_graphs(
+    source: Source, objective: Objective, *, axes: Sequence[Axes] | None = None
+) -> Sequence[Axes]:
+    """The context-target, context (two-hop) and sample graphs of ``objective`` on a small
+    ``source``, one per Axes, edge width by weight, samples coloured by their Bayes class.
+    Returns the three Axes drawn into (new ones by default).
+
+    Examples
+    --------
+    >>> source = tiny_source()
+    >>> [ax.get_title().split(",")[0] for ax in plot_graphs(source, parse_objective("ar", 3))]
+    ['ar: context-target graph', 'ar: context graph', 'ar: sample graph']
+    """
+    chosen: Sequence[Axes] = axes if axes is not None else figure(WIDE, 2.1, None, ncols=3)[1]
+    co = build_cooccurrence(source, objective)
+    bip = context_target_graph(co)
+    contexts = [n for n, part in bip.nodes(data="bipartite") if part == 0]
+    ctx = context_graph(co)
+    smp = sample_graph(source, objective)
+    classes = nx.get_node_attributes(smp, "label")
+    panels = [
+        (bip, _bipartite_positions(contexts, [n for n in bip if n[0] == "t"]),
+         ["#444444" if n[0] == "c" else "#ffbf00" for n in bip.nodes], "context-target graph"),
+        (ctx, nx.circular_layout(ctx), "#444444", "context graph"),
+        (smp, nx.circular_layout(smp), [CLASS_COLORS[classes[n]] for n in smp.nodes],
+         "sample graph"),
+    ]  # fmt: skip
+    sample = analyze(source, objective, 1, level="sample").level("sample")
+    note = f"eff. degree {sample.degree.value:.2f}, $\\lambda_2$ = {sample.spectrum[1]:.2f}"
+    for ax, (graph, pos, node_color, title), extra in zip(chosen, panels, ("", "", note)):
+        _draw(ax, graph, pos, node_color, color(objective.name))
+        ax.set_title(
+            f"{objective.name}: {title}, {graph.number_of_edges()} edges\n{extra}".rstrip()
+        )
+    return chosen
+
+
 @styled
 def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 1 into ``fig`` (a new figure by default) and return it."""
     source = tiny_source()
     fig, axes = figure(WIDE, 4.2, fig, nrows=2, ncols=3)
     for row, spec in enumerate(OBJECTIVES):
-        objective = parse_objective(spec, source.length)
-        co = build_cooccurrence(source, objective)
-        bip = context_target_graph(co)
-        contexts = [n for n, part in bip.nodes(data="bipartite") if part == 0]
-        ctx = context_graph(co)
-        smp = sample_graph(source, objective)
-        classes = nx.get_node_attributes(smp, "label")
-        panels = [
-            (
-                bip,
-                _bipartite_positions(contexts, [n for n in bip if n[0] == "t"]),
-                ["#444444" if n[0] == "c" else "#ffbf00" for n in bip.nodes],
-                "context-target graph",
-            ),
-            (ctx, nx.circular_layout(ctx), "#444444", "context graph"),
-            (
-                smp,
-                nx.circular_layout(smp),
-                [CLASS_COLORS[classes[n]] for n in smp.nodes],
-                "sample graph",
-            ),
-        ]
-        sample = analyze(source, objective, 1, level="sample").level("sample")
-        notes = [
-            "",
-            "",
-            f"eff. degree {sample.degree.value:.2f}, $\\lambda_2$ = {sample.spectrum[1]:.2f}",
-        ]
-        for ax, (graph, pos, node_color, title), note in zip(axes[row], panels, notes):
-            _draw(ax, graph, pos, node_color, color(spec))
-            ax.set_title(f"{spec}: {title}, {graph.number_of_edges()} edges\n{note}".rstrip())
+        plot_graphs(source, parse_objective(spec, source.length), axes=axes[row])
     return fig

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lookaround.figures.style import COLUMN, figure, legend_outside, line_style, styled
-from lookaround.theory.analysis import analyze
+from lookaround.theory.analysis import Analysis, analyze
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
-__all__ = ["CAPTION", "NAME", "draw"]
+__all__ = ["CAPTION", "NAME", "draw", "plot_bounds"]
 
 NAME = "bounds"
 CAPTION = (
@@ -19,21 +22,43 @@ CAPTION = (
 )
 
 
+def plot_bounds(
+    results: Sequence[Analysis], *, level: str = "context", ax: Axes | None = None
+) -> Axes:
+    """T2 (``level="context"``) or T2' (``"sample"``): the bound against the probe error of
+    each analysis, against its ``k`` (bounds above 2 clipped). Returns the Axes drawn into.
+
+    Examples
+    --------
+    >>> from lookaround.theory.sources import source_from_dict
+    >>> source = source_from_dict({"family": "iid", "prior": [0.5, 0.5], "length": 3,
+    ...                            "emit": [[0.7, 0.2, 0.1], [0.1, 0.2, 0.7]]})
+    >>> results = [analyze(source, parse_objective("mlm:1", 3), k) for k in (1, 2, 3)]
+    >>> [line.get_label() for line in plot_bounds(results).get_lines()]
+    ['bound', 'probe error']
+    """
+    if ax is None:
+        ax = figure(COLUMN / 2, 2.4, None)[1]
+    assert ax is not None
+    ks = [r.k for r in results]
+    levels = [r.level(level) for r in results]
+    ax.plot(ks, np.minimum([lv.bound for lv in levels], 2.0), "o-", color="#000000", label="bound")
+    ax.plot(ks, [lv.probe_error for lv in levels], label="probe error", **line_style("mlm"))
+    ax.set_xlabel("features k")
+    theorem = "T2" if level == "context" else "T2'"
+    ax.set_title(f"{level} level ({theorem})")
+    return ax
+
+
 @styled
 def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 3 into ``fig`` (a new figure by default) and return it."""
     source = preset_source("sbm-walk")
     objective = parse_objective("mlm:2", source.length)
-    ks = np.arange(1, source.vocab + 1)
-    results = [analyze(source, objective, int(k)) for k in ks]
+    results = [analyze(source, objective, k) for k in range(1, source.vocab + 1)]
     fig, axes = figure(COLUMN, 2.4, fig, ncols=2, sharey=True)
-    for ax, level, symbol in zip(axes, ("context", "sample"), ("T2", "T2'")):
-        bound = [getattr(r, level).bound for r in results]
-        error = [getattr(r, level).probe_error for r in results]
-        ax.plot(ks, np.minimum(bound, 2.0), "o-", color="#000000", label="bound")
-        ax.plot(ks, error, label="probe error", **line_style("mlm"))
-        ax.set_xlabel("features k")
-        ax.set_title(f"{level} level ({symbol})")
+    for ax, level in zip(axes, ("context", "sample")):
+        plot_bounds(results, level=level, ax=ax)
     axes[0].set_ylabel("error (bound clipped at 2)")
     legend_outside(fig, axes[0], ncols=2)
     return fig

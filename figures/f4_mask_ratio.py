@@ -5,9 +5,9 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from lookaround.figures.style import styled
-from lookaround.figures.sweeps import draw_sweep, sweep_source
+from lookaround.figures.sweeps import draw_sweep, plot_sweep, sweep_source
 
-__all__ = ["CAPTION", "NAME", "draw"]
+__all__ = ["CAPTION", "NAME", "draw", "plot_sweep"]
 
 NAME = "mask_ratio"
 CAPTION = (

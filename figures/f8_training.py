@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lookaround.figures.style import COLUMN, color, figure, legend_outside, line_style, styled
@@ -18,7 +21,7 @@ from lookaround.theory.bounds import spectral_optimum
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
-__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw"]
+__all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw", "plot_training"]
 
 NAME = "training"
 CAPTION = (
@@ -28,27 +31,51 @@ CAPTION = (
 OBJECTIVES = ("ar", "mlm:2")
 
 
+def plot_training(
+    curves: Mapping[str, tuple[np.ndarray, float]], *, ax: Axes | None = None
+) -> Axes:
+    """Training curves against their optima: ``curves[objective] = (curve, optimum)`` (the
+    ``curve`` of a fitted model, the optimum dotted in the objective's colour). Returns the
+    Axes drawn into.
+
+    Examples
+    --------
+    >>> ax = plot_training({"ar": (np.array([1.0, 0.5, 0.3]), 0.25)})
+    >>> len(ax.get_lines())
+    2
+    """
+    if ax is None:
+        ax = figure(COLUMN / 2, 2.4, None)[1]
+    assert ax is not None
+    for spec, (curve, optimum) in curves.items():
+        style = {**line_style(spec), "marker": None}
+        ax.plot(np.arange(1, curve.size + 1), curve, label=spec, **style)
+        ax.axhline(optimum, color=color(spec), ls=":", lw=0.9)
+    ax.set_xscale("log")
+    ax.set_xlabel("step")
+    return ax
+
+
 @styled
 def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 8 into ``fig`` (a new figure by default) and return it."""
     source = preset_source("hmm")
     fig, axes = figure(COLUMN, 2.4, fig, ncols=2)
+    curves: dict[str, dict[str, tuple[np.ndarray, float]]] = {"spectral": {}, "ce": {}}
     for spec in OBJECTIVES:
         objective = parse_objective(spec, source.length)
         draws = draw_patterns(source, objective, 50_000, seed=0)
         a, _ = exact_dense_cooccurrence(source, objective)
-        optimum = spectral_optimum(normalized_svd(a)[2], 2)
-        entropy = conditional_entropy(a)
-        for ax, loss, floor in zip(axes, ("spectral", "ce"), (optimum, entropy)):
+        floors = {"spectral": spectral_optimum(normalized_svd(a)[2], 2),
+                  "ce": conditional_entropy(a)}  # fmt: skip
+        for loss, floor in floors.items():
             cfg = DEFAULTS[("tabular", loss)]
             model = fit_tabular(
                 draws, source.vocab, 2, loss=loss, steps=cfg["steps"], lr=cfg["lr"], seed=0
             )
-            style = {**line_style(spec), "marker": None}
-            ax.plot(np.arange(1, model.curve.size + 1), model.curve, label=spec, **style)
-            ax.axhline(floor, color=color(spec), ls=":", lw=0.9)
-            ax.set_xscale("log")
-            ax.set_xlabel("step")
+            curves[loss][spec] = (model.curve, floor)
+    for ax, loss in zip(axes, ("spectral", "ce")):
+        plot_training(curves[loss], ax=ax)
     axes[0].set_ylabel("training loss (dotted: optimum)")
     axes[0].set_title("spectral loss (T1)")
     axes[1].set_title("cross-entropy")

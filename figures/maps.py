@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from lookaround.figures.style import COLUMN, DIVERGING, figure, legend_outside, styled
 
-__all__ = ["draw_map", "draw_map_on", "map_grid"]
+__all__ = ["draw_map", "map_grid", "plot_map"]
 
 
 def map_grid(header: dict, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -32,7 +35,7 @@ def map_grid(header: dict, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np
 def draw_map(header: dict, rows: list[dict], fig: Figure | None = None) -> Figure:
     """The margin as colour (two knobs) or as a curve (one knob), zero marked, ties crossed."""
     fig, ax = figure(COLUMN, 2.6, fig)
-    draw_map_on(ax, header, rows)
+    plot_map(header, rows, ax=ax)
     ax.set_title(
         f"{header['claim']} on {header['map']}: {header['metric']}, "
         f"{header['objectives'][0]} vs {header['objectives'][1]}, k={header['k']}",
@@ -41,8 +44,24 @@ def draw_map(header: dict, rows: list[dict], fig: Figure | None = None) -> Figur
     return fig
 
 
-def draw_map_on(ax, header: dict, rows: list[dict]) -> None:
-    """Draw one map into ``ax`` (with its own colour bar for a two-knob map)."""
+def plot_map(header: dict, rows: list[dict], *, ax: Axes | None = None) -> Axes:
+    """A map's margins: a curve over one knob, colour over two (with its own colour bar), the
+    zero line between wins and losses, ties crossed. ``header`` is the request's
+    (``MapRequest.header()``, or a results file's first line), ``rows`` its points
+    (``map_point`` rows, or :func:`lookaround.results.read_records`). Returns the Axes.
+
+    Examples
+    --------
+    >>> from lookaround.simulations.maps import map_point, plan_map
+    >>> request = plan_map("markov2(V=3,T=3)", x="stick=0.2:0.8:3", y=None, claim="C2",
+    ...                    metric="phi", k="1", objectives=None)
+    >>> ax = plot_map(request.header(), [map_point(c) for c in request.configs()])
+    >>> ax.get_ylabel()
+    'margin'
+    """
+    if ax is None:
+        ax = figure(COLUMN, 2.6, None)[1]
+    assert ax is not None
     xs, ys, margin, verdicts = map_grid(header, rows)
     ties = np.array([[v == "tie" for v in line] for line in verdicts])
     if header["y"] is None:
@@ -51,7 +70,7 @@ def draw_map_on(ax, header: dict, rows: list[dict]) -> None:
         if ties.any():
             ax.plot(xs[ties[0]], margin[0][ties[0]], "kx", linestyle="none", label="tie")
         ax.set_ylabel("margin")
-        legend_outside(ax.figure, ax, ncols=2)
+        legend_outside(cast(Figure, ax.figure), ax, ncols=2)
     else:
         finite = margin[np.isfinite(margin)]
         span = float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
@@ -69,3 +88,4 @@ def draw_map_on(ax, header: dict, rows: list[dict]) -> None:
         ax.set_ylabel(header["y"]["name"])
         ax.figure.colorbar(mesh, ax=ax, label="margin (> 0: paper wins)")
     ax.set_xlabel(header["x"]["name"])
+    return ax

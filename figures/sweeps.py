@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -19,7 +22,7 @@ from lookaround.theory.objectives import parse_objective
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, source_from_dict
 
-__all__ = ["K", "draw_sweep", "metrics", "sweep_source"]
+__all__ = ["K", "PANELS", "draw_sweep", "metrics", "plot_sweep", "sweep_source"]
 
 K = 2
 
@@ -60,30 +63,51 @@ def metrics(source: Source, spec: str, seed: int = 0) -> dict:
     }
 
 
+PANELS = {
+    "s_k1": "$s_{k+1}$",
+    "phi": "$\\phi$ / $\\alpha$",
+    "gap": "within-class gap",
+    "ari": "k-means ARI on $h(x)$",
+}
+
+
+def plot_sweep(
+    xs: Sequence[float], rows: Sequence[dict], *, key: str, family: str, ax: Axes | None = None
+) -> Axes:
+    """One metric of :func:`metrics` (``rows``, one per objective) along ``xs``; ``phi`` is
+    drawn with the sample level's ``alpha`` beside it. Returns the Axes drawn into.
+
+    Examples
+    --------
+    >>> rows = [{"s_k1": 0.3, "phi": 0.2, "alpha": 0.25}, {"s_k1": 0.2, "phi": 0.1, "alpha": 0.2}]
+    >>> len(plot_sweep([1, 2], rows, key="phi", family="mlm").get_lines())
+    2
+    """
+    if ax is None:
+        ax = figure(WIDE / 4, 1.9, None)[1]
+    assert ax is not None
+    style = line_style(family)
+    ax.plot(xs, [r[key] for r in rows], label="context" if key == "phi" else None, **style)
+    if key == "phi":
+        sample = {**style, "marker": "s", "linestyle": ":"}
+        ax.plot(xs, [r["alpha"] for r in rows], alpha=0.6, label="sample", **sample)
+    ax.set_ylabel(PANELS.get(key, key))
+    # values close to 1 would otherwise read as "1e-6 + 9.988e-1"
+    ax.ticklabel_format(axis="y", useOffset=False)
+    if all(float(x).is_integer() for x in xs):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return ax
+
+
 def draw_sweep(
     xs: list, specs: list[str], xlabel: str, family: str, *, fig: Figure | None = None
 ) -> Figure:
     """Four panels of :func:`metrics` along ``specs`` (drawn at ``xs``), into ``fig``."""
     source = sweep_source()
     rows = [metrics(source, spec) for spec in specs]
-    panels = [
-        ("s_k1", "$s_{k+1}$"),
-        ("phi", "$\\phi$ / $\\alpha$"),
-        ("gap", "within-class gap"),
-        ("ari", "k-means ARI on $h(x)$"),
-    ]
-    fig, axes = figure(WIDE, 1.9, fig, ncols=4)
-    style = line_style(family)
-    for ax, (key, label) in zip(axes, panels):
-        ax.plot(xs, [r[key] for r in rows], label="context" if key == "phi" else None, **style)
-        if key == "phi":
-            sample = {**style, "marker": "s", "linestyle": ":"}
-            ax.plot(xs, [r["alpha"] for r in rows], alpha=0.6, label="sample", **sample)
-            legend_outside(fig, ax, ncols=2, title="$\\phi$ (context) and $\\alpha$ (sample)")
+    fig, axes = figure(WIDE, 1.9, fig, ncols=len(PANELS))
+    for ax, key in zip(axes, PANELS):
+        plot_sweep(xs, rows, key=key, family=family, ax=ax)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(label)
-        # values close to 1 would otherwise read as "1e-6 + 9.988e-1"
-        ax.ticklabel_format(axis="y", useOffset=False)
-        if all(float(x).is_integer() for x in xs):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    legend_outside(fig, axes[1], ncols=2, title="$\\phi$ (context) and $\\alpha$ (sample)")
     return fig

@@ -87,3 +87,32 @@ def test_figures_cli_errors(tmp_path, capsys):
     assert "unknown figure 'nope'" in capsys.readouterr().err
     assert main(["figures", "--out", str(tmp_path), "--format", "gif"]) == 2
     assert "--format must be one of png, pdf, svg" in capsys.readouterr().err
+
+
+def test_every_figure_draws_the_users_own_results():
+    for name, module in catalog().items():  # a plot_* beside every preset figure
+        assert any(n.startswith("plot_") for n in module.__all__), name
+    from lookaround.figures.f1_graphs import plot_graphs
+    from lookaround.figures.f2_spectra import plot_spectra
+    from lookaround.figures.f3_bounds import plot_bounds
+    from lookaround.figures.f6_generation import plot_generation
+    from lookaround.theory.analysis import analyze
+    from lookaround.theory.coverage import generation_report
+    from lookaround.theory.objectives import parse_objective
+    from lookaround.theory.sources import source_from_dict
+
+    # a user's own source: two classes of i.i.d. tokens, built from a dict
+    source = source_from_dict({"family": "iid", "prior": [0.3, 0.7], "length": 3,
+                               "emit": [[0.6, 0.3, 0.1], [0.1, 0.3, 0.6]]})  # fmt: skip
+    specs = ("ar", "mlm:1")
+    objectives = {s: parse_objective(s, 3) for s in specs}
+    fig = Figure()
+    axes = fig.subplots(2, 3)
+    plot_graphs(source, objectives["ar"], axes=axes[0])
+    spectra = plot_spectra({s: analyze(source, o, 3) for s, o in objectives.items()}, ax=axes[1, 0])
+    assert [line.get_label() for line in spectra.get_lines()] == list(specs)
+    bounds = plot_bounds([analyze(source, objectives["mlm:1"], k) for k in (1, 2)], ax=axes[1, 1])
+    assert np.asarray(bounds.get_lines()[1].get_xdata()).tolist() == [1, 2]
+    reports = {s: generation_report(source, o) for s, o in objectives.items()}
+    top, bottom = plot_generation(reports, axes=[axes[1, 2], fig.add_subplot(3, 3, 9)])
+    assert np.asarray(bottom.get_lines()[0].get_ydata())[0] == reports["ar"].excess[0]

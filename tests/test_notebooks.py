@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 # name -> figures the notebook must show inline
-NOTEBOOKS = {"tutorial": 2, "theorems": 3, "pretraining": 1}
+NOTEBOOKS = {"tutorial": 2, "theorems": 3, "pretraining": 1, "claims_break": 1}
 
 
 def _code(notebook) -> list[str]:
