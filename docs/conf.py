@@ -18,8 +18,14 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 # The jupytext twins of the notebooks are sources for people and diffs; the site renders the
 # .ipynb files. The bare figure images are shown by gallery.md.
-exclude_patterns = ["_build", "tutorial.md", "theorems.md", "pretraining.md", "claims_break.md",
-                    "README.md"]
+exclude_patterns = [
+    "_build",
+    "tutorial.md",
+    "theorems.md",
+    "pretraining.md",
+    "claims_break.md",
+    "README.md",
+]
 
 # Notebooks are stored without outputs and executed at build time, so the site always shows
 # what the current code computes.

@@ -29,6 +29,7 @@ from lookaround.simulations.metrics import (
 )
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.reprs import short_repr
+from lookaround.theory.seeds import SeedLike, as_seed
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -346,12 +347,13 @@ def check_everywhere(
     sources: tuple[str, ...] = DEFAULT_SOURCES,
     *,
     k: int = 2,
-    seed: int = 0,
+    seed: SeedLike = 0,
     n_train: int = 50_000,
     n_eval: int = 2000,
     progress: bool = False,
 ) -> RobustCheck:
     """The robust exact rows on every source, plus the trained rows at ``k`` and ``mlm:0.4T``."""
+    seed = as_seed(seed)
     # One ExactSource per source: the trained rows' exact sides (analyses, T3, population
     # k-means at k) are read from what the robust rows already computed.
     exact = {name: ExactSource(resolve_source(name)) for name in sources}

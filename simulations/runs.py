@@ -35,7 +35,7 @@ from lookaround.theory.limits import (
 from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Objective
 from lookaround.theory.reprs import short_repr
-from lookaround.theory.seeds import streams
+from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source
 
 __all__ = ["DEFAULTS", "Diverged", "FITTERS", "Fitter", "SimulationResult", "simulate"]
@@ -214,7 +214,7 @@ def simulate(
     k: int = 2,
     steps: int | None = None,
     lr: float | None = None,
-    seed: int = 0,
+    seed: SeedLike = 0,
     n_train: int = 50_000,
     n_eval: int = 2000,
 ) -> SimulationResult:
@@ -228,6 +228,7 @@ def simulate(
     >>> res.gap >= 0
     True
     """
+    seed = as_seed(seed)
     steps, lr = _check_settings(source, model, loss, k, steps, lr, seed, n_train, n_eval)
     draws = draw_patterns(source, objective, n_train, seed)
     # an overflow here is reported as divergence just below, in one line, not as warnings

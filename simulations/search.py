@@ -36,7 +36,7 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, parse_family_call
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.reprs import short_repr
-from lookaround.theory.seeds import streams
+from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import bayes_labels, sequence_joint, source_from_dict
 from lookaround.theory.theorems import Theorem
 
@@ -322,7 +322,7 @@ def search_witness(
     *,
     k: int = 1,
     objectives: tuple[str, str] | None = None,
-    seed: int = 0,
+    seed: SeedLike = 0,
     evaluations: int = 1000,
     seconds: float | None = None,
     wanted: str = "fails",
@@ -336,6 +336,7 @@ def search_witness(
     """
     if metric not in CERTIFIABLE:
         raise InputError(f"--metric must be certifiable ({', '.join(CERTIFIABLE)}), got {metric!r}")
+    seed = as_seed(seed)
     chosen = check_claim_metric(claim, metric)  # the rule map applies too
     goal = _Goal(claim, metric, k, objectives or default_objectives(claim, chosen), wanted)
     started = time.monotonic()

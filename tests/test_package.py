@@ -192,3 +192,32 @@ def test_every_result_type_has_a_short_repr():
         text = repr(result)
         assert len(text) < 300 and "np.float64" not in text, text
         assert text.startswith(type(result).__name__ + "(")
+
+
+def test_the_spectral_gap_is_what_its_docstring_says():
+    from lookaround.theory.presets import preset_source
+
+    result = analyze(preset_source("hmm"), parse_objective("mlm:2", 5), 2)
+    context, sample = result.level("context"), result.level("sample")
+    assert context.connectivity.spectral_gap == pytest.approx(1 - context.spectrum[1] ** 2)
+    assert sample.connectivity.spectral_gap == pytest.approx(1 - sample.spectrum[1])
+
+
+def test_seeds_accept_what_numpy_users_pass():
+    import numpy as np
+
+    from lookaround.theory.montecarlo import monte_carlo_context
+    from lookaround.theory.presets import preset_source
+    from lookaround.theory.seeds import as_seed
+
+    source = preset_source("markov")
+
+    def record(seed) -> dict:
+        return monte_carlo_context(source, "ar", 2, 2000, seed=seed).to_dict()
+
+    sequence = record(np.random.SeedSequence(11))
+    assert sequence == record(as_seed(np.random.SeedSequence(11)))  # the same bits
+    assert record(np.random.default_rng(11)) == record(as_seed(np.random.default_rng(11)))
+    assert sequence["seed"] == as_seed(np.random.SeedSequence(11))  # the int is recorded
+    with pytest.raises(TypeError, match="seed must be an int"):
+        as_seed(1.5)  # type: ignore[arg-type]

@@ -71,7 +71,8 @@ class Connectivity:
     within_class_gap : float
         Min over classes of ``1 - lambda_2`` of the class's subgraph.
     spectral_gap : float
-        ``1 - s_2^2`` (contexts) or ``1 - lambda_2^2`` on the level's own spectrum.
+        ``1 - s_2^2`` (contexts) or ``1 - lambda_2`` (samples, where ``lambda_2 = s_2(Qbar)^2``
+        is already a square): one minus the second eigenvalue of the level's two-hop graph.
     """
 
     __repr__ = short_repr

@@ -36,7 +36,7 @@ from lookaround.theory.limits import (
 )
 from lookaround.theory.objectives import Objective, sample_pattern_indices
 from lookaround.theory.reprs import short_repr
-from lookaround.theory.seeds import streams
+from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source, sample_sequences
 from lookaround.theory.spectral import accumulate_target_side
 
@@ -134,7 +134,7 @@ def estimate_context(
     k: int,
     n: int,
     *,
-    seed: int = 0,
+    seed: SeedLike = 0,
     bootstrap: int = 200,
     confidence: float = 0.95,
 ) -> SampledEstimate:
@@ -152,6 +152,7 @@ def estimate_context(
     >>> s_2.covers(exact), bool(s_2.estimate > exact)  # a biased plug-in, covered
     (True, True)
     """
+    seed = as_seed(seed)
     check_lengths(source, objective)
     check_k(k, source.vocab)
     check_draws(n, "--sampled", source.length)

@@ -37,7 +37,7 @@ from lookaround.theory.limits import check_draws, check_k, check_seed
 from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
 from lookaround.theory.objectives import Objective, PatternLaw, parse_objective, pattern_law
 from lookaround.theory.reprs import short_repr
-from lookaround.theory.seeds import streams
+from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source, bayes_labels, draw_sequences, joint_visible
 from lookaround.theory.spectral import TargetSide, gram_factor
 
@@ -212,7 +212,7 @@ def monte_carlo_context(
     k: int,
     n: int,
     *,
-    seed: int = 0,
+    seed: SeedLike = 0,
     confidence: float = 0.95,
     progress: bool = False,
 ) -> MonteCarloEstimate:
@@ -243,6 +243,7 @@ def monte_carlo_context(
     >>> est.values.singular_values[1].covers(exact.spectrum[1]), est.values.phi.covers(exact.disagreement)
     (True, True)
     """
+    seed = as_seed(seed)
     draws, target_mass = _context_draws(source, objective, k, n, seed, confidence)
     return _estimate(draws, source, target_mass, k, confidence, progress)
 
@@ -253,7 +254,7 @@ def monte_carlo_sample(
     k: int,
     n: int,
     *,
-    seed: int = 0,
+    seed: SeedLike = 0,
     confidence: float = 0.95,
     progress: bool = False,
 ) -> MonteCarloEstimate:
@@ -286,6 +287,7 @@ def monte_carlo_sample(
     >>> est.values.phi.covers(exact.disagreement)  # alpha
     True
     """
+    seed = as_seed(seed)
     draws, target_mass = _sample_draws(source, objective, k, n, seed, confidence)
     return _estimate(draws, source, target_mass, k, confidence, progress)
 
@@ -297,7 +299,7 @@ def monte_carlo(
     n: int,
     *,
     levels: tuple[str, ...] = ("context",),
-    seed: int = 0,
+    seed: SeedLike = 0,
     confidence: float = 0.95,
     progress: bool = False,
 ) -> dict[str, MonteCarloEstimate]:
@@ -309,6 +311,7 @@ def monte_carlo(
     >>> sorted(monte_carlo(preset_source("topic"), "ar", 1, 1000, levels=("context", "sample")))
     ['context', 'sample']
     """
+    seed = as_seed(seed)
     prepare = {"context": _context_draws, "sample": _sample_draws}
     unknown = [level for level in levels if level not in prepare]
     if unknown:

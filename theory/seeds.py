@@ -22,7 +22,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LEGACY_SHARED", "Streams", "streams"]
+__all__ = ["LEGACY_SHARED", "SeedLike", "Streams", "as_seed", "streams"]
+
+SeedLike = int | np.random.SeedSequence | np.random.Generator
+
+
+def as_seed(seed: SeedLike) -> int:
+    """The one integer seed a run derives every stream from, from what numpy users pass: an
+    int (itself), a :class:`~numpy.random.SeedSequence` (63 bits of its state, the same every
+    time) or a :class:`~numpy.random.Generator` (one draw of it, which advances it: a fixed
+    generator state gives a fixed seed). Results record the integer, so a run is repeated
+    with it.
+
+    Examples
+    --------
+    >>> as_seed(7), as_seed(np.random.SeedSequence(7)) == as_seed(np.random.SeedSequence(7))
+    (7, True)
+    >>> as_seed(np.random.default_rng(0)) == as_seed(np.random.default_rng(0))
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    if isinstance(seed, np.random.SeedSequence):
+        return int(seed.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, a SeedSequence or a Generator, got {seed!r}")
+    return int(seed)
+
 
 _ENTROPY: dict[str, Callable[[int], int | list[int]]] = {
     "draws": lambda seed: seed,  # sequences (and their classes) drawn from a source
