@@ -243,7 +243,6 @@ class _Optimum:
     """The best point of a search and what reaching it took."""
 
     u: np.ndarray
-    value: float
     restarts: int
     evaluations: int
 
@@ -295,7 +294,7 @@ def _optimize(
             break
     if best["u"] is None:
         raise InputError("the search ran no evaluation")
-    return _Optimum(best["u"], float(best["value"]), restarts, int(best["evaluations"]))
+    return _Optimum(best["u"], restarts, int(best["evaluations"]))
 
 
 def _shrink(space: SearchSpace, u: np.ndarray, keeps: Callable[[dict], bool]) -> tuple[dict, dict]:
@@ -359,10 +358,11 @@ def search_witness(
     certified = _certified(space, found, goal)
     search = SearchRecord(space=space.name, seed=seed, restarts=found.restarts,
                           evaluations=found.evaluations, seconds=time.monotonic() - started,
-                          found_margin=value, shrunk=certified[1],
-                          denominator=certified[2])  # fmt: skip
+                          found_margin=value, shrunk=certified.shrunk,
+                          denominator=certified.denominator)  # fmt: skip
     return Witness(claim=claim, metric=metric, k=k, objectives=goal.pair, wanted=wanted,
-                   search=search, source=certified[0], certificate=certified[3])  # fmt: skip
+                   search=search, source=certified.source,
+                   certificate=certified.certificate)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -392,10 +392,19 @@ class _Goal:
         return None if _above_floors(spec, floors) else "a probability fell below the floor"
 
 
-def _certified(space: SearchSpace, found: _Optimum, goal: _Goal) -> tuple:
-    """``(source, shape, denominator, certificate)``: the shrunk source first, then the one
-    found, each rounded coarsest first, until one is proved; else an InputError counting why
-    each failed."""
+@dataclass(frozen=True)
+class _Certified:
+    """A rounded source proved to give the wanted verdict, and how it was reached."""
+
+    source: dict
+    shrunk: dict
+    denominator: int
+    certificate: Certificate
+
+
+def _certified(space: SearchSpace, found: _Optimum, goal: _Goal) -> _Certified:
+    """The shrunk source first, then the one found, each rounded coarsest first, until one is
+    proved; else an InputError counting why each failed."""
     keeps = lambda spec: goal.fault(spec, space.floors) is None  # noqa: E731
     shrunk, sizes = _shrink(space, found.u, keeps)
     full = {name: size for name, (size, _) in space.shrinkable.items()}
@@ -407,7 +416,7 @@ def _certified(space: SearchSpace, found: _Optimum, goal: _Goal) -> tuple:
             if why is None:
                 certificate = _certificate(rounded, goal.pair, goal.metric, goal.k)
                 if certificate.verdict == goal.wanted:
-                    return rounded, shape, denominator, certificate
+                    return _Certified(rounded, shape, denominator, certificate)
                 why = f"its certificate proved {certificate.verdict}"
             faults[why] = faults.get(why, 0) + 1
     causes = "; ".join(f"{why} ({n} of {sum(faults.values())})" for why, n in faults.items())

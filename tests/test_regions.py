@@ -329,3 +329,24 @@ def test_map_over_every_k_leaves_out_the_k_past_both_ranks():
     assert each[2]["verdict"] == "tie"  # k = V: s_4 = 0 on both sides, by construction
     assert every["k_used"] in (1, 2) and every["verdict"] != "tie"
     assert every["margin"] == min(row["margin"] for row in each[:2])
+
+
+@pytest.mark.parametrize("command", ["analyze", "sweep", "verify"])
+def test_a_fifo_or_a_directory_is_refused_before_it_is_opened(command, tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "named.json"
+    os.mkfifo(fifo)  # opening it to read would block until a writer came
+    argv = {
+        "analyze": ["analyze", "--source", str(fifo), "--objective", "ar", "--k", "1"],
+        "sweep": ["sweep", str(fifo), "--out", str(tmp_path / "out.jsonl")],
+        "verify": ["verify", str(fifo)],
+    }[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "is not a regular file (a FIFO)" in err
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    argv[argv.index(str(fifo))] = str(folder)
+    assert main(argv) == 2
+    assert "is not a regular file (a directory)" in capsys.readouterr().err

@@ -32,10 +32,10 @@ def read_bytes(path: str | Path, what: str) -> bytes:
     path = Path(path)
     try:
         # stat without opening: opening a FIFO blocks until a writer comes
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            raise InputError(f"{what} {str(path)!r} is not a regular file ({_kind(mode)})")
-        if path.stat().st_size > MAX_FILE_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{what} {str(path)!r} is not a regular file ({_kind(info.st_mode)})")
+        if info.st_size > MAX_FILE_BYTES:
             raise InputError(f"{what} {str(path)!r} is over {MAX_FILE_BYTES // 2**20} MB")
         return path.read_bytes()
     except OSError as exc:
