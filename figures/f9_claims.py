@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from lookaround.figures.style import DIVERGING, WIDE, figure, styled
 from lookaround.simulations.claims import DEFAULT_SOURCES
 from lookaround.simulations.metrics import ExactSource
-from lookaround.simulations.robust import SHORT, RobustRow, robust_rows
+from lookaround.simulations.robust import SHORT, RobustRow, robust_rows, tally
 from lookaround.theory.presets import resolve_source
 
 __all__ = ["CAPTION", "NAME", "draw", "plot_claims"]
@@ -49,12 +49,12 @@ def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
     claims = list(dict.fromkeys(r.claim for r in rows))
     score = np.full((len(claims), len(sources)), np.nan)
     for (i, claim), (j, source) in itertools.product(enumerate(claims), enumerate(sources)):
-        verdicts = [SHORT[r.verdict] for r in rows if (r.claim, r.source) == (claim, source)]
-        if not verdicts:
+        cell = [r for r in rows if (r.claim, r.source) == (claim, source)]
+        if not cell:
             continue
-        holds, fails = (sum(v.upper() == c for v in verdicts) for c in "HF")
-        score[i, j] = (holds - fails) / len(verdicts)
-        text = " ".join(f"{verdicts.count(c)}{c}" for c in "HhFfDTtA-" if c in verdicts)
+        holds, fails = (sum(SHORT[r.verdict].upper() == c for r in cell) for c in "HF")
+        score[i, j] = (holds - fails) / len(cell)
+        text = tally(cell)
         # the map's ends are dark: light text there, dark text in the pale middle
         shade = "white" if abs(score[i, j]) > 0.6 else "black"
         ax.text(j, i, text, ha="center", va="center", fontsize=7, color=shade)

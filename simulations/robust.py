@@ -42,6 +42,7 @@ __all__ = [
     "check_everywhere",
     "robust_rows",
     "summary_table",
+    "tally",
 ]
 
 
@@ -292,13 +293,10 @@ def summary_table(rows: list[RobustRow]) -> str:
     """
     sources = list(dict.fromkeys(r.source for r in rows))
     claims = list(dict.fromkeys(r.claim for r in rows))
-    cells = {}
-    for claim, source in itertools.product(claims, sources):
-        tally: dict = {}
-        for r in rows:
-            if (r.claim, r.source) == (claim, source):
-                tally[SHORT[r.verdict]] = tally.get(SHORT[r.verdict], 0) + 1
-        cells[claim, source] = " ".join(f"{n}{c}" for c, n in sorted(tally.items(), key=_order))
+    cells = {
+        (claim, source): tally(r for r in rows if (r.claim, r.source) == (claim, source))
+        for claim, source in itertools.product(claims, sources)
+    }
     width = max([len(s) for s in sources] + [len(v) for v in cells.values()]) + 2
     lines = ["claim  " + "".join(f"{s:<{width}}" for s in sources).rstrip()]
     for claim in claims:
@@ -306,8 +304,17 @@ def summary_table(rows: list[RobustRow]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _order(item: tuple[str, int]) -> int:
-    return "HhFfDTtA-".index(item[0])
+def tally(rows: Iterable[RobustRow]) -> str:
+    """``"3H 2h 1D"``: how many of ``rows`` have each verdict, in the order of :data:`SHORT`.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> tally(robust_rows(preset_source("topic"), claims=("C3",)))
+    '3H'
+    """
+    letters = [SHORT[r.verdict] for r in rows]
+    return " ".join(f"{letters.count(c)}{c}" for c in SHORT.values() if c in letters)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ MAX_SHAPE = (4, 4, 8)  # r, V, T: the exact analysis of every step stays well un
 # so the rounding keeps them.
 PRIOR_FLOOR = 0.1
 PROB_FLOOR = 0.01
+PROBABILITIES = ("prior", "init", "trans", "emit")  # the spec's fields that are laws
 
 
 class SpecOf(Protocol):
@@ -194,7 +195,7 @@ def round_spec(spec: dict, denominator: int) -> dict:
             return [float(f"{c / denominator:.6g}") for c in counts]
         return [rows(v) for v in value]
 
-    return {key: rows(v) if key in ("prior", "init", "trans", "emit") else v
+    return {key: rows(v) if key in PROBABILITIES else v
             for key, v in spec.items()}  # fmt: skip
 
 
@@ -429,10 +430,15 @@ def _certified(space: SearchSpace, found: _Optimum, goal: _Goal) -> _Certified:
 def _above_floors(spec: dict, floors: tuple[float, float]) -> bool:
     """Whether the class priors and every other probability keep the space's floors."""
     prior_floor, floor = floors
-    rest = [np.ravel(np.asarray(spec[key], dtype=float)) for key in ("init", "trans", "emit")
-            if key in spec]  # fmt: skip
-    lowest = float(np.min(np.concatenate(rest))) if rest else 1.0
+    rest = _probabilities(spec, PROBABILITIES[1:])
+    lowest = float(np.min(rest)) if rest.size else 1.0
     return min(spec["prior"]) >= prior_floor - 1e-12 and lowest >= floor - 1e-12
+
+
+def _probabilities(spec: dict, keys: tuple[str, ...]) -> np.ndarray:
+    """The probabilities of ``spec``'s laws among ``keys``, flattened into one array."""
+    found = [np.ravel(np.asarray(spec[key], dtype=float)) for key in keys if key in spec]
+    return np.concatenate(found) if found else np.zeros(0)
 
 
 def _certificate(spec: dict, pair: tuple[str, str], metric: str, k: int) -> Certificate:
@@ -638,9 +644,5 @@ def _number(text: object) -> bool:
 
 def _in_steps(spec: dict, denominator: int) -> bool:
     """Whether every probability of ``spec`` is a multiple of ``1 / denominator``."""
-    keys = ("prior", "init", "trans", "emit")
-    values = np.concatenate(
-        [np.ravel(np.asarray(spec[key], dtype=float)) for key in keys if key in spec]
-    )
-    scaled = values * denominator
+    scaled = _probabilities(spec, PROBABILITIES) * denominator
     return bool(np.all(np.abs(scaled - np.round(scaled)) < 1e-9))
