@@ -11,7 +11,6 @@ from matplotlib.figure import Figure
 
 from lookaround.figures.style import DIVERGING, WIDE, figure, styled
 from lookaround.simulations.claims import DEFAULT_SOURCES
-from lookaround.simulations.metrics import ExactSource
 from lookaround.simulations.robust import SHORT, RobustRow, robust_rows, tally
 from lookaround.theory.presets import resolve_source
 
@@ -71,8 +70,6 @@ def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
 def draw(fig: Figure | None = None) -> Figure:
     """Draw figure 9 into ``fig`` (a new figure by default) and return it."""
     fig, ax = figure(WIDE, 2.2, fig)
-    rows = [
-        row for name in DEFAULT_SOURCES for row in robust_rows(ExactSource(resolve_source(name)))
-    ]
+    rows = [row for name in DEFAULT_SOURCES for row in robust_rows(resolve_source(name))]
     plot_claims(rows, ax=ax)
     return fig
