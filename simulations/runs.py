@@ -23,14 +23,18 @@ from lookaround.simulations.models import MODELS, Model, check_loss
 from lookaround.simulations.shared import fit_shared
 from lookaround.simulations.tabular import fit_tabular
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
+from lookaround.theory.cooccurrence import context_offsets
 from lookaround.theory.errors import InputError
 from lookaround.theory.limits import (
+    FLOAT,
     MAX_STEPS,
     check_count,
     check_draws,
     check_k,
     check_positive,
     check_seed,
+    default_max_memory,
+    draws_bytes,
 )
 from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Objective
@@ -159,6 +163,33 @@ def _check_settings(
     return steps, lr
 
 
+def simulation_bytes(source: Source, objective: Objective, n_train: int) -> int:
+    """Peak memory of :func:`simulate`: the training draws and the dense exact ``A`` with its
+    class joint, features and SVD (measured: about ``8 (5 V + 10)`` bytes per context).
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> simulation_bytes(preset_source("markov"), parse_objective("ar", 5), 1_000_000)
+    104024000
+    """
+    contexts = int(context_offsets(objective, source.vocab)[-1])
+    return draws_bytes(n_train, source.length) + FLOAT * contexts * (5 * source.vocab + 10)
+
+
+def _check_memory(source: Source, objective: Objective, n_train: int) -> None:
+    limit = default_max_memory()
+    need = simulation_bytes(source, objective, n_train)
+    if need > limit:
+        raise InputError(
+            f"source: a simulation of {objective.name!r} with n_train = {n_train} needs about "
+            f"{need / 2**30:.3g} GB (its draws and the dense exact A over every context), over "
+            f"the limit {limit / 2**30:.2f} GB; use fewer draws, a shorter length or a smaller "
+            "vocabulary"
+        )
+
+
 @dataclass(frozen=True)
 class _Population:
     """The trained model under the exact ``A``: its loss and how it compares with T1."""
@@ -230,6 +261,7 @@ def simulate(
     """
     seed = as_seed(seed)
     steps, lr = _check_settings(source, model, loss, k, steps, lr, seed, n_train, n_eval)
+    _check_memory(source, objective, n_train)
     draws = draw_patterns(source, objective, n_train, seed)
     # an overflow here is reported as divergence just below, in one line, not as warnings
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

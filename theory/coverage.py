@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.theory.errors import InputError
-from lookaround.theory.limits import check_lengths
+from lookaround.theory.limits import check_generation, check_lengths
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source, joint_visible
@@ -135,6 +135,7 @@ def generation_report(
     ([False, False, True], True)
     """
     check_lengths(source, objective)
+    check_generation(source)
     if fallback not in ("uniform", "marginal"):
         raise InputError(f"fallback must be 'uniform' or 'marginal', got {fallback!r}")
     length, vocab = source.length, source.vocab

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_SAMPLE_GATHERS",
     "MAX_STEPS",
     "check_count",
+    "check_generation",
     "check_draws",
     "check_k",
     "check_lengths",
@@ -33,7 +34,9 @@ __all__ = [
     "check_request",
     "check_seed",
     "default_max_memory",
+    "draws_bytes",
     "estimate",
+    "generation_bytes",
 ]
 
 CACHE_FLOATS = 30_000_000  # blocks kept for the second pass up to ~240 MB
@@ -103,9 +106,21 @@ def check_count(value: object, field: str, low: int, high: int, what: str = "") 
     return value
 
 
+def draws_bytes(n: int, length: int) -> int:
+    """Peak bytes of ``n`` drawn sequences of ``length`` tokens with their pattern, class and
+    context ids and the copies training makes of them (measured: ``64 + 8 T`` per draw).
+
+    Examples
+    --------
+    >>> draws_bytes(1_000_000, 5)
+    104000000
+    """
+    return n * (64 + FLOAT * length)
+
+
 def check_draws(value: object, field: str, length: int, low: int = 2) -> int:
     """A number of sequences to draw: at most ``MAX_DRAWS`` (their tokens must fit memory)."""
-    cost = f"{MAX_DRAWS} draws of T = {length} tokens take {MAX_DRAWS * length * 8 / 2**30:.1f} GB"
+    cost = f"{MAX_DRAWS} draws of T = {length} tokens take {draws_bytes(MAX_DRAWS, length) / 2**30:.1f} GB"
     return check_count(value, field, low, MAX_DRAWS, cost)
 
 
@@ -191,6 +206,34 @@ def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Es
         blocks = FLOAT * (rows if rows <= CACHE_FLOATS else SAMPLE_CHUNK * (vocab + r)) * 2
         memory += tables + joint + blocks
     return Estimate(entries, work, sequences, gathers, memory)
+
+
+def generation_bytes(source: Source) -> int:
+    """Peak memory of the exact T3 losses: the full prefix table, ``8 V^T (2 r H + 1)`` bytes.
+
+    ``H`` is the hidden states carried by the forward pass (1 when the token is the state);
+    measured peaks are 0.5-1.0x of it (``tests/test_sizing.py``).
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> generation_bytes(preset_source("topic"))  # V = 4, T = 4, r = 2, H = 2
+    10240
+    """
+    states = 1 if source.emits_state else source.n_states
+    return FLOAT * source.vocab**source.length * (2 * source.n_classes * states + 1)
+
+
+def check_generation(source: Source, max_memory: int | None = None) -> None:
+    """Refuse, in one line, exact T3 losses whose prefix table would not fit in memory."""
+    limit = default_max_memory() if max_memory is None else max_memory
+    need = generation_bytes(source)
+    if need > limit:
+        raise InputError(
+            f"source: the exact generation losses hold all V^T = {source.vocab}^{source.length} "
+            f"prefixes, about {need / 2**30:.3g} GB, over the limit {limit / 2**30:.2f} GB; "
+            "use a shorter length or a smaller vocabulary"
+        )
 
 
 def check_request(
