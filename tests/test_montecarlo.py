@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import brute
 import intervals
@@ -14,11 +15,17 @@ import pytest
 
 from lookaround.theory import montecarlo
 from lookaround.theory.conditionals import context_laws, sequence_classes
-from lookaround.theory.montecarlo import monte_carlo_context, monte_carlo_sample
+from lookaround.theory.montecarlo import (
+    _position_marginals,
+    monte_carlo_context,
+    monte_carlo_sample,
+)
 from lookaround.theory.objectives import parse_objective, pattern_law
-from lookaround.theory.presets import preset_source
+from lookaround.theory.presets import PRESETS, preset_source
 from lookaround.theory.seeds import streams
-from lookaround.theory.sources import draw_sequences, sample_sequences
+from lookaround.theory.sources import draw_sequences, joint_visible, sample_sequences
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 SPECS = ["ar", "ar:last", "dar:2", "prefixlm", "mlm:1", "mlm:2", "mlm:0.5", "vmlm:2-3", "span:2",
          "plm"]  # fmt: skip
@@ -233,8 +240,27 @@ def test_cli_sample_level_monte_carlo_is_sized_before_any_level_runs():
     # plm at T = 10 has 5,120 patterns, each one exact conditional per drawn sequence
     out = _cli("analyze", "--source", "hmm2(T=10)", "--objective", "plm", "--k", "2",
                "--mc", "2000000", "--level", "both")  # fmt: skip
-    assert out.returncode == 2 and "5121 patterns per sequence" in out.stderr, out.stderr
+    assert out.returncode == 2 and "5121 conditionals per sequence" in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_monte_carlo_at_long_lengths_is_sized_in_minutes(tmp_path):
+    # The report: --mc 20000000 at T = 4096 was estimated at 8 minutes and ran 7 hours.
+    spec = json.loads((EXAMPLES / "markov.json").read_text())
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({**spec, "length": 4096}))
+    out = _cli("analyze", "--source", str(path), "--objective", "ar", "--k", "1",
+               "--mc", "20000000")  # fmt: skip
+    assert out.returncode == 2 and "minutes on this source" in out.stderr, out.stderr
+    minutes = float(out.stderr.split("about ")[1].split(" minutes")[0])
+    assert 20_000_000 * 4096 * 0.6e-6 / 60 <= minutes  # at least the measured 0.6 us a position
+
+
+def test_position_marginals_match_the_per_position_laws():
+    for name in PRESETS:
+        source = preset_source(name)
+        per_position = [joint_visible(source, [t]).sum(axis=0) for t in range(source.length)]
+        np.testing.assert_allclose(_position_marginals(source), per_position, atol=1e-15)
 
 
 def test_cli_monte_carlo_both_levels():

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
+from lookaround.theory.graphs import KERNEL_CHUNK
 from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
@@ -192,8 +193,10 @@ def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Es
     entries = sum(vocab ** (len(p.visible) + 1) for p in objective.patterns)
     states = 1 if source.emits_state else source.n_states
     work = r * states * entries
-    # A block chunk lives as alpha, the joint, A's rows and class-joint, and the QR stack.
-    context_bytes = FLOAT * (r + 2) * (entries if entries <= CACHE_FLOATS else chunk) * 2
+    # A block lives as alpha, the joint, A's rows and class-joint (r + 2 floats an entry); all
+    # blocks when cached, else one chunk and, half the time, the next one built beside it.
+    cached = entries <= CACHE_FLOATS
+    context_bytes = int(FLOAT * (r + 2) * (entries if cached else 1.5 * chunk))
     sequences = vocab**source.length
     sets = {p.visible for p in objective.patterns}
     gathers = sequences * len(sets)
@@ -204,7 +207,9 @@ def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Es
         rows = sequences * (vocab + r)
         # past the cache one chunk is held: SAMPLE_CHUNK / V sequences, bounded above here
         blocks = FLOAT * (rows if rows <= CACHE_FLOATS else SAMPLE_CHUNK * (vocab + r)) * 2
-        memory += tables + joint + blocks
+        # the effective degree's rows of K (computed when the blocks are cached)
+        kernel = 3 * FLOAT * min(sequences**2, max(sequences, KERNEL_CHUNK))
+        memory += tables + joint + blocks + (kernel if rows <= CACHE_FLOATS else 0)
     return Estimate(entries, work, sequences, gathers, memory)
 
 

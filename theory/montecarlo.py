@@ -38,21 +38,21 @@ from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
 from lookaround.theory.objectives import Objective, PatternLaw, parse_objective, pattern_law
 from lookaround.theory.reprs import short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
-from lookaround.theory.sources import Source, bayes_labels, draw_sequences, joint_visible
+from lookaround.theory.sources import Source, bayes_labels, draw_sequences
 from lookaround.theory.spectral import TargetSide, gram_factor
 
 __all__ = [
     "MC_CHUNK",
-    "MAX_MC_WORK",
+    "MAX_MC_SECONDS",
     "MonteCarloEstimate",
-    "mc_work",
+    "mc_seconds",
     "monte_carlo",
     "monte_carlo_context",
     "monte_carlo_sample",
 ]
 
 MC_CHUNK = 4096  # contexts per chunk: their (chunk, V) laws and one Gram update
-MAX_MC_WORK = 5e12  # floating-point operations: about half an hour on two cores
+MAX_MC_SECONDS = 1800.0  # a request's modelled time (mc_seconds), not a clock
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,20 +106,29 @@ class MonteCarloEstimate:
         return out
 
 
-def mc_work(source: Source, n: int, laws: int = 1) -> float:
-    """Floating-point operations of a Monte Carlo run of ``n`` draws (two passes), each draw
-    needing ``laws`` exact conditionals (one per context; one per pattern for a sample).
+def mc_seconds(source: Source, n: int, laws: int = 1) -> float:
+    """Seconds a Monte Carlo run of ``n`` draws (both passes) takes on a 2-core machine,
+    each draw needing ``laws`` exact conditionals (1 for a context; one per pattern, plus the
+    sequence's classes, for a sample).
+
+    A conditional is a forward-backward pass over ``T`` positions: per position a fixed numpy
+    overhead (0.6 us for a context, 0.35 us per law of a sample's batched laws) plus
+    ``0.5 ns r H^2``; per draw 1.4 us for the Gram update; and per chunk of
+    ``MC_CHUNK`` draws 80 us for each law and position. Fitted to runs of ``V = 3..30``,
+    ``T = 8..4096``; within 1.5x of each (``benchmarks/sizing.py``).
 
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
-    >>> f"{mc_work(preset_source('markov'), 10_000):.1e}"
-    '8.2e+06'
+    >>> f"{mc_seconds(preset_source('markov'), 20_000):.2f}"
+    '0.09'
     """
     r, states = source.init.shape
-    length, vocab = source.length, source.vocab
-    per_law = 2 * (4 * length * r * states * states + 2 * r * states * vocab)
-    return float(n) * (laws * per_law + 3 * vocab**2)
+    overhead = 0.6e-6 if laws == 1 else 0.35e-6
+    per_draw = laws * source.length * (overhead + 0.5e-9 * r * states**2)
+    per_chunk = laws * source.length * 80e-6
+    chunks = -(-n // MC_CHUNK)
+    return float(n) * (per_draw + 1.4e-6) + chunks * per_chunk
 
 
 def _chunks(
@@ -196,13 +205,13 @@ def _check(source: Source, k: int, n: int, seed: int, confidence: float, laws: i
     check_seed(seed, "--seed")
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), got {confidence}")
-    work = mc_work(source, n, laws)
-    if work > MAX_MC_WORK:
-        each = f", {laws} patterns per sequence" if laws > 1 else ""
+    seconds = mc_seconds(source, n, laws)
+    if seconds > MAX_MC_SECONDS:
+        each = f", {laws} conditionals per sequence" if laws > 1 else ""
         raise InputError(
-            f"--mc {n}: about {work:.2g} floating-point operations on this source (V = "
-            f"{source.vocab}, T = {source.length}{each}), over the limit of {MAX_MC_WORK:.0e}; "
-            "use fewer draws"
+            f"--mc {n}: about {seconds / 60:.3g} minutes on this source (V = {source.vocab}, "
+            f"T = {source.length}{each}) on two cores, over the limit of "
+            f"{MAX_MC_SECONDS / 60:.0f} minutes; use fewer draws"
         )
 
 
@@ -340,8 +349,15 @@ def _sample_draws(source, objective, k, n, seed, confidence) -> tuple[_Draws, np
 
 
 def _position_marginals(source: Source) -> np.ndarray:
-    """``P(x_t = .)`` for every position, shape (T, V), exact."""
-    return np.stack([joint_visible(source, [t]).sum(axis=0) for t in range(source.length)])
+    """``P(x_t = .)`` for every position, shape (T, V), exact: one forward pass (a pass per
+    position was quadratic in ``T``, 11 s of setup at ``T = 4096``)."""
+    state = source.prior[:, None] * source.init  # (r, H): P(z, h_t)
+    out = np.empty((source.length, source.vocab))
+    for t in range(source.length):
+        out[t] = np.einsum("zh,zhv->v", state, source.emit[:, t])
+        if t < source.length - 1:
+            state = np.einsum("zh,zhg->zg", state, source.trans[:, t])
+    return out
 
 
 @dataclass(frozen=True)
