@@ -145,7 +145,12 @@ def _plug_in(args: argparse.Namespace, source) -> dict:
 
     objective = parse_objective(args.objective, source.length)
     estimate = estimate_context(
-        source, objective, args.k, args.sampled, seed=args.seed, bootstrap=args.bootstrap or 200
+        source,
+        objective,
+        args.k,
+        args.sampled,
+        seed=args.seed,
+        bootstrap=200 if args.bootstrap is None else args.bootstrap,
     )
     record = {"source": source.name, "objective": objective.name, "k": args.k}
     return {**record, "context": estimate.to_dict()}
@@ -387,7 +392,7 @@ def _sweep(args: argparse.Namespace) -> str:
 
     if args.jobs < 1:
         raise InputError("--jobs must be >= 1")
-    out = args.out or str(Path(args.grid).with_suffix(".jsonl"))
+    out = str(_output(args.out or str(Path(args.grid).with_suffix(".jsonl")), "--out"))
     counts = run_sweep(args.grid, out, jobs=args.jobs, scheduler=args.scheduler,
                        progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     return (
@@ -436,7 +441,7 @@ def _trained_table(request, out: str | None, args: argparse.Namespace) -> tuple[
     from lookaround.simulations.agreement import agreement_table
     from lookaround.simulations.sweep import config_hash, run_plan
 
-    path = Path(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl")
+    path = _output(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl", "--out")
     request.check()
     counts = run_plan(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
@@ -504,6 +509,19 @@ def _families(args: argparse.Namespace) -> str:
     return "\n".join(family.describe() for family in FAMILIES.values())
 
 
+def _output(text: str, what: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """An output path checked before any work: its folder exists, it is no folder itself, and
+    its suffix (any case) is one of ``suffixes`` when they are given."""
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise InputError(f"{what} {text!r}: the folder {str(path.parent)!r} does not exist")
+    if path.is_dir():
+        raise InputError(f"{what} {text!r} is a folder, not a file")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InputError(f"{what} {text!r} must end in {', '.join(suffixes)}")
+    return path
+
+
 def _map(args: argparse.Namespace) -> str:
 
     from lookaround.simulations.maps import plan_map
@@ -513,7 +531,12 @@ def _map(args: argparse.Namespace) -> str:
         raise InputError("--jobs must be >= 1")
     request = plan_map(args.family, x=args.x, y=args.y, claim=args.claim, metric=args.metric,
                        k=args.k, objectives=args.objectives)  # fmt: skip
-    out = Path(args.out or f"map-{request.family}-{request.claim}-{request.metric}.jsonl")
+    default = f"map-{request.family}-{request.claim}-{request.metric}.jsonl"
+    out = _output(args.out or default, "--out")
+    plot = None
+    if args.plot:
+        plot = _output(args.plot, "--plot", (".png", ".pdf", ".svg"))
+        require("matplotlib", "figures", "lookaround map --plot").use("Agg")
     counts = run_plan(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     from lookaround.results import read_records
@@ -530,14 +553,12 @@ def _map(args: argparse.Namespace) -> str:
     if rows:
         worst = min(rows, key=lambda r: r["margin"] if r["margin"] == r["margin"] else 1e300)
         lines.append(f"smallest margin {worst['margin']:.6g} at {worst['config']['knobs']}")
-    if args.plot:
-        require("matplotlib", "figures", "lookaround map --plot").use("Agg")
+    if plot is not None:
         from lookaround.figures.maps import draw_map
         from lookaround.figures.style import save
 
-        target = Path(args.plot)
-        fmt = target.suffix.lstrip(".") or "png"
-        path = save(draw_map(request.header(), rows), target.with_suffix(""), fmt)
+        fmt = plot.suffix.lower().lstrip(".")
+        path = save(draw_map(request.header(), rows), plot.with_suffix(""), fmt)
         lines.append(f"map drawn to {path}")
     return "\n".join(lines)
 
@@ -555,7 +576,7 @@ def _search(args: argparse.Namespace) -> str:
         raise InputError("--theorem stresses a bound; it takes no --claim, --metric or --holds")
     budget = {"evaluations": args.evaluations, "seconds": args.budget}
     space = space_of(args.family, args.shape, degenerate=args.allow_degenerate)
-    out = Path(args.out or ("stress.json" if args.theorem else "witness.json"))
+    out = _output(args.out or ("stress.json" if args.theorem else "witness.json"), "--out")
     if args.theorem:
         result = stress_theorem(args.theorem, space, args.objective or "mlm:0.4", k=args.k,
                                 seed=args.seed, **budget)  # fmt: skip
@@ -596,7 +617,7 @@ def _search(args: argparse.Namespace) -> str:
 def _verify(args: argparse.Namespace) -> str:
     require("sympy", "symbolic", "lookaround verify")
 
-    from lookaround.simulations.search import verify_record
+    from lookaround.simulations.verify import verify_record
     from lookaround.theory.files import read_json
 
     record = read_json(Path(args.witness), "witness file")
@@ -625,11 +646,12 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 
 def _int(text: str) -> int:
+    from lookaround.theory.numerics import parse_integer
+
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    return value
+        return parse_integer(text.strip(), "the value")
+    except InputError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text[:40]!r}") from None
 
 
 def _seed(text: str) -> int:
@@ -1041,7 +1063,18 @@ def _run(argv: Sequence[str] | None, debug: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lookaround`` console script; returns the exit code."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # a Ctrl-C before or after the command's own handler
+        print("lookaround: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
+    if sys.stdout is None:  # started with stdout closed (`lookaround families >&-`)
+        print("lookaround: error: standard output is closed", file=sys.stderr)
+        return EXIT_BAD_INPUT
     keep_freed_memory()  # about a fifth of a streamed analysis's time, see lookaround.allocator
     try:
         code = _run(arguments, debug="--debug" in arguments)

@@ -28,6 +28,7 @@ from lookaround.simulations.sweep import config_hash
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, Family, parse_family_call
 from lookaround.theory.limits import check_k
+from lookaround.theory.numerics import parse_integer, parse_real
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source, source_from_dict
@@ -70,12 +71,10 @@ def parse_axis(text: str, family: Family) -> Axis:
         raise InputError(
             f"{family.name} has no parameter {name!r} (parameters: {', '.join(params)})"
         )
-    try:
-        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
-    except ValueError:
-        raise InputError(f"axis {text!r}: lo and hi must be numbers, n an integer") from None
-    if n < 1:
-        raise InputError(f"axis {text!r}: the grid is empty (n must be >= 1)")
+    lo, hi = (parse_real(part, f"axis {name}: {end}") for part, end in zip(parts, ("lo", "hi")))
+    n = parse_integer(parts[2], f"axis {name}: n")
+    if not 1 <= n <= MAX_POINTS:
+        raise InputError(f"axis {text!r}: n must be in 1..{MAX_POINTS} (the map's point limit)")
     if n > 1 and not lo < hi:
         raise InputError(f"axis {text!r}: lo must be < hi")
     values = tuple(float(v) for v in np.linspace(lo, hi, n))

@@ -11,7 +11,6 @@ keeps at most 1.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -52,7 +51,6 @@ __all__ = [
     "shape_space",
     "space_of",
     "stress_theorem",
-    "verify_record",
 ]
 
 DENOMINATORS = (4, 10, 20, 100, 1000, 10_000)  # short decimals, tried in this order
@@ -430,12 +428,12 @@ def _certified(space: SearchSpace, found: _Optimum, goal: _Goal) -> _Certified:
 def _above_floors(spec: dict, floors: tuple[float, float]) -> bool:
     """Whether the class priors and every other probability keep the space's floors."""
     prior_floor, floor = floors
-    rest = _probabilities(spec, PROBABILITIES[1:])
+    rest = probabilities_of(spec, PROBABILITIES[1:])
     lowest = float(np.min(rest)) if rest.size else 1.0
     return min(spec["prior"]) >= prior_floor - 1e-12 and lowest >= floor - 1e-12
 
 
-def _probabilities(spec: dict, keys: tuple[str, ...]) -> np.ndarray:
+def probabilities_of(spec: dict, keys: tuple[str, ...]) -> np.ndarray:
     """The probabilities of ``spec``'s laws among ``keys``, flattened into one array."""
     found = [np.ravel(np.asarray(spec[key], dtype=float)) for key in keys if key in spec]
     return np.concatenate(found) if found else np.zeros(0)
@@ -555,94 +553,3 @@ def space_of(family: str | None, shape: str | None, *, degenerate: bool = False)
     if shape is None:
         raise InputError("search needs --family or --shape")
     return shape_space(shape, degenerate=degenerate)
-
-
-def verify_record(record: dict) -> list[str]:
-    """Recompute a witness's certificate from its JSON alone; the list of disagreements.
-
-    Every stored field is checked: the claim and metric are a pair the claim model accepts;
-    every certificate field (metric, ``k``, direction, both sides' values, exact forms,
-    polynomials and isolating intervals, the 50-digit margin, the proved verdict) equals its
-    recomputation; the verdict is the one wanted; and the search record agrees with the
-    source it describes (sizes shrunk to, probabilities in steps of the stated denominator,
-    the sign of the margin found). An empty list means the witness re-verifies.
-    """
-    if not isinstance(record, dict) or record.get("kind") != "witness":
-        raise InputError("the file is not a witness written by `lookaround search`")
-    try:
-        source = source_from_dict(record["source"])
-        pair = [parse_objective(name, source.length) for name in record["objectives"]]
-        metric, k, stored = record["metric"], int(record["k"]), dict(record["certificate"])
-        search, wanted = dict(record["search"]), record["wanted"]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"witness: missing or malformed field ({exc})") from None
-    if metric not in CERTIFIABLE:
-        raise InputError(f"witness.metric {metric!r} has no certificate")
-    problems = _claim_problems(record, metric, wanted)
-    fresh = certify(source, *pair, metric=metric, k=k, better=METRICS[metric].better).record()
-    problems += [
-        f"certificate.{key}: stored {stored.get(key)!r}, recomputed {value!r}"
-        for key, value in _flat(fresh).items()
-        if _flat(stored).get(key) != value
-    ]
-    if fresh["verdict"] == "unresolved":
-        problems.append("verdict: unresolved, nothing is proved")
-    elif fresh["verdict"] != wanted:
-        problems.append(f"the claim {fresh['verdict']} on this source, not {wanted}")
-    return problems + _search_problems(search, record["source"], source, wanted)
-
-
-def _flat(certificate: dict) -> dict:
-    """A certificate record as ``{"winner.interval": [...], "margin": ..., ...}``, lists for
-    tuples, so that stored JSON and a fresh record compare field by field."""
-    out = {}
-    for key, value in certificate.items():
-        items = value.items() if isinstance(value, dict) else [(None, value)]
-        for sub, item in items:
-            name = key if sub is None else f"{key}.{sub}"
-            out[name] = list(item) if isinstance(item, (list, tuple)) else item
-    return out
-
-
-def _claim_problems(record: dict, metric: str, wanted: object) -> list[str]:
-    try:
-        check_claim_metric(str(record.get("claim")), metric)
-    except InputError as exc:
-        return [f"claim: {exc}"]
-    return [] if wanted in ("fails", "holds") else [f"wanted: {wanted!r} is not fails or holds"]
-
-
-def _search_problems(search: dict, spec: dict, source, wanted: object) -> list[str]:
-    """What the search record says of the source, checked against the source itself."""
-    problems = []
-    sizes = {"V": source.vocab, "T": source.length, "r": source.n_classes}
-    for name, size in dict(search.get("shrunk") or {}).items():
-        if sizes.get(name) != size:
-            problems.append(
-                f"search.shrunk.{name}: stored {size!r}, the source has {sizes.get(name)!r}"
-            )
-    denominator = search.get("denominator")
-    if not isinstance(denominator, int) or denominator < 1 or not _in_steps(spec, denominator):
-        problems.append(
-            f"search.denominator: the probabilities are not in steps of 1/{denominator}"
-        )
-    stored = search.get("found_margin")
-    # "inf" and "-inf" are JSON's spellings of the infinite margins
-    found = float(stored) if isinstance(stored, (int, float, str)) and _number(stored) else math.nan
-    if not found == found or (found > 0) != (wanted == "holds"):
-        problems.append(f"search.found_margin: {found!r} has not the sign of {wanted!r}")
-    return problems
-
-
-def _number(text: object) -> bool:
-    try:
-        float(str(text))
-    except ValueError:
-        return False
-    return True
-
-
-def _in_steps(spec: dict, denominator: int) -> bool:
-    """Whether every probability of ``spec`` is a multiple of ``1 / denominator``."""
-    scaled = _probabilities(spec, PROBABILITIES) * denominator
-    return bool(np.all(np.abs(scaled - np.round(scaled)) < 1e-9))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import math
 import json
 import os
 import re
@@ -90,11 +91,41 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
 
+MAX_CONFIGS = 100_000  # a grid's configurations, counted before any is built
+
+
 def _fields(template: str) -> list[str]:
+    """The parameters a template names: plain ``{name}`` fields only (no positional ``{}``,
+    attribute, index, conversion or format spec, which ``str.format`` would apply)."""
     try:
-        return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise InputError(f"grid template {template!r} is malformed: {exc}") from None
+    for _, name, spec, conversion in parsed:
+        if name is not None and (not name.isidentifier() or spec or conversion):
+            raise InputError(
+                f"grid template {template!r}: fields must be plain {{name}}, got "
+                f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+            )
+    return [name for _, name, _, _ in parsed if name]
+
+
+def _check_values(grid: dict) -> None:
+    """Every grid value a string or a finite number (TOML dates, tables and arrays are not)."""
+    for key, values in grid.items():
+        for value in values:
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (isinstance(value, str) or (number and math.isfinite(value))):
+                raise InputError(f"grid.{key} holds {value!r}; values are strings or numbers")
+
+
+def _count(grid: dict) -> int:
+    """How many configurations the grid expands to (before duplicates are merged)."""
+    total = 0
+    for source_t, objective_t in itertools.product(grid["source"], grid["objective"]):
+        names = set(_fields(source_t)) | set(_fields(objective_t))
+        total += math.prod(len(grid[n]) for n in names) * len(grid["k"]) * len(grid["seed"])
+    return total
 
 
 def load_grid(path: str | Path) -> dict:
@@ -127,11 +158,14 @@ def load_grid(path: str | Path) -> dict:
             raise InputError(f"grid.{key} must be a list of integers")
     if any(v < 1 for v in grid["k"]):
         raise InputError("grid.k must hold integers >= 1")
+    _check_values(grid)
     used = {name for key in TEMPLATES for t in grid[key] for name in _fields(t)}
     for name in used - set(grid):
         raise InputError(f"grid: a template uses {{{name}}}, but grid.{name} is not defined")
     for name in set(grid) - used - set(TEMPLATES) - {"k", "seed"}:
         raise InputError(f"grid.{name} is not used by any source or objective template")
+    if (count := _count(grid)) > MAX_CONFIGS:
+        raise InputError(f"grid: {count:.3g} configurations, over the limit of {MAX_CONFIGS}")
     unknown = set(settings) - set(SETTINGS)
     if unknown:
         raise InputError(

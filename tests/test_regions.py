@@ -13,12 +13,8 @@ from brute import Brute
 from lookaround.cli import main
 from lookaround.simulations.maps import map_point, plan_map
 from lookaround.simulations.metrics import METRICS
-from lookaround.simulations.search import (
-    family_space,
-    round_spec,
-    search_witness,
-    verify_record,
-)
+from lookaround.simulations.search import family_space, round_spec, search_witness
+from lookaround.simulations.verify import verify_record
 from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import certify, exact_value
 from lookaround.theory.families import FAMILIES, family_source

@@ -33,6 +33,7 @@ __all__ = [
     "ExactValue",
     "Certificate",
     "certify",
+    "check_certifiable",
     "exact_graph",
     "exact_value",
     "rational_source",
@@ -41,6 +42,32 @@ __all__ = [
 DIGITS = 50
 CERTIFIABLE = ("s_k1", "lambda_k1", "phi", "alpha", "t2_bound", "chi")
 TIE = Fraction(1, 10**10)  # docs/theory.md §2: a class within relative 1e-10 of the top ties
+# V^T sequences x patterns of both objectives: each a Fraction row, about 40 us on 2 cores
+MAX_EXACT_ROWS = 300_000  # about 10 s: T = 7, V = 3 under mlm:0.4 and ar is 243,000
+
+
+def check_certifiable(source: Source, *objectives: Objective) -> None:
+    """Refuse, in one line, a certificate whose rational arithmetic would run for minutes.
+
+    Examples
+    --------
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.sources import source_from_dict
+    >>> src = source_from_dict({"family": "iid", "prior": [0.5, 0.5],
+    ...                         "emit": [[0.5, 0.5], [0.25, 0.75]], "length": 16})
+    >>> check_certifiable(src, parse_objective("ar", 16))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: source: an exact certificate at V^T = 2^16 sequences ...
+    """
+    patterns = sum(len(o.patterns) for o in objectives)
+    rows = source.vocab**source.length * patterns
+    if rows > MAX_EXACT_ROWS:
+        raise InputError(
+            f"source: an exact certificate at V^T = {source.vocab}^{source.length} sequences x "
+            f"{patterns} patterns is {rows} rational rows, over the limit of {MAX_EXACT_ROWS} "
+            "(minutes of Fraction arithmetic); certify a shorter or smaller source"
+        )
 
 
 def rational_source(source: Source) -> tuple[list, list, list, list]:
@@ -380,6 +407,7 @@ def certify(
     >>> cert.verdict, cert.margin[:8]
     ('fails', '-0.03118')
     """
+    check_certifiable(source, winner, other)
     values = [exact_value(source, o, metric, k) for o in (winner, other)]
     mpmath.mp.dps = DIGITS + 20
     a, b = (mpmath.mpf(v.value) if v.value != "inf" else mpmath.inf for v in values)

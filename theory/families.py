@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.theory.errors import InputError
+from lookaround.theory.numerics import parse_real
 from lookaround.theory.sources import Source, source_from_dict
 
 __all__ = ["FAMILIES", "Family", "Parameter", "family_source", "parse_family_call"]
@@ -223,13 +224,7 @@ def parse_family_call(text: str) -> tuple[Family, dict[str, float]]:
             raise InputError(f"{name}: expected param=value, got {item!r}")
         if key in values:
             raise InputError(f"{name}.{key} is given twice")
-        try:
-            value = float(raw)
-        except ValueError:
-            raise InputError(f"{name}.{key} must be a number, got {raw!r}") from None
-        if not np.isfinite(value):
-            raise InputError(f"{name}.{key} must be finite, got {raw!r}")
-        values[key] = value
+        values[key] = parse_real(raw, f"{name}.{key}")
     return FAMILIES[name], values
 
 

@@ -49,7 +49,8 @@ def _kind(mode: int) -> str:
 
 
 def read_json(path: str | Path, what: str) -> Any:
-    """Parse a JSON file strictly: UTF-8, bounded size, no bare NaN or Infinity, bounded depth.
+    """Parse a JSON file strictly: UTF-8, bounded size, no bare NaN or Infinity, bounded depth,
+    no key given twice in one object (``json`` would keep the last one silently).
 
     Every way a file can be unreadable is one InputError naming the file, so a hostile file
     (a Latin-1 byte, a 5000-digit integer, 100,000 nested lists) is refused, never a crash.
@@ -65,8 +66,16 @@ def read_json(path: str | Path, what: str) -> Any:
     def refuse(name: str) -> None:
         raise ValueError(f"bare {name} is not JSON")
 
+    def unique(pairs: list[tuple[str, Any]]) -> dict:
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"key {key[:40]!r} given twice in one object")
+            seen.add(key)
+        return dict(pairs)
+
     try:
-        return json.loads(text, parse_constant=refuse)
+        return json.loads(text, parse_constant=refuse, object_pairs_hook=unique)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{what} {str(path)!r} is not valid JSON: {exc.msg} "

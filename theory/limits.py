@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
-from lookaround.theory.graphs import KERNEL_CHUNK
 from lookaround.theory.errors import InputError
+from lookaround.theory.graphs import KERNEL_CHUNK
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 

@@ -6,7 +6,11 @@ evaluation normalize and compare in the same way, to the last bit.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+
+from lookaround.theory.errors import InputError
 
 __all__ = [
     "AMBIGUITY_TOL",
@@ -14,6 +18,8 @@ __all__ = [
     "inverse_sqrt_mass",
     "log_softmax",
     "normalize",
+    "parse_integer",
+    "parse_real",
     "softmax",
     "subspace_unique",
 ]
@@ -90,3 +96,42 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     """
     p = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return p / p.sum(axis=-1, keepdims=True)
+
+
+# ASCII decimals only: ``float`` also reads "0_4", "\u0664" (Arabic-Indic) and " inf ".
+_REAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+def parse_real(text: str, field: str) -> float:
+    """A finite real written in ASCII decimal notation, else an InputError naming ``field``.
+
+    Examples
+    --------
+    >>> parse_real("0.25", "stick"), parse_real("1e-2", "stick")
+    (0.25, 0.01)
+    >>> parse_real("0_4", "markov2.T")
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: markov2.T must be a decimal number, got '0_4'
+    """
+    if not _REAL.fullmatch(text) or not np.isfinite(value := float(text)):
+        raise InputError(f"{field} must be a decimal number, got {text[:40]!r}")
+    return value
+
+
+def parse_integer(text: str, field: str) -> int:
+    """An integer of at most 18 ASCII digits, else an InputError naming ``field``.
+
+    Examples
+    --------
+    >>> parse_integer("12", "--k")
+    12
+    >>> parse_integer("1" * 100, "--k")
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: --k must be an integer of at most 18 digits, got '1111111111111111111111111111111111111111'
+    """
+    if not _INTEGER.fullmatch(text):
+        raise InputError(f"{field} must be an integer of at most 18 digits, got {text[:40]!r}")
+    return int(text)

@@ -351,6 +351,11 @@ def _graph_walk(spec: dict, name: str | None) -> Source:
     graph = nx.stochastic_block_model(sizes, p.tolist(), seed=seed)
     vocab = graph.number_of_nodes()
     adjacency = nx.to_numpy_array(graph, nodelist=range(vocab))
+    if not adjacency.any():
+        raise InputError(
+            f"source.p: the graph drawn with seed {seed} has no edge, so every walk would stay "
+            "at its start; raise p"
+        )
     # An isolated node would have no walk to take; it stays put, so every row is a law.
     adjacency[adjacency.sum(axis=1) == 0] += np.eye(vocab)[adjacency.sum(axis=1) == 0]
     step = adjacency / adjacency.sum(axis=1, keepdims=True)
