@@ -71,7 +71,7 @@ def plot_graphs(
     Examples
     --------
     >>> source = tiny_source()
-    >>> [ax.get_title().split(",")[0] for ax in plot_graphs(source, parse_objective("ar", 3))]
+    >>> [ax.get_title().split("\n")[0] for ax in plot_graphs(source, parse_objective("ar", 3))]
     ['ar: context-target graph', 'ar: context graph', 'ar: sample graph']
     """
     chosen: Sequence[Axes] = axes if axes is not None else figure(WIDE, 2.1, None, ncols=3)[1]
@@ -92,9 +92,8 @@ def plot_graphs(
     note = f"eff. degree {sample.degree.value:.2f}, $\\lambda_2$ = {sample.spectrum[1]:.2f}"
     for ax, (graph, pos, node_color, title), extra in zip(chosen, panels, ("", "", note)):
         _draw(ax, graph, pos, node_color, color(objective.name))
-        ax.set_title(
-            f"{objective.name}: {title}, {graph.number_of_edges()} edges\n{extra}".rstrip()
-        )
+        edges = f"{graph.number_of_edges()} edges" + (f", {extra}" if extra else "")
+        ax.set_title(f"{objective.name}: {title}\n{edges}")
     return chosen
 
 

@@ -281,8 +281,6 @@ def _claim_request(args: argparse.Namespace, sources: tuple[str, ...]):
 
     if args.csv:
         raise InputError("--pretrain prints its rows in the text and --json outputs, not --csv")
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
     settings = (("steps", args.pretrain_steps),) if args.pretrain_steps is not None else ()
     request = claim_request(sources, k=args.k, seeds=_comma(args.pretrain_seeds, "--pretrain-seeds", _seed),
                             settings=settings)  # fmt: skip
@@ -390,8 +388,6 @@ def _sweep(args: argparse.Namespace) -> str:
 
     from lookaround.simulations.sweep import run_sweep
 
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
     out = str(_output(args.out or str(Path(args.grid).with_suffix(".jsonl")), "--out"))
     counts = run_sweep(args.grid, out, jobs=args.jobs, scheduler=args.scheduler,
                        progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
@@ -453,8 +449,6 @@ def _pretrain(args: argparse.Namespace) -> str:
     _require_transformer("lookaround pretrain")
     from lookaround.simulations.agreement import format_agreement
 
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
     request = _pretrain_request(args)
     request.check()
     done, rows = _trained_table(request, args.out, args)
@@ -527,8 +521,6 @@ def _map(args: argparse.Namespace) -> str:
     from lookaround.simulations.maps import plan_map
     from lookaround.simulations.sweep import run_plan
 
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
     request = plan_map(args.family, x=args.x, y=args.y, claim=args.claim, metric=args.metric,
                        k=args.k, objectives=args.objectives)  # fmt: skip
     default = f"map-{request.family}-{request.claim}-{request.metric}.jsonl"

@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import math
 import json
+import math
 import os
 import re
 import string
+import threading
+import time
 import tomllib
 import warnings
 from collections.abc import Callable, Iterator
@@ -23,20 +25,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, TypedDict, Unpack, cast
 
-from filelock import FileLock, Timeout
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from lookaround.allocator import keep_freed_memory
 from lookaround.extras import require
+from lookaround.simulations.journal import Journal
 from lookaround.simulations.models import LOSSES, MODELS
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
-from lookaround.theory.encoding import dumps, provenance
 from lookaround.theory.errors import InputError
 from lookaround.theory.files import read_bytes
-from lookaround.theory.limits import check_draws, check_k, check_request, check_seed
+from lookaround.theory.limits import check_count, check_draws, check_k, check_request, check_seed
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.threads import budgeted
@@ -91,6 +92,7 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
 
+MAX_JOBS = 64  # local processes; more than the machine has cores only queue
 MAX_CONFIGS = 100_000  # a grid's configurations, counted before any is built
 
 
@@ -282,11 +284,6 @@ def _pretrained(config: dict) -> dict:
     return {"pretrain_" + key: value for key, value in values.items()}
 
 
-def _append(fd: int, obj: dict) -> None:
-    os.write(fd, (dumps({**provenance(), **obj}, sort_keys=True) + "\n").encode())
-    os.fsync(fd)
-
-
 _ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://[^\s/:]+(:[0-9]{1,5})?|[A-Za-z0-9.\-]+:[0-9]{1,5}")
 
 
@@ -338,7 +335,26 @@ def _in_worker(run: Callable[[dict], dict], config: dict) -> dict:
     in again: the 8-configuration benchmark sweep took 145 s on two Dask workers against 46 s
     on two loky workers."""
     keep_freed_memory()
+    _die_with_parent()
     return budgeted(run, 1, config)
+
+
+_WATCHED: list[int] = []  # the parent this worker process watches, once started
+
+
+def _die_with_parent() -> None:
+    """Exit this worker when the process that started it dies (``kill -9`` or SIGTERM of a
+    sweep left its loky workers running): a daemon thread polls the parent twice a second."""
+    if _WATCHED or threading.current_thread() is not threading.main_thread():
+        return
+    _WATCHED.append(parent := os.getppid())
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lookaround-parent-watch", daemon=True).start()
 
 
 def run_sweep(grid_path: str | Path, out: str | Path, **options: Unpack[EngineOptions]) -> dict:
@@ -423,87 +439,28 @@ def run_configs(
     ``header`` (the grid, or a map's request) is hashed into the file's first line, so a
     results file is only ever resumed by the request that started it. ``run`` must be a
     module-level function (it crosses process boundaries) returning a row with ``hash``.
-    The file is locked while written (``out.lock``): a second writer is refused at once.
-    A corrupt line stops the sweep with its ``FILE:LINE``; ``repair`` moves such lines to
-    ``FILE.corrupt`` and keeps every good row.
+    The file is locked while written (the file itself, through any link): a second writer
+    is refused at once. A corrupt line stops the sweep with its ``FILE:LINE``; ``repair``
+    moves such lines to ``FILE.corrupt`` and keeps every good row (see
+    :class:`~lookaround.simulations.journal.Journal`). ``jobs`` is capped by the
+    configurations left to run.
     """
     check_scheduler(scheduler)
-    grid_hash = config_hash(header)
-    out = Path(out)
-    lock = FileLock(f"{out}.lock", timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise InputError(
-            f"{out} is being written by another sweep (lock {out}.lock); wait for it to end "
-            "or choose another --out"
-        ) from None
-    try:
-        done = _resume(out, grid_hash, repair)
-        todo = [c for c in configs if config_hash(c) not in done]
-        fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            if not done and os.fstat(fd).st_size == 0:
-                _append(fd, {"grid_hash": grid_hash, "grid": header})
-            bar = tqdm(total=len(configs), initial=len(configs) - len(todo),
-                       disable=not progress, unit="run")  # fmt: skip
-            for row in _executor(todo, run, jobs, scheduler):
-                _append(fd, row)
-                bar.update()
-            bar.close()
-        finally:
-            os.close(fd)
-    finally:
-        lock.release()
+    check_count(jobs, "--jobs", 1, MAX_JOBS)
+    hashes = {config_hash(c): c for c in configs}
+    with Journal(out, config_hash(header), header) as journal:
+        resumed = journal.resume(frozenset(hashes), repair=repair)
+        todo = [c for h, c in hashes.items() if h not in resumed.done]
+        bar = tqdm(total=len(configs), initial=len(configs) - len(todo),
+                   disable=not progress, unit="run")  # fmt: skip
+        for row in _executor(todo, run, min(jobs, max(len(todo), 1)), scheduler):
+            journal.append(row)
+            bar.update()
+        bar.close()
     return {
         "configs": len(configs),
         "skipped": len(configs) - len(todo),
         "ran": len(todo),
         "out": str(out),
+        "quarantined": resumed.quarantined,
     }
-
-
-def _resume(out: Path, grid_hash: str, repair: bool) -> set[str]:
-    """The hashes already in ``out`` (after dropping a partial last line), checked line by line."""
-    if not out.exists() or not out.stat().st_size:
-        return set()
-    data = out.read_bytes()
-    complete = data[: len(data) - len(data.split(b"\n")[-1])]  # a partial last line is dropped
-    lines = complete.split(b"\n")[:-1]
-    header = _record(lines[0]) if lines else None
-    if header is None or header.get("grid_hash") != grid_hash:
-        found = header.get("grid_hash") if header else "no readable header"
-        raise InputError(
-            f"results file {str(out)!r} belongs to another grid ({found} != {grid_hash}); "
-            "choose another --out"
-        )
-    good, bad = [lines[0]], []
-    for number, line in enumerate(lines[1:], start=2):
-        row = _record(line)
-        if row is None or not isinstance(row.get("hash"), str):
-            if not repair:
-                raise InputError(
-                    f"{out}:{number} is corrupt (not a result row); rerun with --repair to move "
-                    f"corrupt lines to {out}.corrupt and keep every good row"
-                )
-            bad.append(line)
-        else:
-            good.append(line)
-    if bad:
-        with open(f"{out}.corrupt", "ab") as quarantine:
-            quarantine.write(b"".join(line + b"\n" for line in bad))
-    if bad or len(complete) < len(data):
-        # rewrite atomically: a crash here leaves the old file or the new one, never half
-        temporary = out.with_name(out.name + ".tmp")
-        temporary.write_bytes(b"".join(line + b"\n" for line in good))
-        os.replace(temporary, out)
-    return {(_record(line) or {})["hash"] for line in good[1:]}  # good lines are records
-
-
-def _record(line: bytes) -> dict | None:
-    """A JSON object from one line, or None for anything else (bad UTF-8 or JSON included)."""
-    try:
-        value = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None

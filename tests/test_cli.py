@@ -190,4 +190,15 @@ def test_unusable_output_paths_are_one_line_errors(tmp_path, capsys):
     grid.write_text('[grid]\nsource = ["topic"]\nobjective = ["ar"]\n')
     assert main(["sweep", str(grid), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "Is a directory" in err
+    assert len(err.strip().splitlines()) == 1 and "is a folder, not a file" in err
+    for argv in (["map", "markov2", "--x", "stick=0:1:2", "--claim", "C2", "--metric", "phi"],
+                 ["search", "--claim", "C2", "--metric", "phi", "--family", "markov2"]):  # fmt: skip
+        # refused before any work: before the map's points or the search's budget are spent
+        assert main([*argv, "--out", str(tmp_path / "missing" / "x.json")]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "does not exist" in err
+    plot = ["map", "markov2", "--x", "stick=0:1:2", "--claim", "C2", "--metric", "phi",
+            "--out", str(tmp_path / "m.jsonl"), "--plot"]  # fmt: skip
+    assert main([*plot, str(tmp_path / "m.xyz")]) == 2
+    assert "must end in .png, .pdf, .svg" in capsys.readouterr().err
+    assert not (tmp_path / "m.jsonl").exists()  # nothing ran

@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_sphinx_site_builds_without_warnings(tmp_path):
-    # the notebooks' execution is tests/test_notebooks.py's; here the site is built from them
+    # the notebooks are stored executed (tests/test_notebooks.py checks their outputs)
     done = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-D", "nb_execution_mode=off", str(ROOT / "docs"), str(tmp_path)],
+         str(ROOT / "docs"), str(tmp_path)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

@@ -57,7 +57,7 @@ def test_every_family_builds_a_source_at_its_defaults(name):
         (["analyze", "--source", "markov2(V=2)", "--objective", "ar", "--k", "1"],
          "markov2.V must be in [3, 6]"),
         (["map", "markov2", "--x", "stick=0:1:0", "--claim", "C2", "--metric", "phi"],
-         "the grid is empty"),
+         "n must be in 1..10000"),
         (["map", "markov2", "--x", "stik=0:1:3", "--claim", "C2", "--metric", "phi"],
          "markov2 has no parameter 'stik'"),
         (["map", "markov2", "--x", "overlap=0:0.9:3", "--claim", "C2", "--metric", "phi"],

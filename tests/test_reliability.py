@@ -164,8 +164,8 @@ def test_a_second_writer_is_refused(tmp_path):
     ]
     first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(600):  # wait until the first sweep holds the lock
-            if Path(f"{out}.lock").exists() and out.exists():
+        for _ in range(600):  # the first sweep holds the lock once its header is written
+            if out.exists() and out.read_bytes().endswith(b"\n"):
                 break
             __import__("time").sleep(0.05)
         second = subprocess.run(argv, capture_output=True, text=True)

@@ -125,5 +125,5 @@ def test_results_file_of_another_grid_is_left_untouched(grid, tmp_path, capsys):
     before = out.read_bytes()
     code = main(["sweep", str(grid), "--out", str(out)])
     err = capsys.readouterr().err
-    assert code == 2 and "belongs to another grid" in err
+    assert code == 2 and "belongs to another request" in err
     assert out.read_bytes() == before

@@ -337,6 +337,8 @@ def _graph_walk(spec: dict, name: str | None) -> Source:
         raise InputError(f"source.p has shape {list(p.shape)}, expected [{blocks}, {blocks}]")
     if np.any(p < 0) or np.any(p > 1) or not np.allclose(p, p.T):
         raise InputError("source.p must be a symmetric matrix of probabilities in [0, 1]")
+    if not np.any(p > 0):
+        raise InputError("source.p is 0 everywhere: no edge, so every walk would stay put")
     length = _length(spec)
     _check_size(blocks, length, sum(sizes), sum(sizes))
     seed = spec.get("seed", 0)
@@ -351,11 +353,6 @@ def _graph_walk(spec: dict, name: str | None) -> Source:
     graph = nx.stochastic_block_model(sizes, p.tolist(), seed=seed)
     vocab = graph.number_of_nodes()
     adjacency = nx.to_numpy_array(graph, nodelist=range(vocab))
-    if not adjacency.any():
-        raise InputError(
-            f"source.p: the graph drawn with seed {seed} has no edge, so every walk would stay "
-            "at its start; raise p"
-        )
     # An isolated node would have no walk to take; it stays put, so every row is a law.
     adjacency[adjacency.sum(axis=1) == 0] += np.eye(vocab)[adjacency.sum(axis=1) == 0]
     step = adjacency / adjacency.sum(axis=1, keepdims=True)
