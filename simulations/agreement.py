@@ -40,7 +40,7 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_k, check_seed
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -291,7 +291,7 @@ PRETRAIN_METRICS = (
 
 
 @dataclass(frozen=True)
-class AgreementRow:
+class AgreementRow(Presented):
     """The exact and the network verdict of one comparison (``first`` against ``other``).
 
     Margins are oriented so that a positive value favours ``first``. ``k`` is None for

@@ -31,7 +31,7 @@ from lookaround.simulations.tabular import train_spectral
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.numerics import SLACK
 from lookaround.theory.presets import resolve_source
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import streams
 
 __all__ = [
@@ -55,7 +55,7 @@ CLAIMS = ("C1", "C2", "C3", "C4")
 
 
 @dataclass(frozen=True)
-class ClaimRow:
+class ClaimRow(Presented):
     """One comparison: ``values[winner]`` against ``values[other]`` on ``metric``."""
 
     __repr__ = short_repr

@@ -19,7 +19,7 @@ from lookaround.theory.cooccurrence import context_offsets, iter_blocks
 from lookaround.theory.coverage import generation_report
 from lookaround.theory.numerics import normalize
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, sequence_joint
 
@@ -104,7 +104,7 @@ def averaged_features(model, objective: Objective, tokens: np.ndarray) -> np.nda
 
 
 @dataclass(frozen=True)
-class PopulationClustering:
+class PopulationClustering(Presented):
     """Weighted k-means on every sequence at once, with how close the runner-up optimum is.
 
     ``ari`` is the population adjusted Rand index of the best partition against the latent
@@ -226,7 +226,7 @@ def exact_population_clustering(
 
 
 @dataclass(frozen=True)
-class Classification:
+class Classification(Presented):
     """How well features separate the classes of ``n`` sequences.
 
     Attributes
@@ -283,7 +283,7 @@ def classification_metrics(
 
 
 @dataclass(frozen=True, eq=False)
-class GenerationEval:
+class GenerationEval(Presented):
     """Held-out generation loss per prefix length ``l = 1..T-1`` (index ``l-1``), in nats.
 
     Attributes

@@ -36,7 +36,7 @@ from lookaround.theory.coverage import GenerationReport, generation_report
 from lookaround.theory.errors import InputError
 from lookaround.theory.numerics import normalize, softmax
 from lookaround.theory.objectives import Objective, Pattern, parse_objective
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source, bayes_labels
 
 __all__ = [
@@ -264,7 +264,7 @@ class SpectralFit:
 
 
 @dataclass(frozen=True, eq=False)
-class PretrainEvaluation:
+class PretrainEvaluation(Presented):
     """One predictor against the exact theory on one source and objective.
 
     Attributes

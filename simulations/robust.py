@@ -28,7 +28,7 @@ from lookaround.simulations.metrics import (
     decide,
 )
 from lookaround.theory.presets import resolve_source
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed
 from lookaround.theory.sources import Source
 
@@ -71,7 +71,7 @@ class SettingVerdict:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RobustRow:
+class RobustRow(Presented):
     """One claim's comparison on one metric and source, at every admissible setting.
 
     ``metric`` is the metric's label (the table's row), ``key`` its key in
@@ -318,7 +318,7 @@ def tally(rows: Iterable[RobustRow]) -> str:
 
 
 @dataclass(frozen=True)
-class RobustCheck:
+class RobustCheck(Presented):
     """What ``lookaround check`` reports: robust exact rows, and trained rows at one setting."""
 
     __repr__ = short_repr
@@ -330,6 +330,10 @@ class RobustCheck:
     n_eval: int
     robust: tuple[RobustRow, ...]
     trained: tuple[ClaimRow, ...]
+
+    def _frame_rows(self) -> list[dict]:
+        robust = [{"kind": "robust", **row._record()} for row in self.robust]
+        return robust + [{"kind": "trained", **row._record()} for row in self.trained]
 
     def trained_summary(self) -> str:
         """Claim x source grid of the trained rows: holds / fails / ties per cell."""

@@ -38,7 +38,7 @@ from lookaround.theory.limits import (
 )
 from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Objective
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source
 
@@ -54,7 +54,7 @@ DEFAULTS = {
 
 
 @dataclass(frozen=True, eq=False)
-class SimulationResult:
+class SimulationResult(Presented):
     """The numbers of one run (JSON form: :meth:`to_dict`).
 
     ``final_loss`` is the trained model's *population* loss under the exact ``A``; for the

@@ -34,7 +34,7 @@ from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, parse_family_call
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import bayes_labels, sequence_joint, source_from_dict
 from lookaround.theory.theorems import Theorem
@@ -198,7 +198,7 @@ def round_spec(spec: dict, denominator: int) -> dict:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Witness:
+class Witness(Presented):
     """A certified source on which the claim fails (or holds), and how it was found."""
 
     __repr__ = short_repr
@@ -447,7 +447,7 @@ def _certificate(spec: dict, pair: tuple[str, str], metric: str, k: int) -> Cert
 
 
 @dataclass(frozen=True)
-class Stress:
+class Stress(Presented):
     """The tightest instance found: ``numerator / denominator`` at its largest, that is
     ``probe_error / bound`` for T2 and T2' (at most 1 by the theorems) and
     ``excess / predicted`` for T3' (a rate: 1 is its limit, not a bound)."""

@@ -192,6 +192,39 @@ def test_every_result_type_has_a_short_repr():
         text = repr(result)
         assert len(text) < 300 and "np.float64" not in text, text
         assert text.startswith(type(result).__name__ + "(")
+    _check_summaries_and_frames(results[2:])
+
+
+def _check_summaries_and_frames(results: list) -> None:
+    for result in results:
+        lines = result.summary().splitlines()
+        assert lines[0] == type(result).__name__ and len(lines) > 2
+        names = [line.split()[0] for line in lines[1:]]
+        frame = result.to_frame()
+        assert len(frame) >= 1
+        if len(frame) == 1:  # one result, one row: the summary's labels are its columns
+            assert names == list(frame.columns), type(result).__name__
+
+
+def test_tables_frame_one_row_per_entry():
+    from lookaround.simulations.robust import check_everywhere
+    from lookaround.simulations.runs import simulate
+    from lookaround.theory.coverage import generation_report
+    from lookaround.theory.presets import preset_source
+
+    source = preset_source("markov")
+    report = generation_report(source, parse_objective("mlm:2", 5))
+    frame = report.to_frame()
+    assert list(frame["l"]) == [1, 2, 3, 4] and list(frame["covered"]) == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    check = check_everywhere(sources=("markov",), n_train=2000, n_eval=200)
+    assert len(check.to_frame()) == len(check.robust) + len(check.trained)
+    run = simulate(source, parse_objective("ar", 5), steps=50, n_train=2000, n_eval=200)
+    _check_summaries_and_frames([run, *check.robust[:1], *check.trained[:1]])
 
 
 def test_the_spectral_gap_is_what_its_docstring_says():

@@ -34,7 +34,7 @@ from lookaround.theory.graphs import (
 from lookaround.theory.limits import CACHE_FLOATS, check_k, check_request
 from lookaround.theory.numerics import SLACK, subspace_unique
 from lookaround.theory.objectives import Objective
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
     RowChunk,
@@ -59,7 +59,7 @@ AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds pas
 
 
 @dataclass(frozen=True)
-class Connectivity:
+class Connectivity(Presented):
     """How the two-hop graph joins its rows (docs/theory.md §6).
 
     Attributes
@@ -84,7 +84,7 @@ class Connectivity:
 
 
 @dataclass(frozen=True)
-class EffectiveDegree:
+class EffectiveDegree(Presented):
     """Mean ``exp(entropy)`` of a sample's two-hop law ``K(x, .)``, exact or on sampled rows.
 
     ``value`` and ``standard_error`` are nan (and ``rows`` 0) past the cache, where the rows of
@@ -99,7 +99,7 @@ class EffectiveDegree:
 
 
 @dataclass(frozen=True, eq=False)
-class LevelAnalysis:
+class LevelAnalysis(Presented):
     """T2 (contexts) or T2' (samples) on one two-hop graph.
 
     Attributes
@@ -249,7 +249,7 @@ def _level(
 
 
 @dataclass(frozen=True, eq=False)
-class Analysis:
+class Analysis(Presented):
     """Both levels for one source, objective and ``k`` (a level not asked for is None)."""
 
     __repr__ = short_repr

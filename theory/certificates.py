@@ -23,7 +23,7 @@ import sympy as sp
 
 from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -328,7 +328,7 @@ def _chi(objective: Objective) -> ExactValue:
 
 
 @dataclass(frozen=True)
-class Certificate:
+class Certificate(Presented):
     """The proved sign of ``metric(winner) - metric(other)`` on one rational source."""
 
     __repr__ = short_repr

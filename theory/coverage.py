@@ -15,7 +15,7 @@ import numpy as np
 from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_generation, check_lengths
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source, joint_visible
 
 __all__ = ["GenerationReport", "alignment", "generation_report", "prefix_table", "prefix_weights"]
@@ -85,7 +85,7 @@ def alignment(weights: np.ndarray, test_law: np.ndarray | None = None) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class GenerationReport:
+class GenerationReport(Presented):
     """Population generation losses per prefix length ``l = 1..T-1`` (index ``l-1``).
 
     Attributes
@@ -111,6 +111,11 @@ class GenerationReport:
     fallback_excess: np.ndarray
     excess: np.ndarray
     total_excess: float
+
+    def _frame_rows(self) -> list[dict]:
+        columns = ("weights", "covered", "bayes_loss", "fallback_excess", "excess")
+        values = zip(*(getattr(self, name).tolist() for name in columns))
+        return [{"l": l, **dict(zip(columns, row))} for l, row in enumerate(values, start=1)]
 
 
 def generation_report(

@@ -35,7 +35,7 @@ from lookaround.theory.limits import (
     check_seed,
 )
 from lookaround.theory.objectives import Objective, sample_pattern_indices
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source, sample_sequences
 from lookaround.theory.spectral import accumulate_target_side
@@ -46,7 +46,7 @@ SINGLETON_WARNING = 0.05
 
 
 @dataclass(frozen=True, eq=False)
-class SampledEstimate:
+class SampledEstimate(Presented):
     """Plug-in estimates with bootstrap intervals.
 
     Attributes

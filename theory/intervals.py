@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 
 __all__ = ["ContextEstimates", "Interval"]
 
@@ -54,7 +54,7 @@ class Interval:
 
 
 @dataclass(frozen=True)
-class ContextEstimates:
+class ContextEstimates(Presented):
     """``s_1..s_{k+1}`` (``singular_values[j]`` is ``s_{j+1}``), ``phi``, the argmax probe's
     error and T2's bound ``2 phi / (1 - s_{k+1}^2)``, each an :class:`Interval`."""
 

@@ -36,7 +36,7 @@ from lookaround.theory.intervals import ContextEstimates, Interval
 from lookaround.theory.limits import check_draws, check_k, check_seed
 from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
 from lookaround.theory.objectives import Objective, PatternLaw, parse_objective, pattern_law
-from lookaround.theory.reprs import short_repr
+from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source, bayes_labels, draw_sequences
 from lookaround.theory.spectral import TargetSide, gram_factor
@@ -56,7 +56,7 @@ MAX_MC_SECONDS = 1800.0  # a request's modelled time (mc_seconds), not a clock
 
 
 @dataclass(frozen=True, eq=False)
-class MonteCarloEstimate:
+class MonteCarloEstimate(Presented):
     """Exact-conditional Monte Carlo estimates with central-limit intervals.
 
     Attributes

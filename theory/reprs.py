@@ -1,9 +1,11 @@
-"""Short reprs for result objects: the fields a reader checks first, never whole arrays.
+"""How results present themselves: a short repr, a labelled summary and a DataFrame.
 
 A dataclass's generated repr prints every array in full (about 2,000 characters for a
 ``Source``) and mixes ``np.float64(...)`` with floats. :func:`short_repr` prints the class
 and its fields with numbers to 4 significant digits, arrays as their shape and first values,
-nested results by class name, and stops at :data:`LIMIT` characters.
+nested results by class name, and stops at :data:`LIMIT` characters. :class:`Presented`
+gives every result type ``summary()`` (every field, labelled, one per line) and
+``to_frame()`` (a pandas DataFrame, with the ``pandas`` extra).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LIMIT", "short_repr"]
+from lookaround.extras import require
+from lookaround.theory.encoding import jsonable, restore_nonfinite
+
+__all__ = ["LIMIT", "Presented", "short_repr"]
 
 LIMIT = 299
 
@@ -60,3 +65,51 @@ def short_repr(self: Any) -> str:
         f"{name}={_value(getattr(self, name))}" for name in shown
     )
     return text + ")" if len(text) < LIMIT else text[: LIMIT - 4] + "...)"
+
+
+class Presented:
+    """What every result type offers beside its short repr.
+
+    Examples
+    --------
+    >>> from lookaround.theory.analysis import analyze
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.presets import preset_source
+    >>> result = analyze(preset_source("topic"), parse_objective("ar", 4), 1, level="context")
+    >>> print(result.summary().splitlines()[5])
+      context.phi               0.3905
+    >>> round(float(result.to_frame().loc[0, "context.phi"]), 4)
+    0.3905
+    """
+
+    def _record(self) -> dict:
+        """The result as plain Python (its JSON form where it has one)."""
+        to_dict = getattr(self, "to_dict", None)
+        return restore_nonfinite(jsonable(to_dict() if callable(to_dict) else self))
+
+    def _frame_rows(self) -> list[dict]:
+        """The rows of :meth:`to_frame`: one, unless the result is a table."""
+        return [self._record()]
+
+    def to_frame(self) -> Any:
+        """A :class:`pandas.DataFrame`, nested fields flattened with ``.``: one row, or one
+        per entry of a table-like result. Needs the ``pandas`` extra."""
+        pandas = require("pandas", "pandas", f"{type(self).__name__}.to_frame()")
+        return pandas.DataFrame([dict(_flatten(row)) for row in self._frame_rows()])
+
+    def summary(self) -> str:
+        """Every field on its own labelled line (nested ones as ``part.field``)."""
+        flat = dict(_flatten(self._record()))
+        width = max(map(len, flat), default=0)
+        rows = [f"  {name:<{width}}  {_value(value)}" for name, value in flat.items()]
+        return "\n".join([type(self).__name__, *rows])
+
+
+def _flatten(record: dict, prefix: str = "") -> list[tuple[str, Any]]:
+    out = []
+    for key, value in record.items():
+        if isinstance(value, dict):
+            out += _flatten(value, f"{prefix}{key}.")
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
