@@ -10,6 +10,7 @@ version = release
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
@@ -25,6 +26,7 @@ exclude_patterns = [
     "pretraining.md",
     "claims_break.md",
     "README.md",
+    "long_description.md",  # the wheel's description, not a page of the site
 ]
 
 # Notebooks are stored with their outputs (docs/run_notebooks.py writes them) and a test runs
@@ -35,6 +37,12 @@ nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 myst_heading_anchors = 3
 
+# One page per module, function and class (api.rst, _templates/autosummary), written into
+# docs/generated while the site builds and removed when it is done: no leftovers in the tree.
+autosummary_generate = True
+autosummary_ignore_module_all = False  # a module's page lists what its __all__ exports
+templates_path = ["_templates"]
+
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 autodoc_typehints = "none"  # numpydoc's Parameters sections already state the types
@@ -42,4 +50,17 @@ autodoc_member_order = "bysource"
 suppress_warnings = ["myst.header"]
 
 html_theme = "alabaster"
+html_static_path = ["_static"]
+html_css_files = ["wrap.css"]  # doctest lines wrap rather than being cut off
 html_title = f"lookaround {release}"
+
+
+def _remove_generated(app, exception) -> None:
+    import shutil
+    from pathlib import Path
+
+    shutil.rmtree(Path(app.srcdir) / "generated", ignore_errors=True)
+
+
+def setup(app) -> None:
+    app.connect("build-finished", _remove_generated)

@@ -71,7 +71,7 @@ def plot_graphs(
     Examples
     --------
     >>> source = tiny_source()
-    >>> [ax.get_title().split("\n")[0] for ax in plot_graphs(source, parse_objective("ar", 3))]
+    >>> [ax.get_title().splitlines()[0] for ax in plot_graphs(source, parse_objective("ar", 3))]
     ['ar: context-target graph', 'ar: context graph', 'ar: sample graph']
     """
     chosen: Sequence[Axes] = axes if axes is not None else figure(WIDE, 2.1, None, ncols=3)[1]

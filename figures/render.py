@@ -13,7 +13,7 @@ from tqdm import tqdm
 from lookaround.figures.style import FORMATS, save
 from lookaround.theory.errors import InputError
 
-__all__ = ["MODULES", "catalog", "render"]
+__all__ = ["gallery_page", "MODULES", "catalog", "render"]
 
 MODULES = (
     "f1_graphs",
@@ -34,6 +34,38 @@ def catalog() -> dict[str, ModuleType]:
     """``{name: module}`` of every figure, in order."""
     modules = [importlib.import_module(f"lookaround.figures.{name}") for name in MODULES]
     return {module.NAME: module for module in modules}
+
+
+GALLERY_HEAD = """# Figure gallery
+
+This page is generated from the figure modules (`python docs/make_gallery.py`; a test checks
+it is current): each figure's title is its module's docstring, its caption the module's
+`CAPTION`, the same text `lookaround figures` prints. Every figure is a function
+`draw(fig=None)` in `lookaround.figures` that returns a matplotlib Figure, and a `plot_*`
+function draws the same panel from your own source or results into your own Axes. The images
+were made with `lookaround figures --out docs/figures` under the versions pinned in
+`docs/figures/constraints.txt`; the files are the same byte for byte on every run.
+"""
+
+
+def gallery_page() -> str:
+    """The gallery page (``docs/gallery.md``), written from the figure modules.
+
+    Examples
+    --------
+    >>> gallery_page().splitlines()[0]
+    '# Figure gallery'
+    """
+    parts = [GALLERY_HEAD]
+    for name, module in catalog().items():
+        title = (module.__doc__ or "").strip().splitlines()[0]
+        plots = [f"`{p}`" for p in getattr(module, "__all__", ()) if p.startswith("plot_")]
+        parts.append(
+            f"## {name}\n\n![{name}](figures/{name}.png)\n\n**{title}** {module.CAPTION}\n\n"
+            f"`lookaround figures --only {name}`; in Python `{module.__name__}.draw()`, "
+            f"or {' / '.join(plots)} on your own data.\n"
+        )
+    return "\n".join(parts)
 
 
 def _missing_extra(module: object) -> str | None:

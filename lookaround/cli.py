@@ -497,6 +497,29 @@ def _sources(args: argparse.Namespace) -> str:
     return "\n".join(f"{name:<{width}}  {text}" for name, (text, _) in PRESETS.items())
 
 
+DOC_PAGES = {
+    "theory": "the theory for a student: definitions, theorems T1-T3', proof sketches",
+    "json": "every field of every JSON output, witness and results file",
+    "gallery": "the figures, each with what it shows (figures/*.png)",
+    "tutorial": "the tutorial notebook's text: the analysis step by step",
+    "theorems": "the theorems notebook's text: T1, T2, T3 derived on a two-class source",
+    "claims_break": "where the claims break: a search, a certificate, a map",
+    "pretraining": "transformers against the exact theory",
+}
+
+
+def _docs(args: argparse.Namespace) -> str:
+    folder = Path(__file__).resolve().parent / "docs"
+    if args.page is not None:
+        if args.page not in DOC_PAGES:
+            raise InputError(f"docs page must be one of {', '.join(DOC_PAGES)}, got {args.page!r}")
+        return (folder / f"{args.page}.md").read_text(encoding="utf-8").rstrip("\n")
+    width = max(map(len, DOC_PAGES))
+    lines = [f"the pages shipped with lookaround {__version__}, in {folder}:"]
+    lines += [f"  {name:<{width}}  {what}" for name, what in DOC_PAGES.items()]
+    return "\n".join([*lines, "print one: lookaround docs PAGE"])
+
+
 def _families(args: argparse.Namespace) -> str:
     from lookaround.theory.families import FAMILIES
 
@@ -902,6 +925,12 @@ def _add_sweep(sub) -> None:
     _engine_arguments(p, os.cpu_count() or 1, "local worker processes (joblib); 1 runs here")
 
 
+def _add_docs(sub) -> None:
+    p = _command(sub, "docs", "where the documentation pages are installed, or print one",
+                 "lookaround docs theory", _docs)  # fmt: skip
+    p.add_argument("page", nargs="?", help=f"one of {', '.join(DOC_PAGES)}")
+
+
 def _add_families(sub) -> None:
     _command(
         sub,
@@ -999,6 +1028,7 @@ SUBCOMMANDS = (
     _add_figures,
     _add_derive,
     _add_sweep,
+    _add_docs,
 )
 
 
@@ -1007,7 +1037,7 @@ def build_parser() -> _Parser:
     parser = _Parser(
         prog="lookaround",
         description="Exact checks of 'Look Ahead or Look Around?' (AR vs masked pretraining).",
-        epilog="theory: docs/theory.md; outputs: docs/json.md",
+        epilog="the theory, every JSON field, the figures: `lookaround docs` (shipped pages)",
     )
     parser.add_argument("--version", action="version", version=f"lookaround {__version__}")
     parser.add_argument(

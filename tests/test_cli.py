@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -202,3 +203,17 @@ def test_unusable_output_paths_are_one_line_errors(tmp_path, capsys):
     assert main([*plot, str(tmp_path / "m.xyz")]) == 2
     assert "must end in .png, .pdf, .svg" in capsys.readouterr().err
     assert not (tmp_path / "m.jsonl").exists()  # nothing ran
+
+
+def test_docs_lists_and_prints_the_shipped_pages(capsys):
+    from lookaround.cli import DOC_PAGES
+
+    assert main(["docs"]) == 0
+    listing = capsys.readouterr().out
+    assert all(f"  {name}" in listing for name in DOC_PAGES)
+    folder = Path(listing.splitlines()[0].split(", in ")[1].rstrip(":"))
+    assert all((folder / f"{name}.md").is_file() for name in DOC_PAGES)
+    assert main(["docs", "theory"]) == 0
+    assert capsys.readouterr().out.startswith("# ")
+    assert main(["docs", "nothing"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

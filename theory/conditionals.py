@@ -1,4 +1,4 @@
-"""Exact conditionals of sampled contexts: ``P(z | x_S)`` and ``P(x_i = . | x_S)`` by forward-backward.
+"""Exact conditionals of sampled contexts: ``P(z | x_S)`` and ``P(x_i = t | x_S)`` by forward-backward.
 
 A context is a pattern ``(S, i)`` and the visible tokens ``x_S``. Under a source (a mixture of
 hidden Markov models, :class:`~lookaround.theory.sources.Source`), both laws come from one
@@ -86,7 +86,7 @@ def _backward_at_target(source, z, tokens, visible, target) -> tuple[np.ndarray,
 def context_laws(
     source: Source, tokens: np.ndarray, visible: np.ndarray, target: np.ndarray
 ) -> ContextLaws:
-    """``P(z | x_S)`` and ``P(x_i = . | x_S)`` of each context ``(S, i, x_S)``, exactly.
+    """``P(z | x_S)`` and ``P(x_i = t | x_S)`` of each context ``(S, i, x_S)``, exactly.
 
     Parameters
     ----------
