@@ -12,8 +12,10 @@ import brute
 import intervals
 import numpy as np
 import pytest
+from strategies import random_spec
 
 from lookaround.theory import montecarlo
+from lookaround.theory.analysis import analyze
 from lookaround.theory.conditionals import context_laws, sequence_classes
 from lookaround.theory.montecarlo import (
     _position_marginals,
@@ -23,7 +25,12 @@ from lookaround.theory.montecarlo import (
 from lookaround.theory.objectives import parse_objective, pattern_law
 from lookaround.theory.presets import PRESETS, preset_source
 from lookaround.theory.seeds import streams
-from lookaround.theory.sources import draw_sequences, joint_visible, sample_sequences
+from lookaround.theory.sources import (
+    draw_sequences,
+    joint_visible,
+    sample_sequences,
+    source_from_dict,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -270,3 +277,26 @@ def test_cli_monte_carlo_both_levels():
     record = json.loads(out.stdout)
     assert record["context"]["s_1"] == 1.0 and record["sample"]["lambda_1"] == 1.0
     assert 0 <= record["sample"]["alpha"] <= 1 and len(record["sample"]["lambda_2_ci"]) == 2
+
+
+# Random sources, not presets (tests/strategies.py): r = 2, V = 3, T = 4, H = 2 for the HMM
+RANDOM = [("hmm", 0), ("markov", 1), ("hmm", 2)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family, seed", RANDOM)
+def test_sample_level_intervals_cover_on_random_sources(family, seed):
+    source = source_from_dict(random_spec(family, r=2, V=3, H=2, T=4, seed=seed, sparsity=0.0))
+    length = source.length
+    exact = analyze(source, parse_objective("mlm:2", length), 2, level="sample").sample
+    truth = {"alpha": exact.disagreement, "bound": exact.bound, "lambda_2": exact.spectrum[1]}
+    covered = dict.fromkeys(truth, 0)
+    draws = 80
+    for trial in range(draws):
+        values = dict(
+            monte_carlo_sample(source, "mlm:2", 2, 5_000, seed=trial).values.named("sample")
+        )
+        for key, value in truth.items():
+            covered[key] += values[key].covers(value)
+    # 95% intervals: 90% of 80 trials is 2.2 standard errors below the nominal rate
+    assert all(count >= 0.9 * draws for count in covered.values()), covered

@@ -95,6 +95,11 @@ class SampledEstimate(Presented):
                 f"{self.singleton_fraction:.0%} of draws have a context seen once: the estimates "
                 "are dominated by sampling noise (raise N or shorten the contexts)"
             )
+        out["intervals_note"] = (
+            "bootstrap intervals of a biased plug-in, approximate: a 95% interval covered "
+            "85-100% of 40 seeds per preset at N = 20,000 (tests/test_estimates.py); "
+            "analyze --mc N gives intervals at their nominal rate"
+        )
         out.update(self.values.record())
         if "unreliable" in out:
             out["unreliable_note"] = (
@@ -178,6 +183,8 @@ def estimate_context(
     tail = (1 - confidence) / 2
     intervals = {key: _interval(key, point[key], vals, tail) for key, vals in replicates.items()}
     singletons = float(np.mean(np.bincount(context)[context] == 1))
+    # s_1 = 1 for every co-occurrence (docs/theory.md §4.1): exact, never an interval by rounding
+    intervals["s_1"] = Interval(1.0, 1.0, 1.0)
     values = ContextEstimates(
         singular_values=tuple(intervals[f"s_{j + 1}"] for j in range(k + 1)),
         phi=intervals["phi"],
@@ -189,6 +196,7 @@ def estimate_context(
 
 def _interval(key: str, estimate: float, replicates: list[float], tail: float) -> Interval:
     """The bootstrap interval of one estimate, or none where it cannot be trusted."""
+    estimate = float(estimate)
     # Singular values are reflected on the scale of the Gram's eigenvalues s^2, where the
     # noise in Ahat adds a nearly constant bias; the square root maps the interval back.
     square = key.startswith("s_")
