@@ -166,3 +166,33 @@ def test_sweep_on_malformed_grids(lines, header):
         else:
             rows = out.read_text().splitlines()
             assert rows and all(isinstance(_strict(r), dict) for r in rows)
+
+
+WITNESS = json.loads(
+    (Path(__file__).resolve().parents[1] / "examples" / "witnesses" / "c2_s2.json").read_text()
+)
+WITNESS_FIELDS = ["claim", "metric", "k", "objectives", "wanted", "search", "source",
+                  "certificate", "kind"]  # fmt: skip
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(field=st.sampled_from(WITNESS_FIELDS), value=_json_values(),
+       inner=st.sampled_from([None, "k", "winner", "metric", "length", "shrunk"]))  # fmt: skip
+def test_verify_on_malformed_witnesses(field, value, inner):
+    """A witness with one field (or one field inside it) replaced by any JSON value: exit 0,
+    3 (does not verify) or 2 with one line; never a traceback or an internal error."""
+    record = json.loads(json.dumps(WITNESS))
+    target = record.get(field)
+    if inner is not None and isinstance(target, dict):
+        target[inner] = value
+    else:
+        record[field] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "w.json"
+        path.write_text(json.dumps(record))
+        argv = ["verify", str(path)]
+        code, out, err = _run(argv)
+        if code != 3:
+            _assert_contract(argv, code, out, err, json_out=False)
+        else:
+            assert "does NOT verify" in err and len(err.strip().splitlines()) == 1, err

@@ -110,10 +110,10 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
-def test_workers_die_with_a_killed_map(tmp_path, how):
+def test_workers_die_with_a_killed_map(tmp_path):
+    # SIGKILL: no handler of the map's can run; SIGTERM's default ends it the same way
     out = tmp_path / "map.jsonl"
-    argv = [sys.executable, "-m", "lookaround", "map", "markov2(T=9,V=4)", "--x",
+    argv = [sys.executable, "-m", "lookaround", "map", "markov2(T=7,V=4)", "--x",
             "stick=0:1:100", "--y", "overlap=0:0.5:50", "--claim", "C2", "--metric", "s_k1",
             "--out", str(out), "--jobs", "2"]  # fmt: skip
     parent = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -125,7 +125,7 @@ def test_workers_die_with_a_killed_map(tmp_path, how):
         workers = _children(parent.pid)
         assert workers, "the map started no worker processes"
     finally:
-        parent.send_signal(how)
+        parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=60)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):

@@ -280,7 +280,7 @@ def test_cli_monte_carlo_both_levels():
 
 
 # Random sources, not presets (tests/strategies.py): r = 2, V = 3, T = 4, H = 2 for the HMM
-RANDOM = [("hmm", 0), ("markov", 1), ("hmm", 2)]
+RANDOM = [("hmm", 0), ("markov", 1)]
 
 
 @pytest.mark.slow

@@ -1,0 +1,213 @@
+"""Regressions of the hostile-input corpus (issue 19): each input once reached a hang, an
+internal error, a traceback or a silent exit 0; each now ends in one line naming the field and
+exit 2, before any work starts."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lookaround.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+WITNESS = json.loads((EXAMPLES / "witnesses" / "c2_s2.json").read_text())
+
+
+def _refused(argv: list[str], says: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    lines = err.getvalue().strip().splitlines()
+    assert code == 2 and len(lines) == 1, (argv, code, err.getvalue())
+    assert lines[0].startswith("lookaround: error: ") and says in lines[0], lines[0]
+
+
+def _markov(tmp_path: Path, **changes) -> str:
+    spec = {**json.loads((EXAMPLES / "markov.json").read_text()), **changes}
+    path = tmp_path / "source.json"
+    path.write_text(json.dumps(spec))
+    return str(path)
+
+
+MAP = ["map", "markov2", "--claim", "C2", "--metric", "s_k1"]
+CASES = {
+    "axis with an infinite end": ([*MAP, "--x", "stick=0:inf:3"], "hi must be a decimal number"),
+    "axis of 1e11 points": ([*MAP, "--x", "stick=0:1:100000000000"], "n must be in 1..10000"),
+    "knob with an underscore": (
+        ["analyze", "--source", "markov2(T=0_4)", "--objective", "ar", "--k", "1"],
+        "markov2.T must be a decimal number",
+    ),  # fmt: skip
+    "knob in Arabic-Indic digits": (
+        ["analyze", "--source", "markov2(T=\u0664)", "--objective", "ar", "--k", "1"],
+        "must be a decimal number",
+    ),  # fmt: skip
+    "option in Arabic-Indic digits": (
+        ["analyze", "--source", "markov", "--objective", "ar", "--k", "\u0661"],
+        "expected an integer",
+    ),  # fmt: skip
+    "bootstrap 0": (
+        [
+            "analyze",
+            "--source",
+            "markov",
+            "--objective",
+            "ar",
+            "--k",
+            "1",
+            "--sampled",
+            "100",
+            "--bootstrap",
+            "0",
+        ],
+        "--bootstrap must be",
+    ),  # fmt: skip
+    "plot of an unknown format": (
+        [*MAP, "--x", "stick=0:1:2", "--plot", "m.xyz"],
+        "must end in .png, .pdf, .svg",
+    ),  # fmt: skip
+    "100-digit mask count": (
+        ["analyze", "--source", "markov", "--objective", "mlm:" + "1" * 100, "--k", "1"],
+        "mask count",
+    ),  # fmt: skip
+    "Monte Carlo of hours": (
+        [
+            "analyze",
+            "--source",
+            "hmm",
+            "--objective",
+            "plm",
+            "--k",
+            "1",
+            "--mc",
+            "20000000",
+            "--level",
+            "sample",
+        ],
+        "minutes",
+    ),  # fmt: skip
+    "jobs without a cap": ([*MAP, "--x", "stick=0:1:2", "--jobs", "1000"], "--jobs"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_refused_in_one_line(case, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, says = CASES[case]
+    _refused(argv, says)
+    assert not list(tmp_path.glob("*.jsonl"))  # nothing ran
+
+
+def test_source_files_sized_and_strict(tmp_path):
+    _refused(["analyze", "--source", _markov(tmp_path, length=int("9" * 400)), "--objective",
+              "ar", "--k", "1"], "source.length")  # fmt: skip
+    text = (EXAMPLES / "markov.json").read_text().replace('"length": 5', '"length": 5, "length": 6')
+    (tmp_path / "twice.json").write_text(text)
+    _refused(["analyze", "--source", str(tmp_path / "twice.json"), "--objective", "ar", "--k",
+              "1"], "key 'length' given twice")  # fmt: skip
+    walk = {"family": "graph_walk", "sizes": [3, 3], "p": [[0, 0], [0, 0]], "length": 4}
+    (tmp_path / "walk.json").write_text(json.dumps(walk))
+    _refused(["analyze", "--source", str(tmp_path / "walk.json"), "--objective", "ar", "--k",
+              "1"], "source.p is 0 everywhere")  # fmt: skip
+
+
+def test_requests_too_large_for_memory_are_sized_first(tmp_path):
+    vocab = 30
+    rows = [[1.0 / vocab] * vocab] * vocab
+    spec = {"family": "markov", "prior": [0.5, 0.5], "init": [[1.0 / vocab] * vocab] * 2,
+            "trans": [rows, rows], "length": 7}  # fmt: skip
+    path = tmp_path / "v30.json"
+    path.write_text(json.dumps(spec))
+    # the report: 22.8 GiB resident before the kernel killed it, and 169 GiB requested
+    _refused(["coverage", "--source", str(path), "--length", "7", "--objective", "ar"],
+             "exact generation losses hold all V^T = 30^7 prefixes")  # fmt: skip
+    _refused(["simulate", "--source", str(path), "--objective", "ar", "--model", "shared"],
+             "needs about")  # fmt: skip
+
+
+def test_coverage_at_t_4096_answers(capsys):
+    # the report: a hang (a scan of the patterns per prefix length, cubic in T)
+    assert main(["coverage", "--objective", "ar", "--length", "4096", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["chi"] == pytest.approx(1.0)
+
+
+DROP = object()  # the field is left out
+
+
+def _witness_cases() -> dict:
+    cases = {}
+    for name, value in (("null", None), ("list", []), ("string", "x")):
+        cases[f"certificate {name}"] = ({"certificate": value}, "witness.certificate must be")
+    for field in ("claim", "source", "search"):
+        cases[f"no {field}"] = ({field: DROP}, f"witness.{field} is missing")
+    for name, value in (("bool", True), ("float", 1.0), ("string", "1"), ("huge", 10**400)):
+        cases[f"k {name}"] = ({"k": value}, "witness.k" if name != "huge" else "k must be")
+    cases["one objective"] = ({"objectives": ["ar"]}, "two objective names")
+    cases["three objectives"] = ({"objectives": ["ar", "ar", "ar"]}, "two objective names")
+    cases["length 12"] = ({"source": {**WITNESS["source"], "length": 12}}, "exact certificate")
+    return cases
+
+
+WITNESS_CASES = _witness_cases()
+
+
+@pytest.mark.parametrize("case", WITNESS_CASES)
+def test_malformed_witnesses_are_refused(case, tmp_path):
+    changes, says = WITNESS_CASES[case]
+    record = copy.deepcopy(WITNESS)
+    for key, value in changes.items():
+        if value is DROP:
+            record.pop(key)
+        else:
+            record[key] = value
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(record))
+    _refused(["verify", str(path)], says)
+
+
+def test_a_closed_stdout_is_one_line_not_a_traceback():
+    done = subprocess.run(f"{sys.executable} -m lookaround families >&-", shell=True,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and done.stderr == "lookaround: error: standard output is closed\n"
+
+
+GRIDS = {
+    "positional field": ('objective = ["mlm:{}"]', "fields must be plain {name}"),
+    "bad format spec": ('objective = ["mlm:{m:q}"]\nm = [1]', "fields must be plain {name}"),
+    "dotted field": ('objective = ["mlm:{m.real}"]\nm = [1]', "fields must be plain {name}"),
+    "TOML date": ('objective = ["mlm:{m}"]\nm = [1979-05-27]', "values are strings or numbers"),
+    "astronomical grid": (
+        'objective = ["mlm:{a}{b}{c}{d}{e}"]\n'
+        + "\n".join(f"{n} = [{', '.join(map(str, range(100)))}]" for n in "abcde"),
+        "configurations, over the limit",
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("case", GRIDS)
+def test_malformed_grid_templates(case, tmp_path):
+    body, says = GRIDS[case]
+    grid = tmp_path / "g.toml"
+    grid.write_text(f'[grid]\nsource = ["markov"]\n{body}\n')
+    _refused(["sweep", str(grid), "--out", str(tmp_path / "g.jsonl")], says)
+
+
+@pytest.mark.parametrize("what", ["source", "grid", "witness"])
+def test_a_device_or_a_link_to_a_fifo_is_refused(what, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.json"
+    link.symlink_to(fifo)
+    for path in ("/dev/zero", str(link)):
+        argv = {"source": ["analyze", "--source", path, "--objective", "ar", "--k", "1"],
+                "grid": ["sweep", path, "--out", str(tmp_path / "o.jsonl")],
+                "witness": ["verify", path]}[what]  # fmt: skip
+        _refused(argv, "")  # at once: reading either would block or never end
