@@ -288,7 +288,7 @@ RANDOM = [("hmm", 0), ("markov", 1)]
 def test_sample_level_intervals_cover_on_random_sources(family, seed):
     source = source_from_dict(random_spec(family, r=2, V=3, H=2, T=4, seed=seed, sparsity=0.0))
     length = source.length
-    exact = analyze(source, parse_objective("mlm:2", length), 2, level="sample").sample
+    exact = analyze(source, parse_objective("mlm:2", length), 2, level="sample").level("sample")
     truth = {"alpha": exact.disagreement, "bound": exact.bound, "lambda_2": exact.spectrum[1]}
     covered = dict.fromkeys(truth, 0)
     draws = 80
