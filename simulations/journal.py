@@ -127,7 +127,8 @@ class Journal:
         ``hashes`` are the request's configurations. A partial last line (an interrupted
         write) is always moved to ``FILE.corrupt``; other corrupt lines stop the run with their
         ``FILE:LINE`` unless ``repair``. With ``repair``, an unreadable header is written again
-        from the request when every readable row is one of its configurations.
+        from the request when its rows are the request's (any row of another request is
+        quarantined with the header line).
         """
         self._finish_repair()
         lines = _read_all(self._fd).split(b"\n")
@@ -162,7 +163,7 @@ class Journal:
             self._quarantine(bad)
             head = lines[0] if header_ok else self._header_line()
             self._rewrite(b"".join(line + b"\n" for line in [head, *good]))
-        done = frozenset(_record(line)["hash"] for line in good)  # type: ignore[index]
+        done = frozenset((_record(line) or {})["hash"] for line in good)  # good: records
         return Resumed(done, len(bad), not header_ok)
 
     def _check_header(
