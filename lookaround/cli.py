@@ -1049,6 +1049,13 @@ def build_parser() -> _Parser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message with every unprintable character escaped: a field name or value taken from
+    the user's input (a key with a carriage return) must not break the one line."""
+    text = str(exc)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _run(argv: Sequence[str] | None, debug: bool) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -1056,10 +1063,10 @@ def _run(argv: Sequence[str] | None, debug: bool) -> int:
         if output:
             print(output)
     except (_Usage, InputError) as exc:
-        print(f"lookaround: error: {exc}", file=sys.stderr)
+        print(f"lookaround: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except _Unverified as exc:
-        print(f"lookaround: {exc}", file=sys.stderr)
+        print(f"lookaround: {_one_line(exc)}", file=sys.stderr)
         return EXIT_UNVERIFIED
     except BrokenPipeError:
         raise  # handled in main, where stdout can be retired

@@ -49,6 +49,10 @@ def _read_witness(record: object) -> _Witness:
         value = record[name]
         if not isinstance(value, kind) or isinstance(value, bool):
             raise InputError(f"witness.{name} must be {what}, got {str(value)[:60]!r}")
+    if record["wanted"] not in ("holds", "fails"):
+        raise InputError(
+            f"witness.wanted must be 'holds' or 'fails', got {record['wanted'][:20]!r}"
+        )
     if record["metric"] not in CERTIFIABLE:
         raise InputError(f"witness.metric {record['metric']!r} has no certificate")
     names = record["objectives"]
@@ -81,7 +85,7 @@ def verify_record(record: object) -> list[str]:
     witness = _read_witness(record)
     stored, metric = witness.record["certificate"], witness.record["metric"]
     wanted = witness.record["wanted"]
-    problems = _claim_problems(witness.record["claim"], metric, wanted)
+    problems = _claim_problems(witness.record["claim"], metric)
     better = METRICS[metric].better
     fresh = certify(
         witness.source, *witness.pair, metric=metric, k=witness.record["k"], better=better
@@ -110,12 +114,12 @@ def _flat(certificate: dict) -> dict:
     return out
 
 
-def _claim_problems(claim: str, metric: str, wanted: str) -> list[str]:
+def _claim_problems(claim: str, metric: str) -> list[str]:
     try:
         check_claim_metric(claim, metric)
     except InputError as exc:
         return [f"claim: {exc}"]
-    return [] if wanted in ("fails", "holds") else [f"wanted: {wanted!r} is not fails or holds"]
+    return []
 
 
 def _search_problems(witness: _Witness) -> list[str]:
@@ -124,7 +128,11 @@ def _search_problems(witness: _Witness) -> list[str]:
     wanted = witness.record["wanted"]
     problems = []
     sizes = {"V": source.vocab, "T": source.length, "r": source.n_classes}
-    for name, size in dict(search.get("shrunk") or {}).items():
+    shrunk = search.get("shrunk") or {}
+    if not isinstance(shrunk, dict):
+        problems.append(f"search.shrunk: stored {str(shrunk)[:40]!r}, not the sizes shrunk to")
+        shrunk = {}
+    for name, size in shrunk.items():
         if sizes.get(name) != size:
             problems.append(
                 f"search.shrunk.{name}: stored {size!r}, the source has {sizes.get(name)!r}"

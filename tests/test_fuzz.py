@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -175,7 +176,11 @@ WITNESS_FIELDS = ["claim", "metric", "k", "objectives", "wanted", "search", "sou
                   "certificate", "kind"]  # fmt: skip
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 120)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(field=st.sampled_from(WITNESS_FIELDS), value=_json_values(),
        inner=st.sampled_from([None, "k", "winner", "metric", "length", "shrunk"]))  # fmt: skip
 def test_verify_on_malformed_witnesses(field, value, inner):

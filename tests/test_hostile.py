@@ -211,3 +211,17 @@ def test_a_device_or_a_link_to_a_fifo_is_refused(what, tmp_path):
                 "grid": ["sweep", path, "--out", str(tmp_path / "o.jsonl")],
                 "witness": ["verify", path]}[what]  # fmt: skip
         _refused(argv, "")  # at once: reading either would block or never end
+
+
+def test_fuzz_finds_stay_fixed(tmp_path, capsys):
+    # found by the witness fuzz: a boolean search.shrunk was an internal error, and a control
+    # character in a key or in `wanted` broke the one line
+    for search, wanted, code in (({"shrunk": True}, "fails", 3), ({"shrunk": {"\r": 1}}, "fails", 3),
+                                 ({}, "\x1e0", 2)):  # fmt: skip
+        record = copy.deepcopy(WITNESS)
+        record["search"].update(search)
+        record["wanted"] = wanted
+        path = tmp_path / "w.json"
+        path.write_text(json.dumps(record))
+        assert main(["verify", str(path)]) == code
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
