@@ -200,13 +200,15 @@ def _as_chunks(blocks: Iterable) -> Iterator[RowChunk]:
     else:
         # building the rows (forward passes, masses) takes about as long as consuming them:
         # on a second thread the two overlap, as numpy releases the GIL in both (vmlm at
-        # T = 14: 3.4 s against 4.0 s). A pass of one chunk, the common small case, starts
-        # no thread: its hand-offs would cost more than they save.
+        # T = 14: 3.4 s against 4.0 s). A pass of one or two chunks, the common small case,
+        # starts no thread: its hand-offs would cost more than they save.
         chunks = row_chunks(itertools.chain([first], iterator))
-        head = next(chunks, None)
-        if head is not None:
+        for _ in range(2):  # the first two in this thread: most passes have one chunk only
+            head = next(chunks, None)
+            if head is None:
+                return
             yield head
-            yield from in_background(chunks) if producer_allowed() else chunks
+        yield from in_background(chunks) if producer_allowed() else chunks
 
 
 class TargetSideBuilder:
