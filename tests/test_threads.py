@@ -26,11 +26,11 @@ def _blas_threads() -> list[int]:
 
 
 def test_a_streamed_pass_gives_the_same_bits_with_and_without_its_producer_thread(monkeypatch):
-    # 88,572 context rows under ar at V = 3, T = 11: more than one chunk, so a budget of 2
+    # 265,719 context rows under ar at V = 3, T = 12: more than two chunks, so a budget of 2
     # builds the next chunk on a second thread, and a budget of 1 does not
     rng = np.random.default_rng(7)
     source = source_from_dict({
-        "family": "markov", "prior": [0.5, 0.5], "length": 11,
+        "family": "markov", "prior": [0.5, 0.5], "length": 12,
         "init": rng.dirichlet(np.ones(3), size=2).tolist(),
         "trans": rng.dirichlet(np.ones(3), size=(2, 3)).tolist(),
     })  # fmt: skip
