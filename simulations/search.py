@@ -41,11 +41,13 @@ from lookaround.theory.theorems import Theorem
 
 __all__ = [
     "DENOMINATORS",
+    "PROBABILITIES",
     "SearchRecord",
     "SearchSpace",
     "Stress",
     "Witness",
     "family_space",
+    "probabilities_of",
     "round_spec",
     "search_witness",
     "shape_space",

@@ -333,7 +333,7 @@ def _in_worker(run: Callable[[dict], dict], config: dict) -> dict:
     command line keeps it (lookaround.allocator). Dask's nanny starts workers with
     ``MALLOC_TRIM_THRESHOLD_=65536``, which made every block of a streamed pass fault its pages
     in again: the 8-configuration benchmark sweep took 145 s on two Dask workers against 46 s
-    on two loky workers."""
+    on two loky workers. The worker exits if its parent dies (:func:`_die_with_parent`)."""
     keep_freed_memory()
     _die_with_parent()
     return budgeted(run, 1, config)
