@@ -25,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, TypedDict, Unpack, cast
 
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
 from lookaround.allocator import keep_freed_memory
@@ -315,7 +315,8 @@ def _executor(
         yield from map(run, configs)
         return
     run = functools.partial(_in_worker, run)
-    with warnings.catch_warnings():
+    # every loky worker, a replacement too, watches its parent from its start
+    with warnings.catch_warnings(), parallel_config(backend="loky", initializer=_die_with_parent):
         # loky replaces a worker whose memory grew by a large exact pass and says so; the job
         # is resubmitted and nothing is lost, so the user is not told
         warnings.filterwarnings("ignore", "A worker stopped while some jobs", UserWarning)
@@ -333,9 +334,8 @@ def _in_worker(run: Callable[[dict], dict], config: dict) -> dict:
     command line keeps it (lookaround.allocator). Dask's nanny starts workers with
     ``MALLOC_TRIM_THRESHOLD_=65536``, which made every block of a streamed pass fault its pages
     in again: the 8-configuration benchmark sweep took 145 s on two Dask workers against 46 s
-    on two loky workers. The worker exits if its parent dies (:func:`_die_with_parent`)."""
+    on two loky workers."""
     keep_freed_memory()
-    _die_with_parent()
     return budgeted(run, 1, config)
 
 
@@ -344,7 +344,8 @@ _WATCHED: list[int] = []  # the parent this worker process watches, once started
 
 def _die_with_parent() -> None:
     """Exit this worker when the process that started it dies (``kill -9`` or SIGTERM of a
-    sweep left its loky workers running): a daemon thread polls the parent twice a second."""
+    sweep left its loky workers running): a daemon thread polls the parent twice a second.
+    Run by each loky worker as it starts (the executor's initializer)."""
     if _WATCHED or threading.current_thread() is not threading.main_thread():
         return
     _WATCHED.append(parent := os.getppid())
