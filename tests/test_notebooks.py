@@ -22,14 +22,20 @@ def _code(notebook) -> list[str]:
 
 
 def _printed(notebook) -> list[list[str]]:
-    """Per code cell, its printed text and plain-text results; figures counted, not drawn
-    (their bytes depend on the renderer), and object addresses left out."""
+    """Per code cell, its printed text (consecutive writes to one stream joined) and
+    plain-text results; figures counted, not drawn (their bytes depend on the renderer), and
+    object addresses left out."""
     cells = []
     for cell in (c for c in notebook.cells if c.cell_type == "code"):
         texts = []
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
-                texts.append(f"{out.name}: {out.text}")
+                # one stream's text may arrive in several messages (timing): join them
+                head = f"{out.name}: "
+                if texts and texts[-1].startswith(head):
+                    texts[-1] += out.text
+                else:
+                    texts.append(head + out.text)
             elif "image/png" in out.get("data", {}):
                 texts.append("figure")
             elif "text/plain" in out.get("data", {}):
