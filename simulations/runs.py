@@ -31,9 +31,9 @@ from lookaround.theory.limits import (
     check_count,
     check_draws,
     check_k,
+    check_memory,
     check_positive,
     check_seed,
-    default_max_memory,
     draws_bytes,
 )
 from lookaround.theory.numerics import log_softmax
@@ -179,15 +179,12 @@ def simulation_bytes(source: Source, objective: Objective, n_train: int) -> int:
 
 
 def _check_memory(source: Source, objective: Objective, n_train: int) -> None:
-    limit = default_max_memory()
-    need = simulation_bytes(source, objective, n_train)
-    if need > limit:
-        raise InputError(
-            f"source: a simulation of {objective.name!r} with n_train = {n_train} needs about "
-            f"{need / 2**30:.3g} GB (its draws and the dense exact A over every context), over "
-            f"the limit {limit / 2**30:.2f} GB; use fewer draws, a shorter length or a smaller "
-            "vocabulary"
-        )
+    check_memory(
+        simulation_bytes(source, objective, n_train),
+        f"a simulation of {objective.name!r} with n_train = {n_train} (its draws and the dense "
+        "exact A over every context) needs about",
+        "use fewer draws, a shorter length or a smaller vocabulary",
+    )
 
 
 @dataclass(frozen=True)

@@ -121,13 +121,18 @@ def _check_values(grid: dict) -> None:
                 raise InputError(f"grid.{key} holds {value!r}; values are strings or numbers")
 
 
+def _template_pairs(grid: dict) -> Iterator[tuple[str, str, list[str]]]:
+    """Each (source, objective) template pair with the parameters the two use, sorted."""
+    for source_t, objective_t in itertools.product(grid["source"], grid["objective"]):
+        yield source_t, objective_t, sorted(set(_fields(source_t)) | set(_fields(objective_t)))
+
+
 def _count(grid: dict) -> int:
     """How many configurations the grid expands to (before duplicates are merged)."""
-    total = 0
-    for source_t, objective_t in itertools.product(grid["source"], grid["objective"]):
-        names = set(_fields(source_t)) | set(_fields(objective_t))
-        total += math.prod(len(grid[n]) for n in names) * len(grid["k"]) * len(grid["seed"])
-    return total
+    per_pair = len(grid["k"]) * len(grid["seed"])
+    return sum(
+        math.prod(len(grid[n]) for n in names) * per_pair for _, _, names in _template_pairs(grid)
+    )
 
 
 def load_grid(path: str | Path) -> dict:
@@ -198,8 +203,7 @@ def _check_settings(settings: dict) -> None:
 def expand(spec: dict) -> list[dict]:
     """Every configuration of a grid, each template filled only with the parameters it uses."""
     grid, configs = spec["grid"], []
-    for source_t, objective_t in itertools.product(grid["source"], grid["objective"]):
-        names = sorted(set(_fields(source_t)) | set(_fields(objective_t)))
+    for source_t, objective_t, names in _template_pairs(grid):
         for values in itertools.product(*(grid[n] for n in names), grid["k"], grid["seed"]):
             params = dict(zip(names, values[: len(names)]))
             configs.append(

@@ -90,10 +90,11 @@ def verify_record(record: object) -> list[str]:
     fresh = certify(
         witness.source, *witness.pair, metric=metric, k=witness.record["k"], better=better
     ).record()
+    kept = _flat(stored)
     problems += [
-        f"certificate.{key}: stored {_flat(stored).get(key)!r}, recomputed {value!r}"
+        f"certificate.{key}: stored {kept.get(key)!r}, recomputed {value!r}"
         for key, value in _flat(fresh).items()
-        if _flat(stored).get(key) != value
+        if kept.get(key) != value
     ]
     if fresh["verdict"] == "unresolved":
         problems.append("verdict: unresolved, nothing is proved")

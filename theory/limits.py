@@ -31,6 +31,7 @@ __all__ = [
     "check_draws",
     "check_k",
     "check_lengths",
+    "check_memory",
     "check_positive",
     "check_request",
     "check_seed",
@@ -231,13 +232,29 @@ def generation_bytes(source: Source) -> int:
 
 def check_generation(source: Source, max_memory: int | None = None) -> None:
     """Refuse, in one line, exact T3 losses whose prefix table would not fit in memory."""
+    check_memory(
+        generation_bytes(source),
+        f"the exact generation losses hold all V^T = {source.vocab}^{source.length} prefixes, about",
+        "use a shorter length or a smaller vocabulary",
+        max_memory,
+    )
+
+
+def check_memory(need: int, what: str, advice: str, max_memory: int | None = None) -> None:
+    """Refuse, in one line, a request of ``need`` bytes over ``max_memory`` (unset: 40% of
+    this machine): ``what`` leads to the size, ``advice`` follows it.
+
+    Examples
+    --------
+    >>> check_memory(2**40, "a table needs about", "make it smaller", max_memory=2**30)
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: source: a table needs about 1.02e+03 GB, over the limit 1.00 GB; make it smaller
+    """
     limit = default_max_memory() if max_memory is None else max_memory
-    need = generation_bytes(source)
     if need > limit:
         raise InputError(
-            f"source: the exact generation losses hold all V^T = {source.vocab}^{source.length} "
-            f"prefixes, about {need / 2**30:.3g} GB, over the limit {limit / 2**30:.2f} GB; "
-            "use a shorter length or a smaller vocabulary"
+            f"source: {what} {need / 2**30:.3g} GB, over the limit {limit / 2**30:.2f} GB; {advice}"
         )
 
 
