@@ -219,17 +219,23 @@ def _check(args: argparse.Namespace) -> str:
 
     sources = tuple(args.sources) if args.sources else DEFAULT_SOURCES
     request = _claim_request(args, sources) if args.pretrain else None
+    if request is None:
+        _refuse_unused(args, "--pretrain", ("pretrain_out", "pretrain_steps", "scheduler", "repair"),
+                       jobs=1, pretrain_seeds="0,1,2")  # fmt: skip
+    results = _results_path(request, args.pretrain_out, "--pretrain-out") if request else None
     result = check_everywhere(
         sources,
         k=args.k,
         seed=args.seed,
         n_train=args.n_train,
         n_eval=args.n_eval,
+        steps=args.steps,
+        lr=args.lr,
         progress=not (args.json or args.csv) and sys.stderr.isatty(),
     )
     if args.csv:
         return _csv(result)
-    done, networks = _trained_table(request, args.pretrain_out, args) if request else ("", ())
+    done, networks = _trained_table(request, results, args) if results else ("", ())
     if args.json:
         return _dump(
             {
@@ -268,10 +274,23 @@ def _check_text(args: argparse.Namespace, result) -> list[str]:
     if args.detail:
         lines += ["", *(_robust_line(row) for row in result.robust)]
     lines += ["", f"trained and held-out rows, at one setting ({single}):", "",
-              result.trained_summary(), "cells: rows holding / failing / tied"]  # fmt: skip
+              result.trained_summary()]  # fmt: skip
     if args.detail:
         lines += ["", *(_claim_line(row) for row in result.trained)]
     return lines
+
+
+def _refuse_unused(
+    args: argparse.Namespace, needs: str, names: tuple[str, ...], **defaults
+) -> None:
+    """Options that do nothing without ``needs`` are refused (set: not None/False, or off their
+    ``defaults``), never silently ignored."""
+    given = [n for n in names if getattr(args, n) not in (None, False)]
+    given += [n for n, default in defaults.items() if getattr(args, n) != default]
+    if given:
+        flags = ", ".join("--" + n.replace("_", "-") for n in given)
+        verb = "apply" if len(given) > 1 else "applies"
+        raise InputError(f"{flags} only {verb} with {needs}")
 
 
 def _claim_request(args: argparse.Namespace, sources: tuple[str, ...]):
@@ -357,7 +376,7 @@ def _simulate_transformer(args: argparse.Namespace) -> str:
 
 
 def _simulate(args: argparse.Namespace) -> str:
-    from lookaround.simulations.runs import simulate
+    from lookaround.simulations.runs import Diverged, simulate
     from lookaround.theory.objectives import parse_objective
     from lookaround.theory.presets import resolve_source
 
@@ -365,18 +384,23 @@ def _simulate(args: argparse.Namespace) -> str:
         return _simulate_transformer(args)
     source = resolve_source(args.source)
     objective = parse_objective(args.objective, source.length)
-    result = simulate(
-        source,
-        objective,
-        model=args.model,
-        loss=args.loss,
-        k=args.k,
-        steps=args.steps,
-        lr=args.lr,
-        seed=args.seed,
-        n_train=50_000 if args.n_train is None else args.n_train,
-        n_eval=2000 if args.n_eval is None else args.n_eval,
-    ).to_dict()
+    try:
+        result = simulate(
+            source,
+            objective,
+            model=args.model,
+            loss=args.loss,
+            k=args.k,
+            steps=args.steps,
+            lr=args.lr,
+            seed=args.seed,
+            n_train=50_000 if args.n_train is None else args.n_train,
+            n_eval=2000 if args.n_eval is None else args.n_eval,
+        ).to_dict()
+    except Diverged as exc:  # a result of the settings, reported as a sweep reports it
+        result = {"source": source.name, "objective": objective.name, "model": args.model,
+                  "loss": args.loss, "status": "diverged", "detail": str(exc)}  # fmt: skip
+        return _dump(result) if args.json else _table("simulated run", result)
     if args.json:
         return _dump(result)
     curve = result.pop("curve")
@@ -388,7 +412,9 @@ def _sweep(args: argparse.Namespace) -> str:
 
     from lookaround.simulations.sweep import run_sweep
 
-    out = str(_output(args.out or str(Path(args.grid).with_suffix(".jsonl")), "--out"))
+    out = str(
+        _output(args.out or str(Path(args.grid).with_suffix(".jsonl")), "--out", results=True)
+    )
     counts = run_sweep(args.grid, out, jobs=args.jobs, scheduler=args.scheduler,
                        progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     return (
@@ -431,14 +457,19 @@ def _require_transformer(what: str) -> None:
         require(module, "transformer", what)
 
 
-def _trained_table(request, out: str | None, args: argparse.Namespace) -> tuple[str, tuple]:
+def _results_path(request, out: str | None, what: str) -> Path:
+    """The results file of a pretraining ``request``, checked before any work."""
+    from lookaround.simulations.sweep import config_hash
+
+    return _output(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl", what, results=True)
+
+
+def _trained_table(request, path: Path, args: argparse.Namespace) -> tuple[str, tuple]:
     """Train (or resume) ``request`` into its results file; the file and its agreement rows."""
     from lookaround.results import read_records
     from lookaround.simulations.agreement import agreement_table
-    from lookaround.simulations.sweep import config_hash, run_plan
+    from lookaround.simulations.sweep import run_plan
 
-    path = _output(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl", "--out")
-    request.check()
     counts = run_plan(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     rows = agreement_table(request, [r for r in read_records(path) if "config" in r])
@@ -451,7 +482,7 @@ def _pretrain(args: argparse.Namespace) -> str:
 
     request = _pretrain_request(args)
     request.check()
-    done, rows = _trained_table(request, args.out, args)
+    done, rows = _trained_table(request, _results_path(request, args.out, "--out"), args)
     if args.json:
         return _dump({"request": request.header()["pretrain"], "rows": [asdict(r) for r in rows]})
     if args.csv:
@@ -526,9 +557,15 @@ def _families(args: argparse.Namespace) -> str:
     return "\n".join(family.describe() for family in FAMILIES.values())
 
 
-def _output(text: str, what: str, suffixes: tuple[str, ...] = ()) -> Path:
-    """An output path checked before any work: its folder exists, it is no folder itself, and
-    its suffix (any case) is one of ``suffixes`` when they are given."""
+def _output(text: str, what: str, suffixes: tuple[str, ...] = (), *, results: bool = False) -> Path:
+    """An output path checked before any work: its folder exists, it is no folder itself, its
+    suffix (any case) is one of ``suffixes`` when they are given, and it is no device, pipe,
+    nor (unless it is the command's own ``results`` file) another command's results file or a
+    file being written."""
+    from lookaround.simulations.journal import check_output_file
+
+    if not text.strip():
+        raise InputError(f"{what} must name a file, got {text!r}")
     path = Path(text)
     if not path.parent.is_dir():
         raise InputError(f"{what} {text!r}: the folder {str(path.parent)!r} does not exist")
@@ -536,21 +573,24 @@ def _output(text: str, what: str, suffixes: tuple[str, ...] = ()) -> Path:
         raise InputError(f"{what} {text!r} is a folder, not a file")
     if suffixes and path.suffix.lower() not in suffixes:
         raise InputError(f"{what} {text!r} must end in {', '.join(suffixes)}")
+    check_output_file(path, what, results=results)
     return path
 
 
 def _map(args: argparse.Namespace) -> str:
 
+    from lookaround.simulations.journal import check_distinct
     from lookaround.simulations.maps import plan_map
     from lookaround.simulations.sweep import run_plan
 
     request = plan_map(args.family, x=args.x, y=args.y, claim=args.claim, metric=args.metric,
                        k=args.k, objectives=args.objectives)  # fmt: skip
     default = f"map-{request.family}-{request.claim}-{request.metric}.jsonl"
-    out = _output(args.out or default, "--out")
+    out = _output(args.out or default, "--out", results=True)
     plot = None
-    if args.plot:
+    if args.plot is not None:
         plot = _output(args.plot, "--plot", (".png", ".pdf", ".svg"))
+        check_distinct({"--out": out, "--plot": plot})
         require("matplotlib", "figures", "lookaround map --plot").use("Agg")
     counts = run_plan(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
@@ -667,6 +707,15 @@ def _int(text: str) -> int:
         return parse_integer(text.strip(), "the value")
     except InputError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text[:40]!r}") from None
+
+
+def _real(text: str) -> float:
+    from lookaround.theory.numerics import parse_real
+
+    try:
+        return parse_real(text.strip(), "the value")
+    except InputError:
+        raise argparse.ArgumentTypeError(f"expected a decimal number, got {text[:40]!r}") from None
 
 
 def _seed(text: str) -> int:
@@ -822,6 +871,11 @@ def _add_check(sub) -> None:
     p.add_argument("--seed", type=_seed, default=0, help="seed of every draw and initialization")
     p.add_argument("--n-train", type=_int, default=50_000, help="training draws per model")
     p.add_argument("--n-eval", type=_int, default=2000, help="held-out sequences")
+    p.add_argument("--steps", type=_int,
+                   help="training steps of every trained row's model; unset means each model's "
+                        "default (C1's exact row trains 3x)")  # fmt: skip
+    p.add_argument("--lr", type=_real, help="learning rate of every trained row's model; unset "
+                   "means each model's default")  # fmt: skip
     p.add_argument("--detail", action="store_true", help="print every row, with its flip points")
     p.add_argument(
         "--pretrain",
@@ -853,7 +907,7 @@ def _add_simulate(sub) -> None:
     p.add_argument("--loss", default="spectral", help="spectral or ce (default: spectral)")
     p.add_argument("--k", type=_int, default=2, help="feature dimension")
     p.add_argument("--steps", type=_int, help="optimizer steps; unset means the model's default")
-    p.add_argument("--lr", type=float, help="learning rate; unset means the model's default")
+    p.add_argument("--lr", type=_real, help="learning rate; unset means the model's default")
     p.add_argument("--seed", type=_seed, default=0, help="seed of draws and initialization")
     p.add_argument("--n-train", type=_int, help="training draws (default 50000; not transformer)")
     p.add_argument("--n-eval", type=_int, help="held-out sequences (default 2000; not transformer)")
@@ -880,7 +934,7 @@ def _add_pretrain(sub) -> None:
     p.add_argument("--width", type=_int, help="model dimension (default 32)")
     p.add_argument("--layers", type=_int, help="transformer blocks (default 2)")
     p.add_argument("--heads", type=_int, help="attention heads (default 2)")
-    p.add_argument("--lr", type=float, help="peak learning rate (default 3e-3)")
+    p.add_argument("--lr", type=_real, help="peak learning rate (default 3e-3)")
     p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
     _engine_arguments(p, 1, "local processes, one thread each")
     _json_flag(p, csv="the table")

@@ -27,7 +27,13 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     >>> read_records(path)
     [{'k': 1, 'bound': inf}]
     """
-    text = Path(path).read_text(encoding="utf-8")
+    real = Path(path).resolve()
+    if real.exists() and not real.is_file():  # a FIFO would block, a device never end
+        raise InputError(f"{str(path)!r} is not a regular file (a device, a pipe or a socket)")
+    try:
+        text = real.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{str(path)!r} cannot be read: {exc}") from None
     try:
         whole = json.loads(text)
     except json.JSONDecodeError:

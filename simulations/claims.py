@@ -26,7 +26,7 @@ from lookaround.simulations.evaluate import (
 )
 from lookaround.simulations.metrics import COMPARISONS, Better, ExactSource, Verdict, decide
 from lookaround.simulations.models import Model
-from lookaround.simulations.runs import DEFAULTS, FITTERS, simulate
+from lookaround.simulations.runs import DEFAULTS, FITTERS, Diverged, check_converged, simulate
 from lookaround.simulations.tabular import train_spectral
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.numerics import SLACK
@@ -52,6 +52,8 @@ SAMPLED_TOL = 0.02
 C1_SAMPLE_TOL = 0.01
 C1_EXACT_TOL = 1e-6
 CLAIMS = ("C1", "C2", "C3", "C4")
+C1_SAMPLED = "T1 gap, tabular spectral model trained on samples"
+C1_EXACT = "T1 gap, trained on the exact co-occurrence"
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ class _Trainer:
     seed: int
     n_train: int
     n_eval: int
+    steps: int | None = None  # every model's own default when None (runs.DEFAULTS)
+    lr: float | None = None
     _trained: dict[tuple[str, str, str], Model] = field(default_factory=dict)
     _held: dict[str, PatternDraws] = field(default_factory=dict)
 
@@ -139,16 +143,26 @@ class _Trainer:
             self._held[name] = draw_patterns(self.exact.source, objective, self.n_eval, seed)
         return self._held[name]
 
+    def setting(self, model: str, loss: str) -> tuple[int, float]:
+        """The steps and learning rate of ``model`` on ``loss``: the request's, else its default."""
+        cfg = DEFAULTS[(model, loss)]
+        return (cfg["steps"] if self.steps is None else self.steps,
+                cfg["lr"] if self.lr is None else self.lr)  # fmt: skip
+
     def trained(self, name: str, model: str, loss: str) -> Model:
+        """The model trained on ``name``'s draws; :class:`Diverged` (on every read) if it left
+        the finite numbers."""
         key = (name, model, loss)
+        steps, lr = self.setting(model, loss)
         if key not in self._trained:
             objective, source = self.exact.objective(name), self.exact.source
             draws = draw_patterns(source, objective, self.n_train, self.seed)
-            cfg = DEFAULTS[(model, loss)]
-            self._trained[key] = FITTERS[model](
-                draws, source.vocab, self.k, loss=loss, steps=cfg["steps"], lr=cfg["lr"],
-                seed=self.seed,
-            )  # fmt: skip
+            # an overflow is reported just below as a diverged row, not as warnings
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                self._trained[key] = FITTERS[model](
+                    draws, source.vocab, self.k, loss=loss, steps=steps, lr=lr, seed=self.seed
+                )
+        check_converged(self._trained[key], lr)
         return self._trained[key]
 
     def generation_of(self, name: str, model: str) -> GenerationEval:
@@ -156,26 +170,44 @@ class _Trainer:
         return generation_eval(trained, source, self.exact.objective(name), self.held(name).tokens)
 
 
+def _guarded(
+    claim: str, b: _Trainer, metric: str, winner: str, better: str, build: Callable[[], ClaimRow]
+) -> ClaimRow:
+    """``build()``'s row, or a ``diverged`` row of the same metric when its training diverged:
+    a result with its status, never a lost table."""
+    try:
+        return build()
+    except Diverged as exc:
+        return ClaimRow(claim, b.exact.source.name, metric, {}, winner, Better(better), 0.0,
+                        Verdict.DIVERGED, str(exc))  # fmt: skip
+
+
 def _c1(b: _Trainer, ar: str, masked: str) -> list[ClaimRow]:
+    steps, lr = b.setting("tabular", "spectral")
     rows = []
     for name in (ar, masked):
         objective = b.exact.objective(name)
         spectrum = b.exact.analysis(name, b.k).level("context").spectrum
         optimum = spectral_optimum(spectrum, b.k)
         gap = f"s_k - s_(k+1) = {spectrum[b.k - 1] - spectrum[b.k]:.4f}"
-        run = simulate(
-            b.exact.source, objective, model="tabular", loss="spectral", k=b.k, seed=b.seed,
-            n_train=4 * b.n_train, n_eval=b.n_eval,
-        )  # fmt: skip
-        sampled = f"N={4 * b.n_train} draws, largest principal angle {run.max_angle_deg:.2f} deg"
-        rows.append(_c1_row(b, name, "T1 gap, tabular spectral model trained on samples",
-                            run.final_loss, optimum, C1_SAMPLE_TOL, f"{sampled}, {gap}"))  # fmt: skip
-        a, _ = exact_dense_cooccurrence(b.exact.source, objective)
-        steps = 3 * DEFAULTS[("tabular", "spectral")]["steps"]
-        f, g, _ = train_spectral(a, b.k, steps=steps, lr=0.2, seed=b.seed)
-        rows.append(_c1_row(b, name, "T1 gap, trained on the exact co-occurrence",
-                            spectral_loss(a, f, g), optimum, C1_EXACT_TOL,
-                            f"gradient descent, {gap}"))  # fmt: skip
+
+        def sampled(name=name, objective=objective, optimum=optimum, gap=gap) -> ClaimRow:
+            run = simulate(
+                b.exact.source, objective, model="tabular", loss="spectral", k=b.k, seed=b.seed,
+                n_train=4 * b.n_train, n_eval=b.n_eval, steps=steps, lr=lr,
+            )  # fmt: skip
+            drawn = f"N={4 * b.n_train} draws, largest principal angle {run.max_angle_deg:.2f} deg"
+            return _c1_row(b, name, C1_SAMPLED, run.final_loss, optimum, C1_SAMPLE_TOL,
+                           f"{drawn}, {gap}")  # fmt: skip
+
+        def exact(name=name, objective=objective, optimum=optimum, gap=gap) -> ClaimRow:
+            a, _ = exact_dense_cooccurrence(b.exact.source, objective)
+            f, g, _ = train_spectral(a, b.k, steps=3 * steps, lr=lr, seed=b.seed)
+            return _c1_row(b, name, C1_EXACT, spectral_loss(a, f, g), optimum, C1_EXACT_TOL,
+                           f"gradient descent, {gap}")  # fmt: skip
+
+        rows += [_guarded("C1", b, C1_SAMPLED, "trained", "lower", sampled),
+                 _guarded("C1", b, C1_EXACT, "trained", "lower", exact)]  # fmt: skip
     return rows
 
 
@@ -193,37 +225,43 @@ def _c1_row(
 
 def _clustering(b: _Trainer, claim: str, winner: str, other: str) -> list[ClaimRow]:
     """k-means ARI on a trained tabular spectral model's averaged features, held out."""
-    pair, source = (other, winner), b.exact.source
-    ari = {
-        n: classification_metrics(
-            averaged_features(
-                b.trained(n, "tabular", "spectral"), b.exact.objective(n), b.held(n).tokens
-            ),
-            b.held(n).classes,
-            source.n_classes,
-            b.seed,
-        ).ari
-        for n in pair
-    }
-    return [compare(claim, source.name, "k-means ARI on trained h(x) (held-out)", ari, winner,
-                    better="higher", tol=SAMPLED_TOL,
-                    detail=f"tabular spectral model, N={b.n_train} draws, {b.n_eval} held-out")]  # fmt: skip
+    pair, source, metric = (other, winner), b.exact.source, "k-means ARI on trained h(x) (held-out)"
+
+    def build() -> ClaimRow:
+        ari = {
+            n: classification_metrics(
+                averaged_features(
+                    b.trained(n, "tabular", "spectral"), b.exact.objective(n), b.held(n).tokens
+                ),
+                b.held(n).classes,
+                source.n_classes,
+                b.seed,
+            ).ari
+            for n in pair
+        }
+        return compare(claim, source.name, metric, ari, winner, better="higher", tol=SAMPLED_TOL,
+                       detail=f"tabular spectral model, N={b.n_train} draws, {b.n_eval} held-out")  # fmt: skip
+
+    return [_guarded(claim, b, metric, winner, "higher", build)]
 
 
 def _generation(b: _Trainer, claim: str, winner: str, other: str) -> list[ClaimRow]:
     """Held-out excess generation loss of the tabular and the shared cross-entropy models."""
     note = f"N={b.n_train} draws, {b.n_eval} held-out, tie within 2 se"
+
+    def build(model: str) -> ClaimRow:
+        evals = {n: b.generation_of(n, model) for n in (other, winner)}
+        return _excess_row(claim, b.exact.source.name, _generation_metric(model), evals, winner,
+                           note)  # fmt: skip
+
     return [
-        _excess_row(
-            claim,
-            b.exact.source.name,
-            f"held-out excess generation loss, {model} CE model",
-            {n: b.generation_of(n, model) for n in (other, winner)},
-            winner,
-            note,
-        )  # fmt: skip
+        _guarded(claim, b, _generation_metric(model), winner, "lower", lambda m=model: build(m))
         for model in ("tabular", "shared")
     ]
+
+
+def _generation_metric(model: str) -> str:
+    return f"held-out excess generation loss, {model} CE model"
 
 
 _KIND_ROWS: dict[str, Callable[[_Trainer, str, str, str], list[ClaimRow]]] = {
@@ -249,10 +287,14 @@ def trained_rows(
     n_train: int = 50_000,
     n_eval: int = 2000,
     claims: tuple[str, ...] = CLAIMS,
+    steps: int | None = None,
+    lr: float | None = None,
 ) -> list[ClaimRow]:
     """The trained rows of ``claims`` on one source, at :data:`ONE_SETTING` and ``k``.
 
     Pass the :class:`ExactSource` the robust rows read, so the exact sides are computed once.
+    ``steps`` and ``lr`` replace every model's default (:data:`~lookaround.simulations.runs.DEFAULTS`;
+    C1's exact row trains ``3 steps``); a model whose training diverges gives ``diverged`` rows.
 
     Examples
     --------
@@ -263,7 +305,7 @@ def trained_rows(
     [('held-out excess generation loss, tabular CE model', 'ar'),
      ('held-out excess generation loss, shared CE model', 'ar')]
     """
-    trainer = _Trainer(exact, k, seed, n_train, n_eval)
+    trainer = _Trainer(exact, k, seed, n_train, n_eval, steps, lr)
     return [row for claim in claims for row in _claim_rows(trainer, claim)]
 
 
@@ -275,24 +317,28 @@ def check_trained(
     n_train: int = 50_000,
     n_eval: int = 2000,
     claims: tuple[str, ...] = CLAIMS,
+    steps: int | None = None,
+    lr: float | None = None,
     progress: bool = False,
     exact: dict[str, ExactSource] | None = None,
 ) -> list[ClaimRow]:
     """The trained rows on every source (presets or JSON files), in source, claim order.
 
-    ``exact`` maps a source name to an :class:`ExactSource` whose computed numbers are reused.
+    ``exact`` maps a source name to an :class:`ExactSource` whose computed numbers are reused;
+    ``steps`` and ``lr`` as in :func:`trained_rows`.
     """
     rows: list[ClaimRow] = []
     for name in tqdm(sources, desc="trained rows", unit="source", disable=not progress):
         shared = (exact or {}).get(name) or ExactSource(resolve_source(name))
-        rows += trained_rows(shared, k=k, seed=seed, n_train=n_train, n_eval=n_eval, claims=claims)
+        rows += trained_rows(shared, k=k, seed=seed, n_train=n_train, n_eval=n_eval,
+                             claims=claims, steps=steps, lr=lr)  # fmt: skip
     return rows
 
 
 def summarize(rows: list[ClaimRow]) -> dict:
-    """Per ``claim/source``: counts of holding, failing and tied rows, and an overall verdict
-    (``holds`` / ``fails`` when every decided row agrees, ``mixed`` otherwise, ``tie`` when none
-    is decided).
+    """Per ``claim/source``: counts of holding, failing, tied and diverged rows, and an overall
+    verdict (``holds`` / ``fails`` when every decided row agrees, ``mixed`` otherwise, ``tie``
+    when none is decided).
 
     Examples
     --------
@@ -302,7 +348,9 @@ def summarize(rows: list[ClaimRow]) -> dict:
     """
     out: dict[str, dict] = {}
     for row in rows:
-        counts = out.setdefault(f"{row.claim}/{row.source}", {"holds": 0, "fails": 0, "tie": 0})
+        counts = out.setdefault(
+            f"{row.claim}/{row.source}", {"holds": 0, "fails": 0, "tie": 0, "diverged": 0}
+        )
         counts[row.verdict] += 1
     for counts in out.values():
         decided = counts["holds"] + counts["fails"]

@@ -25,7 +25,7 @@ try:
 except ImportError:  # Windows: no flock; the filelock package locks a side file instead
     fcntl = None
 
-__all__ = ["Journal", "Resumed"]
+__all__ = ["Journal", "Resumed", "check_distinct", "check_output_file"]
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,79 @@ class Journal:
         if staged.is_file():
             self._apply(staged.read_bytes())
             staged.unlink()
+
+
+def check_output_file(path: Path, what: str, *, results: bool) -> None:
+    """One output of a command, before any work: absent, or a regular file; and unless it is
+    the command's own results file (``results``, which :class:`Journal` resumes or refuses),
+    neither a results file nor a file another writer holds. Links are followed.
+
+    Examples
+    --------
+    >>> check_output_file(Path("/dev/zero"), "--out", results=True)
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: --out '/dev/zero' is not a regular file (a device, a pipe or a socket)
+    """
+    real = Path(os.path.realpath(path))
+    if not real.exists():
+        return
+    if not real.is_file():
+        raise InputError(
+            f"{what} {str(path)!r} is not a regular file (a device, a pipe or a socket)"
+        )
+    if results:
+        return
+    if _held_by_writer(real):
+        raise InputError(
+            f"{what} {str(path)!r} is being written by another command; choose another"
+        )
+    if _is_results_file(real):
+        raise InputError(
+            f"{what} {str(path)!r} is the results file of a sweep, a map or a pretraining table; "
+            "choose another"
+        )
+
+
+def check_distinct(outputs: dict[str, Path]) -> None:
+    """The outputs of one command name different files (through links, hard links included).
+
+    Examples
+    --------
+    >>> check_distinct({"--out": Path("a.jsonl"), "--plot": Path("./a.jsonl")})
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: --out 'a.jsonl' and --plot 'a.jsonl' are the same file
+    """
+    seen: dict[object, tuple[str, Path]] = {}
+    for what, path in outputs.items():
+        real = Path(os.path.realpath(path))
+        key = (real.stat().st_dev, real.stat().st_ino) if real.exists() else real
+        if key in seen:
+            first, shown = seen[key]
+            raise InputError(f"{first} {str(shown)!r} and {what} {str(path)!r} are the same file")
+        seen[key] = (what, path)
+
+
+def _held_by_writer(path: Path) -> bool:
+    if fcntl is None:
+        return Path(f"{path}.lock").exists()
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the shared lock taken just to look
+    return False
+
+
+def _is_results_file(path: Path) -> bool:
+    """Whether the first line is a results header (a record with the request's hash)."""
+    with open(path, "rb") as handle:
+        head = handle.readline(1 << 20)
+    record = _record(head.rstrip(b"\n"))
+    return record is not None and "grid_hash" in record
 
 
 def _read_all(fd: int) -> bytes:

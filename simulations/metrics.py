@@ -64,6 +64,7 @@ class Verdict(StrEnum):
     FAILS = "fails"
     TIE = "tie"
     AMBIGUOUS = "ambiguous"
+    DIVERGED = "diverged"  # a trained row whose training left the finite numbers: no comparison
 
 
 def decide(

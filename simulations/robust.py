@@ -27,6 +27,7 @@ from lookaround.simulations.metrics import (
     Verdict,
     decide,
 )
+from lookaround.theory.limits import MAX_STEPS, check_count, check_positive
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed
@@ -336,21 +337,26 @@ class RobustCheck(Presented):
         return robust + [{"kind": "trained", **row._record()} for row in self.trained]
 
     def trained_summary(self) -> str:
-        """Claim x source grid of the trained rows: holds / fails / ties per cell."""
+        """Claim x source grid of the trained rows: holds / fails / ties (/ diverged, when any
+        training diverged) per cell, and the key."""
         counts = summarize(list(self.trained))
         sources = list(dict.fromkeys(r.source for r in self.trained))
         claims = list(dict.fromkeys(r.claim for r in self.trained))
-        width = max(len(s) for s in sources) + 2
-        lines = ["claim  " + "".join(f"{s:<{width}}" for s in sources)]
-        for claim in claims:
-            cells = [counts.get(f"{claim}/{s}") for s in sources]
-            lines.append(
-                f"{claim:<7}"
-                + "".join(
-                    f"{c['holds']}/{c['fails']}/{c['tie']:<{width - 4}}" if c else " " * width
-                    for c in cells
-                )
+        diverged = any(r.verdict == Verdict.DIVERGED for r in self.trained)
+        width = max(len(s) for s in sources) + 2 + 2 * diverged
+
+        def cell(c: dict | None) -> str:
+            if not c:
+                return " " * width
+            text = f"{c['holds']}/{c['fails']}/{c['tie']}" + (
+                f"/{c['diverged']}" if diverged else ""
             )
+            return f"{text:<{width}}"
+
+        lines = ["claim  " + "".join(f"{s:<{width}}" for s in sources)]
+        lines += [f"{claim:<7}" + "".join(cell(counts.get(f"{claim}/{s}")) for s in sources)
+                  for claim in claims]  # fmt: skip
+        lines.append("cells: rows holding / failing / tied" + " / diverged" * diverged)
         return "\n".join(line.rstrip() for line in lines)
 
 
@@ -361,16 +367,26 @@ def check_everywhere(
     seed: SeedLike = 0,
     n_train: int = 50_000,
     n_eval: int = 2000,
+    steps: int | None = None,
+    lr: float | None = None,
     progress: bool = False,
 ) -> RobustCheck:
-    """The robust exact rows on every source, plus the trained rows at ``k`` and ``mlm:0.4T``."""
+    """The robust exact rows on every source, plus the trained rows at ``k`` and ``mlm:0.4T``.
+
+    ``steps`` and ``lr`` replace the trained models' defaults; a training that diverges gives
+    ``diverged`` rows, and the exact rows never depend on training.
+    """
     seed = as_seed(seed)
+    if steps is not None:
+        check_count(steps, "steps", 1, MAX_STEPS)
+    if lr is not None:
+        check_positive(lr, "lr")
     # One ExactSource per source: the trained rows' exact sides (analyses, T3, population
     # k-means at k) are read from what the robust rows already computed.
     exact = {name: ExactSource(resolve_source(name)) for name in sources}
     robust = []
     for name in tqdm(sources, desc="robust rows", unit="source", disable=not progress):
         robust += robust_rows(exact[name])
-    trained = check_trained(sources, k=k, seed=seed, n_train=n_train, n_eval=n_eval,
-                            progress=progress, exact=exact)  # fmt: skip
+    trained = check_trained(sources, k=k, seed=seed, n_train=n_train, n_eval=n_eval, steps=steps,
+                            lr=lr, progress=progress, exact=exact)  # fmt: skip
     return RobustCheck(tuple(sources), k, seed, n_train, n_eval, tuple(robust), tuple(trained))

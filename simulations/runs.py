@@ -42,7 +42,15 @@ from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source
 
-__all__ = ["DEFAULTS", "Diverged", "FITTERS", "Fitter", "SimulationResult", "simulate"]
+__all__ = [
+    "DEFAULTS",
+    "Diverged",
+    "FITTERS",
+    "Fitter",
+    "SimulationResult",
+    "check_converged",
+    "simulate",
+]
 
 # Defaults that reach convergence on the presets (checked by tests/test_simulations.py).
 DEFAULTS = {
@@ -112,17 +120,34 @@ def _population_loss(
     return float(-np.sum(a * log_softmax(f @ g.T + bias)))
 
 
-class Diverged(InputError):
-    """Training left the finite numbers: a result of the settings (usually ``lr``), not a bug."""
+class Diverged(ArithmeticError):
+    """Training left the finite numbers: a result of the settings (usually ``lr``), not bad input.
+
+    Commands report it as a run's ``status: diverged`` with this message, never as exit 2.
+    """
 
 
-def _check_converging(curve: np.ndarray, f: np.ndarray, g: np.ndarray, lr: float) -> None:
+def check_converged(model: Model, lr: float, features: np.ndarray | None = None) -> None:
+    """Raise :class:`Diverged` when ``model``'s loss curve, head or ``features`` is not finite.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from lookaround.simulations.models import Readout
+    >>> bad = SimpleNamespace(curve=np.array([1.0, np.inf]), readout=Readout(np.ones(2), np.zeros(2)))
+    >>> check_converged(bad, 0.2)
+    Traceback (most recent call last):
+    ...
+    lookaround.simulations.runs.Diverged: training diverged (loss not finite from step 2) with learning rate 0.2
+    """
+    curve, parts = model.curve, [model.readout.g, model.readout.bias]
     bad = ~np.isfinite(curve)
-    if bad.any() or not (np.all(np.isfinite(f)) and np.all(np.isfinite(g))):
+    if bad.any() or not all(
+        np.all(np.isfinite(p)) for p in [*parts, *([features] if features is not None else [])]
+    ):
         step = int(np.argmax(bad)) + 1 if bad.any() else curve.size
         raise Diverged(
-            f"training diverged (loss not finite from step {step}) with learning rate {lr:g}; "
-            "lower --lr"
+            f"training diverged (loss not finite from step {step}) with learning rate {lr:g}"
         )
 
 
@@ -204,7 +229,7 @@ def _population(
     a, _ = exact_dense_cooccurrence(source, objective)
     f_all = all_context_features(trained, objective, source.vocab)
     readout = trained.readout
-    _check_converging(trained.curve, f_all, readout.g, lr)
+    check_converged(trained, lr, f_all)
     final = _population_loss(a, f_all, readout.g, readout.bias, trained.loss)
     if trained.loss != "spectral":
         return _Population(final, bayes_ce=conditional_entropy(a))

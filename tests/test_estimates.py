@@ -47,18 +47,17 @@ def test_the_probe_error_never_gets_an_interval(coverage):
     assert all(coverage[name, "probe_error"][1] == 0 for name in intervals.SOURCES)
 
 
-def test_the_t2_bound_was_the_reported_failure_and_now_covers():
-    # the reliability report: markov, mlm:2, k=2, N=20,000: [1.163, 1.190] excluded 1.112
+def test_the_t2_bound_was_the_reported_failure_and_now_gets_no_interval():
+    # the reliability report: markov, mlm:2, k=2, N=20,000: [1.163, 1.190] excluded 1.112.
+    # The plug-in's bias here is far larger than its noise, so no interval may be printed.
     source, objective = preset_source("markov"), parse_objective("mlm:2", 5)
     exact = analyze(source, objective, 2, level="context").level("context").bound
     for seed in range(4):
         estimate = estimate_context(source, objective, 2, 20_000, seed=seed)
         interval = estimate.values.bound
-        # either a covering interval, or none at all with the estimate named unreliable
-        if interval.reliable:
-            assert interval.covers(exact)
-        else:
-            assert "bound" in estimate.to_dict()["unreliable"]
+        assert interval.estimate - exact > 0.02  # the bias that made the old interval miss
+        assert not interval.reliable and (interval.low, interval.high) == (None, None)
+        assert "bound" in estimate.to_dict()["unreliable"]
 
 
 def test_widths_shrink_like_one_over_sqrt_n():

@@ -206,11 +206,13 @@ def test_a_device_or_a_link_to_a_fifo_is_refused(what, tmp_path):
     os.mkfifo(fifo)
     link = tmp_path / "link.json"
     link.symlink_to(fifo)
-    for path in ("/dev/zero", str(link)):
+    for path, kind in (("/dev/zero", "(a character device)"), (str(link), "(a FIFO)")):
         argv = {"source": ["analyze", "--source", path, "--objective", "ar", "--k", "1"],
                 "grid": ["sweep", path, "--out", str(tmp_path / "o.jsonl")],
                 "witness": ["verify", path]}[what]  # fmt: skip
-        _refused(argv, "")  # at once: reading either would block or never end
+        # at once: reading either would block or never end; a source path needs .json
+        device_source = what == "source" and path == "/dev/zero"
+        _refused(argv, "unknown source" if device_source else f"is not a regular file {kind}")
 
 
 def test_fuzz_finds_stay_fixed(tmp_path, capsys):

@@ -228,12 +228,23 @@ def test_tables_frame_one_row_per_entry():
 
 
 def test_the_spectral_gap_is_what_its_docstring_says():
+    import networkx as nx
+    import numpy as np
+    from brute import Brute
+
     from lookaround.theory.presets import preset_source
 
-    result = analyze(preset_source("hmm"), parse_objective("mlm:2", 5), 2)
-    context, sample = result.level("context"), result.level("sample")
-    assert context.connectivity.spectral_gap == pytest.approx(1 - context.spectrum[1] ** 2)
-    assert sample.connectivity.spectral_gap == pytest.approx(1 - sample.spectrum[1])
+    # one minus the second eigenvalue of each level's two-hop graph, read off an independent
+    # route: the dense graph built by brute force, its normalized Laplacian from networkx
+    source = preset_source("hmm")
+    result = analyze(source, parse_objective("mlm:2", 5), 2, level="both")
+    brute = Brute(source, "mlm:2")
+    a = brute.A[brute.A.sum(axis=1) > 0]
+    graphs = {"context": a @ (a / a.sum(axis=0)).T, "sample": brute.sample_kernel()}
+    for level, weights in graphs.items():
+        laplacian = nx.normalized_laplacian_spectrum(nx.from_numpy_array(weights))
+        second = np.sort(laplacian)[1]  # the smallest is 0; the next is the gap
+        assert result.level(level).connectivity.spectral_gap == pytest.approx(second, abs=1e-9)
 
 
 def test_seeds_accept_what_numpy_users_pass():

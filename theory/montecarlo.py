@@ -177,16 +177,21 @@ def _sample_chunks(
 @dataclass
 class _FirstPass:
     """Sums over the draws of ``q q^T`` and ``l = q 1{y = z}`` for the two halves of the draws
-    (even and odd within each chunk), and of ``l^2`` over all."""
+    (even and odd within each chunk), of ``l^2`` over all, and of ``q q^T`` by Bayes label
+    (for the second-order variance of ``phi``)."""
 
     gram: np.ndarray  # (2, V, V)
     labels: np.ndarray  # (2, V, r)
     labels_squared: np.ndarray  # (V, r)
+    class_gram: np.ndarray  # (r, V, V)
 
     @classmethod
     def run(cls, chunks: Iterator, vocab: int, classes: int) -> _FirstPass:
         out = cls(
-            np.zeros((2, vocab, vocab)), np.zeros((2, vocab, classes)), np.zeros((vocab, classes))
+            np.zeros((2, vocab, vocab)),
+            np.zeros((2, vocab, classes)),
+            np.zeros((vocab, classes)),
+            np.zeros((classes, vocab, vocab)),
         )
         for q, y in chunks:
             for half in (0, 1):
@@ -195,8 +200,17 @@ class _FirstPass:
                 for z in range(classes):
                     out.labels[half, :, z] += mine[labels == z].sum(axis=0)
             for z in range(classes):
-                out.labels_squared[:, z] += (q[y == z] ** 2).sum(axis=0)
+                theirs = q[y == z]
+                out.labels_squared[:, z] += (theirs**2).sum(axis=0)
+                out.class_gram[z] += theirs.T @ theirs
         return out
+
+    def kernel_variance(self, n: int, scale: np.ndarray, phi: float) -> float:
+        """``zeta_2 = Var h(X, X')`` of ``phi``'s U-statistic kernel
+        ``h(x, x') = sum_t q_x(t) q_x'(t) 1{y = y'} / P_t(t)`` (plug-in, ``>= 0``):
+        ``E h^2 = sum_z ||D_t^{-1/2} E[q q^T 1{y = z}] D_t^{-1/2}||_F^2`` and ``E h = 1 - phi``."""
+        scaled = self.class_gram / n * scale[None, :, None] * scale[None, None, :]
+        return max(float(np.sum(scaled**2)) - (1.0 - phi) ** 2, 0.0)
 
 
 def _check(source: Source, k: int, n: int, seed: int, confidence: float, laws: int = 1) -> None:
@@ -403,8 +417,12 @@ def _estimate(
     second = _second_pass(
         chunks("Monte Carlo pass 2"), scale, root, vectors, labels, readouts, m, z_score
     )
+    # phi is an order-2 U-statistic: Var = (4 (n - 2) zeta_1 + 2 zeta_2) / (n (n - 1)). The
+    # second pass estimates zeta_1; zeta_2's term is the whole variance where zeta_1 vanishes
+    # (classes the objective cannot tell apart) and 2-10% of it near there.
+    degenerate = 2.0 * first.kernel_variance(n, scale, phi) / (n * (n - 1))
     return _estimates(draws, eigenvalues, phi, second, m=m, k=k, confidence=confidence,
-                      z_score=z_score)  # fmt: skip
+                      z_score=z_score, degenerate=degenerate)  # fmt: skip
 
 
 def _deflated_spectrum(
@@ -534,13 +552,15 @@ def _estimates(
     k: int,
     confidence: float,
     z_score: float,
+    degenerate: float,
 ) -> MonteCarloEstimate:
-    """The intervals of every estimate at ``confidence`` (``z_score`` its normal quantile)."""
+    """The intervals of every estimate at ``confidence`` (``z_score`` its normal quantile);
+    ``degenerate`` is the second-order variance term of ``phi``."""
     n = draws.n
     spectrum = _spectrum(eigenvalues, second, m=m, k=k, z_score=z_score)
     lam_k, w_mean, w_var = spectrum.last, spectrum.last_mean, spectrum.last_variance
     g_mean, g_square, g_cross = second.phi / n
-    phi_se = np.sqrt(max(g_square - g_mean**2, 0.0) / n)
+    phi_se = np.sqrt(max(g_square - g_mean**2, 0.0) / n + degenerate)
     error = second.wrong / n
     # Wilson's interval for a proportion: it stays honest when no draw is misclassified
     shrink = 1.0 + z_score**2 / n
@@ -560,12 +580,14 @@ def _estimates(
         a, b = 2.0 / (1.0 - lam_k), 2.0 * phi / (1.0 - lam_k) ** 2
         var = (
             a * a * (g_square - g_mean**2) + b * b * w_var + 2 * a * b * (g_cross - g_mean * w_mean)
-        ) / n
-        spread = z_score * np.sqrt(max(var, 0.0))
+        ) / n + a * a * degenerate
+        spread = z_score * np.sqrt(max(var, 0.0)) + SLACK
         bound = Interval(float(a * phi), float(a * phi - spread), float(a * phi + spread))
+    # SLACK: a phi that no draw can move (every kernel value equal) is exact up to rounding
+    phi_half = z_score * phi_se + SLACK
     values = ContextEstimates(
         singular_values=spectrum.singular_values,
-        phi=Interval(phi, float(phi - z_score * phi_se), float(phi + z_score * phi_se)),
+        phi=Interval(phi, float(phi - phi_half), float(phi + phi_half)),
         probe_error=probe,
         bound=bound,
     )
