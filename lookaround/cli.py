@@ -522,7 +522,11 @@ def _derive(args: argparse.Namespace) -> str:
 def _sources(args: argparse.Namespace) -> str:
     from lookaround.theory.presets import PRESETS, resolve_source
 
-    if args.show:  # whatever --source accepts: a preset, NAME:SEED or a family call
+    if args.show is not None:  # whatever --source accepts: a preset, NAME:SEED or a family call
+        if not args.show.strip():
+            raise InputError(
+                "--show must name a source (a preset, NAME:SEED, a family call or FILE.json)"
+            )
         return dumps(resolve_source(args.show).spec, indent=1)
     width = max(len(n) for n in PRESETS)
     return "\n".join(f"{name:<{width}}  {text}" for name, (text, _) in PRESETS.items())

@@ -166,11 +166,11 @@ def _parse_k(text: str) -> int | None:
     if text == "all":
         return None
     try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"--k must be an integer >= 1 or 'all', got {text!r}") from None
+        value = parse_integer(text, "k")
+    except InputError:
+        raise InputError(f"k must be an integer >= 1 or 'all', got {text[:40]!r}") from None
     if value < 1:
-        raise InputError(f"--k must be an integer >= 1 or 'all', got {value}")
+        raise InputError(f"k must be an integer >= 1 or 'all', got {value}")
     return value
 
 

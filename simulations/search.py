@@ -105,6 +105,11 @@ def family_space(text: str) -> SearchSpace:
         knobs = {p.name: p.low + (p.high - p.low) * float(x) for p, x in zip(free, inner)}
         return family.spec({**fixed, **integers, **(sizes or {}), **knobs})
 
+    if not free:
+        raise InputError(
+            f"family {text!r} fixes every real knob: nothing is left to search (free one of "
+            f"{', '.join(p.name for p in family.parameters if not p.integer)})"
+        )
     floors = {p.name: int(p.low) for p in family.parameters if p.integer and p.name in ("V", "T")}
     return SearchSpace(
         family.name, len(free), spec, {n: (integers[n], f) for n, f in floors.items()}

@@ -288,16 +288,23 @@ def _pretrained(config: dict) -> dict:
     return {"pretrain_" + key: value for key, value in values.items()}
 
 
-_ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://[^\s/:]+(:[0-9]{1,5})?|[A-Za-z0-9.\-]+:[0-9]{1,5}")
+_ADDRESS = re.compile(r"(tcp://)?[A-Za-z0-9.\-]+:[0-9]{1,5}")
+# Seconds to reach a scheduler and to see its first worker: a port that accepts and never
+# answers, or a cluster with no worker, is refused after this instead of waiting forever.
+CONNECT_SECONDS = 30.0
 
 
 def check_scheduler(address: str | None) -> str | None:
-    """A dask scheduler address (``tcp://host:port`` or ``host:port``), and dask installed."""
+    """A dask scheduler address (``tcp://host:port`` or ``host:port``), and dask installed.
+
+    Other protocols are refused: ``tls://`` needs certificates no option here takes,
+    ``ucx://`` a UCX build, ``inproc://`` a scheduler inside this very process.
+    """
     if address is None:
         return None
     if not _ADDRESS.fullmatch(address):
         raise InputError(
-            f"--scheduler must be an address such as tcp://127.0.0.1:8786, got {address!r}"
+            f"--scheduler must be a TCP address such as tcp://127.0.0.1:8786, got {address[:80]!r}"
         )
     require("dask.distributed", "dask", "--scheduler")
     return address
@@ -311,7 +318,7 @@ def _executor(
 
         # one busy thread per task: a Dask worker runs as many tasks as it has threads
         alone = functools.partial(_in_worker, run)
-        with Client(scheduler) as client:
+        with _client(Client, scheduler) as client:
             for future in as_completed(client.map(alone, configs, pure=False)):
                 yield future.result()
         return
@@ -330,6 +337,35 @@ def _executor(
                 delayed(run)(c) for c in configs
             ),
         )
+
+
+def _client(client_type: Callable, scheduler: str):
+    """A client of ``scheduler`` with at least one worker, or a one-line refusal after
+    :data:`CONNECT_SECONDS`. The connection is made in a daemon thread: a peer that accepts
+    and never answers the handshake holds dask's own connect past its timeout."""
+    made: dict = {}
+
+    def connect() -> None:
+        try:
+            made["client"] = client_type(scheduler, timeout=CONNECT_SECONDS)
+        except Exception as exc:  # reported below, in one line
+            made["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 5)
+    if "client" not in made:
+        why = type(made["error"]).__name__ if "error" in made else "no answer"
+        raise InputError(f"--scheduler {scheduler}: no scheduler answered within "
+                         f"{CONNECT_SECONDS:g} s ({why})")  # fmt: skip
+    client = made["client"]
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+    except TimeoutError:
+        client.close()
+        raise InputError(f"--scheduler {scheduler}: no worker joined within "
+                         f"{CONNECT_SECONDS:g} s; start one with dask worker {scheduler}") from None  # fmt: skip
+    return client
 
 
 def _in_worker(run: Callable[[dict], dict], config: dict) -> dict:

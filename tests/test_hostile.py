@@ -227,3 +227,54 @@ def test_fuzz_finds_stay_fixed(tmp_path, capsys):
         path.write_text(json.dumps(record))
         assert main(["verify", str(path)]) == code
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+# The second corpus (issue: the main job never falls over): each case one line, exit 2.
+BIG = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["analyze", "--source", "markov", "--objective", f"mlm:{BIG}", "--k", "1"], "5000 digits"),
+        (["analyze", "--source", "markov", "--objective", f"dar:{BIG}", "--k", "1"], "5000 digits"),
+        (["analyze", "--source", "markov", "--objective", f"span:{BIG}", "--k", "1"], "5000 digits"),
+        (["map", "markov2", "--x", "stick=0:1:3", "--claim", "C2", "--metric", "s_k1", "--k",
+          "\u0662"], "k must be an integer"),
+        (["map", "markov2", "--x", "stick=0:1:3", "--claim", "C2", "--metric", "s_k1", "--k",
+          "0_1"], "k must be an integer"),
+        (["sources", "--show", ""], "--show must name a source"),
+        (["search", "--family", "markov2(stick=0.5,overlap=0.1)", "--claim", "C2", "--metric",
+          "s_k1", "--holds", "--evaluations", "3"], "fixes every real knob"),
+        *[(["sweep", "{grid}", "--scheduler", address], "must be a TCP address")
+          for address in ("ucx://127.0.0.1:1", "tls://127.0.0.1:1", "inproc://x")],
+    ],
+)  # fmt: skip
+def test_second_corpus_finds_are_one_line(argv, says, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    grid = tmp_path / "grid.toml"
+    grid.write_text("[grid]\nsource = ['topic']\nobjective = ['ar']\n")
+    _refused([str(grid) if a == "{grid}" else a for a in argv], says)
+
+
+def test_a_scheduler_that_never_answers_or_has_no_worker_is_refused(tmp_path, monkeypatch):
+    import socket
+
+    from dask.distributed import LocalCluster
+
+    import lookaround.simulations.sweep as sweep
+
+    monkeypatch.setattr(sweep, "CONNECT_SECONDS", 1.0)
+    grid = tmp_path / "grid.toml"
+    grid.write_text("[grid]\nsource = ['topic']\nobjective = ['ar']\n")
+    with socket.socket() as silent:  # accepts connections, never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        _refused(["sweep", str(grid), "--scheduler", address, "--out", str(tmp_path / "a")],
+                 "no scheduler answered")  # fmt: skip
+    with LocalCluster(
+        n_workers=0, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
+        _refused(["sweep", str(grid), "--scheduler", cluster.scheduler_address, "--out",
+                  str(tmp_path / "b")], "no worker joined")  # fmt: skip

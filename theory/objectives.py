@@ -160,6 +160,10 @@ def _int_param(value: str, what: str, spec: str) -> int:
     # one objective under several names
     if not re.fullmatch(r"[0-9]+", value):
         raise InputError(f"objective {spec!r}: {what} must be written in digits 0-9, got {value!r}")
+    if len(value) > 18:  # past any length; int() of 4,300 digits would raise on its own
+        raise InputError(
+            f"objective {spec[:40]!r}: {what} has {len(value)} digits, past any length"
+        )
     return int(value)
 
 
@@ -223,15 +227,16 @@ def pattern_count(kind: str, param: str, length: int) -> tuple[int, int]:
 
     if kind == "ar":
         return (1, T - 1) if param == "last" else (T - 1, T * (T - 1) // 2)
-    if kind == "dar" and param.isdigit():
-        counts = [min(int(param), T - l) for l in prefixes]
+    number = int(param) if re.fullmatch(r"[0-9]{1,18}", param) else None  # else refused later
+    if kind == "dar" and number is not None:
+        counts = [min(number, T - l) for l in prefixes]
         return sum(counts), sum(c * l for c, l in zip(counts, prefixes))
     if kind == "prefixlm":
         return T * (T - 1) // 2, sum(l * (T - l) for l in prefixes)
     if kind in ("vmlm", "plm"):
         return T * 2 ** (T - 1), T * (T - 1) * 2 ** (T - 2)
-    if kind in ("mlm", "span") and param.isdigit() and 1 <= int(param) <= T:
-        m = int(param)
+    if kind in ("mlm", "span") and number is not None and 1 <= number <= T:
+        m = number
         return masked(m) if kind == "mlm" else ((T - m + 1) * m, (T - m + 1) * m * (T - m))
     if kind == "mlm" and "." in param:
         # a ratio in (0, 1] at worst picks the mask count with the most patterns
