@@ -419,8 +419,16 @@ def _sweep(args: argparse.Namespace) -> str:
                        progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     return (
         f"sweep: {counts['ran']} runs done, {counts['skipped']} already in {counts['out']} "
-        f"({counts['configs']} in the grid)"
+        f"({counts['configs']} in the grid)" + _moved(counts)
     )
+
+
+def _moved(counts: dict) -> str:
+    """What a resume moved aside, said (a partial last line is an interrupted write)."""
+    n = counts["quarantined"]
+    if not n:
+        return ""
+    return f"; {n} line{'s' * (n > 1)} moved to {counts['out']}.corrupt"
 
 
 def _comma(text: str, what: str, convert: Callable[[str], Any] = str) -> tuple:
@@ -455,6 +463,15 @@ def _pretrain_request(args: argparse.Namespace):
 def _require_transformer(what: str) -> None:
     for module in ("jax", "equinox", "optax"):
         require(module, "transformer", what)
+    import jax
+
+    try:  # JAX_PLATFORMS=cuda on a machine without CUDA fails here, inside jax
+        jax.devices()
+    except (RuntimeError, AssertionError, ValueError) as exc:
+        platforms = os.environ.get("JAX_PLATFORMS")
+        hint = f" (JAX_PLATFORMS={platforms!r}; unset it, or set it to 'cpu')" if platforms else ""
+        detail = str(exc)[:120] or type(exc).__name__
+        raise InputError(f"{what}: JAX cannot start a device{hint}: {detail}") from None
 
 
 def _results_path(request, out: str | None, what: str) -> Path:
@@ -473,7 +490,8 @@ def _trained_table(request, path: Path, args: argparse.Namespace) -> tuple[str, 
     counts = run_plan(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
     rows = agreement_table(request, [r for r in read_records(path) if "config" in r])
-    return f"{counts['ran']} runs trained, {counts['skipped']} already in {path}", rows
+    done = f"{counts['ran']} runs trained, {counts['skipped']} already in {path}" + _moved(counts)
+    return done, rows
 
 
 def _pretrain(args: argparse.Namespace) -> str:
@@ -606,7 +624,7 @@ def _map(args: argparse.Namespace) -> str:
     }
     lines = [
         f"map: {counts['ran']} points computed, {counts['skipped']} already in {out} "
-        f"({counts['configs']} in the grid)",
+        f"({counts['configs']} in the grid)" + _moved(counts),
         "points: " + ", ".join(f"{n} {v}" for v, n in tally.items()),
     ]
     if rows:
@@ -625,10 +643,15 @@ def _map(args: argparse.Namespace) -> str:
 def _search(args: argparse.Namespace) -> str:
     require("sympy", "symbolic", "lookaround search")
 
-    from lookaround.simulations.search import search_witness, space_of, stress_theorem
+    from lookaround.simulations.search import (
+        MAX_EVALUATIONS,
+        search_witness,
+        space_of,
+        stress_theorem,
+    )
     from lookaround.theory.limits import check_count
 
-    check_count(args.evaluations, "--evaluations", 1, 10**6)
+    check_count(args.evaluations, "--evaluations", 1, MAX_EVALUATIONS)
     if args.budget is not None and not 0 < args.budget < math.inf:
         raise InputError(f"--budget must be a finite number of seconds > 0, got {args.budget}")
     if args.theorem and (args.claim or args.metric or args.holds):
@@ -1157,10 +1180,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _thread_variables() -> str | None:
+    """The first thread-count variable that is not a positive integer, said; checked before
+    any numeric library loads (OpenMP would print its own complaint and go on)."""
+    for name in THREAD_VARIABLES:
+        value = os.environ.get(name)
+        if value is not None and not re.fullmatch(
+            r"[1-9][0-9]{0,5}(,[1-9][0-9]{0,5})*", value.strip()
+        ):
+            return (f"environment variable {name} must be a positive integer (or a comma list "
+                    f"of them), got {value[:40]!r}")  # fmt: skip
+    return None
+
+
 def _main(argv: Sequence[str] | None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     if sys.stdout is None:  # started with stdout closed (`lookaround families >&-`)
         print("lookaround: error: standard output is closed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets \\uXXXX
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    bad = _thread_variables()
+    if bad:
+        print(f"lookaround: error: {bad}", file=sys.stderr)
         return EXIT_BAD_INPUT
     keep_freed_memory()  # about a fifth of a streamed analysis's time, see lookaround.allocator
     try:

@@ -26,3 +26,9 @@ def require(module: str, extra: str, what: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError:
         raise InputError(f"{what} needs {module}: pip install 'lookaround[{extra}]'") from None
+    except Exception as exc:  # installed but broken (a jaxlib built for another machine, say)
+        raise InputError(
+            f"{what}: {module} is installed but failed to import ({type(exc).__name__}: "
+            f"{str(exc)[:120]}); reinstall it with pip install --force-reinstall "
+            f"'lookaround[{extra}]'"
+        ) from None

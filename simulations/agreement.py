@@ -108,6 +108,14 @@ class PretrainRequest:
         first = self.objectives[0]
         return self.comparisons or tuple(PretrainComparison(first, o) for o in self.objectives[1:])
 
+    def complete(self, row: dict) -> bool:
+        """Whether a results row holds every number the table reads back from it."""
+        try:
+            _evaluation(row)
+        except (KeyError, TypeError, ValueError):
+            return False
+        return True
+
     def configs(self) -> list[dict]:
         """One configuration per source, objective and seed."""
         return [
@@ -133,6 +141,16 @@ class PretrainRequest:
             pop = population(source)  # enumerated once per source, not per objective
             for objective in self.objectives:
                 _check_run(source, pop, objective, self.ks, dict(self.settings))
+        _request_budget(self)  # after each run's own limits, which name their setting
+
+
+def _request_budget(request: PretrainRequest) -> None:
+    from lookaround.simulations.transformer import TransformerConfig, check_budget, pretrain_seconds
+
+    config = TransformerConfig(**dict(request.settings))
+    lengths = [resolve_source(name).length for name in request.sources]
+    runs = len(request.objectives) * len(request.seeds)
+    check_budget(sum(runs * pretrain_seconds(config, t) for t in lengths), runs * len(lengths))
 
 
 def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dict) -> None:

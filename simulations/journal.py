@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -121,14 +121,21 @@ class Journal:
         _write_all(self._fd, line + b"\n")
         os.fsync(self._fd)
 
-    def resume(self, hashes: frozenset[str], *, repair: bool) -> Resumed:
+    def resume(
+        self,
+        hashes: frozenset[str],
+        *,
+        repair: bool,
+        valid: Callable[[dict], bool] | None = None,
+    ) -> Resumed:
         """The rows already written, after a line-by-line check; writes the header if empty.
 
         ``hashes`` are the request's configurations. A partial last line (an interrupted
         write) is always moved to ``FILE.corrupt``; other corrupt lines stop the run with their
         ``FILE:LINE`` unless ``repair``. With ``repair``, an unreadable header is written again
         from the request when its rows are the request's (any row of another request is
-        quarantined with the header line).
+        quarantined with the header line). A row that ``valid`` rejects (one lacking what the
+        request reads back from it) counts as corrupt.
         """
         self._finish_repair()
         lines = _read_all(self._fd).split(b"\n")
@@ -148,6 +155,7 @@ class Journal:
                 row is None
                 or not isinstance(row.get("hash"), str)
                 or (not header_ok and row["hash"] not in hashes)
+                or (valid is not None and not valid(row))
             ):
                 if not repair:
                     raise InputError(

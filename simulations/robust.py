@@ -27,8 +27,9 @@ from lookaround.simulations.metrics import (
     Verdict,
     decide,
 )
+from lookaround.theory.errors import InputError
 from lookaround.theory.limits import MAX_STEPS, check_count, check_positive
-from lookaround.theory.presets import resolve_source
+from lookaround.theory.presets import as_source, resolve_source
 from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed
 from lookaround.theory.sources import Source
@@ -259,7 +260,9 @@ def robust_rows(
     >>> [(r.metric, r.verdict) for r in rows][:2]
     [('covered prefix lengths', 'holds everywhere'), ('alignment chi', 'holds everywhere')]
     """
-    exact = source if isinstance(source, ExactSource) else ExactSource(source)
+    if isinstance(claims, str) or not set(claims) <= {"C2", "C3", "C4"} or not claims:
+        raise InputError(f"claims must be a tuple of 'C2', 'C3' and 'C4', got {claims!r}")
+    exact = source if isinstance(source, ExactSource) else ExactSource(as_source(source))
     return [row for c in COMPARISONS if c.claim in claims for row in _rows_of(exact, c)]
 
 

@@ -33,6 +33,7 @@ from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, parse_family_call
+from lookaround.theory.limits import check_count, check_positive
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
@@ -58,6 +59,7 @@ __all__ = [
 DENOMINATORS = (4, 10, 20, 100, 1000, 10_000)  # short decimals, tried in this order
 INSET = 0.01  # a family's knobs are searched on the inner 98% of their ranges
 MAX_SHAPE = (4, 4, 8)  # r, V, T: the exact analysis of every step stays well under a second
+MAX_EVALUATIONS = 10**6  # exact margins one search may spend
 # A shape search keeps away from the limits where a claim degenerates (a class of prior ~0, a
 # deterministic token): every class prior at least PRIOR_FLOOR, every other probability at
 # least PROB_FLOOR, unless asked otherwise (--allow-degenerate). Both are multiples of 1/100,
@@ -267,6 +269,9 @@ def _optimize(
     ``seconds`` is an optional cap on top (a run it stops is no longer reproducible). The best
     point of every evaluation is kept, so a run stopped inside a restart loses nothing.
     """
+    check_count(evaluations, "evaluations", 1, MAX_EVALUATIONS)
+    if seconds is not None:
+        check_positive(seconds, "seconds")
     rng = np.random.default_rng(streams(seed).restarts)
     # Nelder-Mead for a few knobs; Powell's line searches scale better to dozens of logits.
     method, tolerances = (

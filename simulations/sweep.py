@@ -339,6 +339,15 @@ def _executor(
         )
 
 
+def _row_valid(complete: Callable[[dict], bool] | None, row: dict) -> bool:
+    """A results row the engine wrote: its hash is its configuration's, and it holds what the
+    request reads back (``complete``)."""
+    config = row.get("config")
+    if not isinstance(config, dict) or row.get("hash") != config_hash(config):
+        return False
+    return complete is None or complete(row)
+
+
 def _client(client_type: Callable, scheduler: str):
     """A client of ``scheduler`` with at least one worker, or a one-line refusal after
     :data:`CONNECT_SECONDS`. The connection is made in a daemon thread: a peer that accepts
@@ -414,7 +423,22 @@ def run_sweep(grid_path: str | Path, out: str | Path, **options: Unpack[EngineOp
     configs = expand(spec)
     for config in configs:
         check_config(config)
+    _check_pretraining_budget([c for c in configs if c["mode"] == SweepMode.PRETRAIN])
     return run_configs(spec, configs, run_config, out, **options)
+
+
+def _check_pretraining_budget(configs: list[dict]) -> None:
+    """The grid's transformer runs sized together (each was sized alone by check_config)."""
+    if not configs:
+        return
+    from lookaround.simulations.transformer import TransformerConfig, check_budget, pretrain_seconds
+
+    seconds = sum(
+        pretrain_seconds(TransformerConfig(**_transformer_settings(c)),
+                         resolve_source(c["source"]).length)
+        for c in configs
+    )  # fmt: skip
+    check_budget(seconds, len(configs))
 
 
 def check_config(config: dict) -> None:
@@ -461,7 +485,8 @@ class Plan(Protocol):
 def run_plan(plan: Plan, out: str | Path, **options: Unpack[EngineOptions]) -> dict:
     """Run (or resume) every configuration of ``plan`` into ``out``; the engine's counts
     (``options`` as in :func:`run_configs`)."""
-    return run_configs(plan.header(), plan.configs(), plan.point, out, **options)
+    return run_configs(plan.header(), plan.configs(), plan.point, out,
+                       complete=getattr(plan, "complete", None), **options)  # fmt: skip
 
 
 def run_configs(
@@ -474,6 +499,7 @@ def run_configs(
     scheduler: str | None = None,
     progress: bool = False,
     repair: bool = False,
+    complete: Callable[[dict], bool] | None = None,
 ) -> dict:
     """The sweep engine: ``run`` each configuration not yet in ``out``, one JSON line each.
 
@@ -483,14 +509,16 @@ def run_configs(
     The file is locked while written (the file itself, through any link): a second writer
     is refused at once. A corrupt line stops the sweep with its ``FILE:LINE``; ``repair``
     moves such lines to ``FILE.corrupt`` and keeps every good row (see
-    :class:`~lookaround.simulations.journal.Journal`). ``jobs`` is capped by the
-    configurations left to run.
+    :class:`~lookaround.simulations.journal.Journal`). A row counts as written only when its
+    ``hash`` is its ``config``'s and ``complete(row)`` (when given) accepts it; any other is
+    corrupt. ``jobs`` is capped by the configurations left to run.
     """
     check_scheduler(scheduler)
     check_count(jobs, "--jobs", 1, MAX_JOBS)
     hashes = {config_hash(c): c for c in configs}
     with Journal(out, config_hash(header), header) as journal:
-        resumed = journal.resume(frozenset(hashes), repair=repair)
+        resumed = journal.resume(frozenset(hashes), repair=repair,
+                                 valid=functools.partial(_row_valid, complete))  # fmt: skip
         todo = [c for h, c in hashes.items() if h not in resumed.done]
         bar = tqdm(total=len(configs), initial=len(configs) - len(todo),
                    disable=not progress, unit="run")  # fmt: skip

@@ -357,6 +357,39 @@ def _initial_key(seed: int) -> jax.Array:
     return jax.random.PRNGKey(int(state))
 
 
+# pretrain_seconds' constants, fitted to benchmarks/pretrain_sizing.py on this 2-core machine
+# (8 settings of width 16-64, 2-4 layers, batch 64-256, T 4-10: measured/model 0.85-1.17)
+FIXED_SECONDS = 8.5  # compiling the step once per shape, and the exact evaluation
+STEP_SECONDS = 4.1e-3  # per step, besides its arithmetic (dispatch, the draws)
+FLOPS_PER_SECOND = 2.7e10
+MAX_PRETRAIN_SECONDS = 4 * 3600.0  # a request's modelled training time, all runs in sequence
+
+
+def pretrain_seconds(config: TransformerConfig, length: int) -> float:
+    """Modelled seconds of one training run and its evaluation: a fixed part, then per step
+    ``6 B T L (12 d^2 + 2 T d)`` floating-point operations (forward and backward through ``L``
+    layers of width ``d``, batch ``B``, length ``T``) and a fixed overhead.
+
+    Examples
+    --------
+    >>> round(pretrain_seconds(TransformerConfig(), 5), 1)
+    42.3
+    """
+    flops_per_token = 12 * config.width**2 + 2 * length * config.width
+    flops = 6 * config.batch * length * config.layers * flops_per_token
+    return FIXED_SECONDS + config.steps * (STEP_SECONDS + flops / FLOPS_PER_SECOND)
+
+
+def check_budget(seconds: float, runs: int) -> None:
+    """Refuse a request whose ``runs`` take about ``seconds`` in all, past the budget."""
+    if seconds > MAX_PRETRAIN_SECONDS:
+        raise InputError(
+            f"pretraining: {runs:,} runs of about {seconds / runs:,.0f} s each, about "
+            f"{seconds / 3600:,.1f} hours in all (before --jobs), past the limit of "
+            f"{MAX_PRETRAIN_SECONDS / 3600:g} hours; use fewer seeds, sources, objectives or steps"
+        )
+
+
 def check_run(config: TransformerConfig, source: Source, objective: str) -> PatternLaw:
     """Every setting of a run checked (and its size bounded) before any work starts."""
     law = pattern_law(objective, source.length)

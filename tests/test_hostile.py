@@ -278,3 +278,127 @@ def test_a_scheduler_that_never_answers_or_has_no_worker_is_refused(tmp_path, mo
     ) as cluster:
         _refused(["sweep", str(grid), "--scheduler", cluster.scheduler_address, "--out",
                   str(tmp_path / "b")], "no worker joined")  # fmt: skip
+
+
+def _lookaround(argv: list[str], **env: str) -> subprocess.CompletedProcess:
+    """The console script in a fresh interpreter, with ``env`` added to the environment."""
+    return subprocess.run([sys.executable, "-m", "lookaround", *argv], capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=300)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "argv, env, says",
+    [
+        (["simulate", "--source", "markov", "--objective", "ar", "--model", "transformer",
+          "--steps", "5"], {"JAX_PLATFORMS": "cuda"}, "JAX cannot start a device"),
+        (["figures", "--only", "bounds"], {"OMP_NUM_THREADS": "abc"},
+         "OMP_NUM_THREADS must be a positive integer"),
+    ],
+)  # fmt: skip
+def test_a_bad_environment_is_one_line_before_any_library_speaks(argv, env, says, tmp_path):
+    done = _lookaround([*argv, *(["--out", str(tmp_path)] if argv[0] == "figures" else [])], **env)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and says in lines[0], done.stderr
+
+
+def test_a_terminal_that_cannot_show_a_character_gets_escapes():
+    done = _lookaround(["docs", "theory"], PYTHONIOENCODING="ascii")
+    assert done.returncode == 0 and done.stderr == ""
+    assert "\\u" in done.stdout or "\\x" in done.stdout
+
+
+def test_a_partial_last_line_is_said_and_a_row_without_its_config_is_corrupt(tmp_path, capsys):
+    grid, out = tmp_path / "grid.toml", tmp_path / "rows.jsonl"
+    grid.write_text("[grid]\nsource = ['topic']\nobjective = ['ar']\n")
+    assert main(["sweep", str(grid), "--out", str(out)]) == 0
+    with open(out, "a") as handle:
+        handle.write('{"hash": "abc", "x": 1')  # an interrupted write
+    assert main(["sweep", str(grid), "--out", str(out)]) == 0
+    assert f"1 line moved to {out}.corrupt" in capsys.readouterr().out
+    lines = out.read_text().splitlines()
+    row = json.loads(lines[1])
+    del row["config"]
+    out.write_text("\n".join([lines[0], json.dumps(row)]) + "\n")
+    _refused(["sweep", str(grid), "--out", str(out)], "rows.jsonl:2 is corrupt")
+    assert main(["sweep", str(grid), "--out", str(out), "--repair"]) == 0
+    assert "1 runs done" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_pretraining_row_without_its_metrics_is_corrupt_and_repaired(tmp_path, capsys):
+    out = tmp_path / "pt.jsonl"
+    argv = ["pretrain", "--sources", "topic", "--objectives", "ar,mlm:1", "--seeds", "0",
+            "--steps", "5", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    lines = out.read_text().splitlines()
+    row = json.loads(lines[1])
+    del row["raw"]  # was an internal error on every later run, --repair included
+    out.write_text("\n".join([lines[0], json.dumps(row), *lines[2:]]) + "\n")
+    capsys.readouterr()
+    _refused(argv, "pt.jsonl:2 is corrupt")
+    assert main([*argv, "--repair"]) == 0
+    assert "1 runs trained, 1 already in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--seeds", ",".join(map(str, range(15))),
+         "--sources", ",".join(["topic"] * 3 + [f"markov:{i}" for i in range(400)])],
+        ["--seeds", "0", "--sources", "topic", "--steps", "1000000"],
+    ],
+    ids=["12,090 runs", "a million steps"],
+)  # fmt: skip
+def test_pretraining_past_its_budget_is_refused_before_the_first_step(extra, tmp_path):
+    out = tmp_path / "rows.jsonl"
+    _refused(["pretrain", "--objectives", "ar,mlm:1", "--out", str(out), *extra],
+             "past the limit of 4 hours")  # fmt: skip
+    assert not out.exists()
+
+
+def test_a_pretraining_grid_past_its_budget_is_refused(tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text("[grid]\nsource = ['topic', 'markov']\nobjective = ['ar', 'mlm:1']\n"
+                    "seed = [0, 1]\n[sweep]\nmode = 'pretrain'\nsteps = 500000\n")  # fmt: skip
+    _refused(["sweep", str(grid), "--out", str(tmp_path / "o.jsonl")], "past the limit of 4 hours")
+
+
+def test_the_python_api_refuses_what_the_cli_refuses():
+    """Wrong types name the parameter (TypeError); wrong values are refused (InputError)
+    instead of an AttributeError deep inside or a result."""
+    from lookaround.simulations.metrics import ExactSource
+    from lookaround.simulations.robust import robust_rows
+    from lookaround.simulations.search import family_space, search_witness
+    from lookaround.theory.analysis import analyze
+    from lookaround.theory.certificates import certify
+    from lookaround.theory.errors import InputError
+    from lookaround.theory.montecarlo import monte_carlo
+    from lookaround.theory.objectives import parse_objective
+    from lookaround.theory.presets import preset_source
+
+    source, mlm, ar = preset_source("markov"), parse_objective("mlm:2", 5), parse_objective("ar", 5)
+    for bad in (None, 3, [1]):
+        with pytest.raises(TypeError, match="source must be a Source"):
+            analyze(bad, mlm, 2)
+    with pytest.raises(TypeError, match="objective must be an Objective"):
+        analyze(source, 2, 2)
+    assert (
+        analyze("markov", "mlm:2", 2).context.probe_error
+        == analyze(source, mlm, 2).context.probe_error
+    )
+    space = family_space("markov2")
+    refused = [
+        lambda: certify(source, mlm, ar, metric="phi", k=1, better="sideways"),
+        lambda: certify(source, mlm, ar, metric="s_k1", k=0, better="lower"),
+        lambda: certify(source, mlm, ar, metric="s_k1", k=99, better="lower"),
+        lambda: search_witness("C2", "s_k1", space, wanted="fails", evaluations=0),
+        lambda: search_witness("C2", "s_k1", space, wanted="fails", evaluations=3, seconds=-1.0),
+        lambda: search_witness("C2", "s_k1", space, wanted="fails", evaluations=3,
+                               seconds=float("nan")),
+        lambda: monte_carlo(source, "ar", 1, 100, levels=()),
+        lambda: robust_rows(ExactSource(source), claims="bogus"),  # type: ignore[arg-type]
+        lambda: analyze("topic", mlm, 2),  # an objective built for another T
+    ]  # fmt: skip
+    for call in refused:
+        with pytest.raises(InputError):
+            call()

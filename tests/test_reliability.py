@@ -83,7 +83,7 @@ CASES = [
     (["verify", "{deep.json}"], "witness file"),
     (["verify", "{iid_lenght.json}"], "not a witness written by `lookaround search`"),
     (["sweep", "{grid.toml}", "--scheduler", "not a url", "--out", "{o.jsonl}"],
-     "--scheduler must be an address"),
+     "--scheduler must be a TCP address"),
 ]  # fmt: skip
 
 

@@ -48,16 +48,20 @@ def _assert_within(estimated: int, peak: int) -> None:
 
 # The report's cases: the sample level of `ar` at T = 16 was estimated at 15 MB and peaked
 # at 328 MB (the effective degree held 256 rows of K at once).
-ANALYSES = [(12, "vmlm", "context"), (14, "vmlm", "context"), (16, "ar", "sample"), (16, "mlm:2", "sample"),
-            (16, "dar:4", "both"), (12, "ar", "sample")]  # fmt: skip
+# The second report: vmlm at V = 2, T = 16 was estimated at 0.09 GB and peaked at 0.31 GB
+# resident; its pattern table (116 MB of Python objects) was not counted. The peak now
+# includes building the objective.
+ANALYSES = [(12, "vmlm", "context"), (14, "vmlm", "context"), (16, "vmlm", "context"),
+            (16, "ar", "sample"), (16, "mlm:2", "sample"), (16, "dar:4", "both"),
+            (12, "ar", "sample")]  # fmt: skip
 
 
 @pytest.mark.parametrize(("length", "objective", "level"), ANALYSES)
 def test_exact_analysis_is_sized_right(length: int, objective: str, level: str) -> None:
     source = _hmm(length)
-    parsed = parse_objective(objective, length)
-    sized = estimate(source, parsed, level, 2_000_000).memory_bytes
-    _assert_within(sized, _peak(lambda: analyze(source, parsed, 1, level=level)))
+    sized = estimate(source, parse_objective(objective, length), level, 2_000_000).memory_bytes
+    _assert_within(sized, _peak(lambda: analyze(source, parse_objective(objective, length), 1,
+                                                level=level)))  # fmt: skip
 
 
 @pytest.mark.parametrize("spec", ["markov2(V=6,T=8)", "hmm2(V=6,T=8)", "hmm2(V=4,T=10)"])

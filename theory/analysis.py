@@ -33,7 +33,8 @@ from lookaround.theory.graphs import (
 )
 from lookaround.theory.limits import CACHE_FLOATS, check_k, check_request
 from lookaround.theory.numerics import SLACK, subspace_unique
-from lookaround.theory.objectives import Objective
+from lookaround.theory.objectives import Objective, as_objective
+from lookaround.theory.presets import as_source
 from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
@@ -292,8 +293,8 @@ class Analysis(Presented):
 
 
 def analyze(
-    source: Source,
-    objective: Objective,
+    source: Source | str,
+    objective: Objective | str,
     k: int,
     *,
     level: str = "both",
@@ -306,8 +307,10 @@ def analyze(
 
     Parameters
     ----------
-    source, objective
-        Of the same length ``T``.
+    source : Source or str
+        A source, or a name :func:`~lookaround.theory.presets.resolve_source` reads.
+    objective : Objective or str
+        Of the source's length ``T``, or a name :func:`parse_objective` reads at that ``T``.
     k : int
         Feature dimension, ``1 <= k <= V``; ``s_{k+1}`` is 0 past the rank.
     level : {"context", "sample", "both"}
@@ -336,6 +339,8 @@ def analyze(
     >>> round(float(res.context.spectrum[0]), 12)
     1.0
     """
+    source = as_source(source)
+    objective = as_objective(objective, source.length)
     with thread_budget(threads):
         return _analyze(source, objective, k, level, chunk, max_memory, progress)
 

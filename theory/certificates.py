@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from lookaround.theory.errors import InputError
+from lookaround.theory.limits import check_k
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source
@@ -407,6 +408,9 @@ def certify(
     >>> cert.verdict, cert.margin[:8]
     ('fails', '-0.03118')
     """
+    if better not in ("higher", "lower"):
+        raise InputError(f"better must be 'higher' or 'lower', got {better!r}")
+    check_k(k, source.vocab)
     check_certifiable(source, winner, other)
     values = [exact_value(source, o, metric, k) for o in (winner, other)]
     mpmath.mp.dps = DIGITS + 20

@@ -35,7 +35,14 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.intervals import ContextEstimates, Interval
 from lookaround.theory.limits import check_draws, check_k, check_seed
 from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
-from lookaround.theory.objectives import Objective, PatternLaw, parse_objective, pattern_law
+from lookaround.theory.objectives import (
+    Objective,
+    PatternLaw,
+    objective_name,
+    parse_objective,
+    pattern_law,
+)
+from lookaround.theory.presets import as_source
 from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source, bayes_labels, draw_sequences
@@ -266,6 +273,7 @@ def monte_carlo_context(
     >>> est.values.singular_values[1].covers(exact.spectrum[1]), est.values.phi.covers(exact.disagreement)
     (True, True)
     """
+    source, objective = as_source(source), objective_name(objective)
     seed = as_seed(seed)
     draws, target_mass = _context_draws(source, objective, k, n, seed, confidence)
     return _estimate(draws, source, target_mass, k, confidence, progress)
@@ -310,6 +318,7 @@ def monte_carlo_sample(
     >>> est.values.phi.covers(exact.disagreement)  # alpha
     True
     """
+    source, objective = as_source(source), objective_name(objective)
     seed = as_seed(seed)
     draws, target_mass = _sample_draws(source, objective, k, n, seed, confidence)
     return _estimate(draws, source, target_mass, k, confidence, progress)
@@ -334,8 +343,13 @@ def monte_carlo(
     >>> sorted(monte_carlo(preset_source("topic"), "ar", 1, 1000, levels=("context", "sample")))
     ['context', 'sample']
     """
+    source, objective = as_source(source), objective_name(objective)
     seed = as_seed(seed)
     prepare = {"context": _context_draws, "sample": _sample_draws}
+    if isinstance(levels, str) or not levels:
+        raise InputError(
+            f"levels must be a non-empty tuple of 'context' and 'sample', got {levels!r}"
+        )
     unknown = [level for level in levels if level not in prepare]
     if unknown:
         raise InputError(f"level must be context or sample, got {unknown[0]!r}")

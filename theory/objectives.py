@@ -29,7 +29,9 @@ __all__ = [
     "OBJECTIVE_FORMS",
     "Objective",
     "Pattern",
+    "as_objective",
     "mask_count",
+    "objective_name",
     "parse_objective",
     "pattern_arrays",
     "pattern_count",
@@ -505,6 +507,44 @@ class PatternLaw:
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``visible`` (n, T) bool and ``target`` (n,) int of ``n`` independent patterns."""
         return self.sampler(rng, n)
+
+
+def as_objective(value: object, length: int, what: str = "objective") -> Objective:
+    """The one place a library function takes an objective: an :class:`Objective` of length
+    ``length``, or a name that :func:`parse_objective` reads at that length.
+
+    Examples
+    --------
+    >>> as_objective("mlm:2", 5).name
+    'mlm:2'
+    >>> as_objective(2, 5)
+    Traceback (most recent call last):
+    ...
+    TypeError: objective must be an Objective or an objective name (str), got int
+    """
+    if isinstance(value, str):
+        return parse_objective(value, length)
+    if not isinstance(value, Objective):
+        raise TypeError(
+            f"{what} must be an Objective or an objective name (str), got {type(value).__name__}"
+        )
+    if value.length != length:
+        raise InputError(
+            f"{what} {value.name!r} is built for T = {value.length}, the source has T = {length}"
+        )
+    return value
+
+
+def objective_name(value: object, what: str = "objective") -> str:
+    """An objective's name, from a name or an :class:`Objective` (for functions that draw
+    patterns from the name's law instead of enumerating them)."""
+    if isinstance(value, Objective):
+        return value.name
+    if isinstance(value, str):
+        return value
+    raise TypeError(
+        f"{what} must be an Objective or an objective name (str), got {type(value).__name__}"
+    )
 
 
 def pattern_law(spec: str, length: int) -> PatternLaw:

@@ -13,7 +13,7 @@ from lookaround.theory.errors import InputError
 from lookaround.theory.families import family_source
 from lookaround.theory.sources import Source, load_source, source_from_dict
 
-__all__ = ["PRESETS", "preset_source", "resolve_source"]
+__all__ = ["PRESETS", "as_source", "preset_source", "resolve_source"]
 
 
 def _rows(rng: np.random.Generator, shape: tuple[int, ...], concentration: float) -> list:
@@ -111,6 +111,26 @@ def preset_source(name: str) -> Source:
     seed = int(seed_text) if seed_text else 0
     spec = PRESETS[base][1](np.random.default_rng(seed))
     return source_from_dict(spec, name=name)
+
+
+def as_source(value: object, what: str = "source") -> Source:
+    """The one place a library function takes a source: a :class:`Source`, or a name that
+    :func:`resolve_source` reads (a preset, ``NAME:SEED``, a family call, a JSON file).
+
+    Examples
+    --------
+    >>> as_source("markov").vocab
+    3
+    >>> as_source(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: source must be a Source or a source name (str), got int
+    """
+    if isinstance(value, Source):
+        return value
+    if isinstance(value, str):
+        return resolve_source(value)
+    raise TypeError(f"{what} must be a Source or a source name (str), got {type(value).__name__}")
 
 
 def resolve_source(text: str) -> Source:
