@@ -76,7 +76,7 @@ def row(source: Source, spec: str, level: str, seeds: int, n: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--only", nargs="*", default=OBJECTIVES)

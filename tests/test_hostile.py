@@ -260,9 +260,9 @@ def test_second_corpus_finds_are_one_line(argv, says, tmp_path, monkeypatch):
 def test_a_scheduler_that_never_answers_or_has_no_worker_is_refused(tmp_path, monkeypatch):
     import socket
 
-    from dask.distributed import LocalCluster
-
     import lookaround.simulations.sweep as sweep
+
+    distributed = pytest.importorskip("dask.distributed")
 
     monkeypatch.setattr(sweep, "CONNECT_SECONDS", 1.0)
     grid = tmp_path / "grid.toml"
@@ -273,7 +273,7 @@ def test_a_scheduler_that_never_answers_or_has_no_worker_is_refused(tmp_path, mo
         address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
         _refused(["sweep", str(grid), "--scheduler", address, "--out", str(tmp_path / "a")],
                  "no scheduler answered")  # fmt: skip
-    with LocalCluster(
+    with distributed.LocalCluster(
         n_workers=0, processes=False, protocol="tcp", dashboard_address=None
     ) as cluster:
         _refused(["sweep", str(grid), "--scheduler", cluster.scheduler_address, "--out",
@@ -379,13 +379,12 @@ def test_the_python_api_refuses_what_the_cli_refuses():
     source, mlm, ar = preset_source("markov"), parse_objective("mlm:2", 5), parse_objective("ar", 5)
     for bad in (None, 3, [1]):
         with pytest.raises(TypeError, match="source must be a Source"):
-            analyze(bad, mlm, 2)
+            analyze(bad, mlm, 2)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="objective must be an Objective"):
-        analyze(source, 2, 2)
-    assert (
-        analyze("markov", "mlm:2", 2).context.probe_error
-        == analyze(source, mlm, 2).context.probe_error
-    )
+        analyze(source, 2, 2)  # type: ignore[arg-type]
+    by_name, by_value = analyze("markov", "mlm:2", 2).context, analyze(source, mlm, 2).context
+    assert by_name is not None and by_value is not None
+    assert by_name.probe_error == by_value.probe_error
     space = family_space("markov2")
     refused = [
         lambda: certify(source, mlm, ar, metric="phi", k=1, better="sideways"),

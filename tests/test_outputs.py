@@ -88,7 +88,7 @@ def test_devices_and_pipes_are_no_outputs(tmp_path, capsys, device):
 def test_reading_a_pipe_is_refused_not_blocked(tmp_path):
     fifo = tmp_path / "rows.jsonl"
     os.mkfifo(fifo)
-    done: list[BaseException] = []
+    done: list[BaseException | None] = []
     reader = threading.Thread(target=lambda: done.append(_read_error(fifo)), daemon=True)
     reader.start()
     reader.join(10)
