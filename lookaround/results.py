@@ -9,6 +9,7 @@ from typing import Any
 from lookaround.extras import require
 from lookaround.theory.encoding import restore_nonfinite
 from lookaround.theory.errors import InputError
+from lookaround.theory.files import regular_file
 
 __all__ = ["load_results", "read_records"]
 
@@ -27,11 +28,9 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     >>> read_records(path)
     [{'k': 1, 'bound': inf}]
     """
-    real = Path(path).resolve()
-    if real.exists() and not real.is_file():  # a FIFO would block, a device never end
-        raise InputError(f"{str(path)!r} is not a regular file (a device, a pipe or a socket)")
     try:
-        text = real.read_text(encoding="utf-8")
+        regular_file(path, "results file")  # a FIFO would block, a device never end
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{str(path)!r} cannot be read: {exc}") from None
     try:

@@ -19,6 +19,7 @@ from types import TracebackType
 
 from lookaround.theory.encoding import dumps, provenance
 from lookaround.theory.errors import InputError
+from lookaround.theory.files import regular_file
 
 try:
     import fcntl
@@ -235,17 +236,11 @@ def check_output_file(path: Path, what: str, *, results: bool) -> None:
     >>> check_output_file(Path("/dev/zero"), "--out", results=True)
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: --out '/dev/zero' is not a regular file (a device, a pipe or a socket)
+    lookaround.theory.errors.InputError: --out '/dev/zero' is not a regular file (a character device)
     """
+    if regular_file(path, what) is None or results:
+        return
     real = Path(os.path.realpath(path))
-    if not real.exists():
-        return
-    if not real.is_file():
-        raise InputError(
-            f"{what} {str(path)!r} is not a regular file (a device, a pipe or a socket)"
-        )
-    if results:
-        return
     if _held_by_writer(real):
         raise InputError(
             f"{what} {str(path)!r} is being written by another command; choose another"

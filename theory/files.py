@@ -8,13 +8,14 @@ happens before a byte is read.
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
 
 from lookaround.theory.errors import InputError
 
-__all__ = ["MAX_FILE_BYTES", "read_bytes", "read_json"]
+__all__ = ["MAX_FILE_BYTES", "read_bytes", "read_json", "regular_file"]
 
 MAX_FILE_BYTES = 64 * 2**20  # a source, witness or grid file; far larger ones are not
 
@@ -31,15 +32,36 @@ def read_bytes(path: str | Path, what: str) -> bytes:
     """
     path = Path(path)
     try:
-        # stat without opening: opening a FIFO blocks until a writer comes
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{what} {str(path)!r} is not a regular file ({_kind(info.st_mode)})")
+        info = regular_file(path, what)
+        if info is None:
+            raise FileNotFoundError(2, "No such file or directory")
         if info.st_size > MAX_FILE_BYTES:
             raise InputError(f"{what} {str(path)!r} is over {MAX_FILE_BYTES // 2**20} MB")
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"{what} {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def regular_file(path: str | Path, what: str) -> os.stat_result | None:
+    """The one rule for a file a command reads or writes: absent (None) or a regular file,
+    links followed; a FIFO (which would block), a device (which never ends), a directory or a
+    socket is an InputError. Checked by ``stat``, without opening: opening a FIFO blocks
+    until a writer comes.
+
+    Examples
+    --------
+    >>> regular_file("/dev/zero", "--out")
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: --out '/dev/zero' is not a regular file (a character device)
+    """
+    try:
+        info = Path(path).stat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{what} {str(path)!r} is not a regular file ({_kind(info.st_mode)})")
+    return info
 
 
 def _kind(mode: int) -> str:
