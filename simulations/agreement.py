@@ -145,13 +145,12 @@ class PretrainRequest:
 
 
 def _request_budget(request: PretrainRequest) -> None:
-    from lookaround.simulations.transformer import TransformerConfig, check_budget, pretrain_seconds
+    from lookaround.simulations.transformer import TransformerConfig, check_budget
 
     settings: dict = dict(request.settings)  # the values were checked with their names
     config = TransformerConfig(**settings)
-    lengths = [resolve_source(name).length for name in request.sources]
-    runs = len(request.objectives) * len(request.seeds)
-    check_budget(sum(runs * pretrain_seconds(config, t) for t in lengths), runs * len(lengths))
+    each = len(request.objectives) * len(request.seeds)
+    check_budget([(config, resolve_source(name).length) for name in request.sources] * each)
 
 
 def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dict) -> None:

@@ -431,14 +431,10 @@ def _check_pretraining_budget(configs: list[dict]) -> None:
     """The grid's transformer runs sized together (each was sized alone by check_config)."""
     if not configs:
         return
-    from lookaround.simulations.transformer import TransformerConfig, check_budget, pretrain_seconds
+    from lookaround.simulations.transformer import TransformerConfig, check_budget
 
-    seconds = sum(
-        pretrain_seconds(TransformerConfig(**_transformer_settings(c)),
-                         resolve_source(c["source"]).length)
-        for c in configs
-    )  # fmt: skip
-    check_budget(seconds, len(configs))
+    check_budget([(TransformerConfig(**_transformer_settings(c)),
+                   resolve_source(c["source"]).length) for c in configs])  # fmt: skip
 
 
 def check_config(config: dict) -> None:

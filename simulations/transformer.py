@@ -380,11 +380,14 @@ def pretrain_seconds(config: TransformerConfig, length: int) -> float:
     return FIXED_SECONDS + config.steps * (STEP_SECONDS + flops / FLOPS_PER_SECOND)
 
 
-def check_budget(seconds: float, runs: int) -> None:
-    """Refuse a request whose ``runs`` take about ``seconds`` in all, past the budget."""
+def check_budget(runs: list[tuple[TransformerConfig, int]]) -> None:
+    """Refuse a request whose ``runs`` (each a config and the source's length ``T``) take
+    about :func:`pretrain_seconds` in all past :data:`MAX_PRETRAIN_SECONDS`."""
+    seconds = sum(pretrain_seconds(config, length) for config, length in runs)
     if seconds > MAX_PRETRAIN_SECONDS:
+        count = len(runs)
         raise InputError(
-            f"pretraining: {runs:,} runs of about {seconds / runs:,.0f} s each, about "
+            f"pretraining: {count:,} runs of about {seconds / count:,.0f} s each, about "
             f"{seconds / 3600:,.1f} hours in all (before --jobs), past the limit of "
             f"{MAX_PRETRAIN_SECONDS / 3600:g} hours; use fewer seeds, sources, objectives or steps"
         )
