@@ -184,20 +184,23 @@ def _sample_chunks(
 @dataclass
 class _FirstPass:
     """Sums over the draws of ``q q^T`` and ``l = q 1{y = z}`` for the two halves of the draws
-    (even and odd within each chunk), of ``l^2`` over all, and of ``q q^T`` by Bayes label
-    (for the second-order variance of ``phi``)."""
+    (even and odd within each chunk), and of ``q q^T`` by Bayes label over all (for the
+    U-statistic of ``phi`` and its second-order variance)."""
 
     gram: np.ndarray  # (2, V, V)
     labels: np.ndarray  # (2, V, r)
-    labels_squared: np.ndarray  # (V, r)
     class_gram: np.ndarray  # (r, V, V)
+
+    @property
+    def labels_squared(self) -> np.ndarray:
+        """Sums of ``l^2`` over the draws, ``(V, r)``: the diagonals of the per-label Grams."""
+        return np.diagonal(self.class_gram, axis1=1, axis2=2).T
 
     @classmethod
     def run(cls, chunks: Iterator, vocab: int, classes: int) -> _FirstPass:
         out = cls(
             np.zeros((2, vocab, vocab)),
             np.zeros((2, vocab, classes)),
-            np.zeros((vocab, classes)),
             np.zeros((classes, vocab, vocab)),
         )
         for q, y in chunks:
@@ -208,7 +211,6 @@ class _FirstPass:
                     out.labels[half, :, z] += mine[labels == z].sum(axis=0)
             for z in range(classes):
                 theirs = q[y == z]
-                out.labels_squared[:, z] += (theirs**2).sum(axis=0)
                 out.class_gram[z] += theirs.T @ theirs
         return out
 
