@@ -115,11 +115,26 @@ def _analyze(args: argparse.Namespace) -> str:
             if "holds" in rows:
                 rows["verdict"] = f"{bound_name} {'holds' if rows.pop('holds') else 'FAILS'}"
             if "subspace_unique" in rows:
-                unique = rows.pop("subspace_unique")
-                rows["top-k subspace"] = ("unique" if unique else "AMBIGUOUS (s_k = s_(k+1)): "
-                                          "the probe error depends on the basis")  # fmt: skip
+                rows["top-k subspace"] = _subspace_note(rows)
             parts.append(_table(f"{level} level", rows))
     return "\n".join(parts)
+
+
+def _subspace_note(rows: dict) -> str:
+    """The top-``k`` subspace line, and the mass of probe decisions rounding could not settle."""
+    if not rows.pop("subspace_unique"):
+        rows.pop("rounding_mass", None)
+        return "AMBIGUOUS (s_k = s_(k+1)): the probe error depends on the basis"
+    tied = {name: rows.pop(name) for name in ("rounding_mass", "averaged_rounding_mass")
+            if name in rows}  # fmt: skip
+    shown = [f"{mass:.4g} ({name.replace('_rounding_mass', ' probe').replace('rounding_mass', 'probe')})"
+             for name, mass in tied.items() if mass > 0]  # fmt: skip
+    if not shown:
+        return "unique"
+    return (
+        "unique; ties at the numbers' precision (read as the smallest class) on mass "
+        + ", ".join(shown)
+    )
 
 
 def _exact(args: argparse.Namespace, source) -> dict:

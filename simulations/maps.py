@@ -23,6 +23,7 @@ from lookaround.simulations.metrics import (
     decide,
     default_objectives,
     margin,
+    unsettled,
 )
 from lookaround.simulations.sweep import config_hash
 from lookaround.theory.errors import InputError
@@ -210,7 +211,7 @@ def map_point(config: dict) -> dict:
         ks = [1]
     best = None
     for k in ks:
-        if metric.uses_subspace and (exact.ambiguous(winner, k) or exact.ambiguous(other, k)):
+        if unsettled(exact, metric, winner, other, k):
             continue
         a, b = metric.read(exact, winner, k), metric.read(exact, other, k)
         if config["k"] is None and a == b and _past_rank(exact, (winner, other), k):

@@ -135,6 +135,34 @@ class Metric:
     uses_k: bool = False
     uses_subspace: bool = False
     in_table: bool = True
+    rounding: Callable[[ExactSource, str, int], float] | None = None
+
+
+def unsettled(exact: ExactSource, metric: Metric, winner: str, other: str, k: int) -> str:
+    """Why the exact comparison of ``winner`` and ``other`` at ``k`` cannot be decided, or ``""``.
+
+    A value read off the top-``k`` subspace is undefined where that subspace is not unique on
+    either side; a probe error is settled only where the two sides differ by more than the
+    mass whose decisions rounding could not settle (``rounding_mass``, docs/theory.md §4.6).
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> exact = ExactSource(preset_source("markov"))
+    >>> unsettled(exact, METRICS["averaged_probe_error"], "mlm:2", "ar", 2)
+    ''
+    """
+    if not metric.uses_subspace:
+        return ""
+    if exact.ambiguous(winner, k) or exact.ambiguous(other, k):
+        return "s_k = s_(k+1): subspace not unique"
+    if metric.rounding is None:
+        return ""
+    gap = abs(metric.read(exact, winner, k) - metric.read(exact, other, k))
+    mass = metric.rounding(exact, winner, k) + metric.rounding(exact, other, k)
+    if mass == 0 or gap > mass:
+        return ""
+    return f"within rounding: the sides differ by {gap:.3g}, rounding decides {mass:.3g}"
 
 
 def _sample(
@@ -166,7 +194,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(key="t2p_bound", label="T2' bound 2 alpha/(1 - lambda_(k+1))", kind=_C, better=_LOW, uses_k=True,
             read=lambda e, n, k: float(e.analysis(n, k).level("sample").bound)),
     Metric(key="averaged_probe_error", label="probe error on exact h(x)", kind=_C, better=_LOW, uses_k=True, uses_subspace=True,
-            read=_sample(lambda s: s.averaged_probe_error)),
+            read=_sample(lambda s: s.averaged_probe_error),
+            rounding=_sample(lambda s: s.averaged_rounding_mass)),
     Metric(key="ari", label="population k-means ARI on exact h(x)", kind=_C, better=_HIGH, uses_k=True,
             uses_subspace=True, read=lambda e, n, k: e.clustering(n, k).ari),
     Metric(key="s_k1", label="context spectrum: s_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,

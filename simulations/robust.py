@@ -26,6 +26,7 @@ from lookaround.simulations.metrics import (
     Metric,
     Verdict,
     decide,
+    unsettled,
 )
 from lookaround.theory.errors import InputError
 from lookaround.theory.limits import MAX_STEPS, check_count, check_positive
@@ -208,11 +209,11 @@ def _setting_verdict(
 ) -> SettingVerdict:
     k = setting.k or 1
     values = {other: metric.read(exact, other, k), winner: metric.read(exact, winner, k)}
-    ambiguous = metric.uses_subspace and (exact.ambiguous(winner, k) or exact.ambiguous(other, k))
+    reason = unsettled(exact, metric, winner, other, k)
     verdict = decide(values[winner], values[other], better=metric.better, tol=EXACT_TOL,
-                     ambiguous=ambiguous)  # fmt: skip
+                     ambiguous=bool(reason))  # fmt: skip
     if verdict == Verdict.AMBIGUOUS:
-        return SettingVerdict(setting, values, verdict, "s_k = s_(k+1): subspace not unique")
+        return SettingVerdict(setting, values, verdict, reason)
     note = ""
     if metric.key == "ari":
         note = "; ".join(f"{n}: {exact.clustering(n, k).describe()}" for n in (other, winner))

@@ -248,3 +248,72 @@ def effective_degree(W: np.ndarray) -> float:
     K = W / px[:, None]
     logs = np.log(np.where(K > 0, K, 1))
     return float(px @ np.exp(-(K * logs).sum(1)))
+
+
+def context_probe_50_digits(source, spec: str, k: int) -> tuple[float, np.ndarray]:
+    """The context probe error at 50 significant digits, and each context's gap between its
+    top two scores relative to the top.
+
+    The source's probabilities are read as the decimals they print as; the probe is
+    ``B = D_t^{-1/2} V_k S_k^{-2} V_k^T D_t^{-1/2} L`` from mpmath's symmetric eigensolver, so a
+    tie the source's symmetry makes exact shows as a gap near ``1e-45``.
+    """
+    import mpmath
+
+    mpmath.mp.dps = 50
+    exact = lambda value: mpmath.mpf(repr(float(value)))  # noqa: E731
+    T, V, r, H = source.length, source.vocab, source.n_classes, source.n_states
+    law = {key: mpmath.mpf(w.numerator) / w.denominator for key, w in pattern_law(spec, T).items()}
+    rows: dict = {}
+    for x in itertools.product(range(V), repeat=T):
+        joint = []
+        for z in range(r):
+            total = mpmath.mpf(0)
+            # every hidden path that can emit x (the others add zero)
+            states = [[h for h in range(H) if source.emit[z, t, h, x[t]] > 0] for t in range(T)]
+            for path in itertools.product(*states):
+                prob = exact(source.prior[z]) * exact(source.init[z, path[0]])
+                for t in range(T):
+                    prob *= exact(source.emit[z, t, path[t], x[t]])
+                    if t + 1 < T:
+                        prob *= exact(source.trans[z, t, path[t], path[t + 1]])
+                total += prob
+            joint.append(total)
+        for (S, i), w in law.items():
+            row, classes = rows.setdefault((S, i, tuple(x[s] for s in S)), ([0] * V, [0] * r))
+            row[x[i]] += w * sum(joint)
+            for z in range(r):
+                classes[z] += w * joint[z]
+    rows = {key: value for key, value in rows.items() if sum(value[0]) > 0}
+    top_rule = lambda values: next(  # noqa: E731
+        z for z, v in enumerate(values) if v >= max(values) - mpmath.mpf("1e-10") * abs(max(values))
+    )
+    p_t = [sum(row[t] for row, _ in rows.values()) for t in range(V)]
+    gram, labels = mpmath.zeros(V, V), mpmath.zeros(V, r)
+    for row, classes in rows.values():
+        y = top_rule(classes)
+        for s in range(V):
+            labels[s, y] += row[s]
+            for t in range(V):
+                gram[s, t] += row[s] * row[t] / sum(row)
+    normalized = mpmath.matrix(V, V)
+    for s in range(V):
+        for t in range(V):
+            normalized[s, t] = gram[s, t] / mpmath.sqrt(p_t[s] * p_t[t])
+    values, vectors = mpmath.eigsy(normalized)
+    top = sorted(range(V), key=lambda j: -values[j])[:k]
+    readout = mpmath.zeros(V, r)
+    for j in top:
+        for s in range(V):
+            for t in range(V):
+                weight = vectors[s, j] * vectors[t, j] / values[j] / mpmath.sqrt(p_t[s] * p_t[t])
+                for z in range(r):
+                    readout[s, z] += weight * labels[t, z]
+    error, gaps = mpmath.mpf(0), []
+    for row, classes in rows.values():
+        scores = [sum(row[t] * readout[t, z] for t in range(V)) for z in range(r)]
+        if top_rule(scores) != top_rule(classes):
+            error += sum(row)
+        first, second = sorted(scores, reverse=True)[:2]
+        gaps.append(float((first - second) / abs(first)))
+    return float(error), np.array(gaps)

@@ -18,9 +18,8 @@ from lookaround.theory.bounds import (
     ProbeScorer,
     label_disagreement,
     probe_bound,
-    probe_readout,
-    spectral_features,
     spectral_optimum,
+    spectral_readout,
 )
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK, Replay, iter_blocks, sample_stream
 from lookaround.theory.errors import InputError
@@ -121,10 +120,16 @@ class LevelAnalysis(Presented):
     label_mass : tuple of float
         Mass of the rows whose Bayes label is each class.
     connectivity : Connectivity
+    rounding_mass : float
+        Mass of the rows whose probe decision the scores' rounding bound made (a tie at the
+        numbers' precision, read as the smallest class): ``probe_error`` is exact if those
+        ties are, and within this much of it otherwise (docs/theory.md §4.6).
     optimum : float or None
         T1's rank-``k`` minimum ``-sum_{i<=k} s_i^2`` (contexts only).
     averaged_probe_error : float or None
         Error of the probe on the averaged context features ``h(x)`` (samples only).
+    averaged_rounding_mass : float or None
+        ``rounding_mass`` of that probe (samples only).
     effective_degree : EffectiveDegree or None
         Samples only.
     augmentation_eigenvalues : ndarray or None
@@ -143,8 +148,10 @@ class LevelAnalysis(Presented):
     targets: int
     label_mass: tuple[float, ...]
     connectivity: Connectivity
+    rounding_mass: float = 0.0
     optimum: float | None = None
     averaged_probe_error: float | None = None
+    averaged_rounding_mass: float | None = None
     effective_degree: EffectiveDegree | None = None
     augmentation_eigenvalues: np.ndarray | None = None
 
@@ -177,6 +184,7 @@ class LevelAnalysis(Presented):
             "bound": self.bound,
             "holds": self.holds,
             "subspace_unique": self.subspace_unique,
+            "rounding_mass": self.rounding_mass,
             "k": self.k,
             "rows": self.rows,
             "targets": self.targets,
@@ -185,6 +193,7 @@ class LevelAnalysis(Presented):
         }
         if self.averaged_probe_error is not None:
             out["averaged_probe_error"] = self.averaged_probe_error
+            out["averaged_rounding_mass"] = self.averaged_rounding_mass
         if self.optimum is not None:
             out["optimum"] = self.optimum
         if self.effective_degree is not None:
@@ -207,21 +216,21 @@ def _level(
     level: str,
     blocks: Iterable,
     k: int,
-    averaged_features: np.ndarray | None = None,
+    context: TargetSide | None = None,
 ) -> tuple[LevelAnalysis, TargetSide]:
     """Two passes over the rows: (spectrum, labels, supports), then (probes, within-class).
 
-    ``averaged_features`` (samples only) is ``Phi`` of the context level, read out on
-    ``P(.|x)`` as the averaged features ``h(x)``.
+    ``context`` (samples only) is the context level's target side, whose features ``Phi`` are
+    read out on ``P(.|x)`` as the averaged features ``h(x)``.
     """
     if isinstance(blocks, list) and blocks and not isinstance(blocks[0], RowChunk):
         blocks = list(row_chunks(blocks))  # cached: filter and label once for both passes
     counter = SupportCounter()
     side = target_side_pass(blocks, [counter])
     values = side.singular_values(count=k + 1)
-    readouts = {"spectral": probe_readout(side, spectral_features(side, k))}
-    if averaged_features is not None:
-        readouts["averaged"] = probe_readout(side, averaged_features)
+    readouts = {"spectral": spectral_readout(side, k)}
+    if context is not None:
+        readouts["averaged"] = spectral_readout(side, k, context)
     scorer, within = ProbeScorer(readouts), WithinClassBuilder(side)
     run_pass(blocks, [scorer, within])
     disagreement = label_disagreement(side)
@@ -238,6 +247,7 @@ def _level(
         spectrum=values**2 if level == "sample" else values,
         disagreement=disagreement,
         probe_error=scorer.errors["spectral"],
+        rounding_mass=scorer.rounding_mass["spectral"],
         bound=probe_bound(disagreement, values[k]),
         rows=side.n_rows,
         targets=int(np.sum(side.target_mass > 0)),
@@ -245,6 +255,7 @@ def _level(
         connectivity=connectivity,
         optimum=None if level == "sample" else spectral_optimum(values, k),
         averaged_probe_error=scorer.errors.get("averaged"),
+        averaged_rounding_mass=scorer.rounding_mass.get("averaged"),
     )
     return result, side
 
@@ -387,7 +398,7 @@ def _sample_level(
         else Replay(lambda: ((q, cj) for _, q, cj in stream))
     )
     # h(x) = sum_c P(c|x) f*(c) = P(.|x) D_t^{-1/2} V_k S_k^{-1}: averaged context features.
-    result, _ = _level("sample", blocks, k, spectral_features(context_side, k))
+    result, _ = _level("sample", blocks, k, context_side)
     if cached:
         degree = EffectiveDegree(*effective_degree(np.concatenate([b[0] for b in blocks])))
     else:

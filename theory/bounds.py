@@ -8,21 +8,30 @@ fit reduces to ``V x V`` algebra and the predictions to one ``V x r`` readout ma
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from lookaround.theory.numerics import SLACK, inverse_sqrt_mass, normalize
-from lookaround.theory.sources import bayes_labels
-from lookaround.theory.spectral import RowChunk, TargetSide, run_pass
+from lookaround.theory.numerics import SLACK, TIE_TOL, inverse_sqrt_mass, normalize
+from lookaround.theory.spectral import RowChunk, TargetSide, gram_factor, run_pass
 
 __all__ = [
     "ProbeScorer",
+    "PROBES",
+    "PROBE_MARGIN",
+    "ROUNDING_CONFIDENCE",
+    "Readout",
+    "gram_rounding",
+    "perturbed",
+    "resolved",
     "factorization_loss",
     "label_disagreement",
     "optimal_factors",
     "probe_bound",
     "probe_errors",
     "probe_readout",
+    "spectral_readout",
     "spectral_features",
     "spectral_loss",
     "spectral_optimum",
@@ -75,6 +84,37 @@ def probe_bound(phi: float, s_next: float) -> float:
     return 2.0 * phi / gap
 
 
+UNIT_ROUNDOFF = float(np.finfo(float).eps) / 2
+ROUNDING_CONFIDENCE = 10.0
+"""``lambda`` of the probabilistic rounding bound ``lambda sqrt(n) u`` on a sum of ``n`` terms
+(Higham and Mary 2019), which fails with probability at most ``2 exp(-lambda^2 / 2)``
+(``4e-22`` here); the worst case ``n u`` is far too pessimistic at a million rows."""
+PROBES = 4
+"""Readouts recomputed from perturbed Grams to measure the scores' sensitivity."""
+PROBE_MARGIN = 2.0
+"""The tie tolerance is this many times the largest score change the probes show."""
+_PROBE_SEED = 29  # fixed: the same perturbations, and so the same bits, on every run
+
+
+def gram_rounding(side: TargetSide) -> float:
+    """``eps``: a bound on ``||dM||_2`` for the normalized Gram ``M = D_t^{-1/2} G D_t^{-1/2}``.
+
+    ``G`` sums ``n`` nonnegative rank-one terms, so each entry's rounding error is at most
+    ``lambda sqrt(n) u`` times the entry, and ``||M||_2 = s_1^2 <= 1``; the factorization,
+    the normalization and the eigensolver add a backward error of a few ``V u``
+    (docs/theory.md §4.6).
+
+    Examples
+    --------
+    >>> from lookaround.theory.spectral import accumulate_target_side
+    >>> side = accumulate_target_side([(np.array([[0.5, 0.0], [0.0, 0.5]]), np.eye(2) / 2)])
+    >>> f"{gram_rounding(side):.2e}"
+    '2.46e-15'
+    """
+    vocab = side.target_mass.size
+    return UNIT_ROUNDOFF * (ROUNDING_CONFIDENCE * float(np.sqrt(side.n_rows)) + 4 * vocab)
+
+
 def spectral_features(side: TargetSide, k: int) -> np.ndarray:
     """``Phi = D_t^{-1/2} V_k S_k^{-1}``: row ``c`` of ``F_k = D_c^{-1/2} U_k`` is ``P(.|c) Phi``.
 
@@ -85,11 +125,82 @@ def spectral_features(side: TargetSide, k: int) -> np.ndarray:
     return inverse_sqrt_mass(side.target_mass)[:, None] * vectors / values[None, :]
 
 
+def resolved(side: TargetSide, k: int) -> bool:
+    """Whether rounding can tell the top-``k`` subspace apart: ``s_k^2 - s_(k+1)^2 > 2 eps``.
+
+    Where it cannot, the computed subspace (and every score read through it) is rounding's
+    choice, whatever the tie tolerance.
+
+    Examples
+    --------
+    >>> from lookaround.theory.spectral import accumulate_target_side
+    >>> side = accumulate_target_side([(np.array([[0.4, 0.1], [0.1, 0.4]]), np.eye(2) / 2)])
+    >>> resolved(side, 1), resolved(side, 2)
+    (True, True)
+    """
+    kept = side.top_right_vectors(k)[0].size
+    squares = side.singular_values(count=kept + 1) ** 2
+    return bool(squares[kept - 1] - squares[kept] > 2 * gram_rounding(side))
+
+
+@dataclass(frozen=True, eq=False)
+class Readout:
+    """A probe's ``V x r`` readout ``B`` and how far rounding could move its scores.
+
+    Attributes
+    ----------
+    matrix : ndarray, shape (V, r)
+        ``B``: row ``c`` scores ``P(c, .) B``.
+    changes : ndarray, shape (V, PROBES * r), or None
+        ``B' - B`` for readouts recomputed from Grams perturbed by ``eps``
+        (:func:`perturbed`); None where the subspace is rounding's choice
+        (:func:`resolved`), so every decision is.
+    """
+
+    matrix: np.ndarray
+    changes: np.ndarray | None
+
+    @cached_property
+    def stacked(self) -> np.ndarray:
+        """``[B, B' - B, max_z |B[:, z]|]`` side by side: one product per chunk reads all."""
+        parts = [self.matrix] if self.changes is None else [self.matrix, self.changes]
+        return np.concatenate([*parts, np.abs(self.matrix).max(axis=1, keepdims=True)], axis=1)
+
+
+def perturbed(side: TargetSide, rng: np.random.Generator) -> TargetSide:
+    """``side`` with its normalized Gram moved by a random symmetric ``dM`` of norm ``eps``
+    and its label masses by a relative ``eps``: one rounding the pass could have made.
+
+    Examples
+    --------
+    >>> from lookaround.theory.spectral import accumulate_target_side
+    >>> side = accumulate_target_side([(np.array([[0.4, 0.1], [0.1, 0.4]]), np.eye(2) / 2)])
+    >>> moved = perturbed(side, np.random.default_rng(0))
+    >>> bool(0 < np.abs(moved.gram - side.gram).max() < 1e-14)
+    True
+    """
+    eps = gram_rounding(side)
+    vocab = side.target_mass.size
+    noise = rng.standard_normal((vocab, vocab))
+    noise = (noise + noise.T) * (eps / max(np.linalg.norm(noise + noise.T, 2), 1e-300))
+    root = np.sqrt(side.target_mass)
+    gram = side.gram + root[:, None] * noise * root[None, :]
+    labels = side.label_target * (1 + eps * rng.standard_normal(side.label_target.shape))
+    return TargetSide(side.target_mass, gram_factor(gram), labels, side.n_rows)
+
+
 def probe_readout(side: TargetSide, features: np.ndarray) -> np.ndarray:
     """``V x r`` readout ``B`` of the ``P_r``-weighted least-squares probe on ``P(.|row) Phi``.
 
     Normal equations ``(Phi^T G Phi) W = Phi^T R^T Y`` with ``G`` the target-side Gram;
     the probe predicts ``P(.|row) B`` with ``B = Phi W``.
+
+    Examples
+    --------
+    >>> from lookaround.theory.spectral import accumulate_target_side
+    >>> side = accumulate_target_side([(np.array([[0.4, 0.1], [0.1, 0.4]]), np.eye(2) / 2)])
+    >>> np.round(probe_readout(side, np.eye(2)), 12).tolist()
+    [[1.333333333333, -0.333333333333], [-0.333333333333, 1.333333333333]]
     """
     normal = features.T @ side.gram @ features
     rhs = features.T @ side.label_target
@@ -97,30 +208,90 @@ def probe_readout(side: TargetSide, features: np.ndarray) -> np.ndarray:
     return features @ weights
 
 
-class ProbeScorer:
-    """Pass consumer: the ``P_r``-weighted argmax error of each readout against the Bayes labels."""
+def spectral_readout(side: TargetSide, k: int, context: TargetSide | None = None) -> Readout:
+    """The probe on the top-``k`` spectral features of ``context`` (default: ``side`` itself),
+    fitted and read on ``side``, with its sensitivity to rounding measured.
 
-    def __init__(self, readouts: dict[str, np.ndarray]) -> None:
+    The features and the fit are recomputed from :data:`PROBES` perturbed copies of both
+    sides (seeded, so the same bits every run): a Monte Carlo arithmetic estimate of how far
+    rounding moves each score, at the rounding bound ``eps``, which is about ten times the
+    rounding a pass makes (docs/theory.md §4.6).
+
+    Examples
+    --------
+    >>> from lookaround.theory.spectral import accumulate_target_side
+    >>> side = accumulate_target_side([(np.array([[0.4, 0.1], [0.1, 0.4]]), np.eye(2) / 2)])
+    >>> readout = spectral_readout(side, 2)
+    >>> np.round(readout.matrix, 12).tolist(), bool(np.abs(readout.changes).max() < 1e-13)
+    ([[1.333333333333, -0.333333333333], [-0.333333333333, 1.333333333333]], True)
+    """
+    context = side if context is None else context
+    matrix = probe_readout(side, spectral_features(context, k))
+    if not resolved(context, k):
+        return Readout(matrix, None)
+    rng = np.random.default_rng(_PROBE_SEED)
+    changes = []
+    for _ in range(PROBES):
+        moved = perturbed(side, rng)
+        features = spectral_features(moved if context is side else perturbed(context, rng), k)
+        changes.append(probe_readout(moved, features) - matrix)
+    return Readout(matrix, np.concatenate(changes, axis=1))
+
+
+class ProbeScorer:
+    """Pass consumer: the ``P_r``-weighted argmax error of each readout against the Bayes labels.
+
+    A class ties with the top score when within the stated ``TIE_TOL`` (relative) of it, or
+    within :data:`PROBE_MARGIN` times the largest change of the two scores' difference under
+    the perturbed readouts (:class:`Readout`): the smallest such class is read, as the Bayes
+    labels are. ``rounding_mass`` is the mass of rows whose correctness that second rule
+    decided (their label among the classes it let tie), or every row where the subspace is
+    rounding's choice: the error is exact if those ties are.
+    """
+
+    def __init__(self, readouts: dict[str, Readout]) -> None:
         self.readouts = readouts
         self.errors = dict.fromkeys(readouts, 0.0)
+        self.rounding_mass = dict.fromkeys(readouts, 0.0)
 
     def add(self, chunk: RowChunk) -> None:
+        # rows are P_c(c) P(.|c): the positive factor P_c(c) moves no argmax (nor the
+        # tolerances, which scale with it), so the conditionals are never formed
         for name, readout in self.readouts.items():
-            # rows are P_c(c) P(.|c): the positive factor P_c(c) moves no argmax (nor its
-            # relative tie tolerance), so the conditionals are never formed
-            wrong = bayes_labels(chunk.rows @ readout) != chunk.labels
-            self.errors[name] += float(chunk.mass[wrong].sum())
+            # one product gives the scores, their changes under the probes and the scale of
+            # the product's own rounding
+            columns = chunk.rows @ readout.stacked
+            classes = readout.matrix.shape[1]
+            scores = columns[:, :classes]
+            top = scores.max(axis=1, keepdims=True)
+            stated = TIE_TOL * np.abs(top[:, 0])
+            if readout.changes is None:
+                labels = np.argmax(scores >= top - stated[:, None], axis=1)
+                self.rounding_mass[name] += float(chunk.mass.sum())
+            else:
+                moved = np.abs(columns[:, classes:-1]).max(axis=1)
+                own = 4 * chunk.rows.shape[1] * UNIT_ROUNDOFF * columns[:, -1]
+                slack = PROBE_MARGIN * 2 * moved + own
+                tied = scores >= top - np.maximum(stated, slack)[:, None]
+                labels = np.argmax(tied, axis=1)
+                # rows whose correctness hangs on telling a tie from a near tie
+                open_ = (slack > stated) & (tied.sum(axis=1) > 1)
+                decided = open_ & tied[np.arange(labels.size), chunk.labels]
+                self.rounding_mass[name] += float(chunk.mass[decided].sum())
+            self.errors[name] += float(chunk.mass[labels != chunk.labels].sum())
 
 
 def probe_errors(
-    blocks: Iterable[tuple[np.ndarray, np.ndarray]], readouts: dict[str, np.ndarray]
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]], readouts: dict[str, Readout]
 ) -> dict[str, float]:
     """A pass of :class:`ProbeScorer` alone: the error of each readout.
 
     Examples
     --------
-    >>> rows, cj = np.array([[0.5, 0.0], [0.0, 0.5]]), np.eye(2) / 2
-    >>> probe_errors([(rows, cj)], {"right": np.eye(2), "swapped": np.eye(2)[::-1]})
+    >>> blocks = [(np.array([[0.5, 0.0], [0.0, 0.5]]), np.eye(2) / 2)]
+    >>> still = np.zeros((2, 2))
+    >>> probe_errors(blocks, {"right": Readout(np.eye(2), still),
+    ...                       "swapped": Readout(np.eye(2)[::-1], still)})
     {'right': 0.0, 'swapped': 1.0}
     """
     scorer = ProbeScorer(readouts)

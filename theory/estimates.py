@@ -21,8 +21,7 @@ from lookaround.theory.bounds import (
     label_disagreement,
     probe_bound,
     probe_errors,
-    probe_readout,
-    spectral_features,
+    spectral_readout,
 )
 from lookaround.theory.errors import InputError
 from lookaround.theory.intervals import ContextEstimates, Interval
@@ -127,7 +126,7 @@ def _numbers(a: np.ndarray, class_joint: np.ndarray, k: int) -> dict:
     side = accumulate_target_side(blocks)
     values = side.singular_values(count=k + 1)
     phi = label_disagreement(side)
-    error = probe_errors(blocks, {"s": probe_readout(side, spectral_features(side, k))})["s"]
+    error = probe_errors(blocks, {"s": spectral_readout(side, k)})["s"]
     out = {f"s_{i + 1}": float(v) for i, v in enumerate(values[: k + 1])}
     out.update({"phi": phi, "probe_error": error, "bound": probe_bound(phi, values[k])})
     return out

@@ -15,6 +15,7 @@ from lookaround.theory.errors import InputError
 __all__ = [
     "AMBIGUITY_TOL",
     "SLACK",
+    "TIE_TOL",
     "inverse_sqrt_mass",
     "log_softmax",
     "normalize",
@@ -26,6 +27,9 @@ __all__ = [
 
 SLACK = 1e-12
 """Rounding slack when an exact float is compared with a bound or a limit it may touch."""
+
+TIE_TOL = 1e-10
+"""Scores within ``TIE_TOL`` (relative) of the top tie: the smallest such class is read."""
 
 AMBIGUITY_TOL = 1e-9
 """The top-``k`` subspace is ambiguous where ``s_k - s_(k+1) <= AMBIGUITY_TOL``."""
