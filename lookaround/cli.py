@@ -622,6 +622,8 @@ def _map(args: argparse.Namespace) -> str:
 
     request = plan_map(args.family, x=args.x, y=args.y, claim=args.claim, metric=args.metric,
                        k=args.k, objectives=args.objectives)  # fmt: skip
+    if sys.stderr.isatty():
+        print(f"map: modelled at {_duration(request.seconds)} on one thread", file=sys.stderr)
     default = f"map-{request.family}-{request.claim}-{request.metric}.jsonl"
     out = _output(args.out or default, "--out", results=True)
     plot = None
@@ -653,6 +655,13 @@ def _map(args: argparse.Namespace) -> str:
         path = save(draw_map(request.header(), rows), plot.with_suffix(""), fmt)
         lines.append(f"map drawn to {path}")
     return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    """``12 s``, ``3.4 min`` or ``1.5 h``."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
 
 
 def _search(args: argparse.Namespace) -> str:

@@ -9,7 +9,7 @@ per core, or a Dask cluster.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,12 +23,13 @@ from lookaround.simulations.metrics import (
     decide,
     default_objectives,
     margin,
+    point_seconds,
     unsettled,
 )
 from lookaround.simulations.sweep import config_hash
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, Family, parse_family_call
-from lookaround.theory.limits import check_k
+from lookaround.theory.limits import check_k, check_seconds
 from lookaround.theory.numerics import parse_integer, parse_real
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.reprs import short_repr
@@ -102,6 +103,7 @@ class MapRequest:
     metric: str
     k: int | None  # None: every k = 1..V, the margin is the smallest decided one
     objectives: tuple[str, str]
+    seconds: float = 0.0  # modelled time of every point, one thread
 
     def header(self) -> dict:
         """What identifies the map in its results file (the points are derived from it)."""
@@ -158,9 +160,13 @@ def plan_map(
         raise InputError(f"the map has {points} points, more than {MAX_POINTS}; use fewer")
     request = MapRequest(family.name, fixed, x_axis, y_axis, claim, metric,
                          _parse_k(k), _parse_pair(objectives, claim, chosen))  # fmt: skip
+    seconds = 0.0
     for config in request.configs():  # every point is a valid source with valid objectives
-        _objectives_of(config, source_from_dict(family.spec(config["knobs"])))
-    return request
+        source = source_from_dict(family.spec(config["knobs"]))
+        seconds += point_seconds(source, _objectives_of(config, source), chosen, config["k"])
+    check_seconds(seconds, f"the map: {points} points of",
+                  "use fewer points, one --k, or a smaller V or T", jobs=True)  # fmt: skip
+    return replace(request, seconds=seconds)
 
 
 def _parse_k(text: str) -> int | None:

@@ -20,9 +20,11 @@ import numpy as np
 
 from lookaround.simulations.evaluate import PopulationClustering, exact_population_clustering
 from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
+from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.coverage import GenerationReport, alignment, generation_report
 from lookaround.theory.coverage import prefix_weights as coverage_weights
 from lookaround.theory.errors import InputError
+from lookaround.theory.limits import check_request
 from lookaround.theory.numerics import AMBIGUITY_TOL, subspace_unique
 from lookaround.theory.objectives import Objective, mask_count, parse_objective
 from lookaround.theory.sources import Source
@@ -43,6 +45,8 @@ __all__ = [
     "decide",
     "default_objectives",
     "margin",
+    "point_seconds",
+    "unsettled",
 ]
 
 # The tolerance of every exact comparison: two exact values within EXACT_TOL tie. The top-k
@@ -136,6 +140,7 @@ class Metric:
     uses_subspace: bool = False
     in_table: bool = True
     rounding: Callable[[ExactSource, str, int], float] | None = None
+    analyses: int = 1  # exact analyses read per objective and k (k-means adds two)
 
 
 def unsettled(exact: ExactSource, metric: Metric, winner: str, other: str, k: int) -> str:
@@ -197,7 +202,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             read=_sample(lambda s: s.averaged_probe_error),
             rounding=_sample(lambda s: s.averaged_rounding_mass)),
     Metric(key="ari", label="population k-means ARI on exact h(x)", kind=_C, better=_HIGH, uses_k=True,
-            uses_subspace=True, read=lambda e, n, k: e.clustering(n, k).ari),
+            uses_subspace=True, read=lambda e, n, k: e.clustering(n, k).ari, analyses=3),
     Metric(key="s_k1", label="context spectrum: s_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,
             read=lambda e, n, k: float(_context(e, n, k).spectrum[k])),
     Metric(key="lambda_k1", label="sample spectrum: lambda_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,
@@ -207,11 +212,12 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(key="alpha", label="sample graph: alpha", kind=_C, better=_LOW, in_table=False,
             read=lambda e, n, k: e.analysis(n, k).level("sample").disagreement),
     Metric(key="covered", label="covered prefix lengths", kind=_G, better=_HIGH,
-            read=lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0))),
+            read=lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0)), analyses=0),
     Metric(key="chi", label="alignment chi", kind=_G, better=_LOW,
-            read=lambda e, n, k: alignment(coverage_weights(e.objective(n)))),
+            read=lambda e, n, k: alignment(coverage_weights(e.objective(n))), analyses=0),
+    # T3's prefix table: 0.1 s at V^T = 1.7e6, sized by memory (check_generation)
     Metric(key="excess", label="exact excess generation loss (T3)", kind=_G, better=_LOW,
-            read=lambda e, n, k: e.generation(n).total_excess),
+            read=lambda e, n, k: e.generation(n).total_excess, analyses=0),
 )}  # fmt: skip
 
 
@@ -315,3 +321,36 @@ def margin(better: str, winner: float, other: float) -> float:
     if winner == other:
         return 0.0
     return float(winner - other) if better == "higher" else float(other - winner)
+
+
+def point_seconds(source: Source, names: tuple[str, ...], metric: Metric, k: int | None) -> float:
+    """Modelled seconds of reading ``metric`` for each objective of ``names`` (one thread):
+    ``metric.analyses`` exact analyses of each at each ``k`` read (every ``k = 1..V`` for
+    ``k=None``, a map's ``--k all``); sized by :func:`~lookaround.theory.limits.check_request`,
+    so a source past the exact limits is refused here.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> one = point_seconds(preset_source("markov"), ("mlm:2", "ar"), METRICS["phi"], 2)
+    >>> every = point_seconds(preset_source("markov"), ("mlm:2", "ar"), METRICS["ari"], None)
+    >>> 0 < one < 1, round(every / one)  # k-means triples it, and V = 3 values of k
+    (True, 9)
+    """
+    ks = 1 if k is not None or not metric.uses_k else source.vocab
+    return metric.analyses * ks * sum(_analysis_seconds(source, name) for name in names)
+
+
+_SECONDS: dict[tuple, float] = {}  # the time model depends on the source's shape alone
+
+
+def _analysis_seconds(source: Source, name: str) -> float:
+    shape = (source.vocab, source.length, source.n_classes, source.n_states, source.emits_state)
+    if (shape, name) not in _SECONDS:
+        objective = parse_objective(name, source.length)
+        try:  # a point past the exact limits would fail only when its turn came
+            sized = check_request(source, objective, "both", chunk=DEFAULT_CHUNK)
+        except InputError as exc:
+            raise InputError(f"under {name}: {str(exc).split('; --')[0]}") from None
+        _SECONDS[shape, name] = sized.seconds
+    return _SECONDS[shape, name]

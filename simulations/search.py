@@ -24,16 +24,18 @@ from lookaround.simulations.metrics import (
     EXACT_TOL,
     METRICS,
     ExactSource,
+    Metric,
     check_claim_metric,
     default_objectives,
     margin,
+    point_seconds,
 )
 from lookaround.simulations.rates import count_estimator_rate
 from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, parse_family_call
-from lookaround.theory.limits import check_count, check_positive
+from lookaround.theory.limits import check_count, check_positive, check_seconds
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.seeds import SeedLike, as_seed, streams
@@ -349,6 +351,7 @@ def search_witness(
     seed = as_seed(seed)
     chosen = check_claim_metric(claim, metric)  # the rule map applies too
     goal = _Goal(claim, metric, k, objectives or default_objectives(claim, chosen), wanted)
+    _check_size(space, goal.pair, chosen, k, evaluations, seconds)
     started = time.monotonic()
 
     def score(u: np.ndarray) -> float:
@@ -502,6 +505,8 @@ def stress_theorem(
     theorems), or of T3' (the largest ``excess / predicted`` at ``N = T3_DRAWS`` draws over
     covered lengths: T3' is a rate, so 1 is its limit, not a bound)."""
     theorem = _theorem(theorem)
+    if theorem is not Theorem.T3_PRIME:  # T3' draws T3_DRAWS sequences a step, sized by them
+        _check_size(space, (objective,), METRICS["phi"], k, evaluations, seconds)
     score = _stress_score(theorem, objective, k)
     found = _optimize(space, lambda v: -score(space.spec(v))[0], seed,
                       evaluations=evaluations, seconds=seconds)  # fmt: skip
@@ -509,6 +514,23 @@ def stress_theorem(
     value, error, bound = score(spec)
     return Stress(theorem, objective, k, value, error, bound, spec, found.restarts,
                   found.evaluations)  # fmt: skip
+
+
+def _check_size(
+    space: SearchSpace,
+    names: tuple[str, ...],
+    metric: Metric,
+    k: int,
+    evaluations: int,
+    seconds: float | None,
+) -> None:
+    """Refuse a search whose ``evaluations`` exact analyses (at the space's size, which its
+    integer knobs fix) are modelled past the request limit, unless ``seconds`` caps it."""
+    source = source_from_dict(space.spec(np.zeros(space.dimension)))
+    total = evaluations * point_seconds(source, names, metric, k)
+    check_seconds(total if seconds is None else min(total, seconds),
+                  f"the search: {evaluations:,} evaluations on {space.name} of",
+                  "use fewer --evaluations, or cap the time with --budget")  # fmt: skip
 
 
 def _theorem(name: Theorem | str) -> Theorem:

@@ -86,3 +86,48 @@ def test_simulation_is_sized_right(spec: str, objective: str, model: str, n_trai
         simulate(source, parsed, model=model, n_train=n_train, steps=5, lr=0.001)
 
     _assert_within(sized, _peak(run))
+
+
+# Time: maps and searches sum Estimate.seconds over their work and are refused past
+# MAX_REQUEST_SECONDS before any of it (the model against measurement is
+# benchmarks/analysis_sizing.py, not a timed test).
+
+
+def test_a_map_past_the_time_limit_is_refused_before_work(capsys) -> None:
+    from lookaround.cli import main
+
+    assert main(["map", "hmm2(V=6,T=7)", "--x", "noise=0.1:0.9:20", "--y", "stick=0.1:0.9:20",
+                 "--claim", "C2", "--metric", "ari", "--k", "all"]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "the map: 400 points of about" in err and "past the limit of 4 hours" in err
+
+
+def test_a_map_point_past_the_exact_limits_is_refused_at_planning() -> None:
+    from lookaround.simulations.maps import plan_map
+    from lookaround.theory.errors import InputError
+
+    with pytest.raises(InputError, match="under mlm:0.4: .* too large for the exact sample level"):
+        plan_map("hmm2(V=6,T=10)", x="noise=0.1:0.9:2", y=None, claim="C2", metric="phi",
+                 k="2", objectives=None)  # fmt: skip
+
+
+def test_a_map_costs_what_its_points_do() -> None:
+    from lookaround.simulations.maps import plan_map
+    from lookaround.simulations.metrics import METRICS, point_seconds
+
+    request = plan_map("hmm2(V=4,T=6)", x="noise=0.1:0.9:5", y=None, claim="C2",
+                       metric="ari", k="all", objectives=None)  # fmt: skip
+    source = resolve_source("hmm2(V=4,T=6)")
+    one = point_seconds(source, request.objectives, METRICS["ari"], 2)
+    assert request.seconds == pytest.approx(5 * 4 * one)  # five points, k = 1..4
+
+
+def test_a_search_past_the_time_limit_is_refused_unless_capped() -> None:
+    from lookaround.simulations.metrics import METRICS
+    from lookaround.simulations.search import _check_size, family_space, search_witness
+    from lookaround.theory.errors import InputError
+
+    space = family_space("hmm2(V=6,T=9)")
+    with pytest.raises(InputError, match="the search: 1,000 evaluations on hmm2 of about"):
+        search_witness("C2", "s_k1", space, evaluations=1000)
+    _check_size(space, ("mlm:0.4", "ar"), METRICS["s_k1"], 1, 1000, 60.0)  # --budget 60

@@ -30,7 +30,12 @@ from lookaround.theory.graphs import (
     effective_degree,
     support_measures,
 )
-from lookaround.theory.limits import CACHE_FLOATS, check_k, check_request
+from lookaround.theory.limits import (
+    AUGMENTATION_MAX_SEQUENCES,
+    CACHE_FLOATS,
+    check_k,
+    check_request,
+)
 from lookaround.theory.numerics import SLACK, subspace_unique
 from lookaround.theory.objectives import Objective, as_objective
 from lookaround.theory.presets import as_source
@@ -54,8 +59,6 @@ __all__ = [
     "LevelAnalysis",
     "analyze",
 ]
-
-AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds past this
 
 
 @dataclass(frozen=True)

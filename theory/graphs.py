@@ -175,10 +175,17 @@ def support_measures(counter: SupportCounter, side: TargetSide) -> tuple[int, fl
 
 
 KERNEL_CHUNK = 1 << 20  # entries of K held at once by effective_degree (three such arrays)
+DEGREE_ENTRIES = 5_000_000  # kernel entries effective_degree computes before it samples rows
+DEGREE_ROWS = 200  # the fewest rows it samples
+
+
+def degree_entries(n: int) -> int:
+    """Kernel entries :func:`effective_degree` computes on ``n`` rows (each row is ``n``)."""
+    return min(n * n, max(DEGREE_ROWS * n, DEGREE_ENTRIES))
 
 
 def effective_degree(
-    q: np.ndarray, max_entries: int = 5_000_000, seed: int = 0
+    q: np.ndarray, max_entries: int = DEGREE_ENTRIES, seed: int = 0
 ) -> tuple[float, float, int]:
     """``E_x exp(H(K(x, .)))``, the mean effective number of samples a sample reaches.
 
@@ -209,7 +216,7 @@ def effective_degree(
     if exact:
         rows = np.arange(n)
     else:
-        draws = max(200, max_entries // n)
+        draws = max(DEGREE_ROWS, max_entries // n)
         rows = np.random.default_rng(streams(seed).rows).choice(n, size=draws, p=mass / mass.sum())
     degrees = np.empty(rows.size)
     step = max(1, KERNEL_CHUNK // n)  # rows of K at a time: 256 fixed rows took 1.3 GB at n = 2^18

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
 from lookaround.theory.errors import InputError
-from lookaround.theory.graphs import KERNEL_CHUNK
+from lookaround.theory.graphs import KERNEL_CHUNK, degree_entries
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 
@@ -25,7 +25,9 @@ __all__ = [
     "MAX_CONTEXT_WORK",
     "MAX_DRAWS",
     "MAX_SAMPLE_GATHERS",
+    "MAX_REQUEST_SECONDS",
     "MAX_STEPS",
+    "AUGMENTATION_MAX_SEQUENCES",
     "check_count",
     "check_generation",
     "check_draws",
@@ -35,6 +37,7 @@ __all__ = [
     "check_positive",
     "check_request",
     "check_seed",
+    "check_seconds",
     "default_max_memory",
     "draws_bytes",
     "estimate",
@@ -48,6 +51,15 @@ FLOAT = 8
 MAX_DRAWS = 20_000_000  # sampled, training or held-out draws: ~1.3 GB of tokens at T = 8
 MAX_STEPS = 1_000_000  # optimizer steps
 MAX_BOOTSTRAP = 10_000
+MAX_REQUEST_SECONDS = 4 * 3600.0  # a request's modelled time, its runs in sequence
+AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds past this
+# Seconds of one exact analysis on one thread, fitted to 24 runs of hmm2 and positional2
+# (V = 3..6, T = 6..8, ar, mlm:2, dar:2, vmlm): measured/model 0.87-1.27 on the fitting run,
+# 1.06-1.62 on a later one (benchmarks/analysis_sizing.py). A source with zero-probability
+# sequences (markov2) takes less, 0.14-1.4x, since V^T counts them.
+_FIXED, _PER_PATTERN = 0.026, 9.3e-5
+_PER_WORK, _PER_GATHER = 1.28e-8, 5.3e-8
+_PER_KERNEL_ENTRY, _PER_AUGMENTED_ENTRY = 3.24e-9, 1.47e-5
 
 
 def check_lengths(source: Source, objective: Objective) -> None:
@@ -166,6 +178,8 @@ class Estimate:
         ``V^T`` times the number of distinct visible sets.
     memory_bytes : int
         Estimated peak memory of the requested level(s).
+    seconds : float
+        Modelled time on one thread (the fitted model above these definitions).
     """
 
     context_entries: int
@@ -173,6 +187,7 @@ class Estimate:
     sequences: int
     sample_gathers: int
     memory_bytes: int
+    seconds: float
 
     def cached(self) -> bool:
         """Whether the context blocks fit the cache (else they are rebuilt for each pass)."""
@@ -215,7 +230,42 @@ def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Es
         # the effective degree's rows of K (computed when the blocks are cached)
         kernel = 3 * FLOAT * min(sequences**2, max(sequences, KERNEL_CHUNK))
         memory += tables + joint + blocks + (kernel if rows <= CACHE_FLOATS else 0)
-    return Estimate(entries, work, sequences, gathers, memory)
+    seconds = _seconds(source, objective, level, entries, work, gathers)
+    return Estimate(entries, work, sequences, gathers, memory, seconds)
+
+
+def _seconds(
+    source: Source, objective: Objective, level: str, entries: int, work: int, gathers: int
+) -> float:
+    """The fitted time model: the forward passes, then the sample level's gathers, its
+    effective degree (on rows it can cache) and, on small sources, the augmentation graph."""
+    seconds = _FIXED + _PER_PATTERN * len(objective.patterns) + _PER_WORK * work
+    if level in ("sample", "both"):
+        sequences, vocab = source.vocab**source.length, source.vocab
+        seconds += _PER_GATHER * gathers
+        if sequences * (vocab + source.n_classes) <= CACHE_FLOATS:
+            seconds += _PER_KERNEL_ENTRY * (vocab + 1) * degree_entries(sequences)
+        if sequences <= AUGMENTATION_MAX_SEQUENCES:
+            seconds += _PER_AUGMENTED_ENTRY * entries
+    return seconds
+
+
+def check_seconds(seconds: float, what: str, advice: str, *, jobs: bool = False) -> None:
+    """Refuse, in one line, a request modelled past :data:`MAX_REQUEST_SECONDS` (one thread;
+    ``jobs`` says the request could spread it over ``--jobs``).
+
+    Examples
+    --------
+    >>> check_seconds(5e4, "the map: 400 points of", "use fewer points", jobs=True)
+    Traceback (most recent call last):
+    ...
+    lookaround.theory.errors.InputError: the map: 400 points of about 13.9 hours in all (before --jobs), past the limit of 4 hours; use fewer points
+    """
+    if seconds > MAX_REQUEST_SECONDS:
+        raise InputError(
+            f"{what} about {seconds / 3600:,.3g} hours in all{' (before --jobs)' if jobs else ''}, "
+            f"past the limit of {MAX_REQUEST_SECONDS / 3600:g} hours; {advice}"
+        )
 
 
 def generation_bytes(source: Source) -> int:
