@@ -19,6 +19,7 @@ from lookaround.theory.analysis import analyze
 from lookaround.theory.conditionals import context_laws, sequence_classes
 from lookaround.theory.montecarlo import (
     _position_marginals,
+    monte_carlo,
     monte_carlo_context,
     monte_carlo_sample,
 )
@@ -29,6 +30,7 @@ from lookaround.theory.sources import (
     Source,
     draw_sequences,
     joint_visible,
+    load_source,
     sample_sequences,
     source_from_dict,
 )
@@ -329,3 +331,31 @@ def test_phi_covers_where_its_first_order_variance_vanishes(family, level):
     covered = [estimate(source, "ar", 1, 2000, seed=seed).values.phi.covers(exact)
                for seed in range(40)]  # fmt: skip
     assert sum(covered) >= 38, sum(covered)
+
+
+def test_phi_covers_near_balanced_labels():
+    """``phi`` is stationary in the label proportions at balanced labels, so the plug-in error
+    of a drawn ``pi`` near 1/2 is too small exactly when the estimate is too high (docs/theory.md
+    §9): 175 of 200 intervals covered before the error was maximized over ``pi``."""
+    source = load_source(Path(__file__).parent / "data" / "near_balanced_hmm.json")
+    exact = analyze(source, parse_objective("mlm:2", 4), 2, level="context").level("context")
+    covered = sum(
+        monte_carlo(source, "mlm:2", 2, 5000, levels=("context",), seed=seed)[
+            "context"
+        ].values.phi.covers(exact.disagreement)
+        for seed in range(200)
+    )
+    assert covered >= 186  # 95% of 200 less two binomial standard errors (3.1 each)
+
+
+def test_the_label_worst_variance_is_the_plug_in_where_labels_are_one_sided():
+    counts = np.array([4000.0, 1000.0])
+    sums = np.array([-0.4, -0.1]) * counts  # g's mean per label
+    squares = np.array([0.2, 0.05]) * counts
+    plug_in = (squares.sum() / 5000) - (sums.sum() / 5000) ** 2
+    worst = montecarlo._label_worst_variance(np.stack([counts, sums, squares]), 5000)
+    assert plug_in <= worst <= 1.2 * plug_in
+    counts = np.array([2500.0, 2500.0])
+    balanced = np.stack([counts, -0.25 * counts, 0.07 * counts])
+    at_half = 0.07 - 0.25**2
+    assert montecarlo._label_worst_variance(balanced, 5000) > at_half  # a drawn 1/2 is the minimum

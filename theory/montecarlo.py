@@ -479,6 +479,7 @@ class _SecondPass:
     fourth: np.ndarray | float = 0.0  # sum_j w_jv^2 w_ji^2, shape (V, m)
     cross: np.ndarray | float = 0.0  # sum_j w_jv w_ji, shape (V, m)
     phi: np.ndarray = field(default_factory=lambda: np.zeros(3))  # sums of g, g^2, g w_last^2
+    by_label: np.ndarray | float = 0.0  # per label: draws, sum g, sum g^2; shape (3, r)
     wrong: int = 0  # draws the probe misclassifies
     unstable: int = 0  # draws the readouts of the two halves label differently
 
@@ -508,10 +509,52 @@ def _second_pass(chunks, scale, root, vectors, labels, readouts, m, z_score) -> 
         g = -2.0 * np.einsum("nt,nt->n", q, (labels * scale[:, None] ** 2).T[y])
         last = top[:, m - 1] ** 2 if m else np.zeros(q.shape[0])
         out.phi += [g.sum(), (g**2).sum(), (g * last).sum()]
+        classes = labels.shape[1]
+        out.by_label = out.by_label + np.stack(
+            [np.bincount(y, weights=w, minlength=classes) for w in (np.ones_like(g), g, g**2)]
+        )
         out.wrong += int(np.sum(bayes_labels(q @ readouts[0]) != y))
         out.unstable += _near_ties(q, readouts, z_score)
         out.n += q.shape[0]
     return out
+
+
+LABEL_RADIUS = 1.0
+"""Standard errors of the label proportions the error of ``phi`` is maximized over."""
+
+
+def _label_worst_variance(by_label: np.ndarray, n: int) -> float:
+    """``Var g`` at the worst label proportions ``pi`` of a ``1 - LABEL_BETA`` region.
+
+    ``g_j = -2 q_j . L[:, y_j] / P_t`` and ``L[:, z] = pi_z C_z``: holding the class-conditional
+    ``C_z`` and moving ``pi`` scales label ``z``'s terms by ``pi_z / pihat_z``. At ``pihat``
+    this is the plug-in variance; near balanced labels, where ``phi`` is stationary in ``pi``,
+    the plug-in moves with the drawn ``pihat`` and against the estimate, and the maximum does
+    not (Berger and Boos 1994).
+    """
+    counts, sums, squares = by_label
+    seen = counts > 0
+    pihat = counts / n
+    mean = np.where(seen, sums / np.where(seen, counts, 1), 0.0)
+    second = np.where(seen, squares / np.where(seen, counts, 1), 0.0)
+
+    def variance(pi: np.ndarray) -> float:
+        ratio = np.where(seen, pi / np.where(seen, pihat, 1), 0.0)
+        return float(pi @ (ratio**2 * second) - (pi @ (ratio * mean)) ** 2)
+
+    radius = LABEL_RADIUS
+    spread = np.sqrt(np.maximum(pihat * (1 - pihat), 0.0) / n)
+    worst = variance(pihat)
+    for z in np.flatnonzero(seen):  # along each label's axis, the others scaled to compensate
+        for sign in (-1.0, 1.0):
+            step = np.zeros_like(pihat)
+            step[z] = sign * radius * spread[z]
+            rest = seen & (np.arange(pihat.size) != z)
+            if rest.any():
+                step[rest] = -step[z] * pihat[rest] / pihat[rest].sum()
+            pi = np.clip(pihat + step, 0.0, 1.0)
+            worst = max(worst, variance(pi / pi.sum()))
+    return max(worst, 0.0)
 
 
 @dataclass(frozen=True)
@@ -576,7 +619,8 @@ def _estimates(
     spectrum = _spectrum(eigenvalues, second, m=m, k=k, z_score=z_score)
     lam_k, w_mean, w_var = spectrum.last, spectrum.last_mean, spectrum.last_variance
     g_mean, g_square, g_cross = second.phi / n
-    phi_se = np.sqrt(max(g_square - g_mean**2, 0.0) / n + degenerate)
+    g_variance = _label_worst_variance(np.asarray(second.by_label), n)
+    phi_se = np.sqrt(g_variance / n + degenerate)
     error = second.wrong / n
     # Wilson's interval for a proportion: it stays honest when no draw is misclassified
     shrink = 1.0 + z_score**2 / n
@@ -595,7 +639,7 @@ def _estimates(
         # the bound's influence combines phi's and lambda_(k+1)'s, with their covariance
         a, b = 2.0 / (1.0 - lam_k), 2.0 * phi / (1.0 - lam_k) ** 2
         var = (
-            a * a * (g_square - g_mean**2) + b * b * w_var + 2 * a * b * (g_cross - g_mean * w_mean)
+            a * a * g_variance + b * b * w_var + 2 * a * b * (g_cross - g_mean * w_mean)
         ) / n + a * a * degenerate
         spread = z_score * np.sqrt(max(var, 0.0)) + SLACK
         bound = Interval(float(a * phi), float(a * phi - spread), float(a * phi + spread))
