@@ -206,7 +206,7 @@ def test_unusable_output_paths_are_one_line_errors(tmp_path, capsys):
 
 
 def test_docs_lists_and_prints_the_shipped_pages(capsys):
-    from lookaround.cli import DOC_PAGES
+    from lookaround.cli.pages import DOC_PAGES
 
     assert main(["docs"]) == 0
     listing = capsys.readouterr().out

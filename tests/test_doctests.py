@@ -10,7 +10,13 @@ import pytest
 
 # Collected from the installed package, not from the source folders: a user runs these
 # examples against ``lookaround.theory``, so that is the import the examples must work under.
-PACKAGES = ("lookaround", "lookaround.theory", "lookaround.simulations", "lookaround.figures")
+PACKAGES = (
+    "lookaround",
+    "lookaround.cli",
+    "lookaround.theory",
+    "lookaround.simulations",
+    "lookaround.figures",
+)
 SKIP = {"lookaround.__main__"}  # running it would call main() on pytest's argv
 
 

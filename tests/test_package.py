@@ -124,9 +124,9 @@ def test_an_internal_error_is_one_line_and_debug_shows_it(monkeypatch, capsys):
     def broken(args):
         raise RuntimeError("boom")
 
-    import lookaround.cli as cli
+    import lookaround.cli.pages as pages
 
-    monkeypatch.setattr(cli, "_sources", broken)
+    monkeypatch.setattr(pages, "_sources", broken)
     assert main(["sources"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("lookaround: internal error: RuntimeError: boom")

@@ -1,0 +1,121 @@
+"""``pretrain``: transformers against the exact theory, and the helpers ``check --pretrain``
+shares."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from lookaround.cli.arguments import (
+    comma,
+    command,
+    engine_arguments,
+    integer,
+    json_flag,
+    real,
+    seed,
+)
+from lookaround.cli.outputs import output
+from lookaround.cli.render import dump, moved
+from lookaround.extras import require
+from lookaround.theory.errors import InputError
+
+
+def pretrain_request(args: argparse.Namespace):
+    from lookaround.simulations.agreement import PretrainRequest
+
+    ks = comma(args.k, "--k", integer)
+    settings = {"loss": args.loss, "k": max(ks)}
+    for name in ("steps", "batch", "width", "layers", "heads", "lr"):
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    return PretrainRequest(
+        sources=comma(args.sources, "--sources"),
+        objectives=comma(args.objectives, "--objectives"),
+        seeds=comma(args.seeds, "--seeds", seed),
+        ks=ks,
+        settings=tuple(sorted(settings.items())),
+    )
+
+
+def require_transformer(what: str) -> None:
+    for module in ("jax", "equinox", "optax"):
+        require(module, "transformer", what)
+    import jax
+
+    try:  # JAX_PLATFORMS=cuda on a machine without CUDA fails here, inside jax
+        jax.devices()
+    except (RuntimeError, AssertionError, ValueError) as exc:
+        platforms = os.environ.get("JAX_PLATFORMS")
+        hint = f" (JAX_PLATFORMS={platforms!r}; unset it, or set it to 'cpu')" if platforms else ""
+        detail = str(exc)[:120] or type(exc).__name__
+        raise InputError(f"{what}: JAX cannot start a device{hint}: {detail}") from None
+
+
+def results_path(request, out: str | None, what: str) -> Path:
+    """The results file of a pretraining ``request``, checked before any work."""
+    from lookaround.simulations.sweep import config_hash
+
+    return output(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl", what, results=True)
+
+
+def trained_table(request, path: Path, args: argparse.Namespace) -> tuple[str, tuple]:
+    """Train (or resume) ``request`` into its results file; the file and its agreement rows."""
+    from lookaround.results import read_records
+    from lookaround.simulations.agreement import agreement_table
+    from lookaround.simulations.sweep import run_plan
+
+    counts = run_plan(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
+                      progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
+    rows = agreement_table(request, [r for r in read_records(path) if "config" in r])
+    done = f"{counts['ran']} runs trained, {counts['skipped']} already in {path}" + moved(counts)
+    return done, rows
+
+
+def _pretrain(args: argparse.Namespace) -> str:
+    require_transformer("lookaround pretrain")
+    from lookaround.simulations.agreement import format_agreement
+
+    request = pretrain_request(args)
+    request.check()
+    done, rows = trained_table(request, results_path(request, args.out, "--out"), args)
+    if args.json:
+        return dump({"request": request.header()["pretrain"], "rows": [asdict(r) for r in rows]})
+    if args.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(asdict(rows[0])), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(asdict(r) for r in rows)
+        return buffer.getvalue().rstrip("\n")
+    return f"pretrain: {done}\n" + format_agreement(rows)
+
+
+def add_pretrain(sub) -> None:
+    p = command(
+        sub,
+        "pretrain",
+        "train tiny transformers under each objective's pattern law and set their verdicts "
+        "beside the exact theory's (extra: transformer)",
+        "lookaround pretrain --sources markov --objectives ar,mlm:2 --seeds 0,1 --k 2 --steps 500",
+        _pretrain,
+    )
+    p.add_argument("--sources", default="topic,markov,hmm", help="comma-separated sources")
+    p.add_argument("--objectives", default="ar,mlm:2,vmlm",
+                   help="comma-separated; the first is compared with each other one")  # fmt: skip
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (paired across arms)")
+    p.add_argument("--k", default="2,3", help="comma-separated k of the T1 map")
+    p.add_argument("--loss", default="ce", help="ce or spectral (T1's loss, head of max k)")
+    p.add_argument("--steps", type=integer, help="optimizer steps (default 3000)")
+    p.add_argument("--batch", type=integer, help="sequences per step (default 256)")
+    p.add_argument("--width", type=integer, help="model dimension (default 32)")
+    p.add_argument("--layers", type=integer, help="transformer blocks (default 2)")
+    p.add_argument("--heads", type=integer, help="attention heads (default 2)")
+    p.add_argument("--lr", type=real, help="peak learning rate (default 3e-3)")
+    p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
+    engine_arguments(p, 1, "local processes, one thread each")
+    json_flag(p, csv="the table")
