@@ -89,7 +89,7 @@ def render(
     ('generation', True)
     """
     if fmt not in FORMATS:
-        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise InputError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}", field="fmt")
     figures = catalog()
     if only is not None and only not in figures:
         raise InputError(f"unknown figure {only!r} (known: {', '.join(figures)})")

@@ -128,12 +128,14 @@ class PretrainRequest:
     def check(self) -> None:
         """Everything a run would refuse, refused before the first one starts."""
         if len(self.objectives) < 2 or len(set(self.objectives)) < len(self.objectives):
-            raise InputError("--objectives needs at least two distinct objectives")
+            raise InputError(
+                "objectives needs at least two distinct objectives", field="objectives"
+            )
         for pair in self.pairs():
             if {pair.first, pair.other} - set(self.objectives):
                 raise InputError(f"comparison {pair.first} vs {pair.other}: not trained")
         if not self.seeds or len(set(self.seeds)) < len(self.seeds):
-            raise InputError("--seeds needs distinct seeds")
+            raise InputError("seeds needs distinct seeds", field="seeds")
         for seed in self.seeds:
             check_seed(seed, "--seeds")
         for name in self.sources:

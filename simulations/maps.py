@@ -151,7 +151,7 @@ def plan_map(
     x_axis = parse_axis(x, family)
     y_axis = parse_axis(y, family) if y else None
     if y_axis is not None and y_axis.name == x_axis.name:
-        raise InputError(f"--x and --y both vary {x_axis.name}")
+        raise InputError(f"x and y both vary {x_axis.name}", field="x")
     for axis in filter(None, (x_axis, y_axis)):
         if axis.name in fixed:
             raise InputError(f"{family.name}.{axis.name} is both fixed and an axis")
@@ -186,7 +186,9 @@ def _parse_pair(text: str | None, claim: str, metric: Metric) -> tuple[str, str]
         return default_objectives(claim, metric)
     parts = [p.strip() for p in text.split(",")]
     if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
-        raise InputError(f"--objectives must be two different objectives A,B, got {text!r}")
+        raise InputError(
+            f"objectives must be two different objectives A,B, got {text!r}", field="objectives"
+        )
     return parts[0], parts[1]
 
 

@@ -284,15 +284,21 @@ def check_claim_metric(claim: str, metric: str) -> Metric:
     >>> check_claim_metric("C3", "s_k1")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: --metric s_k1 is a classification metric; C3 compares generation
+    lookaround.theory.errors.InputError: metric s_k1 is a classification metric; C3 compares generation
     """
     if claim not in CLAIM_KINDS:
-        raise InputError(f"--claim must be one of {', '.join(CLAIM_KINDS)}, got {claim!r}")
+        raise InputError(
+            f"claim must be one of {', '.join(CLAIM_KINDS)}, got {claim!r}", field="claim"
+        )
     if metric not in METRICS:
-        raise InputError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        raise InputError(
+            f"metric must be one of {', '.join(METRICS)}, got {metric!r}", field="metric"
+        )
     chosen, kind = METRICS[metric], CLAIM_KINDS[claim]
     if kind is not None and chosen.kind != kind:
-        raise InputError(f"--metric {metric} is a {chosen.kind} metric; {claim} compares {kind}")
+        raise InputError(
+            f"metric {metric} is a {chosen.kind} metric; {claim} compares {kind}", field="metric"
+        )
     return chosen
 
 

@@ -135,10 +135,12 @@ def shape_space(text: str, *, degenerate: bool = False) -> SearchSpace:
     try:
         r, vocab, length = (int(p) for p in text.split(","))
     except ValueError:
-        raise InputError(f"--shape must be r,V,T (three integers), got {text!r}") from None
+        raise InputError(
+            f"shape must be r,V,T (three integers), got {text!r}", field="shape"
+        ) from None
     for name, value, top, low in zip("rVT", (r, vocab, length), MAX_SHAPE, (2, 2, 2)):
         if not low <= value <= top:
-            raise InputError(f"--shape {name} must be in [{low}, {top}], got {value}")
+            raise InputError(f"shape {name} must be in [{low}, {top}], got {value}", field="shape")
     blocks = (r, r * vocab, r * vocab * vocab)
     prior_floor, floor = (0.0, 0.0) if degenerate else (PRIOR_FLOOR, PROB_FLOOR)
 
@@ -347,7 +349,9 @@ def search_witness(
     forms is a witness (each cause counted in the message).
     """
     if metric not in CERTIFIABLE:
-        raise InputError(f"--metric must be certifiable ({', '.join(CERTIFIABLE)}), got {metric!r}")
+        raise InputError(
+            f"metric must be certifiable ({', '.join(CERTIFIABLE)}), got {metric!r}", field="metric"
+        )
     seed = as_seed(seed)
     chosen = check_claim_metric(claim, metric)  # the rule map applies too
     goal = _Goal(claim, metric, k, objectives or default_objectives(claim, chosen), wanted)
@@ -537,7 +541,9 @@ def _theorem(name: Theorem | str) -> Theorem:
     try:
         return Theorem(name)
     except ValueError:
-        raise InputError(f"--theorem must be one of {', '.join(Theorem)}, got {name!r}") from None
+        raise InputError(
+            f"theorem must be one of {', '.join(Theorem)}, got {name!r}", field="theorem"
+        ) from None
 
 
 def _stress_score(theorem: Theorem, objective: str, k: int) -> Callable[[dict], tuple]:

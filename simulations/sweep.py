@@ -304,7 +304,8 @@ def check_scheduler(address: str | None) -> str | None:
         return None
     if not _ADDRESS.fullmatch(address):
         raise InputError(
-            f"--scheduler must be a TCP address such as tcp://127.0.0.1:8786, got {address[:80]!r}"
+            f"scheduler must be a TCP address such as tcp://127.0.0.1:8786, got {address[:80]!r}",
+            field="scheduler",
         )
     require("dask.distributed", "dask", "--scheduler")
     return address
@@ -365,15 +366,16 @@ def _client(client_type: Callable, scheduler: str):
     thread.join(CONNECT_SECONDS + 5)
     if "client" not in made:
         why = type(made["error"]).__name__ if "error" in made else "no answer"
-        raise InputError(f"--scheduler {scheduler}: no scheduler answered within "
-                         f"{CONNECT_SECONDS:g} s ({why})")  # fmt: skip
+        raise InputError(f"scheduler {scheduler}: no scheduler answered within "
+                         f"{CONNECT_SECONDS:g} s ({why})", field="scheduler")  # fmt: skip
     client = made["client"]
     try:
         client.wait_for_workers(1, timeout=CONNECT_SECONDS)
     except TimeoutError:
         client.close()
-        raise InputError(f"--scheduler {scheduler}: no worker joined within "
-                         f"{CONNECT_SECONDS:g} s; start one with dask worker {scheduler}") from None  # fmt: skip
+        raise InputError(f"scheduler {scheduler}: no worker joined within "
+                         f"{CONNECT_SECONDS:g} s; start one with dask worker {scheduler}",
+                         field="scheduler") from None  # fmt: skip
     return client
 
 

@@ -77,7 +77,15 @@ def build_parser() -> Parser:
     return parser
 
 
-def _one_line(exc: BaseException) -> str:
+FLAG_NAMES = {"fmt": "--format"}  # library parameters whose flag is not --name
+
+
+def _flag(field: str) -> str:
+    """The flag that sets the library parameter ``field``."""
+    return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def _one_line(exc: BaseException | str) -> str:
     """The message with every unprintable character escaped: a field name or value taken from
     the user's input (a key with a carriage return) must not break the one line."""
     text = str(exc)
@@ -90,8 +98,12 @@ def _run(argv: Sequence[str] | None, debug: bool) -> int:
         output = args.handler(args)
         if output:
             print(output)
-    except (Usage, InputError) as exc:
+    except Usage as exc:
         print(f"lookaround: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as exc:
+        flags = {} if exc.field is None else {exc.field: _flag(exc.field)}
+        print(f"lookaround: error: {_one_line(exc.flagged(flags))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Unverified as exc:
         print(f"lookaround: {_one_line(exc)}", file=sys.stderr)
