@@ -524,13 +524,14 @@ LABEL_RADIUS = 1.0
 
 
 def _label_worst_variance(by_label: np.ndarray, n: int) -> float:
-    """``Var g`` at the worst label proportions ``pi`` of a ``1 - LABEL_BETA`` region.
+    """``Var g`` at the worst label proportions ``pi`` within :data:`LABEL_RADIUS` standard
+    errors of the drawn ones, along each label's axis.
 
     ``g_j = -2 q_j . L[:, y_j] / P_t`` and ``L[:, z] = pi_z C_z``: holding the class-conditional
     ``C_z`` and moving ``pi`` scales label ``z``'s terms by ``pi_z / pihat_z``. At ``pihat``
     this is the plug-in variance; near balanced labels, where ``phi`` is stationary in ``pi``,
     the plug-in moves with the drawn ``pihat`` and against the estimate, and the maximum does
-    not (Berger and Boos 1994).
+    not (after Berger and Boos 1994; docs/theory.md §9 says why the region is this narrow).
     """
     counts, sums, squares = by_label
     seen = counts > 0
