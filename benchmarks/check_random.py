@@ -19,7 +19,7 @@ from collections import Counter
 import numpy as np
 from random_sources import random_source
 
-from lookaround.simulations.robust import check_everywhere
+from lookaround.simulations.robust import check
 from lookaround.theory.sources import Source
 
 
@@ -65,7 +65,7 @@ def _check(source: Source, n_train: int):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "source.json"
         path.write_text(json.dumps(source.spec))
-        return check_everywhere((str(path),), n_train=n_train, n_eval=1000)
+        return check((str(path),), n_train=n_train, n_eval=1000)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
     failing, everywhere or wherever decided) / rows.
 
     ``rows`` come from :func:`lookaround.simulations.robust.robust_rows` (or ``.robust`` of
-    :func:`~lookaround.simulations.robust.check_everywhere`). Returns the Axes drawn into.
+    :func:`~lookaround.simulations.robust.check`). Returns the Axes drawn into.
 
     Examples
     --------

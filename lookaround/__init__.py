@@ -54,7 +54,7 @@ _LAZY = {
     "certify": ("lookaround.theory.certificates", "certify"),
     "monte_carlo": ("lookaround.theory.montecarlo", "monte_carlo"),
     "estimate_context": ("lookaround.theory.estimates", "estimate_context"),
-    "check": ("lookaround.simulations.robust", "check_everywhere"),
+    "check": ("lookaround.simulations.robust", "check"),
     "robust_rows": ("lookaround.simulations.robust", "robust_rows"),
     "plan_map": ("lookaround.simulations.maps", "plan_map"),
     "search_witness": ("lookaround.simulations.search", "search_witness"),
@@ -65,8 +65,7 @@ _LAZY = {
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from lookaround.results import load_results
     from lookaround.simulations.maps import plan_map
-    from lookaround.simulations.robust import check_everywhere as check
-    from lookaround.simulations.robust import robust_rows
+    from lookaround.simulations.robust import check, robust_rows
     from lookaround.simulations.runs import simulate
     from lookaround.simulations.search import search_witness
     from lookaround.theory.analysis import analyze

@@ -42,7 +42,7 @@ __all__ = [
     "Setting",
     "SettingVerdict",
     "RobustCheck",
-    "check_everywhere",
+    "check",
     "robust_rows",
     "summary_table",
     "tally",
@@ -364,8 +364,8 @@ class RobustCheck(Presented):
         return "\n".join(line.rstrip() for line in lines)
 
 
-def check_everywhere(
-    sources: tuple[str, ...] = DEFAULT_SOURCES,
+def check(
+    sources: str | tuple[str, ...] = DEFAULT_SOURCES,
     *,
     k: int = 2,
     seed: SeedLike = 0,
@@ -377,9 +377,12 @@ def check_everywhere(
 ) -> RobustCheck:
     """The robust exact rows on every source, plus the trained rows at ``k`` and ``mlm:0.4T``.
 
-    ``steps`` and ``lr`` replace the trained models' defaults; a training that diverges gives
-    ``diverged`` rows, and the exact rows never depend on training.
+    ``sources`` is one source name or a tuple of them. ``steps`` and ``lr`` replace the trained
+    models' defaults; a training that diverges gives ``diverged`` rows, and the exact rows
+    never depend on training.
     """
+    if isinstance(sources, str):  # one name, not a tuple of its letters
+        sources = (sources,)
     seed = as_seed(seed)
     if steps is not None:
         check_count(steps, "steps", 1, MAX_STEPS)

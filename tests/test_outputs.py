@@ -122,7 +122,7 @@ def test_check_refuses_pretrain_options_without_pretrain_before_any_work(
     def no_work(*args, **kwargs):
         raise AssertionError("the claim table started before the options were checked")
 
-    monkeypatch.setattr(robust, "check_everywhere", no_work)
+    monkeypatch.setattr(robust, "check", no_work)
     _refused(capsys, ["check", "--sources", "markov", *extra], f"{flag} only applies")
 
 

@@ -162,8 +162,8 @@ def test_everyday_names_are_one_import_away():
         module, attribute = lookaround._LAZY[name]
         assert getattr(lookaround, name) is getattr(importlib.import_module(module), attribute)
     text = pydoc.plain(pydoc.render_doc(lookaround))
-    # help(lookaround) lists them (an alias as "check = check_everywhere(...)")
-    assert all(f"\n    {name}" in text for name in ("analyze(", "check = ", "parse_objective("))
+    # help(lookaround) lists them under their own names
+    assert all(f"\n    {name}" in text for name in ("analyze(", "check(", "parse_objective("))
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         lookaround.nothing  # noqa: B018
 
@@ -207,7 +207,7 @@ def _check_summaries_and_frames(results: list) -> None:
 
 
 def test_tables_frame_one_row_per_entry():
-    from lookaround.simulations.robust import check_everywhere
+    from lookaround.simulations.robust import check
     from lookaround.simulations.runs import simulate
     from lookaround.theory.coverage import generation_report
     from lookaround.theory.presets import preset_source
@@ -221,10 +221,10 @@ def test_tables_frame_one_row_per_entry():
         True,
         False,
     ]
-    check = check_everywhere(sources=("markov",), n_train=2000, n_eval=200)
-    assert len(check.to_frame()) == len(check.robust) + len(check.trained)
+    checked = check(sources=("markov",), n_train=2000, n_eval=200)
+    assert len(checked.to_frame()) == len(checked.robust) + len(checked.trained)
     run = simulate(source, parse_objective("ar", 5), steps=50, n_train=2000, n_eval=200)
-    _check_summaries_and_frames([run, *check.robust[:1], *check.trained[:1]])
+    _check_summaries_and_frames([run, *checked.robust[:1], *checked.trained[:1]])
 
 
 def test_the_spectral_gap_is_what_its_docstring_says():

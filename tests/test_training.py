@@ -15,7 +15,7 @@ from lookaround.cli import main
 from lookaround.simulations.claims import C1_EXACT_TOL, trained_rows
 from lookaround.simulations.evaluate import exact_dense_cooccurrence, normalized_svd
 from lookaround.simulations.metrics import ExactSource, Verdict
-from lookaround.simulations.robust import check_everywhere
+from lookaround.simulations.robust import check
 from lookaround.simulations.runs import DEFAULTS
 from lookaround.simulations.tabular import train_spectral
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
@@ -96,11 +96,11 @@ def test_plain_descent_would_have_diverged_where_backtracking_holds():
 
 
 def test_a_diverged_training_is_a_row_with_its_status_and_the_exact_rows_stay():
-    result = check_everywhere(("markov",), n_train=2000, n_eval=200, steps=5, lr=1e300)
+    result = check(("markov",), n_train=2000, n_eval=200, steps=5, lr=1e300)
     diverged = [r for r in result.trained if r.verdict == Verdict.DIVERGED]
     assert diverged and all("diverged" in r.detail for r in diverged)
     assert {r.metric for r in diverged} >= {"held-out excess generation loss, tabular CE model"}
-    baseline = check_everywhere(("markov",), n_train=2000, n_eval=200, steps=5)
+    baseline = check(("markov",), n_train=2000, n_eval=200, steps=5)
     assert [r.record() for r in result.robust] == [r.record() for r in baseline.robust]
     table = result.trained_summary()
     assert table.endswith("cells: rows holding / failing / tied / diverged")
@@ -125,3 +125,11 @@ def test_check_and_simulate_take_steps_and_lr_and_never_exit_2_on_divergence(cap
         assert main(["check", *args, *bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and ("lr" in err[0] or "steps" in err[0]), err
+
+
+def test_check_takes_one_source_name():
+    """``lookaround.check("markov")`` once read the name as the sources 'm', 'a', 'r', ..."""
+    from lookaround import check as top
+
+    result = top("markov", n_train=2000, n_eval=200, steps=5)
+    assert result.sources == ("markov",) and result.robust

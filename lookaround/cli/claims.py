@@ -27,7 +27,7 @@ from lookaround.theory.errors import InputError
 
 def _check(args: argparse.Namespace) -> str:
     from lookaround.simulations.claims import DEFAULT_SOURCES
-    from lookaround.simulations.robust import check_everywhere
+    from lookaround.simulations.robust import check
 
     sources = tuple(args.sources) if args.sources else DEFAULT_SOURCES
     request = _claim_request(args, sources) if args.pretrain else None
@@ -35,7 +35,7 @@ def _check(args: argparse.Namespace) -> str:
         refuse_unused(args, "--pretrain", ("pretrain_out", "pretrain_steps", "scheduler", "repair"),
                        jobs=1, pretrain_seeds="0,1,2")  # fmt: skip
     results = results_path(request, args.pretrain_out, "--pretrain-out") if request else None
-    result = check_everywhere(
+    result = check(
         sources,
         k=args.k,
         seed=args.seed,
