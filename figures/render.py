@@ -77,7 +77,7 @@ def _missing_extra(module: object) -> str | None:
 
 
 def render(
-    out: str | Path, only: str | None = None, fmt: str = "png", progress: bool = False
+    out: str | Path, *, only: str | None = None, fmt: str = "png", progress: bool = False
 ) -> list[dict]:
     """Draw the figures into ``out``; returns ``[{"name", "file", "seconds", "caption"}]``.
 

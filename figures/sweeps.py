@@ -51,7 +51,7 @@ def metrics(source: Source, spec: str, seed: int = 0) -> dict:
     model = exact_spectral_model(a, objective, source.vocab, K)
     held = draw_patterns(source, objective, 2000, streams(seed).bundle_heldout)
     clustering = classification_metrics(
-        averaged_features(model, objective, held.tokens), held.classes, source.n_classes, seed
+        averaged_features(model, objective, held.tokens), held.classes, source.n_classes, seed=seed
     )
     return {
         "s_k1": res.level("context").spectrum[K],

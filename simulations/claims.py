@@ -235,7 +235,7 @@ def _clustering(b: _Trainer, claim: str, winner: str, other: str) -> list[ClaimR
                 ),
                 b.held(n).classes,
                 source.n_classes,
-                b.seed,
+                seed=b.seed,
             ).ari
             for n in pair
         }

@@ -151,7 +151,7 @@ def population_ari(joint: np.ndarray) -> float:
 
 
 def population_clustering(
-    features: np.ndarray, class_joint: np.ndarray, restarts: int, seed: int
+    features: np.ndarray, class_joint: np.ndarray, *, restarts: int, seed: int
 ) -> PopulationClustering:
     """k-means with ``r`` clusters on ``features`` weighted by ``P(x)``, best of ``restarts``.
 
@@ -222,7 +222,7 @@ def exact_population_clustering(
     model = exact_spectral_model(a, objective, source.vocab, k)
     tokens, class_joint = all_sequences(source)
     features = averaged_features(model, objective, tokens)
-    return population_clustering(features, class_joint, restarts, seed)
+    return population_clustering(features, class_joint, restarts=restarts, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ class Classification(Presented):
 
 
 def classification_metrics(
-    features: np.ndarray, labels: np.ndarray, n_classes: int, seed: int
+    features: np.ndarray, labels: np.ndarray, n_classes: int, *, seed: int
 ) -> Classification:
     """Linear probe error (least squares, fit on the first half, scored on the second) and
     k-means ARI / NMI with ``n_classes`` clusters, all against ``labels``.

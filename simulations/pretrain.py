@@ -307,7 +307,7 @@ def _classes(features: np.ndarray, pop: Population, k: int | None, seed: int, in
     return ClassMetrics(
         k,
         weighted_probe_error(features, pop.class_joint, intercept=intercept),
-        population_clustering(features, pop.class_joint, RESTARTS, seed).ari,
+        population_clustering(features, pop.class_joint, restarts=RESTARTS, seed=seed).ari,
     )
 
 

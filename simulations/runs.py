@@ -253,8 +253,8 @@ def _heldout_classification(
         if rows.size:
             own[rows] = trained.features(pattern, held.tokens[rows])
     return (
-        classification_metrics(averaged, held.classes, n_classes, seed),
-        classification_metrics(own, held.classes, n_classes, seed),
+        classification_metrics(averaged, held.classes, n_classes, seed=seed),
+        classification_metrics(own, held.classes, n_classes, seed=seed),
     )
 
 

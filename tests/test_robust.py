@@ -36,7 +36,7 @@ def _t2p_bound(brute: Brute, k: int) -> float:
 
 def _ari(brute: Brute, k: int) -> float:
     features = brute.averaged_features(k)
-    return population_clustering(features, brute.sample_joint, RESTARTS, 0).ari
+    return population_clustering(features, brute.sample_joint, restarts=RESTARTS, seed=0).ari
 
 
 # The brute-force twin of every metric, keyed on the metric's key: (brute, k, T) -> value.

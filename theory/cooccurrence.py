@@ -259,6 +259,7 @@ class Replay:
 def sample_stream(
     source: Source,
     objective: Objective,
+    *,
     chunk: int = SAMPLE_CHUNK,
     blocks: Iterable[Block] | None = None,
 ) -> Replay:

@@ -121,6 +121,7 @@ class GenerationReport(Presented):
 def generation_report(
     source: Source,
     objective: Objective,
+    *,
     fallback: str = "uniform",
     test_law: np.ndarray | None = None,
 ) -> GenerationReport:

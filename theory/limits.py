@@ -290,11 +290,11 @@ def check_generation(source: Source, max_memory: int | None = None) -> None:
         generation_bytes(source),
         f"the exact generation losses hold all V^T = {source.vocab}^{source.length} prefixes, about",
         "use a shorter length or a smaller vocabulary",
-        max_memory,
+        max_memory=max_memory,
     )
 
 
-def check_memory(need: int, what: str, advice: str, max_memory: int | None = None) -> None:
+def check_memory(need: int, what: str, advice: str, *, max_memory: int | None = None) -> None:
     """Refuse, in one line, a request of ``need`` bytes over ``max_memory`` (unset: 40% of
     this machine): ``what`` leads to the size, ``advice`` follows it.
 
