@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from tqdm import tqdm
 
+from lookaround.simulations.engine import config_hash
 from lookaround.simulations.metrics import COMPARISONS, EXACT_TOL, margin
 from lookaround.simulations.pretrain import (
     ClassMetrics,
@@ -35,7 +36,6 @@ from lookaround.simulations.pretrain import (
     exact_theory,
     population,
 )
-from lookaround.simulations.sweep import config_hash
 from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_k, check_seed
 from lookaround.theory.objectives import parse_objective
@@ -100,7 +100,7 @@ class PretrainRequest:
 
     @property
     def point(self) -> Callable[[dict], dict]:
-        """What computes one configuration's row (for :func:`~lookaround.simulations.sweep.run_plan`)."""
+        """What computes one configuration's row (for :func:`~lookaround.simulations.engine.run_plan`)."""
         return pretrain_point
 
     def pairs(self) -> tuple[PretrainComparison, ...]:

@@ -2,7 +2,7 @@
 
 ``margin > 0`` where the paper's side wins (docs/theory.md §6), ``< 0`` where it loses, and
 ``|margin| <= EXACT_TOL`` is a tie. Every point is an exact analysis. A map runs on the sweep
-engine (:func:`lookaround.simulations.sweep.run_plan`): resumable JSON lines, one process
+engine (:func:`lookaround.simulations.engine.run_plan`): resumable JSON lines, one process
 per core, or a Dask cluster.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from lookaround.simulations.engine import config_hash
 from lookaround.simulations.metrics import (
     AMBIGUITY_TOL,
     EXACT_TOL,
@@ -26,7 +27,6 @@ from lookaround.simulations.metrics import (
     point_seconds,
     unsettled,
 )
-from lookaround.simulations.sweep import config_hash
 from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, Family, parse_family_call
 from lookaround.theory.limits import check_k, check_seconds
@@ -117,7 +117,7 @@ class MapRequest:
 
     @property
     def point(self) -> Callable[[dict], dict]:
-        """What computes one configuration's row (for :func:`~lookaround.simulations.sweep.run_plan`)."""
+        """What computes one configuration's row (for :func:`~lookaround.simulations.engine.run_plan`)."""
         return map_point
 
     def configs(self) -> list[dict]:

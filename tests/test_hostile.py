@@ -260,11 +260,11 @@ def test_second_corpus_finds_are_one_line(argv, says, tmp_path, monkeypatch):
 def test_a_scheduler_that_never_answers_or_has_no_worker_is_refused(tmp_path, monkeypatch):
     import socket
 
-    import lookaround.simulations.sweep as sweep
+    import lookaround.simulations.engine as engine
 
     distributed = pytest.importorskip("dask.distributed")
 
-    monkeypatch.setattr(sweep, "CONNECT_SECONDS", 1.0)
+    monkeypatch.setattr(engine, "CONNECT_SECONDS", 1.0)
     grid = tmp_path / "grid.toml"
     grid.write_text("[grid]\nsource = ['topic']\nobjective = ['ar']\n")
     with socket.socket() as silent:  # accepts connections, never speaks

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from lookaround.simulations.engine import config_hash
 from lookaround.simulations.journal import Journal
-from lookaround.simulations.sweep import config_hash
 from lookaround.theory.errors import InputError
 
 HEADER = {"grid": "test"}

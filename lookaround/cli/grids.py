@@ -36,9 +36,9 @@ def _sweep(args: argparse.Namespace) -> str:
 
 def _map(args: argparse.Namespace) -> str:
 
+    from lookaround.simulations.engine import run_plan
     from lookaround.simulations.journal import check_distinct
     from lookaround.simulations.maps import plan_map
-    from lookaround.simulations.sweep import run_plan
 
     request = plan_map(args.family, x=args.x, y=args.y, claim=args.claim, metric=args.metric,
                        k=args.k, objectives=args.objectives)  # fmt: skip

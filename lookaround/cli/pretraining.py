@@ -59,7 +59,7 @@ def require_transformer(what: str) -> None:
 
 def results_path(request, out: str | None, what: str) -> Path:
     """The results file of a pretraining ``request``, checked before any work."""
-    from lookaround.simulations.sweep import config_hash
+    from lookaround.simulations.engine import config_hash
 
     return output(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl", what, results=True)
 
@@ -68,7 +68,7 @@ def trained_table(request, path: Path, args: argparse.Namespace) -> tuple[str, t
     """Train (or resume) ``request`` into its results file; the file and its agreement rows."""
     from lookaround.results import read_records
     from lookaround.simulations.agreement import agreement_table
-    from lookaround.simulations.sweep import run_plan
+    from lookaround.simulations.engine import run_plan
 
     counts = run_plan(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
