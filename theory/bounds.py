@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from lookaround.theory.numerics import SLACK, TIE_TOL, inverse_sqrt_mass, normalize
-from lookaround.theory.spectral import RowChunk, TargetSide, gram_factor, run_pass
+from lookaround.theory.spectral import RANK_TOLERANCE, RowChunk, TargetSide, run_pass
 
 __all__ = [
     "ProbeScorer",
@@ -23,7 +23,6 @@ __all__ = [
     "ROUNDING_CONFIDENCE",
     "Readout",
     "gram_rounding",
-    "perturbed",
     "resolved",
     "factorization_loss",
     "label_disagreement",
@@ -138,9 +137,13 @@ def resolved(side: TargetSide, k: int) -> bool:
     >>> resolved(side, 1), resolved(side, 2)
     (True, True)
     """
-    kept = side.top_right_vectors(k)[0].size
-    squares = side.singular_values(count=kept + 1) ** 2
-    return bool(squares[kept - 1] - squares[kept] > 2 * gram_rounding(side))
+    squares, _, kept = _eigen(side, k)
+    return _resolved(squares, kept, gram_rounding(side))
+
+
+def _resolved(squares: np.ndarray, kept: int, eps: float) -> bool:
+    following = squares[kept] if kept < squares.size else 0.0
+    return bool(squares[kept - 1] - following > 2 * eps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,8 +155,8 @@ class Readout:
     matrix : ndarray, shape (V, r)
         ``B``: row ``c`` scores ``P(c, .) B``.
     changes : ndarray, shape (V, PROBES * r), or None
-        ``B' - B`` for readouts recomputed from Grams perturbed by ``eps``
-        (:func:`perturbed`); None where the subspace is rounding's choice
+        ``B' - B`` for Grams moved by random roundings of size ``eps``
+        (:func:`spectral_readout`); None where the subspace is rounding's choice
         (:func:`resolved`), so every decision is.
     """
 
@@ -167,26 +170,51 @@ class Readout:
         return np.concatenate([*parts, np.abs(self.matrix).max(axis=1, keepdims=True)], axis=1)
 
 
-def perturbed(side: TargetSide, rng: np.random.Generator) -> TargetSide:
-    """``side`` with its normalized Gram moved by a random symmetric ``dM`` of norm ``eps``
-    and its label masses by a relative ``eps``: one rounding the pass could have made.
+def _eigen(side: TargetSide, k: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every eigenvalue ``s_j^2`` of the normalized Gram, its eigenvectors, and the number of
+    them :func:`spectral_features` keeps."""
+    _, values, vt = np.linalg.svd(side.normalized_factor())
+    kept = min(k, int(np.sum(values > RANK_TOLERANCE)), side.n_rows)
+    squares = np.zeros(vt.shape[0])
+    squares[: values.size] = values**2
+    return squares, vt.T, kept
 
-    Examples
-    --------
-    >>> from lookaround.theory.spectral import accumulate_target_side
-    >>> side = accumulate_target_side([(np.array([[0.4, 0.1], [0.1, 0.4]]), np.eye(2) / 2)])
-    >>> moved = perturbed(side, np.random.default_rng(0))
-    >>> bool(0 < np.abs(moved.gram - side.gram).max() < 1e-14)
-    True
-    """
+
+def _noise(side: TargetSide, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One rounding the pass could have made: a random symmetric ``dM`` of spectral norm about
+    ``eps`` (``N + N^T`` has norm about ``2 sqrt(2V)``, the edge of Wigner's semicircle, so no
+    ``V^3`` norm is taken) and a relative ``eps`` on each label mass. Its law is the same in
+    every orthonormal basis, so it is drawn in the one it is used in."""
     eps = gram_rounding(side)
     vocab = side.target_mass.size
     noise = rng.standard_normal((vocab, vocab))
-    noise = (noise + noise.T) * (eps / max(np.linalg.norm(noise + noise.T, 2), 1e-300))
-    root = np.sqrt(side.target_mass)
-    gram = side.gram + root[:, None] * noise * root[None, :]
-    labels = side.label_target * (1 + eps * rng.standard_normal(side.label_target.shape))
-    return TargetSide(side.target_mass, gram_factor(gram), labels, side.n_rows)
+    noise = (noise + noise.T) * (eps / (2 * np.sqrt(2 * vocab)))
+    return noise, side.label_target * eps * rng.standard_normal(side.label_target.shape)
+
+
+def _inverse_change(squares: np.ndarray, kept: int, noise: np.ndarray, coefficients: np.ndarray):
+    """First-order change of ``V^T (V_k S_k^{-2} V_k^T) l`` when the Gram moves by ``noise``
+    (in the eigenbasis), for ``coefficients = V^T l``: Daleckii and Krein's divided differences
+    of ``f = 1/lambda`` on the kept values, 0 past them."""
+    inside = np.arange(squares.size) < kept
+    f = np.where(inside, 1.0 / np.where(inside, squares, 1.0), 0.0)
+    both = inside[:, None] & inside[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        divided = (f[:, None] - f[None, :]) / (squares[:, None] - squares[None, :])
+    divided = np.where(both, -f[:, None] * f[None, :], divided)
+    divided[~(inside[:, None] | inside[None, :])] = 0.0
+    return (divided * noise) @ coefficients
+
+
+def _moved_features(squares, vectors, kept: int, noise: np.ndarray, root: np.ndarray):
+    """Spectral features ``D^{-1/2} V_k S_k^{-1}`` after a Gram move (``noise`` in the
+    eigenbasis), to first order; only their span matters to a least-squares fit, so turns
+    inside the kept set are left out."""
+    inside = np.arange(squares.size) < kept
+    with np.errstate(divide="ignore"):
+        turn = np.where(inside[:, None], 0.0, 1.0 / (squares[None, :kept] - squares[:, None]))
+    rotated = vectors[:, :kept] + vectors @ (turn * noise[:, :kept])
+    return root[:, None] * rotated / np.sqrt(squares[:kept])[None, :]
 
 
 def probe_readout(side: TargetSide, features: np.ndarray) -> np.ndarray:
@@ -202,9 +230,12 @@ def probe_readout(side: TargetSide, features: np.ndarray) -> np.ndarray:
     >>> np.round(probe_readout(side, np.eye(2)), 12).tolist()
     [[1.333333333333, -0.333333333333], [-0.333333333333, 1.333333333333]]
     """
-    normal = features.T @ side.gram @ features
-    rhs = features.T @ side.label_target
-    weights = np.linalg.lstsq(normal, rhs, rcond=None)[0]
+    return _fit(side.gram, side.label_target, features)
+
+
+def _fit(gram: np.ndarray, labels: np.ndarray, features: np.ndarray) -> np.ndarray:
+    normal = features.T @ gram @ features
+    weights = np.linalg.lstsq(normal, features.T @ labels, rcond=None)[0]
     return features @ weights
 
 
@@ -212,10 +243,10 @@ def spectral_readout(side: TargetSide, k: int, context: TargetSide | None = None
     """The probe on the top-``k`` spectral features of ``context`` (default: ``side`` itself),
     fitted and read on ``side``, with its sensitivity to rounding measured.
 
-    The features and the fit are recomputed from :data:`PROBES` perturbed copies of both
-    sides (seeded, so the same bits every run): a Monte Carlo arithmetic estimate of how far
-    rounding moves each score, at the rounding bound ``eps``, which is about ten times the
-    rounding a pass makes (docs/theory.md §4.6).
+    The readout is moved by :data:`PROBES` random roundings of both sides' Grams at the bound
+    ``eps`` (about ten times what a pass makes; seeded, so the same bits every run), each to
+    first order in it: a Monte Carlo arithmetic estimate of how far rounding moves each score
+    (docs/theory.md §4.6).
 
     Examples
     --------
@@ -225,16 +256,28 @@ def spectral_readout(side: TargetSide, k: int, context: TargetSide | None = None
     >>> np.round(readout.matrix, 12).tolist(), bool(np.abs(readout.changes).max() < 1e-13)
     ([[1.333333333333, -0.333333333333], [-0.333333333333, 1.333333333333]], True)
     """
+    own = context is None
     context = side if context is None else context
-    matrix = probe_readout(side, spectral_features(context, k))
-    if not resolved(context, k):
+    squares, vectors, kept = _eigen(context, k)
+    root = inverse_sqrt_mass(context.target_mass)
+    features = root[:, None] * vectors[:, :kept] / np.sqrt(squares[:kept])[None, :]
+    matrix = probe_readout(side, features)  # = spectral_features(context, k), from one SVD
+    if not _resolved(squares, kept, gram_rounding(context)):
         return Readout(matrix, None)
+    scale, mass = inverse_sqrt_mass(side.target_mass), np.sqrt(side.target_mass)
+    coefficients = vectors.T @ (scale[:, None] * side.label_target)  # V^T D^{-1/2} L
+    inverse = vectors[:, :kept] / squares[None, :kept] @ vectors[:, :kept].T
     rng = np.random.default_rng(_PROBE_SEED)
     changes = []
     for _ in range(PROBES):
-        moved = perturbed(side, rng)
-        features = spectral_features(moved if context is side else perturbed(context, rng), k)
-        changes.append(probe_readout(moved, features) - matrix)
+        noise, labels = _noise(side, rng)
+        if own:  # B = D^{-1/2} V_k S_k^{-2} V_k^T D^{-1/2} L, moved term by term
+            moved = vectors @ _inverse_change(squares, kept, noise, coefficients)
+            changes.append(scale[:, None] * (moved + inverse @ (scale[:, None] * labels)))
+            continue
+        moved = _moved_features(squares, vectors, kept, _noise(context, rng)[0], root)
+        gram = side.gram + mass[:, None] * noise * mass[None, :]
+        changes.append(_fit(gram, side.label_target + labels, moved) - matrix)
     return Readout(matrix, np.concatenate(changes, axis=1))
 
 
