@@ -377,9 +377,27 @@ def check(
 ) -> RobustCheck:
     """The robust exact rows on every source, plus the trained rows at ``k`` and ``mlm:0.4T``.
 
-    ``sources`` is one source name or a tuple of them. ``steps`` and ``lr`` replace the trained
-    models' defaults; a training that diverges gives ``diverged`` rows, and the exact rows
-    never depend on training.
+    Parameters
+    ----------
+    sources : str or tuple of str
+        One source name (a preset, ``NAME:SEED``, a family call or a JSON file) or several.
+    k : int
+        Feature dimension of the trained rows (the exact rows range over every ``k``).
+    seed : int or SeedLike
+        Every random choice of the trained rows derives from it.
+    n_train, n_eval : int
+        Training and held-out draws of the trained rows.
+    steps, lr : int and float, optional
+        Replace the trained models' defaults.
+    progress : bool
+        Show progress bars on stderr.
+
+    Returns
+    -------
+    RobustCheck
+        The robust rows (each claim and metric at every admissible setting) and the trained
+        rows. A training that diverges gives ``diverged`` rows; the exact rows never depend on
+        training.
     """
     if isinstance(sources, str):  # one name, not a tuple of its letters
         sources = (sources,)

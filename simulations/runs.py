@@ -273,6 +273,38 @@ def simulate(
 ) -> SimulationResult:
     """Train ``model`` on ``n_train`` draws and evaluate it exactly and on held-out draws.
 
+    Parameters
+    ----------
+    source : Source
+        The class-conditional source the draws come from.
+    objective : Objective
+        Its patterns ``(S, i)`` and their law ``w``; of the source's length ``T``.
+    model : {"tabular", "shared"}
+        One free feature row per context, or a shared-weight encoder (position-aware token
+        embeddings and a small MLP, :mod:`lookaround.simulations.shared`).
+    loss : {"spectral", "ce"}
+        T1's spectral loss, or cross-entropy on the target.
+    k : int
+        Feature dimension, ``1 <= k <= V``.
+    steps, lr : int and float, optional
+        Optimizer steps and (largest) step size; unset, the defaults of ``(model, loss)``.
+    seed : int or SeedLike
+        Every random choice (draws, initialization, held-out draws) derives from it.
+    n_train, n_eval : int
+        Training and held-out draws of ``(sequence, pattern)``.
+
+    Returns
+    -------
+    SimulationResult
+        The trained model's gap to T1's optimum, its probes and k-means on held-out draws,
+        and its generation losses.
+
+    Raises
+    ------
+    Diverged
+        When training leaves the finite numbers; the commands report it as a run's
+        ``status: diverged``, not as bad input.
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source

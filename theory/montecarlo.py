@@ -339,6 +339,32 @@ def monte_carlo(
 ) -> dict[str, MonteCarloEstimate]:
     """Both levels' estimates (those in ``levels``), every request checked before any runs.
 
+    Parameters
+    ----------
+    source : Source or str
+        A source, or a name :func:`~lookaround.theory.presets.resolve_source` reads.
+    objective : str or Objective
+        An objective's name (``ar``, ``mlm:2``, ...) or the objective itself.
+    k : int
+        Feature dimension, ``1 <= k <= V``.
+    n : int
+        Draws: contexts at the context level, sequences at the sample level; every quantity of
+        a draw is exact (its conditional ``P(. | c)`` and Bayes label from the source's model).
+    levels : tuple of {"context", "sample"}
+        The levels estimated, each from its own draws.
+    seed : int or SeedLike
+        The draws derive from it: the same seed gives the same bits.
+    confidence : float
+        Of every interval, in ``(0, 1)``.
+    progress : bool
+        Show progress bars of both passes on stderr.
+
+    Returns
+    -------
+    dict of str to MonteCarloEstimate
+        Per level: the spectrum, ``phi`` (or ``alpha``), the probe error and the bound, each
+        with its interval (docs/theory.md §9).
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
