@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from lookaround.theory.numerics import SLACK, TIE_TOL, inverse_sqrt_mass, normalize
-from lookaround.theory.spectral import RANK_TOLERANCE, RowChunk, TargetSide, run_pass
+from lookaround.theory.spectral import RowChunk, TargetSide, run_pass
 
 __all__ = [
     "ProbeScorer",
@@ -173,11 +173,10 @@ class Readout:
 def _eigen(side: TargetSide, k: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Every eigenvalue ``s_j^2`` of the normalized Gram, its eigenvectors, and the number of
     them :func:`spectral_features` keeps."""
-    _, values, vt = np.linalg.svd(side.normalized_factor())
-    kept = min(k, int(np.sum(values > RANK_TOLERANCE)), side.n_rows)
-    squares = np.zeros(vt.shape[0])
+    values, vectors = side.right_singular
+    squares = np.zeros(vectors.shape[1])
     squares[: values.size] = values**2
-    return squares, vt.T, kept
+    return squares, vectors, side.kept(k)
 
 
 def _noise(side: TargetSide, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -258,23 +257,25 @@ def spectral_readout(side: TargetSide, k: int, context: TargetSide | None = None
     """
     own = context is None
     context = side if context is None else context
-    squares, vectors, kept = _eigen(context, k)
-    root = inverse_sqrt_mass(context.target_mass)
-    features = root[:, None] * vectors[:, :kept] / np.sqrt(squares[:kept])[None, :]
-    matrix = probe_readout(side, features)  # = spectral_features(context, k), from one SVD
+    matrix = probe_readout(side, spectral_features(context, k))
+    squares, vectors, kept = _eigen(context, k)  # the SVD the features came from, cached
     if not _resolved(squares, kept, gram_rounding(context)):
         return Readout(matrix, None)
-    scale, mass = inverse_sqrt_mass(side.target_mass), np.sqrt(side.target_mass)
-    coefficients = vectors.T @ (scale[:, None] * side.label_target)  # V^T D^{-1/2} L
-    inverse = vectors[:, :kept] / squares[None, :kept] @ vectors[:, :kept].T
     rng = np.random.default_rng(_PROBE_SEED)
+    if own:  # B = D^{-1/2} V_k S_k^{-2} V_k^T D^{-1/2} L, moved term by term
+        scale = inverse_sqrt_mass(side.target_mass)
+        coefficients = vectors.T @ (scale[:, None] * side.label_target)  # V^T D^{-1/2} L
+        inverse = vectors[:, :kept] / squares[None, :kept] @ vectors[:, :kept].T
+        changes = []
+        for _ in range(PROBES):
+            noise, labels = _noise(side, rng)
+            moved = vectors @ _inverse_change(squares, kept, noise, coefficients)
+            changes.append(scale[:, None] * (moved + inverse @ (scale[:, None] * labels)))
+        return Readout(matrix, np.concatenate(changes, axis=1))
+    root, mass = inverse_sqrt_mass(context.target_mass), np.sqrt(side.target_mass)
     changes = []
     for _ in range(PROBES):
         noise, labels = _noise(side, rng)
-        if own:  # B = D^{-1/2} V_k S_k^{-2} V_k^T D^{-1/2} L, moved term by term
-            moved = vectors @ _inverse_change(squares, kept, noise, coefficients)
-            changes.append(scale[:, None] * (moved + inverse @ (scale[:, None] * labels)))
-            continue
         moved = _moved_features(squares, vectors, kept, _noise(context, rng)[0], root)
         gram = side.gram + mass[:, None] * noise * mass[None, :]
         changes.append(_fit(gram, side.label_target + labels, moved) - matrix)

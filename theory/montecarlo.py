@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import norm
 from tqdm import tqdm
 
-from lookaround.theory.bounds import spectral_readout
+from lookaround.theory.bounds import probe_readout, spectral_features
 from lookaround.theory.conditionals import context_laws, sequence_classes
 from lookaround.theory.errors import InputError
 from lookaround.theory.intervals import ContextEstimates, Interval
@@ -493,7 +493,9 @@ def _deflated_spectrum(
 def _readout(gram: np.ndarray, labels: np.ndarray, target_mass: np.ndarray, k: int):
     """The least-squares probe's readout ``B`` of an estimated target side."""
     side = TargetSide(target_mass, gram_factor(gram), labels, gram.shape[0])
-    return spectral_readout(side, k).matrix
+    return probe_readout(
+        side, spectral_features(side, k)
+    )  # its noise is the draws', not rounding's
 
 
 @dataclass

@@ -92,11 +92,22 @@ class TargetSide:
             values = np.concatenate([values, np.zeros(count - values.size)])
         return values
 
+    @cached_property
+    def right_singular(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every singular value of ``F D_t^{-1/2}`` and its right vector (as columns), from one
+        SVD that the probe's features and its rounding probes share."""
+        _, values, vt = np.linalg.svd(self.normalized_factor())
+        return values, vt.T
+
+    def kept(self, k: int) -> int:
+        """How many of the top ``k`` singular values are above the rank tolerance."""
+        return min(k, int(np.sum(self.right_singular[0] > RANK_TOLERANCE)), self.n_rows)
+
     def top_right_vectors(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` singular values above the rank tolerance and their right vectors ``V_k``."""
-        _, values, vt = np.linalg.svd(self.normalized_factor())
-        keep = min(k, int(np.sum(values > RANK_TOLERANCE)), self.n_rows)
-        return values[:keep], vt[:keep].T
+        values, vectors = self.right_singular
+        keep = self.kept(k)
+        return values[:keep], vectors[:, :keep]
 
 
 @dataclass(frozen=True, eq=False)
