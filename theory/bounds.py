@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from lookaround.theory.numerics import SLACK, TIE_TOL, inverse_sqrt_mass, normalize
+from lookaround.theory.sources import bayes_labels
 from lookaround.theory.spectral import RowChunk, TargetSide, run_pass
 
 __all__ = [
@@ -310,7 +311,7 @@ class ProbeScorer:
             top = scores.max(axis=1, keepdims=True)
             stated = TIE_TOL * np.abs(top[:, 0])
             if readout.changes is None:
-                labels = np.argmax(scores >= top - stated[:, None], axis=1)
+                labels = bayes_labels(scores)  # the stated rule alone
                 self.rounding_mass[name] += float(chunk.mass.sum())
             else:
                 moved = np.abs(columns[:, classes:-1]).max(axis=1)
