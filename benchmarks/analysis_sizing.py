@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import time
 
+from lookaround.base.threads import thread_budget
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.limits import estimate
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
-from lookaround.theory.threads import thread_budget
 
 SOURCES = [
     "hmm2(V=3,T=6)", "hmm2(V=4,T=7)", "hmm2(V=5,T=7)", "hmm2(V=6,T=7)",

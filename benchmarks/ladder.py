@@ -23,7 +23,7 @@ runs in a fresh subprocess, so that its peak memory is its own; times are the me
 - ``direct_gram`` (``ar`` only): the same rows, one length at a time, into the ``V x V`` Gram
   of ``streamed_gram``: the strongest hand-written route we know, spectrum only.
 
-Every child makes the allocator setting the command line makes (``lookaround.allocator``:
+Every child makes the allocator setting the command line makes (``lookaround.base.allocator``:
 freed blocks are reused instead of faulted in again), whatever its route.
 
 The table gives seconds and extra peak MB per route, each peer's time over ``analyze``'s
@@ -50,7 +50,7 @@ import scipy.sparse as sp
 from random_sources import random_source
 from scipy.sparse.linalg import svds
 
-from lookaround.allocator import keep_freed_memory
+from lookaround.base.allocator import keep_freed_memory
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import iter_blocks
 from lookaround.theory.numerics import inverse_sqrt_mass
@@ -167,7 +167,7 @@ DIRECT = ("direct_svds", "direct_gram")
 
 
 def _child(route: str, vocab: int, length: int, spec: str) -> None:
-    keep_freed_memory()  # every route, as the command line does (lookaround.allocator)
+    keep_freed_memory()  # every route, as the command line does (lookaround.base.allocator)
     source = markov_source(vocab, length)
     before = _rss()
     start = time.perf_counter()

@@ -6,7 +6,7 @@
 waits for: parsing the objective plus ``analyze(level="context")``.
 
 The peer at ``T = 13`` is the per-pattern route: one forward pass per pattern
-(``lookaround.theory.sources.joint_visible``, the route before the recurrence) feeding the
+(``lookaround.theory.marginals.joint_visible``, the route before the recurrence) feeding the
 same streamed BLAS Gram, for the spectrum alone; lookaround's recurrence is timed on the same
 spectrum-only pass, and both must give the same singular values to 1e-9.
 
@@ -25,11 +25,12 @@ import time
 import numpy as np
 from random_sources import random_source
 
-from lookaround.allocator import keep_freed_memory
+from lookaround.base.allocator import keep_freed_memory
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import iter_blocks
+from lookaround.theory.marginals import joint_visible
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.sources import Source, joint_visible
+from lookaround.theory.sources import Source
 from lookaround.theory.spectral import target_side_pass
 
 CHECK_TOL = 1e-9
@@ -57,7 +58,7 @@ def _recurrence_rows(source: Source, spec: str):
 
 
 def _child(route: str, family: str, length: int, spec: str) -> None:
-    keep_freed_memory()  # as the command line does (lookaround.allocator)
+    keep_freed_memory()  # as the command line does (lookaround.base.allocator)
     source = binary_source(family, length)
     start = time.perf_counter()
     if route == "analyze":

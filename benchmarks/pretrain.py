@@ -18,6 +18,7 @@ import time
 import equinox as eqx
 import numpy as np
 
+from lookaround.base.seeds import streams
 from lookaround.simulations.transformer import (
     _LOSSES,
     CAUSAL_OBJECTIVES,
@@ -30,7 +31,6 @@ from lookaround.simulations.transformer import (
 )
 from lookaround.theory.objectives import pattern_law
 from lookaround.theory.presets import preset_source
-from lookaround.theory.seeds import streams
 
 
 @eqx.filter_jit

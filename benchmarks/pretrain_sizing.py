@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 
+from lookaround.base.threads import thread_budget
 from lookaround.simulations.transformer import (
     TransformerConfig,
     pretrain_seconds,
     pretrain_transformer,
 )
 from lookaround.theory.presets import resolve_source
-from lookaround.theory.threads import thread_budget
 
 SETTINGS = [
     # (source, objective, width, layers, batch, steps)

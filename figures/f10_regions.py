@@ -9,10 +9,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from lookaround.base.threads import budgeted
 from lookaround.figures.maps import plot_map
 from lookaround.figures.style import WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
-from lookaround.theory.threads import budgeted
 
 __all__ = ["CAPTION", "ROWS", "NAME", "PANELS", "draw", "plot_map"]
 
@@ -40,7 +40,7 @@ def draw(fig: Figure | None = None) -> Figure:
         for col, (claim, metric, k) in enumerate(PANELS):
             request = plan_map(family, x=x, y=y, claim=claim, metric=metric, k=k, objectives=None)
             # exact and deterministic whatever the order: two processes halve the wait
-            # each of the two processes keeps one thread busy (theory/threads.py)
+            # each of the two processes keeps one thread busy (lookaround/base/threads.py)
             points = (delayed(budgeted)(map_point, 1, c) for c in request.configs())
             rows = cast(list[dict], Parallel(n_jobs=2)(points))
             ax = axes[row, col]

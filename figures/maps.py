@@ -48,7 +48,7 @@ def plot_map(header: dict, rows: list[dict], *, ax: Axes | None = None) -> Axes:
     """A map's margins: a curve over one knob, colour over two (with its own colour bar), the
     zero line between wins and losses, ties crossed. ``header`` is the request's
     (``MapRequest.header()``, or a results file's first line), ``rows`` its points
-    (``map_point`` rows, or :func:`lookaround.results.read_records`). Returns the Axes.
+    (``map_point`` rows, or :func:`lookaround.base.results.read_records`). Returns the Axes.
 
     Examples
     --------

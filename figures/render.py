@@ -10,8 +10,8 @@ from types import ModuleType
 
 from tqdm import tqdm
 
+from lookaround.base.errors import InputError
 from lookaround.figures.style import FORMATS, save
-from lookaround.theory.errors import InputError
 
 __all__ = ["gallery_page", "MODULES", "catalog", "render"]
 

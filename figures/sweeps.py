@@ -9,6 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from lookaround.base.seeds import streams
 from lookaround.figures.style import WIDE, figure, legend_outside, line_style
 from lookaround.simulations.data import draw_patterns
 from lookaround.simulations.evaluate import (
@@ -19,7 +20,6 @@ from lookaround.simulations.evaluate import (
 from lookaround.simulations.tabular import exact_spectral_model
 from lookaround.theory.analysis import analyze
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.seeds import streams
 from lookaround.theory.sources import Source, source_from_dict
 
 __all__ = ["K", "PANELS", "draw_sweep", "metrics", "plot_sweep", "sweep_source"]

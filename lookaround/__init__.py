@@ -15,7 +15,8 @@ The everyday names are here, one import away; each is imported on first use, so
 
 The subpackages are layered: :mod:`lookaround.theory` (pure mathematics, docs/theory.md),
 :mod:`lookaround.simulations` (simulated pretraining, claim checks, sweeps) built on it, and
-:mod:`lookaround.figures` built on both. :mod:`lookaround.cli` is the command line.
+:mod:`lookaround.figures` built on both, all on :mod:`lookaround.base` (errors, files, JSON,
+seeds, threads). :mod:`lookaround.cli` is the command line.
 
 Examples
 --------
@@ -31,13 +32,9 @@ True
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("lookaround")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
+from lookaround.base.version import __version__
 
 # name -> (module, attribute): imported on first access (PEP 562)
 _LAZY = {
@@ -59,11 +56,11 @@ _LAZY = {
     "plan_map": ("lookaround.simulations.maps", "plan_map"),
     "search_witness": ("lookaround.simulations.search", "search_witness"),
     "simulate": ("lookaround.simulations.runs", "simulate"),
-    "load_results": ("lookaround.results", "load_results"),
+    "load_results": ("lookaround.base.results", "load_results"),
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
-    from lookaround.results import load_results
+    from lookaround.base.results import load_results
     from lookaround.simulations.maps import plan_map
     from lookaround.simulations.robust import check, robust_rows
     from lookaround.simulations.runs import simulate

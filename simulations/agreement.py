@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from tqdm import tqdm
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
 from lookaround.simulations.engine import config_hash
 from lookaround.simulations.metrics import COMPARISONS, EXACT_TOL, margin
 from lookaround.simulations.pretrain import (
@@ -36,11 +38,9 @@ from lookaround.simulations.pretrain import (
     exact_theory,
     population,
 )
-from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_k, check_seed
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
-from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source
 
 __all__ = [

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.seeds import streams
 from lookaround.simulations.data import PatternDraws, draw_patterns
 from lookaround.simulations.evaluate import (
     GenerationEval,
@@ -31,8 +33,6 @@ from lookaround.simulations.tabular import train_spectral
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.numerics import SLACK
 from lookaround.theory.presets import resolve_source
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.seeds import streams
 
 __all__ = [
     "C1_EXACT_TOL",

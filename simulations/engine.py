@@ -24,12 +24,12 @@ from typing import Protocol, TypedDict, Unpack, cast
 from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
-from lookaround.allocator import keep_freed_memory
-from lookaround.extras import require
+from lookaround.base.allocator import keep_freed_memory
+from lookaround.base.errors import InputError
+from lookaround.base.extras import require
+from lookaround.base.threads import budgeted
 from lookaround.simulations.journal import Journal
-from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_count
-from lookaround.theory.threads import budgeted
 
 __all__ = [
     "CONNECT_SECONDS",
@@ -153,7 +153,7 @@ def _client(client_type: Callable, scheduler: str):
 def _in_worker(run: Callable[[dict], dict], config: dict) -> dict:
     """One configuration in a worker process of the engine (loky's or Dask's): one busy
     thread (BLAS held to one, no producer thread), and freed memory kept for reuse as the
-    command line keeps it (lookaround.allocator). Dask's nanny starts workers with
+    command line keeps it (lookaround.base.allocator). Dask's nanny starts workers with
     ``MALLOC_TRIM_THRESHOLD_=65536``, which made every block of a streamed pass fault its pages
     in again: the 8-configuration benchmark sweep took 145 s on two Dask workers against 46 s
     on two loky workers."""

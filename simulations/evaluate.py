@@ -14,14 +14,15 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.seeds import streams
 from lookaround.simulations.tabular import exact_spectral_model
 from lookaround.theory.cooccurrence import context_offsets, iter_blocks
 from lookaround.theory.coverage import generation_report
+from lookaround.theory.marginals import sequence_joint
 from lookaround.theory.numerics import normalize
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.seeds import streams
-from lookaround.theory.sources import Source, sequence_joint
+from lookaround.theory.sources import Source
 
 __all__ = [
     "Classification",

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from lookaround.theory.encoding import dumps, provenance
-from lookaround.theory.errors import InputError
-from lookaround.theory.files import regular_file
+from lookaround.base.encoding import dumps, provenance
+from lookaround.base.errors import InputError
+from lookaround.base.files import regular_file
 
 try:
     import fcntl
@@ -236,7 +236,7 @@ def check_output_file(path: Path, what: str, *, results: bool) -> None:
     >>> check_output_file(Path("/dev/zero"), "--out", results=True)
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: --out '/dev/zero' is not a regular file (a character device)
+    lookaround.base.errors.InputError: --out '/dev/zero' is not a regular file (a character device)
     """
     if regular_file(path, what) is None or results:
         return
@@ -260,7 +260,7 @@ def check_distinct(outputs: dict[str, Path]) -> None:
     >>> check_distinct({"--out": Path("a.jsonl"), "--plot": Path("./a.jsonl")})
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: --out 'a.jsonl' and --plot 'a.jsonl' are the same file
+    lookaround.base.errors.InputError: --out 'a.jsonl' and --plot 'a.jsonl' are the same file
     """
     seen: dict[object, tuple[str, Path]] = {}
     for what, path in outputs.items():

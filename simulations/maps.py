@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import short_repr
 from lookaround.simulations.engine import config_hash
 from lookaround.simulations.metrics import (
     AMBIGUITY_TOL,
@@ -27,12 +29,10 @@ from lookaround.simulations.metrics import (
     point_seconds,
     unsettled,
 )
-from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, Family, parse_family_call
 from lookaround.theory.limits import check_k, check_seconds
 from lookaround.theory.numerics import parse_integer, parse_real
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.reprs import short_repr
 from lookaround.theory.sources import Source, source_from_dict
 
 __all__ = [

@@ -18,12 +18,12 @@ from enum import StrEnum
 
 import numpy as np
 
+from lookaround.base.errors import InputError
 from lookaround.simulations.evaluate import PopulationClustering, exact_population_clustering
 from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.coverage import GenerationReport, alignment, generation_report
 from lookaround.theory.coverage import prefix_weights as coverage_weights
-from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_request
 from lookaround.theory.numerics import AMBIGUITY_TOL, subspace_unique
 from lookaround.theory.objectives import Objective, mask_count, parse_objective
@@ -284,7 +284,7 @@ def check_claim_metric(claim: str, metric: str) -> Metric:
     >>> check_claim_metric("C3", "s_k1")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: metric s_k1 is a classification metric; C3 compares generation
+    lookaround.base.errors.InputError: metric s_k1 is a classification metric; C3 compares generation
     """
     if claim not in CLAIM_KINDS:
         raise InputError(

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 from lookaround.theory.numerics import softmax
 from lookaround.theory.objectives import Pattern
 
@@ -67,7 +67,7 @@ def check_loss(loss: str) -> str:
     >>> check_loss("mse")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: loss must be 'spectral' or 'ce', got 'mse'
+    lookaround.base.errors.InputError: loss must be 'spectral' or 'ce', got 'mse'
     """
     if loss not in LOSSES:
         raise InputError(f"loss must be 'spectral' or 'ce', got {loss!r}")

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import subspace_angles
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
 from lookaround.simulations.evaluate import (
     RESTARTS,
     all_sequences,
@@ -33,11 +35,10 @@ from lookaround.simulations.evaluate import (
 from lookaround.simulations.models import predictive
 from lookaround.theory.cooccurrence import context_offsets, visible_index
 from lookaround.theory.coverage import GenerationReport, generation_report
-from lookaround.theory.errors import InputError
+from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.numerics import normalize, softmax
 from lookaround.theory.objectives import Objective, Pattern, parse_objective
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.sources import Source, bayes_labels
+from lookaround.theory.sources import Source
 
 __all__ = [
     "MAX_EVALUATION_ROWS",

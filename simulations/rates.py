@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookaround.base.errors import InputError
 from lookaround.simulations.data import draw_patterns
 from lookaround.theory.cooccurrence import visible_index
 from lookaround.theory.coverage import prefix_table, prefix_weights
-from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import Objective, Pattern
 from lookaround.theory.sources import Source
 

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.seeds import SeedLike, as_seed
 from lookaround.simulations.claims import DEFAULT_SOURCES, ClaimRow, check_trained, summarize
 from lookaround.simulations.metrics import (
     COMPARISONS,
@@ -28,11 +31,8 @@ from lookaround.simulations.metrics import (
     decide,
     unsettled,
 )
-from lookaround.theory.errors import InputError
 from lookaround.theory.limits import MAX_STEPS, check_count, check_positive
 from lookaround.theory.presets import as_source, resolve_source
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.seeds import SeedLike, as_seed
 from lookaround.theory.sources import Source
 
 __all__ = [

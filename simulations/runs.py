@@ -8,6 +8,9 @@ from typing import Protocol
 import numpy as np
 from scipy.linalg import subspace_angles
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.seeds import SeedLike, as_seed, streams
 from lookaround.simulations.data import PatternDraws, draw_patterns
 from lookaround.simulations.evaluate import (
     Classification,
@@ -24,7 +27,6 @@ from lookaround.simulations.shared import fit_shared
 from lookaround.simulations.tabular import fit_tabular
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.cooccurrence import context_offsets
-from lookaround.theory.errors import InputError
 from lookaround.theory.limits import (
     FLOAT,
     MAX_STEPS,
@@ -38,8 +40,6 @@ from lookaround.theory.limits import (
 )
 from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Objective
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.seeds import SeedLike, as_seed, streams
 from lookaround.theory.sources import Source
 
 __all__ = [

@@ -20,6 +20,9 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, softmax
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.seeds import SeedLike, as_seed, streams
 from lookaround.simulations.metrics import (
     EXACT_TOL,
     METRICS,
@@ -33,13 +36,11 @@ from lookaround.simulations.metrics import (
 from lookaround.simulations.rates import count_estimator_rate
 from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
-from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, parse_family_call
 from lookaround.theory.limits import check_count, check_positive, check_seconds
+from lookaround.theory.marginals import bayes_labels, sequence_joint
 from lookaround.theory.objectives import parse_objective
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.seeds import SeedLike, as_seed, streams
-from lookaround.theory.sources import bayes_labels, sequence_joint, source_from_dict
+from lookaround.theory.sources import source_from_dict
 from lookaround.theory.theorems import Theorem
 
 __all__ = [

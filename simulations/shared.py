@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookaround.base.errors import InputError
+from lookaround.base.seeds import streams
 from lookaround.simulations.data import PatternDraws
 from lookaround.simulations.models import Readout, adam_step, check_loss, predictive
-from lookaround.theory.errors import InputError
 from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Pattern, pattern_arrays
-from lookaround.theory.seeds import streams
 
 __all__ = [
     "PARAMS",

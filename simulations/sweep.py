@@ -12,14 +12,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Unpack
 
-from lookaround.extras import require
+from lookaround.base.errors import InputError
+from lookaround.base.extras import require
+from lookaround.base.files import read_bytes
 from lookaround.simulations.engine import EngineOptions, config_hash, run_configs
 from lookaround.simulations.models import LOSSES, MODELS
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
-from lookaround.theory.errors import InputError
-from lookaround.theory.files import read_bytes
 from lookaround.theory.limits import check_draws, check_k, check_request, check_seed
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source

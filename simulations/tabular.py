@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookaround.base.errors import InputError
+from lookaround.base.seeds import streams
 from lookaround.simulations.data import PatternDraws, dense_context_ids
 from lookaround.simulations.models import Readout, adam_step, check_loss, predictive
 from lookaround.theory.bounds import optimal_factors
 from lookaround.theory.cooccurrence import context_offsets, visible_index
-from lookaround.theory.errors import InputError
 from lookaround.theory.numerics import log_softmax, normalize
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.seeds import streams
 
 __all__ = [
     "MAX_DENSE_CONTEXTS",

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lookaround.base.errors import InputError
+from lookaround.base.seeds import streams
 from lookaround.simulations.pretrain import (
     ExactTheory,
     Outputs,
@@ -37,11 +39,10 @@ from lookaround.simulations.pretrain import (
     conditionals_of,
     prefix_patterns,
 )
-from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_count, check_positive
 from lookaround.theory.objectives import Pattern, PatternLaw, pattern_arrays, pattern_law
-from lookaround.theory.seeds import streams
-from lookaround.theory.sources import Source, draw_sequences
+from lookaround.theory.sampling import draw_sequences
+from lookaround.theory.sources import Source
 
 # Before the first import of JAX: XLA's CPU pool off, so a run keeps one thread busy (the
 # parallel drivers run one process per core). A user's own XLA_FLAGS win.

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookaround.base.errors import InputError
 from lookaround.simulations.metrics import METRICS, check_claim_metric
 from lookaround.simulations.search import PROBABILITIES, probabilities_of
 from lookaround.theory.certificates import CERTIFIABLE, certify
-from lookaround.theory.errors import InputError
 from lookaround.theory.limits import check_k
 from lookaround.theory.objectives import Objective, parse_objective
 from lookaround.theory.sources import Source, source_from_dict
@@ -80,7 +80,7 @@ def verify_record(record: object) -> list[str]:
     >>> verify_record({"kind": "witness", "claim": "C2"})
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: witness.metric is missing
+    lookaround.base.errors.InputError: witness.metric is missing
     """
     witness = _read_witness(record)
     stored, metric = witness.record["certificate"], witness.record["metric"]

@@ -12,6 +12,7 @@ import pytest
 # examples against ``lookaround.theory``, so that is the import the examples must work under.
 PACKAGES = (
     "lookaround",
+    "lookaround.base",
     "lookaround.cli",
     "lookaround.theory",
     "lookaround.simulations",

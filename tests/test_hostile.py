@@ -366,12 +366,12 @@ def test_a_pretraining_grid_past_its_budget_is_refused(tmp_path):
 def test_the_python_api_refuses_what_the_cli_refuses():
     """Wrong types name the parameter (TypeError); wrong values are refused (InputError)
     instead of an AttributeError deep inside or a result."""
+    from lookaround.base.errors import InputError
     from lookaround.simulations.metrics import ExactSource
     from lookaround.simulations.robust import robust_rows
     from lookaround.simulations.search import family_space, search_witness
     from lookaround.theory.analysis import analyze
     from lookaround.theory.certificates import certify
-    from lookaround.theory.errors import InputError
     from lookaround.theory.montecarlo import monte_carlo
     from lookaround.theory.objectives import parse_objective
     from lookaround.theory.presets import preset_source

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from lookaround.base.errors import InputError
 from lookaround.simulations.engine import config_hash
 from lookaround.simulations.journal import Journal
-from lookaround.theory.errors import InputError
 
 HEADER = {"grid": "test"}
 HASH = config_hash(HEADER)

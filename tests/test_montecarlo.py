@@ -14,26 +14,21 @@ import numpy as np
 import pytest
 from strategies import random_spec
 
+from lookaround.base.seeds import streams
 from lookaround.theory import montecarlo
 from lookaround.theory.analysis import analyze
 from lookaround.theory.conditionals import context_laws, sequence_classes
+from lookaround.theory.influence import label_worst_variance
+from lookaround.theory.marginals import joint_visible, position_marginals
 from lookaround.theory.montecarlo import (
-    _position_marginals,
     monte_carlo,
     monte_carlo_context,
     monte_carlo_sample,
 )
 from lookaround.theory.objectives import parse_objective, pattern_law
 from lookaround.theory.presets import PRESETS, preset_source
-from lookaround.theory.seeds import streams
-from lookaround.theory.sources import (
-    Source,
-    draw_sequences,
-    joint_visible,
-    load_source,
-    sample_sequences,
-    source_from_dict,
-)
+from lookaround.theory.sampling import draw_sequences, sample_sequences
+from lookaround.theory.sources import Source, load_source, source_from_dict
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -270,7 +265,7 @@ def test_position_marginals_match_the_per_position_laws():
     for name in PRESETS:
         source = preset_source(name)
         per_position = [joint_visible(source, [t]).sum(axis=0) for t in range(source.length)]
-        np.testing.assert_allclose(_position_marginals(source), per_position, atol=1e-15)
+        np.testing.assert_allclose(position_marginals(source), per_position, atol=1e-15)
 
 
 def test_cli_monte_carlo_both_levels():
@@ -353,9 +348,9 @@ def test_the_label_worst_variance_is_the_plug_in_where_labels_are_one_sided():
     sums = np.array([-0.4, -0.1]) * counts  # g's mean per label
     squares = np.array([0.2, 0.05]) * counts
     plug_in = (squares.sum() / 5000) - (sums.sum() / 5000) ** 2
-    worst = montecarlo._label_worst_variance(np.stack([counts, sums, squares]), 5000)
+    worst = label_worst_variance(np.stack([counts, sums, squares]), 5000)
     assert plug_in <= worst <= 1.2 * plug_in
     counts = np.array([2500.0, 2500.0])
     balanced = np.stack([counts, -0.25 * counts, 0.07 * counts])
     at_half = 0.07 - 0.25**2
-    assert montecarlo._label_worst_variance(balanced, 5000) > at_half  # a drawn 1/2 is the minimum
+    assert label_worst_variance(balanced, 5000) > at_half  # a drawn 1/2 is the minimum

@@ -9,8 +9,8 @@ import pytest
 from brute import pattern_law
 from strategies import OBJECTIVES, min_length
 
+from lookaround.base.errors import InputError
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
-from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from lookaround.base.errors import InputError
+from lookaround.base.results import read_records
 from lookaround.cli import main
-from lookaround.results import read_records
 from lookaround.simulations.journal import Journal
-from lookaround.theory.errors import InputError
 
 MAP = ["map", "markov2", "--x", "stick=0:1:3", "--claim", "C2", "--metric", "s_k1", "--jobs", "1"]
 SEARCH = ["search", "--family", "markov2", "--claim", "C2", "--metric", "s_k1", "--holds",

@@ -250,9 +250,9 @@ def test_the_spectral_gap_is_what_its_docstring_says():
 def test_seeds_accept_what_numpy_users_pass():
     import numpy as np
 
+    from lookaround.base.seeds import as_seed
     from lookaround.theory.montecarlo import monte_carlo_context
     from lookaround.theory.presets import preset_source
-    from lookaround.theory.seeds import as_seed
 
     source = preset_source("markov")
 

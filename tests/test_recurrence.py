@@ -10,13 +10,14 @@ import pytest
 from brute import Brute
 from strategies import random_spec
 
+from lookaround.base.background import in_background
 from lookaround.theory.analysis import analyze
-from lookaround.theory.background import in_background
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK, iter_blocks
+from lookaround.theory.marginals import joint_visible
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 from lookaround.theory.recurrence import stacked_joints
-from lookaround.theory.sources import joint_visible, source_from_dict
+from lookaround.theory.sources import source_from_dict
 
 TOL = 1e-12
 SPECS = ("ar", "mlm:2", "vmlm", "plm", "span:2", "prefixlm", "dar:2")

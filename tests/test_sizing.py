@@ -103,8 +103,8 @@ def test_a_map_past_the_time_limit_is_refused_before_work(capsys) -> None:
 
 
 def test_a_map_point_past_the_exact_limits_is_refused_at_planning() -> None:
+    from lookaround.base.errors import InputError
     from lookaround.simulations.maps import plan_map
-    from lookaround.theory.errors import InputError
 
     with pytest.raises(InputError, match="under mlm:0.4: .* too large for the exact sample level"):
         plan_map("hmm2(V=6,T=10)", x="noise=0.1:0.9:2", y=None, claim="C2", metric="phi",
@@ -123,9 +123,9 @@ def test_a_map_costs_what_its_points_do() -> None:
 
 
 def test_a_search_past_the_time_limit_is_refused_unless_capped() -> None:
+    from lookaround.base.errors import InputError
     from lookaround.simulations.metrics import METRICS
     from lookaround.simulations.search import _check_size, family_space, search_witness
-    from lookaround.theory.errors import InputError
 
     space = family_space("hmm2(V=6,T=9)")
     with pytest.raises(InputError, match="the search: 1,000 evaluations on hmm2 of about"):

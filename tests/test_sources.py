@@ -11,16 +11,11 @@ from brute import sequence_joint as brute_joint
 from hypothesis import given, settings
 from strategies import random_spec, sources
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
+from lookaround.theory.marginals import joint_visible, sequence_joint
 from lookaround.theory.presets import PRESETS, preset_source
-from lookaround.theory.sources import (
-    joint_visible,
-    load_source,
-    sample_sequences,
-    save_source,
-    sequence_joint,
-    source_from_dict,
-)
+from lookaround.theory.sampling import sample_sequences
+from lookaround.theory.sources import load_source, save_source, source_from_dict
 
 
 @settings(max_examples=80, deadline=None)
@@ -126,7 +121,7 @@ def test_bad_files(tmp_path):
 
 @pytest.mark.parametrize("family", ["markov", "graph_walk"])
 def test_state_chain_forward_equals_the_general_pass(family):
-    from lookaround.theory.sources import _hidden_joint, _state_chain_joint
+    from lookaround.theory.marginals import _hidden_joint, _state_chain_joint
 
     source = source_from_dict(random_spec(family, r=2, V=3, H=1, T=5, seed=4, sparsity=0.3))
     assert source.emits_state

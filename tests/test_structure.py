@@ -10,16 +10,17 @@ from itertools import combinations
 import numpy as np
 import pytest
 
+from lookaround.base import seeds
 from lookaround.simulations.data import draw_patterns
 from lookaround.simulations.models import LOSSES, MODELS, Model
 from lookaround.simulations.runs import FITTERS
-from lookaround.theory import seeds
 from lookaround.theory.analysis import analyze
 from lookaround.theory.numerics import log_softmax, normalize, softmax
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
-PACKAGES = ("lookaround", "lookaround.theory", "lookaround.simulations", "lookaround.figures")
+PACKAGES = ("lookaround", "lookaround.base", "lookaround.theory", "lookaround.simulations",
+            "lookaround.figures")  # fmt: skip
 
 
 def _modules():

@@ -6,19 +6,19 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from lookaround.cli import main
-from lookaround.theory import limits, spectral
-from lookaround.theory.analysis import analyze
-from lookaround.theory.errors import InputError
-from lookaround.theory.objectives import parse_objective
-from lookaround.theory.presets import preset_source
-from lookaround.theory.sources import source_from_dict
-from lookaround.theory.threads import (
+from lookaround.base.errors import InputError
+from lookaround.base.threads import (
     ENVIRONMENT,
     current_budget,
     producer_allowed,
     thread_budget,
 )
+from lookaround.cli import main
+from lookaround.theory import limits, spectral
+from lookaround.theory.analysis import analyze
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import preset_source
+from lookaround.theory.sources import source_from_dict
 
 
 def _blas_threads() -> list[int]:

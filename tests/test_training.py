@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lookaround.base.errors import InputError
 from lookaround.cli import main
 from lookaround.simulations.claims import C1_EXACT_TOL, trained_rows
 from lookaround.simulations.evaluate import exact_dense_cooccurrence, normalized_svd
@@ -19,7 +20,6 @@ from lookaround.simulations.robust import check
 from lookaround.simulations.runs import DEFAULTS
 from lookaround.simulations.tabular import train_spectral
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
-from lookaround.theory.errors import InputError
 from lookaround.theory.families import FAMILIES, family_source
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source

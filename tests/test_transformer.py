@@ -12,6 +12,7 @@ pytest.importorskip("jax")
 pytest.importorskip("equinox")
 pytest.importorskip("optax")
 
+from lookaround.base.errors import InputError
 from lookaround.cli import main
 from lookaround.simulations.evaluate import exact_population_clustering
 from lookaround.simulations.pretrain import (
@@ -27,7 +28,6 @@ from lookaround.simulations.transformer import (
     training_batch,
 )
 from lookaround.theory.analysis import analyze
-from lookaround.theory.errors import InputError
 from lookaround.theory.objectives import parse_objective, pattern_law
 from lookaround.theory.presets import preset_source
 

@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 from tqdm import tqdm
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.threads import thread_budget
 from lookaround.theory.bounds import (
     ProbeScorer,
     label_disagreement,
@@ -22,7 +25,6 @@ from lookaround.theory.bounds import (
     spectral_readout,
 )
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK, Replay, iter_blocks, sample_stream
-from lookaround.theory.errors import InputError
 from lookaround.theory.graphs import (
     SupportCounter,
     WithinClassBuilder,
@@ -39,7 +41,6 @@ from lookaround.theory.limits import (
 from lookaround.theory.numerics import SLACK, subspace_unique
 from lookaround.theory.objectives import Objective, as_objective
 from lookaround.theory.presets import as_source
-from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
     RowChunk,
@@ -49,7 +50,6 @@ from lookaround.theory.spectral import (
     run_pass,
     target_side_pass,
 )
-from lookaround.theory.threads import thread_budget
 
 __all__ = [
     "AUGMENTATION_MAX_SEQUENCES",
@@ -177,7 +177,7 @@ class LevelAnalysis(Presented):
         return subspace_unique(self.spectrum, self.k)
 
     def to_dict(self) -> dict:
-        """The record of ``lookaround analyze --json`` (encoded by :mod:`lookaround.theory.encoding`)."""
+        """The record of ``lookaround analyze --json`` (encoded by :mod:`lookaround.base.encoding`)."""
         key = "singular_values" if self.level == "context" else "eigenvalues"
         name = "phi" if self.level == "context" else "alpha"
         out = {
@@ -288,7 +288,7 @@ class Analysis(Presented):
         >>> res.level("sample")
         Traceback (most recent call last):
         ...
-        lookaround.theory.errors.InputError: the sample level was not computed (level='context')
+        lookaround.base.errors.InputError: the sample level was not computed (level='context')
         """
         result = {"context": self.context, "sample": self.sample}.get(name)
         if result is None:
@@ -337,7 +337,7 @@ def analyze(
         Show a progress bar of the blocks of each pass on stderr.
     threads : int, optional
         Busy threads the passes may use (default: the budget in force, see
-        :mod:`lookaround.theory.threads`); the numbers do not depend on it.
+        :mod:`lookaround.base.threads`); the numbers do not depend on it.
 
     Returns
     -------

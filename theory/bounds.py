@@ -13,8 +13,8 @@ from functools import cached_property
 
 import numpy as np
 
+from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.numerics import SLACK, TIE_TOL, inverse_sqrt_mass, normalize
-from lookaround.theory.sources import bayes_labels
 from lookaround.theory.spectral import RowChunk, TargetSide, run_pass
 
 __all__ = [

@@ -21,10 +21,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
 from lookaround.theory.limits import check_k
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.reprs import Presented, short_repr
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -59,7 +59,7 @@ def check_certifiable(source: Source, *objectives: Objective) -> None:
     >>> check_certifiable(src, parse_objective("ar", 16))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: source: an exact certificate at V^T = 2^16 sequences ...
+    lookaround.base.errors.InputError: source: an exact certificate at V^T = 2^16 sequences ...
     """
     patterns = sum(len(o.patterns) for o in objectives)
     rows = source.vocab**source.length * patterns

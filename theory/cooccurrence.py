@@ -15,9 +15,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from lookaround.theory.chains import chain_joints, chain_pays
+from lookaround.theory.marginals import sequence_joint
 from lookaround.theory.objectives import Objective
 from lookaround.theory.recurrence import stacked_joints
-from lookaround.theory.sources import Source, sequence_joint
+from lookaround.theory.sources import Source
 
 __all__ = [
     "Block",

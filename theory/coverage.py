@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
 from lookaround.theory.limits import check_generation, check_lengths
+from lookaround.theory.marginals import joint_visible
 from lookaround.theory.objectives import Objective, Pattern
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.sources import Source, joint_visible
+from lookaround.theory.sources import Source
 
 __all__ = ["GenerationReport", "alignment", "generation_report", "prefix_table", "prefix_weights"]
 

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.seeds import SeedLike, as_seed, streams
 from lookaround.theory.bounds import (
     label_disagreement,
     probe_bound,
     probe_errors,
     spectral_readout,
 )
-from lookaround.theory.errors import InputError
 from lookaround.theory.intervals import ContextEstimates, Interval
 from lookaround.theory.limits import (
     MAX_BOOTSTRAP,
@@ -34,9 +36,8 @@ from lookaround.theory.limits import (
     check_seed,
 )
 from lookaround.theory.objectives import Objective, sample_pattern_indices
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.seeds import SeedLike, as_seed, streams
-from lookaround.theory.sources import Source, sample_sequences
+from lookaround.theory.sampling import sample_sequences
+from lookaround.theory.sources import Source
 from lookaround.theory.spectral import accumulate_target_side
 
 __all__ = ["SINGLETON_WARNING", "SampledEstimate", "estimate_context"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 from lookaround.theory.numerics import parse_real
 from lookaround.theory.sources import Source, source_from_dict
 

@@ -17,17 +17,18 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import svds
 
+from lookaround.base.errors import InputError
+from lookaround.base.seeds import streams
 from lookaround.theory.cooccurrence import (
     Cooccurrence,
     context_offsets,
     sample_stream,
     visible_index,
 )
-from lookaround.theory.errors import InputError
+from lookaround.theory.marginals import bayes_labels, sequence_joint
 from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.objectives import Objective
-from lookaround.theory.seeds import streams
-from lookaround.theory.sources import Source, bayes_labels, sequence_joint
+from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
     RowChunk,
     TargetSide,

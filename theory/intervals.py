@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lookaround.theory.reprs import Presented, short_repr
+from lookaround.base.reprs import Presented, short_repr
 
 __all__ = ["ContextEstimates", "Interval"]
 

@@ -11,8 +11,8 @@ import math
 import os
 from dataclasses import dataclass
 
+from lookaround.base.errors import InputError
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
-from lookaround.theory.errors import InputError
 from lookaround.theory.graphs import KERNEL_CHUNK, degree_entries
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
@@ -72,7 +72,7 @@ def check_lengths(source: Source, objective: Objective) -> None:
     >>> check_lengths(preset_source("topic"), parse_objective("ar", 5))
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: objective 'ar' is for length 5, source.length is 4
+    lookaround.base.errors.InputError: objective 'ar' is for length 5, source.length is 4
     """
     if objective.length != source.length:
         raise InputError(
@@ -94,7 +94,7 @@ def check_k(k: object, vocab: int) -> int:
     >>> check_k(-1, 3)
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: k must be an integer with 1 <= k <= V = 3 (the rank of Abar is at most V), got -1
+    lookaround.base.errors.InputError: k must be an integer with 1 <= k <= V = 3 (the rank of Abar is at most V), got -1
     """
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= vocab:
         raise InputError(
@@ -112,7 +112,7 @@ def check_count(value: object, field: str, low: int, high: int, what: str = "") 
     >>> check_count(10**10, "--sampled", 2, MAX_DRAWS, "draws of T = 5 tokens")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: --sampled must be an integer in [2, 20000000] (draws of T = 5 tokens), got 10000000000
+    lookaround.base.errors.InputError: --sampled must be an integer in [2, 20000000] (draws of T = 5 tokens), got 10000000000
     """
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         note = f" ({what})" if what else ""
@@ -259,7 +259,7 @@ def check_seconds(seconds: float, what: str, advice: str, *, jobs: bool = False)
     >>> check_seconds(5e4, "the map: 400 points of", "use fewer points", jobs=True)
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: the map: 400 points of about 13.9 hours in all (before --jobs), past the limit of 4 hours; use fewer points
+    lookaround.base.errors.InputError: the map: 400 points of about 13.9 hours in all (before --jobs), past the limit of 4 hours; use fewer points
     """
     if seconds > MAX_REQUEST_SECONDS:
         raise InputError(
@@ -303,7 +303,7 @@ def check_memory(need: int, what: str, advice: str, *, max_memory: int | None = 
     >>> check_memory(2**40, "a table needs about", "make it smaller", max_memory=2**30)
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: source: a table needs about 1.02e+03 GB, over the limit 1.00 GB; make it smaller
+    lookaround.base.errors.InputError: source: a table needs about 1.02e+03 GB, over the limit 1.00 GB; make it smaller
     """
     limit = default_max_memory() if max_memory is None else max_memory
     if need > limit:

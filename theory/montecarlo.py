@@ -23,18 +23,22 @@ need the first pass's eigenvectors, ``L`` and ``B``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm
 from tqdm import tqdm
 
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.seeds import SeedLike, as_seed, streams
 from lookaround.theory.bounds import probe_readout, spectral_features
 from lookaround.theory.conditionals import context_laws, sequence_classes
-from lookaround.theory.errors import InputError
-from lookaround.theory.intervals import ContextEstimates, Interval
+from lookaround.theory.influence import SecondPass, context_intervals, second_pass
+from lookaround.theory.intervals import ContextEstimates
 from lookaround.theory.limits import check_draws, check_k, check_seed
-from lookaround.theory.numerics import SLACK, inverse_sqrt_mass
+from lookaround.theory.marginals import bayes_labels, position_marginals
+from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.objectives import (
     Objective,
     PatternLaw,
@@ -43,9 +47,8 @@ from lookaround.theory.objectives import (
     pattern_law,
 )
 from lookaround.theory.presets import as_source
-from lookaround.theory.reprs import Presented, short_repr
-from lookaround.theory.seeds import SeedLike, as_seed, streams
-from lookaround.theory.sources import Source, bayes_labels, draw_sequences
+from lookaround.theory.sampling import draw_sequences
+from lookaround.theory.sources import Source
 from lookaround.theory.spectral import TargetSide, gram_factor
 
 __all__ = [
@@ -391,7 +394,7 @@ def monte_carlo(
 def _context_draws(source, objective, k, n, seed, confidence) -> tuple[_Draws, np.ndarray]:
     law = pattern_law(objective, source.length)
     _check(source, k, n, seed, confidence)
-    target_mass = law.target_law @ _position_marginals(source)
+    target_mass = law.target_law @ position_marginals(source)
     return _Draws("context", lambda: _chunks(source, law, n, seed), n, seed), target_mass
 
 
@@ -400,20 +403,8 @@ def _sample_draws(source, objective, k, n, seed, confidence) -> tuple[_Draws, np
     _check(source, k, n, seed, confidence, laws=len(exact.patterns) + 1)
     targets = np.zeros(source.length)
     np.add.at(targets, [p.target for p in exact.patterns], exact.weights)
-    target_mass = targets @ _position_marginals(source)
+    target_mass = targets @ position_marginals(source)
     return _Draws("sample", lambda: _sample_chunks(source, exact, n, seed), n, seed), target_mass
-
-
-def _position_marginals(source: Source) -> np.ndarray:
-    """``P(x_t = .)`` for every position, shape (T, V), exact: one forward pass (a pass per
-    position was quadratic in ``T``, 11 s of setup at ``T = 4096``)."""
-    state = source.prior[:, None] * source.init  # (r, H): P(z, h_t)
-    out = np.empty((source.length, source.vocab))
-    for t in range(source.length):
-        out[t] = np.einsum("zh,zhv->v", state, source.emit[:, t])
-        if t < source.length - 1:
-            state = np.einsum("zh,zhg->zg", state, source.trans[:, t])
-    return out
 
 
 @dataclass(frozen=True)
@@ -456,7 +447,7 @@ def _estimate(
         for h in (0, 1)
     ]
     m = min(k, eigenvalues.size)  # s_2..s_(m+1) are estimated; past the rank V they are 0
-    second = _second_pass(
+    second = second_pass(
         chunks("Monte Carlo pass 2"), scale, root, vectors, labels, readouts, m, z_score
     )
     # phi is an order-2 U-statistic: Var = (4 (n - 2) zeta_1 + 2 zeta_2) / (n (n - 1)). The
@@ -498,143 +489,11 @@ def _readout(gram: np.ndarray, labels: np.ndarray, target_mass: np.ndarray, k: i
     )  # its noise is the draws', not rounding's
 
 
-@dataclass
-class _SecondPass:
-    """Sums of the influence terms over the same draws; ``w = U^T D_t^{-1/2} q`` projects a
-    draw on the estimated eigenvectors, ``m`` of them estimated (``s_2..s_{m+1}``)."""
-
-    n: int = 0
-    fourth: np.ndarray | float = 0.0  # sum_j w_jv^2 w_ji^2, shape (V, m)
-    cross: np.ndarray | float = 0.0  # sum_j w_jv w_ji, shape (V, m)
-    phi: np.ndarray = field(default_factory=lambda: np.zeros(3))  # sums of g, g^2, g w_last^2
-    by_label: np.ndarray | float = 0.0  # per label: draws, sum g, sum g^2; shape (3, r)
-    wrong: int = 0  # draws the probe misclassifies
-    unstable: int = 0  # draws the readouts of the two halves label differently
-
-
-def _near_ties(q: np.ndarray, readouts: list[np.ndarray], z_score: float) -> int:
-    """Draws whose probe label could flip with the noise of the readout ``B``.
-
-    The noise of a draw's score gap (best class minus runner-up, under ``B``) is estimated
-    by the gap's difference between the readouts of the two halves of the draws, about
-    twice its standard deviation; a gap within ``z_score`` times that is a near tie.
-    """
-    scores = [q @ readout for readout in readouts]
-    order = np.argsort(-scores[0], axis=1)[:, :2]
-    rows = np.arange(q.shape[0])[:, None]
-    gaps = [np.diff(s[rows, order], axis=1).ravel() for s in scores]
-    return int(np.sum(np.abs(gaps[0]) <= z_score * np.abs(gaps[1] - gaps[2])))
-
-
-def _second_pass(chunks, scale, root, vectors, labels, readouts, m, z_score) -> _SecondPass:
-    out = _SecondPass()
-    for q, y in chunks:
-        w = (q * scale[None, :] - root[None, :]) @ vectors
-        top = w[:, :m]
-        out.fourth = out.fourth + (w**2).T @ top**2
-        out.cross = out.cross + w.T @ top
-        # phi = 1 - sum L^2 / P_t: its influence is -2 q_j . (L[:, y_j] / P_t)
-        g = -2.0 * np.einsum("nt,nt->n", q, (labels * scale[:, None] ** 2).T[y])
-        last = top[:, m - 1] ** 2 if m else np.zeros(q.shape[0])
-        out.phi += [g.sum(), (g**2).sum(), (g * last).sum()]
-        classes = labels.shape[1]
-        out.by_label = out.by_label + np.stack(
-            [np.bincount(y, weights=w, minlength=classes) for w in (np.ones_like(g), g, g**2)]
-        )
-        out.wrong += int(np.sum(bayes_labels(q @ readouts[0]) != y))
-        out.unstable += _near_ties(q, readouts, z_score)
-        out.n += q.shape[0]
-    return out
-
-
-LABEL_RADIUS = 1.0
-"""Standard errors of the label proportions the error of ``phi`` is maximized over."""
-
-
-def _label_worst_variance(by_label: np.ndarray, n: int) -> float:
-    """``Var g`` at the worst label proportions ``pi`` within :data:`LABEL_RADIUS` standard
-    errors of the drawn ones, along each label's axis.
-
-    ``g_j = -2 q_j . L[:, y_j] / P_t`` and ``L[:, z] = pi_z C_z``: holding the class-conditional
-    ``C_z`` and moving ``pi`` scales label ``z``'s terms by ``pi_z / pihat_z``. At ``pihat``
-    this is the plug-in variance; near balanced labels, where ``phi`` is stationary in ``pi``,
-    the plug-in moves with the drawn ``pihat`` and against the estimate, and the maximum does
-    not (after Berger and Boos 1994; docs/theory.md §9 says why the region is this narrow).
-    """
-    counts, sums, squares = by_label
-    seen = counts > 0
-    pihat = counts / n
-    mean = np.where(seen, sums / np.where(seen, counts, 1), 0.0)
-    second = np.where(seen, squares / np.where(seen, counts, 1), 0.0)
-
-    def variance(pi: np.ndarray) -> float:
-        ratio = np.where(seen, pi / np.where(seen, pihat, 1), 0.0)
-        return float(pi @ (ratio**2 * second) - (pi @ (ratio * mean)) ** 2)
-
-    radius = LABEL_RADIUS
-    spread = np.sqrt(np.maximum(pihat * (1 - pihat), 0.0) / n)
-    worst = variance(pihat)
-    for z in np.flatnonzero(seen):  # along each label's axis, the others scaled to compensate
-        for sign in (-1.0, 1.0):
-            step = np.zeros_like(pihat)
-            step[z] = sign * radius * spread[z]
-            rest = seen & (np.arange(pihat.size) != z)
-            if rest.any():
-                step[rest] = -step[z] * pihat[rest] / pihat[rest].sum()
-            pi = np.clip(pihat + step, 0.0, 1.0)
-            worst = max(worst, variance(pi / pi.sum()))
-    return max(worst, 0.0)
-
-
-@dataclass(frozen=True)
-class _Spectrum:
-    """``s_1..s_{k+1}`` with intervals, the second-order biases, and the corrected
-    ``lambda_{k+1}`` with the mean and variance of its influence term."""
-
-    singular_values: tuple[Interval, ...]
-    bias: np.ndarray
-    last: float
-    last_mean: float
-    last_variance: float
-
-
-def _spectrum(
-    eigenvalues: np.ndarray, second: _SecondPass, *, m: int, k: int, z_score: float
-) -> _Spectrum:
-    """The estimated spectrum of ``second``'s draws (``m`` eigenvalues estimated)."""
-    n = second.n
-    lam = eigenvalues[:m]
-    means = np.asarray(second.cross) / n  # E[w_v w_i]
-    fourth = np.asarray(second.fourth)
-    covariance = fourth / n - means**2  # Var(w_v w_i), v != i
-    gaps = lam[None, :] - eigenvalues[:, None]
-    off = np.abs(gaps) > SLACK
-    bias = np.sum(np.where(off, covariance / np.where(off, gaps, 1.0), 0.0), axis=0) / n
-    corrected = lam - bias
-    index = np.arange(m)
-    variance = np.maximum(fourth[index, index] / n - means[index, index] ** 2, 0.0)
-    values = [Interval(1.0, 1.0, 1.0)]  # s_1 = 1 exactly
-    for c, v in zip(corrected, variance):
-        half = z_score * np.sqrt(v / n) + SLACK  # SLACK: eigh's rounding of a zero eigenvalue
-        values.append(
-            Interval(
-                float(np.sqrt(max(c, 0.0))),
-                float(np.sqrt(max(c - half, 0.0))),
-                float(np.sqrt(max(c + half, 0.0))),
-            )
-        )
-    values += [Interval(0.0, 0.0, 0.0)] * (k + 1 - len(values))  # s_j = 0 past the rank V
-    if m < k:  # lambda_(k+1) lies past the rank: exactly 0
-        return _Spectrum(tuple(values), bias, 0.0, 0.0, 0.0)
-    return _Spectrum(tuple(values), bias, float(corrected[m - 1]),
-                     float(means[m - 1, m - 1]), float(variance[m - 1]))  # fmt: skip
-
-
 def _estimates(
     draws: _Draws,
     eigenvalues: np.ndarray,
     phi: float,
-    second: _SecondPass,
+    second: SecondPass,
     *,
     m: int,
     k: int,
@@ -642,43 +501,8 @@ def _estimates(
     z_score: float,
     degenerate: float,
 ) -> MonteCarloEstimate:
-    """The intervals of every estimate at ``confidence`` (``z_score`` its normal quantile);
-    ``degenerate`` is the second-order variance term of ``phi``."""
-    n = draws.n
-    spectrum = _spectrum(eigenvalues, second, m=m, k=k, z_score=z_score)
-    lam_k, w_mean, w_var = spectrum.last, spectrum.last_mean, spectrum.last_variance
-    g_mean, g_square, g_cross = second.phi / n
-    g_variance = _label_worst_variance(np.asarray(second.by_label), n)
-    phi_se = np.sqrt(g_variance / n + degenerate)
-    error = second.wrong / n
-    # Wilson's interval for a proportion: it stays honest when no draw is misclassified
-    shrink = 1.0 + z_score**2 / n
-    centre = (error + z_score**2 / (2 * n)) / shrink
-    half = z_score * np.sqrt(error * (1 - error) / n + z_score**2 / (4 * n * n)) / shrink
-    # The argmax readout is discontinuous: contexts near a tie flip with the noise of B, and
-    # the error moves by their mass, which no central limit accounts for. With any draw
-    # within the readout's noise of a tie, no interval is given.
-    if second.unstable:
-        probe = Interval(error)
-    else:
-        probe = Interval(error, float(centre - half), float(centre + half))
-    if lam_k >= 1.0 - SLACK:
-        bound = Interval(float("inf"))
-    else:
-        # the bound's influence combines phi's and lambda_(k+1)'s, with their covariance
-        a, b = 2.0 / (1.0 - lam_k), 2.0 * phi / (1.0 - lam_k) ** 2
-        var = (
-            a * a * g_variance + b * b * w_var + 2 * a * b * (g_cross - g_mean * w_mean)
-        ) / n + a * a * degenerate
-        spread = z_score * np.sqrt(max(var, 0.0)) + SLACK
-        bound = Interval(float(a * phi), float(a * phi - spread), float(a * phi + spread))
-    # SLACK: a phi that no draw can move (every kernel value equal) is exact up to rounding
-    phi_half = z_score * phi_se + SLACK
-    values = ContextEstimates(
-        singular_values=spectrum.singular_values,
-        phi=Interval(phi, float(phi - phi_half), float(phi + phi_half)),
-        probe_error=probe,
-        bound=bound,
-    )
-    return MonteCarloEstimate(draws.n, draws.seed, confidence, values, spectrum.bias,
-                              second.unstable / n, level=draws.level)  # fmt: skip
+    """The estimate of ``draws`` with its intervals (:func:`context_intervals`)."""
+    values, bias = context_intervals(eigenvalues, phi, second, m=m, k=k, confidence=confidence,
+                                     z_score=z_score, degenerate=degenerate)  # fmt: skip
+    return MonteCarloEstimate(draws.n, draws.seed, confidence, values, bias,
+                              second.unstable / draws.n, level=draws.level)  # fmt: skip

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 
 __all__ = [
     "AMBIGUITY_TOL",
@@ -117,7 +117,7 @@ def parse_real(text: str, field: str) -> float:
     >>> parse_real("0_4", "markov2.T")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: markov2.T must be a decimal number, got '0_4'
+    lookaround.base.errors.InputError: markov2.T must be a decimal number, got '0_4'
     """
     if not _REAL.fullmatch(text) or not np.isfinite(value := float(text)):
         raise InputError(f"{field} must be a decimal number, got {text[:40]!r}")
@@ -134,7 +134,7 @@ def parse_integer(text: str, field: str) -> int:
     >>> parse_integer("1" * 100, "--k")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: --k must be an integer of at most 18 digits, got '1111111111111111111111111111111111111111'
+    lookaround.base.errors.InputError: --k must be an integer of at most 18 digits, got '1111111111111111111111111111111111111111'
     """
     if not _INTEGER.fullmatch(text):
         raise InputError(f"{field} must be an integer of at most 18 digits, got {text[:40]!r}")

@@ -16,9 +16,9 @@ from functools import cached_property
 
 import numpy as np
 
-from lookaround.theory.errors import InputError
-from lookaround.theory.reprs import short_repr
-from lookaround.theory.seeds import streams
+from lookaround.base.errors import InputError
+from lookaround.base.reprs import short_repr
+from lookaround.base.seeds import streams
 
 __all__ = [
     "PatternLaw",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 from lookaround.theory.families import family_source
 from lookaround.theory.sources import Source, load_source, source_from_dict
 

@@ -227,7 +227,7 @@ def stacked_joints(
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
-    >>> from lookaround.theory.sources import joint_visible
+    >>> from lookaround.theory.marginals import joint_visible
     >>> src = preset_source("hmm")
     >>> sets = np.array([0b00011, 0b10001])  # S = {0, 1} and {0, 4}, target 2
     >>> out = {int(m): j[:, :, g] for ms, _, j in stacked_joints(src, 2, sets, 10**6)

@@ -1,10 +1,9 @@
-"""Class-conditional sequence sources (docs/theory.md §2) and their exact marginals.
+"""Class-conditional sequence sources (docs/theory.md §2): the normal form, reading and writing.
 
 Every family is stored in one normal form, a mixture of time-inhomogeneous hidden Markov
 models: prior ``pi`` over classes ``z``, initial law ``mu_z``, transitions ``A_{z,t}`` and
-emissions ``B_{z,t}``. Marginals over any visible set come from the forward algorithm with
-the masked positions summed out (an emission row sums to 1, so a masked position costs only
-its transition).
+emissions ``B_{z,t}``. Its exact laws are in :mod:`lookaround.theory.marginals`, its draws in
+:mod:`lookaround.theory.sampling`.
 """
 
 from __future__ import annotations
@@ -19,27 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from lookaround.theory.errors import InputError
-from lookaround.theory.files import read_json
-from lookaround.theory.numerics import TIE_TOL
+from lookaround.base.errors import InputError
+from lookaround.base.files import read_json
+from lookaround.base.reprs import short_repr
 from lookaround.theory.objectives import MAX_LENGTH
-from lookaround.theory.reprs import short_repr
-from lookaround.theory.seeds import streams
 
 __all__ = [
-    "draw_sequences",
     "SOURCE_FAMILIES",
     "KEYS",
     "MAX_GRAPH_NODES",
     "MAX_NORMAL_FORM",
     "Source",
     "TOLERANCE",
-    "bayes_labels",
-    "joint_visible",
     "load_source",
-    "sample_sequences",
     "save_source",
-    "sequence_joint",
     "source_from_dict",
     "source_to_hmm_dict",
 ]
@@ -407,192 +399,3 @@ def source_to_hmm_dict(source: Source) -> dict:
         "emit": source.emit.tolist(),
         "length": source.length,
     }
-
-
-# --------------------------------------------------------------------------- marginals
-
-
-def joint_visible(
-    source: Source, visible: Sequence[int], fixed: dict[int, int] | None = None
-) -> np.ndarray:
-    """``P(z, x_S)``: the exact class-joint law of the tokens at the visible positions.
-
-    Parameters
-    ----------
-    source : Source
-    visible : sequence of int
-        The visible set ``S``, strictly increasing positions in ``0..T-1``.
-    fixed : dict, optional
-        ``{position: token}`` for visible positions held at one token: the result is
-        ``P(z, x_S)`` on that slice only, which bounds memory when a block is built in chunks.
-
-    Returns
-    -------
-    ndarray, shape (r,) + (V,) * (len(visible) - len(fixed))
-        One axis per visible position not fixed, in position order; masked positions are
-        summed out.
-
-    Examples
-    --------
-    >>> src = source_from_dict({"family": "iid", "prior": [0.5, 0.5],
-    ...                         "emit": [[0.9, 0.1], [0.2, 0.8]], "length": 3})
-    >>> joint_visible(src, [2]).round(3).tolist()
-    [[0.45, 0.05], [0.1, 0.4]]
-    """
-    visible = [int(t) for t in visible]
-    if any(b <= a for a, b in zip(visible, visible[1:])) or (
-        visible and (visible[0] < 0 or visible[-1] >= source.length)
-    ):
-        raise InputError(
-            f"visible set {visible} must be increasing positions in 0..{source.length - 1}"
-        )
-    fixed = dict(fixed or {})
-    if not set(fixed) <= set(visible):
-        raise InputError(f"fixed positions {sorted(fixed)} must be visible positions {visible}")
-    if source.emits_state and visible:
-        return _state_chain_joint(source, visible, fixed)
-    return _hidden_joint(source, visible, fixed)
-
-
-def _hidden_joint(source: Source, visible: list[int], fixed: dict[int, int]) -> np.ndarray:
-    """General forward pass: ``alpha[z, n, h] = P(z, visible tokens so far = n, state = h)``."""
-    r, states, vocab = source.n_classes, source.n_states, source.vocab
-    alpha = (source.prior[:, None] * source.init)[:, None, :]
-    last = visible[-1] if visible else -1
-    seen = set(visible)
-    for t in range(last + 1):
-        if t in fixed:
-            alpha = alpha * source.emit[:, t, :, fixed[t]][:, None, :]
-        elif t in seen:
-            emission = np.swapaxes(source.emit[:, t], 1, 2)  # (r, V, H)
-            alpha = (alpha[:, :, None, :] * emission[:, None, :, :]).reshape(r, -1, states)
-        if t < last:
-            alpha = alpha @ source.trans[:, t]
-    return alpha.sum(axis=2).reshape((r,) + (vocab,) * (len(visible) - len(fixed)))
-
-
-def _state_chain_joint(source: Source, visible: list[int], fixed: dict[int, int]) -> np.ndarray:
-    """Forward pass when the token is the hidden state (identity emissions).
-
-    ``P(z, x_S) = (pi_z mu_z A_{z,0..s_0})[x_{s_0}] prod_j A_z^{(s_j -> s_{j+1})}[x_{s_j}, x_{s_{j+1}}]``
-    with multi-step transitions between consecutive visible positions: no hidden axis is
-    carried, which saves a factor ``V`` in work and memory over the general pass.
-    """
-    r, vocab = source.n_classes, source.vocab
-    law = (source.prior[:, None] * source.init)[:, None, :]  # (r, 1, V): P(z, x_0)
-    for t in range(visible[0]):
-        law = law @ source.trans[:, t]
-    # alpha[z, n, v] = P(z, earlier free visible tokens = n, token at the current position = v)
-    alpha = law
-    for previous, position in zip(visible, visible[1:]):
-        step = source.trans[:, previous]
-        for t in range(previous + 1, position):
-            step = step @ source.trans[:, t]
-        if previous in fixed:
-            token = fixed[previous]
-            alpha = alpha[:, :, token, None] * step[:, None, token, :]
-        else:
-            count = alpha.shape[1]
-            alpha = (alpha[:, :, :, None] * step[:, None, :, :]).reshape(r, count * vocab, vocab)
-    last = visible[-1]
-    out = alpha[:, :, fixed[last]] if last in fixed else alpha.reshape(r, -1)
-    return out.reshape((r,) + (vocab,) * (len(visible) - len(fixed)))
-
-
-def sequence_joint(source: Source) -> np.ndarray:
-    """``P(z, x)`` for every full sequence, shape ``(r,) + (V,) * T``.
-
-    Examples
-    --------
-    >>> src = source_from_dict({"family": "iid", "prior": [1.0], "emit": [[0.5, 0.5]], "length": 2})
-    >>> sequence_joint(src).tolist()
-    [[[0.25, 0.25], [0.25, 0.25]]]
-    """
-    return joint_visible(source, range(source.length))
-
-
-def bayes_labels(class_joint: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``y = argmax_z P(z, .)`` with ties (to relative 1e-10) going to the smaller index.
-
-    Floating sums that differ in the last bits must not break a true tie two ways, so a
-    class counts as maximal when within ``TIE_TOL = 1e-10`` (relative) of the maximum. The
-    joints come from forward recursions over nonnegative numbers, whose relative rounding
-    error grows like ``T (H + 2) u`` (``1e-12`` at ``T = 1000`` with ``H = 10`` states): well
-    inside the tolerance, so these decisions are the joints', not rounding's.
-
-    Examples
-    --------
-    >>> bayes_labels(np.array([[0.3, 0.3 + 1e-17], [0.1, 0.2]])).tolist()
-    [0, 1]
-    """
-    arr = np.moveaxis(np.asarray(class_joint, dtype=float), axis, -1)
-    if arr.shape[-1] == 2:  # the common case, without an (n, r) comparison table
-        # class 1 wins when it is the larger by more than the tolerance: when it is not the
-        # larger, first < second - tol |second| fails anyway
-        first, second = arr[..., 0], arr[..., 1]
-        return (first < second - TIE_TOL * np.abs(second)).astype(np.int64)
-    top = arr.max(axis=-1, keepdims=True)
-    return np.argmax(arr >= top - TIE_TOL * np.abs(top), axis=-1)
-
-
-def sample_sequences(source: Source, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n`` sequences and their latent classes, seeded.
-
-    Returns
-    -------
-    classes : ndarray, shape (n,)
-    tokens : ndarray, shape (n, T)
-
-    Examples
-    --------
-    >>> src = source_from_dict({"family": "iid", "prior": [0.5, 0.5],
-    ...                         "emit": [[1.0, 0.0], [0.0, 1.0]], "length": 3})
-    >>> z, x = sample_sequences(src, 4, seed=0)
-    >>> bool(np.all(x == z[:, None]))
-    True
-    """
-    if n < 1:
-        raise InputError(f"sample count must be >= 1, got {n}")
-    return draw_sequences(source, n, np.random.default_rng(streams(seed).draws))
-
-
-def _cumulative(probs: np.ndarray) -> np.ndarray:
-    cum = np.cumsum(probs, axis=-1)
-    cum[..., -1] = 1.0  # rounding never leaves a uniform draw above the last category
-    return cum
-
-
-def _categorical(rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """One draw per entry of ``rows`` from the law whose cumulative sums are ``cum[row]``.
-
-    A uniform ``u`` picks the first category with ``cum > u``; rows are grouped so that each
-    distinct law is searched once, never broadcast to an (n, V) table.
-    """
-    u = rng.random(rows.size)
-    out = np.empty(rows.size, dtype=np.int64)
-    order = np.argsort(rows, kind="stable")
-    bounds = np.flatnonzero(np.diff(rows[order])) + 1
-    for group in np.split(order, bounds):
-        if group.size:
-            out[group] = np.searchsorted(cum[rows[group[0]]], u[group], side="right")
-    return out
-
-
-def draw_sequences(
-    source: Source, n: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sample_sequences` with a generator of the caller's (e.g. one chunk of a run)."""
-    r, states = source.init.shape
-    classes = _categorical(rng, _cumulative(source.prior)[None, :], np.zeros(n, dtype=np.int64))
-    hidden = _categorical(rng, _cumulative(source.init), classes)
-    emit, trans = _cumulative(source.emit), _cumulative(source.trans)
-    tokens = np.empty((n, source.length), dtype=np.int64)
-    for t in range(source.length):
-        tokens[:, t] = _categorical(
-            rng, emit[:, t].reshape(r * states, -1), classes * states + hidden
-        )
-        if t < source.length - 1:
-            hidden = _categorical(
-                rng, trans[:, t].reshape(r * states, -1), classes * states + hidden
-            )
-    return classes, tokens

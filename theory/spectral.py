@@ -19,10 +19,10 @@ from functools import cached_property
 
 import numpy as np
 
-from lookaround.theory.background import in_background
+from lookaround.base.background import in_background
+from lookaround.base.threads import producer_allowed
+from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.numerics import inverse_sqrt_mass
-from lookaround.theory.sources import bayes_labels
-from lookaround.theory.threads import producer_allowed
 
 __all__ = [
     "GRAM_LIMIT",

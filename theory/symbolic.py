@@ -13,7 +13,7 @@ from typing import cast
 
 import sympy as sp
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 from lookaround.theory.objectives import parse_objective
 
 __all__ = [

@@ -18,15 +18,15 @@ import re
 import sys
 from collections.abc import Sequence
 
-from lookaround import __version__
-from lookaround.allocator import keep_freed_memory
+from lookaround.base.allocator import keep_freed_memory
+from lookaround.base.errors import InputError
+from lookaround.base.version import __version__
 from lookaround.cli.analysis import add_analyze, add_coverage
 from lookaround.cli.arguments import Parser, Usage
 from lookaround.cli.claims import add_check, add_simulate
 from lookaround.cli.grids import Unverified, add_map, add_search, add_sweep, add_verify
 from lookaround.cli.pages import add_derive, add_docs, add_families, add_figures, add_sources
 from lookaround.cli.pretraining import add_pretrain
-from lookaround.theory.errors import InputError
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -167,7 +167,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if bad:
         print(f"lookaround: error: {bad}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    keep_freed_memory()  # about a fifth of a streamed analysis's time, see lookaround.allocator
+    keep_freed_memory()  # about a fifth of a streamed analysis's time, see lookaround.base.allocator
     try:
         code = _run(arguments, debug="--debug" in arguments)
         sys.stdout.flush()

@@ -6,6 +6,7 @@ import argparse
 import math
 import sys
 
+from lookaround.base.errors import InputError
 from lookaround.cli.arguments import (
     command,
     integer,
@@ -15,7 +16,6 @@ from lookaround.cli.arguments import (
     source_arguments,
 )
 from lookaround.cli.render import dump, table
-from lookaround.theory.errors import InputError
 
 
 def _analyze(args: argparse.Namespace) -> str:

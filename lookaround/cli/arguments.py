@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 
 
 class Parser(argparse.ArgumentParser):

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from dataclasses import asdict
 
+from lookaround.base.errors import InputError
 from lookaround.cli.arguments import (
     comma,
     command,
@@ -22,7 +23,6 @@ from lookaround.cli.arguments import (
 )
 from lookaround.cli.pretraining import require_transformer, results_path, trained_table
 from lookaround.cli.render import dump, fmt, table
-from lookaround.theory.errors import InputError
 
 
 def _check(args: argparse.Namespace) -> str:

@@ -8,12 +8,12 @@ import os
 import sys
 from pathlib import Path
 
+from lookaround.base.encoding import dumps
+from lookaround.base.errors import InputError
+from lookaround.base.extras import require
 from lookaround.cli.arguments import command, engine_arguments, integer, seed
 from lookaround.cli.outputs import output
 from lookaround.cli.render import dump, duration, moved
-from lookaround.extras import require
-from lookaround.theory.encoding import dumps
-from lookaround.theory.errors import InputError
 from lookaround.theory.theorems import Theorem
 
 
@@ -53,7 +53,7 @@ def _map(args: argparse.Namespace) -> str:
         require("matplotlib", "figures", "lookaround map --plot").use("Agg")
     counts = run_plan(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
-    from lookaround.results import read_records
+    from lookaround.base.results import read_records
 
     rows = read_records(out)
     tally = {
@@ -136,8 +136,8 @@ def _search(args: argparse.Namespace) -> str:
 def _verify(args: argparse.Namespace) -> str:
     require("sympy", "symbolic", "lookaround verify")
 
+    from lookaround.base.files import read_json
     from lookaround.simulations.verify import verify_record
-    from lookaround.theory.files import read_json
 
     record = read_json(Path(args.witness), "witness file")
     problems = verify_record(record)

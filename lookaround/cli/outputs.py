@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 
 
 def output(text: str, what: str, suffixes: tuple[str, ...] = (), *, results: bool = False) -> Path:

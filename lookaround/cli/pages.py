@@ -7,11 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from lookaround import __version__
+from lookaround.base.encoding import dumps
+from lookaround.base.errors import InputError
+from lookaround.base.extras import require
+from lookaround.base.version import __version__
 from lookaround.cli.arguments import command
-from lookaround.extras import require
-from lookaround.theory.encoding import dumps
-from lookaround.theory.errors import InputError
 
 
 def _figures(args: argparse.Namespace) -> str:

@@ -11,6 +11,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from lookaround.base.errors import InputError
+from lookaround.base.extras import require
 from lookaround.cli.arguments import (
     comma,
     command,
@@ -22,8 +24,6 @@ from lookaround.cli.arguments import (
 )
 from lookaround.cli.outputs import output
 from lookaround.cli.render import dump, moved
-from lookaround.extras import require
-from lookaround.theory.errors import InputError
 
 
 def pretrain_request(args: argparse.Namespace):
@@ -66,7 +66,7 @@ def results_path(request, out: str | None, what: str) -> Path:
 
 def trained_table(request, path: Path, args: argparse.Namespace) -> tuple[str, tuple]:
     """Train (or resume) ``request`` into its results file; the file and its agreement rows."""
-    from lookaround.results import read_records
+    from lookaround.base.results import read_records
     from lookaround.simulations.agreement import agreement_table
     from lookaround.simulations.engine import run_plan
 

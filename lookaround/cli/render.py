@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lookaround.theory.encoding import dumps, provenance
+from lookaround.base.encoding import dumps, provenance
 
 
 def dump(obj: dict) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy
 
-from lookaround import __version__
+from lookaround.base.version import __version__
 
 __all__ = ["SCHEMA_VERSION", "dumps", "jsonable", "provenance", "restore_nonfinite"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from lookaround.extras import require
-from lookaround.theory.encoding import jsonable, restore_nonfinite
+from lookaround.base.encoding import jsonable, restore_nonfinite
+from lookaround.base.extras import require
 
 __all__ = ["LIMIT", "Presented", "short_repr"]
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lookaround.extras import require
-from lookaround.theory.encoding import restore_nonfinite
-from lookaround.theory.errors import InputError
-from lookaround.theory.files import regular_file
+from lookaround.base.encoding import restore_nonfinite
+from lookaround.base.errors import InputError
+from lookaround.base.extras import require
+from lookaround.base.files import regular_file
 
 __all__ = ["load_results", "read_records"]
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 
 __all__ = [
     "ENVIRONMENT",

@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 
 __all__ = ["MAX_FILE_BYTES", "read_bytes", "read_json", "regular_file"]
 
@@ -28,7 +28,7 @@ def read_bytes(path: str | Path, what: str) -> bytes:
     >>> read_bytes("/dev/null", "source file")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: source file '/dev/null' is not a regular file (a character device)
+    lookaround.base.errors.InputError: source file '/dev/null' is not a regular file (a character device)
     """
     path = Path(path)
     try:
@@ -53,7 +53,7 @@ def regular_file(path: str | Path, what: str) -> os.stat_result | None:
     >>> regular_file("/dev/zero", "--out")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: --out '/dev/zero' is not a regular file (a character device)
+    lookaround.base.errors.InputError: --out '/dev/zero' is not a regular file (a character device)
     """
     try:
         info = Path(path).stat()

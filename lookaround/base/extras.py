@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from lookaround.theory.errors import InputError
+from lookaround.base.errors import InputError
 
 __all__ = ["require"]
 
@@ -20,7 +20,7 @@ def require(module: str, extra: str, what: str) -> ModuleType:
     >>> require("no_such_module_here", "symbolic", "derive")
     Traceback (most recent call last):
     ...
-    lookaround.theory.errors.InputError: derive needs no_such_module_here: pip install 'lookaround[symbolic]'
+    lookaround.base.errors.InputError: derive needs no_such_module_here: pip install 'lookaround[symbolic]'
     """
     try:
         return importlib.import_module(module)
