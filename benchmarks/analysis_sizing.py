@@ -17,7 +17,7 @@ import time
 from lookaround.base.threads import thread_budget
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK
-from lookaround.theory.limits import estimate
+from lookaround.theory.costs import estimate
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
 

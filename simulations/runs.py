@@ -27,8 +27,8 @@ from lookaround.simulations.shared import fit_shared
 from lookaround.simulations.tabular import fit_tabular
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.cooccurrence import context_offsets
+from lookaround.theory.costs import FLOAT, draws_bytes
 from lookaround.theory.limits import (
-    FLOAT,
     MAX_STEPS,
     check_count,
     check_draws,
@@ -36,7 +36,6 @@ from lookaround.theory.limits import (
     check_memory,
     check_positive,
     check_seed,
-    draws_bytes,
 )
 from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Objective

@@ -10,8 +10,8 @@ import pytest
 
 from lookaround.simulations.runs import simulate, simulation_bytes
 from lookaround.theory.analysis import analyze
+from lookaround.theory.costs import estimate, generation_bytes
 from lookaround.theory.coverage import generation_report
-from lookaround.theory.limits import estimate, generation_bytes
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.sources import Source, source_from_dict

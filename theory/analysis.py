@@ -25,6 +25,7 @@ from lookaround.theory.bounds import (
     spectral_readout,
 )
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK, Replay, iter_blocks, sample_stream
+from lookaround.theory.costs import AUGMENTATION_MAX_SEQUENCES, CACHE_FLOATS
 from lookaround.theory.graphs import (
     SupportCounter,
     WithinClassBuilder,
@@ -32,12 +33,7 @@ from lookaround.theory.graphs import (
     effective_degree,
     support_measures,
 )
-from lookaround.theory.limits import (
-    AUGMENTATION_MAX_SEQUENCES,
-    CACHE_FLOATS,
-    check_k,
-    check_request,
-)
+from lookaround.theory.limits import check_k, check_request
 from lookaround.theory.numerics import SLACK, subspace_unique
 from lookaround.theory.objectives import Objective, as_objective
 from lookaround.theory.presets import as_source
