@@ -21,7 +21,6 @@ import numpy as np
 from lookaround.base.seeds import streams
 from lookaround.simulations.transformer import (
     _LOSSES,
-    CAUSAL_OBJECTIVES,
     Transformer,
     TransformerConfig,
     _initial_key,
@@ -46,7 +45,7 @@ def plain_loop(source, objective: str, config: TransformerConfig, seed: int) -> 
     law = pattern_law(objective, source.length)
     s = streams(seed)
     draws, patterns = np.random.default_rng(s.draws), np.random.default_rng(s.patterns)
-    model = Transformer(config, source.vocab, source.length, objective in CAUSAL_OBJECTIVES,
+    model = Transformer(config, source.vocab, source.length, law.causal,
                         _initial_key(seed))  # fmt: skip
     optimizer = _optimizer(config)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
@@ -54,7 +53,7 @@ def plain_loop(source, objective: str, config: TransformerConfig, seed: int) -> 
     for _ in range(config.steps):
         batch = training_batch(source, law, draws, patterns, config.batch)
         model, opt_state, value = _plain_step(
-            model, opt_state, batch, optimizer, config.loss, objective == "ar:last"
+            model, opt_state, batch, optimizer, config.loss, law.last_only
         )
         losses.append(float(value))
     return np.array(losses)

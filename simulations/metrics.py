@@ -26,7 +26,8 @@ from lookaround.theory.coverage import GenerationReport, alignment, generation_r
 from lookaround.theory.coverage import prefix_weights as coverage_weights
 from lookaround.theory.limits import check_request
 from lookaround.theory.numerics import AMBIGUITY_TOL, subspace_unique
-from lookaround.theory.objectives import Objective, mask_count, parse_objective
+from lookaround.theory.objective_kinds import mask_count
+from lookaround.theory.objectives import Objective, parse_objective
 from lookaround.theory.sources import Source
 
 __all__ = [

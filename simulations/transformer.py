@@ -2,9 +2,10 @@
 
 Two routes, one network (docs/theory.md §10):
 
-- ``ar`` and ``ar:last`` train a **causal** transformer on whole sequences, with the loss at
-  every prefix (``ar``: each ``l = 1..T-1`` weighted ``1/(T-1)``, exactly the pattern law) or
-  at the last one (``ar:last``). The context ``x_<l`` is read at position ``l-1``.
+- ``ar`` and ``ar:last`` (the causal kind of
+  :data:`~lookaround.theory.objective_kinds.KINDS`) train a **causal** transformer on whole
+  sequences, with the loss at every prefix (``ar``: each ``l = 1..T-1`` weighted ``1/(T-1)``,
+  exactly the pattern law) or at the last one (``ar:last``). The context ``x_<l`` is read at position ``l-1``.
 - every other objective (``dar:J``, ``mlm:m``, ``vmlm``, ``prefixlm``, ``span:m``, ``plm``)
   draws ``(S, i)`` from :func:`lookaround.theory.objectives.pattern_law`: hidden positions
   carry a ``[MASK]`` token, attention is bidirectional, and the context is read at the
@@ -56,7 +57,6 @@ import jax.numpy as jnp
 import optax
 
 __all__ = [
-    "CAUSAL_OBJECTIVES",
     "MAX_PARAMETERS",
     "SCHEDULES",
     "TrainedTransformer",
@@ -70,8 +70,6 @@ __all__ = [
     "training_batch",
 ]
 
-# trained causally, with the loss at every prefix (ar) or at the last one (ar:last)
-CAUSAL_OBJECTIVES = ("ar", "ar:last")
 SCHEDULES = ("cosine", "constant")
 MAX_PARAMETERS = 5_000_000  # a "tiny" transformer; past this a run is refused before it starts
 CHUNK_STEPS = 50  # optimizer steps per compiled scan: one compile per shape, few dispatches
@@ -238,7 +236,7 @@ def training_batch(
     [2, 2, 2, 2]
     """
     _, tokens = draw_sequences(source, n, draws)
-    if law.name in CAUSAL_OBJECTIVES:
+    if law.causal:
         return {"tokens": tokens.astype(np.int32)}
     visible, target = law.draw(patterns, n)
     rows = np.arange(n)
@@ -350,7 +348,8 @@ class TrainedTransformer:
 
     @property
     def causal(self) -> bool:
-        return self.objective in CAUSAL_OBJECTIVES
+        """Whether the network was trained with a causal mask (its objective's kind says)."""
+        return self.model.causal
 
 
 def _initial_key(seed: int) -> jax.Array:
@@ -438,8 +437,7 @@ def pretrain_transformer(
     law = check_run(config, source, objective)
     s = streams(seed)
     draws, patterns = np.random.default_rng(s.draws), np.random.default_rng(s.patterns)
-    causal = objective in CAUSAL_OBJECTIVES
-    model = Transformer(config, source.vocab, source.length, causal, _initial_key(seed))
+    model = Transformer(config, source.vocab, source.length, law.causal, _initial_key(seed))
     optimizer = _optimizer(config)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     curve, seen = [], np.zeros(source.vocab)
@@ -449,9 +447,9 @@ def pretrain_transformer(
             for _ in range(min(CHUNK_STEPS, config.steps - start))
         ]
         for b in batches:
-            seen += np.bincount(_trained_targets(b, objective), minlength=source.vocab)
+            seen += np.bincount(_trained_targets(b, law.last_only), minlength=source.vocab)
         model, opt_state, losses = _train_chunk(
-            model, opt_state, _stack(batches), optimizer, config.loss, objective == "ar:last"
+            model, opt_state, _stack(batches), optimizer, config.loss, law.last_only
         )
         curve.append(np.asarray(losses, dtype=np.float64))
         if progress is not None:
@@ -461,11 +459,11 @@ def pretrain_transformer(
     )
 
 
-def _trained_targets(batch: dict[str, np.ndarray], objective: str) -> np.ndarray:
+def _trained_targets(batch: dict[str, np.ndarray], last_only: bool) -> np.ndarray:
     if "target" in batch:
         return batch["target"]
     tokens = batch["tokens"]
-    return tokens[:, -1] if objective == "ar:last" else tokens[:, 1:].ravel()
+    return tokens[:, -1] if last_only else tokens[:, 1:].ravel()
 
 
 def read_contexts(

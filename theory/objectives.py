@@ -6,8 +6,6 @@ ways (the same ``(S, i)``) add exactly and every objective sums to 1.
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ import numpy as np
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import short_repr
 from lookaround.base.seeds import streams
+from lookaround.theory.objective_kinds import KINDS
 
 __all__ = [
     "PatternLaw",
@@ -30,7 +29,6 @@ __all__ = [
     "Objective",
     "Pattern",
     "as_objective",
-    "mask_count",
     "objective_name",
     "parse_objective",
     "pattern_arrays",
@@ -40,18 +38,7 @@ __all__ = [
 
 MAX_LENGTH = 4096  # far past any exact analysis (V^T); the Monte Carlo modes go this far
 
-OBJECTIVE_FORMS = (
-    "ar",
-    "ar:last",
-    "dar:J",
-    "mlm:m",
-    "mlm:RATIO",
-    "vmlm",
-    "vmlm:LO-HI",
-    "prefixlm",
-    "span:m",
-    "plm",
-)
+OBJECTIVE_FORMS = tuple(form for kind in KINDS.values() for form in kind.forms)
 
 
 @dataclass(frozen=True, order=True)
@@ -157,63 +144,24 @@ MAX_POSITIONS = 50_000_000  # sum of |S| over the patterns: the tuples kept in m
 _NAME = re.compile(r"[a-z]+(:[0-9a-z.\-]+)?")
 
 
-def _int_param(value: str, what: str, spec: str) -> int:
-    # ASCII digits only: int() would also read "٢" and "1_0", and a sweep would then hash
-    # one objective under several names
-    if not re.fullmatch(r"[0-9]+", value):
-        raise InputError(f"objective {spec!r}: {what} must be written in digits 0-9, got {value!r}")
-    if len(value) > 18:  # past any length; int() of 4,300 digits would raise on its own
-        raise InputError(
-            f"objective {spec[:40]!r}: {what} has {len(value)} digits, past any length"
-        )
-    return int(value)
-
-
-def mask_count(value: str, length: int) -> int:
-    """The mask count ``m`` of ``mlm:VALUE`` at ``T = length``: a count, or a ratio rounded.
-
-    Examples
-    --------
-    >>> mask_count("0.4", 5), mask_count("0.15", 3), mask_count("3", 8)
-    (2, 1, 3)
-    """
-    return _mask_count(value, f"mlm:{value}", length)
-
-
-def _mask_count(value: str, spec: str, length: int) -> int:
-    if "." in value:
-        if not re.fullmatch(r"[0-9]*\.[0-9]+", value):
-            raise InputError(
-                f"objective {spec!r}: mask ratio must be a decimal such as 0.15, got {value!r}"
-            )
-        ratio = float(value)
-        if not 0 < ratio <= 1:
-            raise InputError(f"objective {spec!r}: mask ratio {ratio:g} outside (0, 1]")
-        return max(1, round(ratio * length))
-    count = _int_param(value, "mask count", spec)
-    if not 1 <= count <= length:
-        raise InputError(f"objective {spec!r}: mask count {count} outside 1..{length}")
-    return count
-
-
-def _masked(total: dict, length: int, count: int, mass: Fraction) -> None:
-    """Add ``mass`` spread as ``mlm:count``: a uniform mask set, a uniform target inside it."""
-    sets = list(itertools.combinations(range(length), count))
-    each = mass / (len(sets) * count)
-    for mask in sets:
-        visible = tuple(t for t in range(length) if t not in mask)
-        for i in mask:
-            _add(total, Pattern(visible, i), each)
-
-
-def _add(total: dict, pattern: Pattern, mass: Fraction) -> None:
-    earlier = total.get(pattern)
-    total[pattern] = mass if earlier is None else earlier + mass
-
-
 def pattern_count(kind: str, param: str, length: int) -> tuple[int, int]:
     """``(patterns, visible positions)`` an objective would build, before building it: the
     ``(S, i)`` draws counted with repetition, and the sum of their ``|S|``.
+
+    Parameters
+    ----------
+    kind : str
+        The objective's kind, its name before the colon (a key of
+        :data:`lookaround.theory.objective_kinds.KINDS`).
+    param : str
+        The text after the colon, ``""`` for none.
+    length : int
+        ``T``.
+
+    Returns
+    -------
+    tuple of int
+        ``(0, 0)`` for a kind or parameter the parser refuses with its own message.
 
     Examples
     --------
@@ -222,28 +170,7 @@ def pattern_count(kind: str, param: str, length: int) -> tuple[int, int]:
     >>> pattern_count("ar", "", 5)
     (4, 10)
     """
-    T, prefixes = length, range(1, length)
-
-    def masked(m: int) -> tuple[int, int]:
-        return math.comb(T, m) * m, math.comb(T, m) * m * (T - m)
-
-    if kind == "ar":
-        return (1, T - 1) if param == "last" else (T - 1, T * (T - 1) // 2)
-    number = int(param) if re.fullmatch(r"[0-9]{1,18}", param) else None  # else refused later
-    if kind == "dar" and number is not None:
-        counts = [min(number, T - l) for l in prefixes]
-        return sum(counts), sum(c * l for c, l in zip(counts, prefixes))
-    if kind == "prefixlm":
-        return T * (T - 1) // 2, sum(l * (T - l) for l in prefixes)
-    if kind in ("vmlm", "plm"):
-        return T * 2 ** (T - 1), T * (T - 1) * 2 ** (T - 2)
-    if kind in ("mlm", "span") and number is not None and 1 <= number <= T:
-        m = number
-        return masked(m) if kind == "mlm" else ((T - m + 1) * m, (T - m + 1) * m * (T - m))
-    if kind == "mlm" and "." in param:
-        # a ratio in (0, 1] at worst picks the mask count with the most patterns
-        return max(masked(m) for m in range(1, T + 1))
-    return 0, 0  # malformed parameters are refused by the parser with their own message
+    return KINDS[kind].count(param, length) if kind in KINDS else (0, 0)
 
 
 def _check_size(kind: str, param: str, spec: str, length: int) -> None:
@@ -262,101 +189,6 @@ def _big(count: int) -> str:
     return digits if len(digits) <= 4 else f"{digits[0]}.{digits[1:3]}e+{len(digits) - 1:02d}"
 
 
-# Each pattern law adds P(S, i) of its objective into ``total``; ``param`` is the part after
-# the colon, already known to be of the right presence (``_TAKES_PARAM``).
-def _ar_law(total: dict, length: int, param: str, spec: str) -> None:
-    chosen = [length - 1] if param == "last" else list(range(1, length))
-    for l in chosen:
-        _add(total, Pattern(tuple(range(l)), l), Fraction(1, len(chosen)))
-
-
-def _dar_reach(param: str, spec: str, length: int) -> int:
-    reach = _int_param(param, "J", spec)
-    if not 2 <= reach <= length - 1:
-        raise InputError(
-            f"objective {spec!r}: dar:J needs 2 <= J <= T-1 = {length - 1}, got {reach} "
-            f"(dar:1 is ar and dar:{length - 1} is prefixlm)"
-        )
-    return reach
-
-
-def _vmlm_range(param: str, spec: str, length: int) -> tuple[int, int]:
-    if not param:
-        return 1, length
-    lo, sep, hi = param.partition("-")
-    if not sep:
-        raise InputError(f"objective {spec!r}: expected vmlm:LO-HI, e.g. vmlm:1-{length}")
-    low, high = _mask_count(lo, spec, length), _mask_count(hi, spec, length)
-    if low > high:
-        raise InputError(f"objective {spec!r}: empty mask-count range {low}..{high}")
-    return low, high
-
-
-def _dar_law(total: dict, length: int, param: str, spec: str) -> None:
-    reach = _dar_reach(param, spec, length)
-    for l in range(1, length):
-        steps = min(reach, length - l)
-        for j in range(1, steps + 1):
-            _add(total, Pattern(tuple(range(l)), l - 1 + j), Fraction(1, (length - 1) * steps))
-
-
-def _mlm_law(total: dict, length: int, param: str, spec: str) -> None:
-    _masked(total, length, _mask_count(param, spec, length), Fraction(1))
-
-
-def _vmlm_law(total: dict, length: int, param: str, spec: str) -> None:
-    low, high = _vmlm_range(param, spec, length)
-    for count in range(low, high + 1):
-        _masked(total, length, count, Fraction(1, high - low + 1))
-
-
-def _prefixlm_law(total: dict, length: int, param: str, spec: str) -> None:
-    for l in range(1, length):
-        for i in range(l, length):
-            _add(total, Pattern(tuple(range(l)), i), Fraction(1, (length - 1) * (length - l)))
-
-
-def _span_law(total: dict, length: int, param: str, spec: str) -> None:
-    count = _mask_count(param, spec, length)
-    for start in range(length - count + 1):
-        mask = range(start, start + count)
-        visible = tuple(t for t in range(length) if t not in mask)
-        for i in mask:
-            _add(total, Pattern(visible, i), Fraction(1, (length - count + 1) * count))
-
-
-def _plm_law(total: dict, length: int, param: str, spec: str) -> None:
-    # Any-order AR: S is the first p entries of a uniform order and i the next one, so
-    # P(S, i) = 1/T * 1/C(T,|S|) * 1/(T-|S|), with no enumeration of the T! orders.
-    for size in range(length):
-        each = Fraction(1, length * math.comb(length, size) * (length - size))
-        for visible in itertools.combinations(range(length), size):
-            for i in range(length):
-                if i not in visible:
-                    _add(total, Pattern(visible, i), each)
-
-
-_LAWS: dict[str, Callable[[dict, int, str, str], None]] = {
-    "ar": _ar_law,
-    "dar": _dar_law,
-    "mlm": _mlm_law,
-    "vmlm": _vmlm_law,
-    "prefixlm": _prefixlm_law,
-    "span": _span_law,
-    "plm": _plm_law,
-}
-# Which parameters each kind accepts (a False answer makes the name unknown).
-_TAKES_PARAM: dict[str, Callable[[str], bool]] = {
-    "ar": lambda param: param in ("", "last"),
-    "dar": bool,
-    "mlm": bool,
-    "vmlm": lambda param: True,
-    "prefixlm": lambda param: not param,
-    "span": bool,
-    "plm": lambda param: not param,
-}
-
-
 def _split_name(spec: str, length: int) -> tuple[str, str]:
     """The one check of an objective's name and length: ``(kind, param)`` of a known form."""
     if isinstance(length, bool) or not isinstance(length, int) or not 2 <= length <= MAX_LENGTH:
@@ -370,8 +202,8 @@ def _split_name(spec: str, length: int) -> tuple[str, str]:
             "(ASCII, no spaces)"
         )
     kind, _, param = spec.partition(":")
-    takes_param = _TAKES_PARAM.get(kind)
-    if takes_param is None or not takes_param(param):
+    record = KINDS.get(kind)
+    if record is None or not record.accepts(param):
         raise InputError(f"unknown objective {spec!r} (known: {', '.join(OBJECTIVE_FORMS)})")
     return kind, param
 
@@ -402,89 +234,13 @@ def parse_objective(spec: str, length: int) -> Objective:
     """
     kind, param = _split_name(spec, length)
     _check_size(kind, param, spec, length)
-    total: dict[Pattern, Fraction] = {}
-    _LAWS[kind](total, length, param, spec)
-    # sorted as Pattern orders them, by plain tuples (the dataclass comparison is 3x slower)
-    patterns = tuple(sorted(total, key=lambda p: (p.visible, p.target)))
-    fractions = tuple(total[p] for p in patterns)
+    total: dict[tuple[tuple[int, ...], int], Fraction] = {}
+    KINDS[kind].law(total, length, param, spec)
+    keys = sorted(total)  # (S, i) tuples sort as Pattern orders them, 3x faster
+    patterns = tuple(Pattern(visible, i) for visible, i in keys)
+    fractions = tuple(total[key] for key in keys)
     weights = np.array([f.numerator / f.denominator for f in fractions])  # float(f), faster
     return Objective(str(spec), length, patterns, weights, fractions)
-
-
-# Samplers of the same laws, for objectives too large to enumerate (mlm:0.15 at T = 64 has
-# 10^13 patterns). Each returns ``visible`` (n, T) bool and ``target`` (n,) for n draws.
-def _masked_draws(
-    rng: np.random.Generator, length: int, counts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """A uniform mask set of each size in ``counts``, and a uniform target inside it."""
-    ranks = np.argsort(np.argsort(rng.random((counts.size, length)), axis=1), axis=1)
-    chosen = (rng.random(counts.size) * counts).astype(int)
-    return ranks >= counts[:, None], np.argmax(ranks == chosen[:, None], axis=1)
-
-
-def _prefix_draws(length: int, prefix: np.ndarray, target: np.ndarray):
-    return np.arange(length)[None, :] < prefix[:, None], target
-
-
-def _uniform_below(rng: np.random.Generator, bound: np.ndarray) -> np.ndarray:
-    """One uniform integer in ``0..bound-1`` per entry."""
-    return (rng.random(bound.size) * bound).astype(int)
-
-
-def _prefix_targets(length: int, steps: Callable[[int], int]) -> np.ndarray:
-    """Law of ``i`` when ``l`` is uniform on ``1..T-1`` and ``i`` uniform on ``l..l+steps(l)-1``."""
-    law = np.zeros(length)
-    for l in range(1, length):
-        law[l : l + steps(l)] += 1.0 / ((length - 1) * steps(l))
-    return law
-
-
-def _sampler(kind: str, param: str, spec: str, length: int) -> tuple[Callable, np.ndarray]:
-    """``(draw, law of the target position)`` of one objective."""
-    T = length
-    if kind == "ar" and param == "last":
-
-        def draw_last(rng, n):
-            return _prefix_draws(T, np.full(n, T - 1), np.full(n, T - 1))
-
-        return draw_last, np.eye(T)[T - 1]
-    if kind in ("ar", "dar", "prefixlm"):
-        reach = {"ar": 1, "dar": _dar_reach(param, spec, T) if kind == "dar" else 0, "prefixlm": T}[
-            kind
-        ]
-
-        def draw_prefix(rng, n):
-            l = rng.integers(1, T, size=n)
-            return _prefix_draws(T, l, l + _uniform_below(rng, np.minimum(reach, T - l)))
-
-        return draw_prefix, _prefix_targets(T, lambda l: min(reach, T - l))
-    if kind == "span":
-        m = _mask_count(param, spec, T)
-
-        def draw_span(rng, n):
-            start = rng.integers(0, T - m + 1, size=n)
-            target = start + rng.integers(0, m, size=n)
-            index = np.arange(T)[None, :]
-            return (index < start[:, None]) | (index >= start[:, None] + m), target
-
-        law = np.zeros(T)
-        for start in range(T - m + 1):
-            law[start : start + m] += 1.0 / ((T - m + 1) * m)
-        return draw_span, law
-    # mlm, vmlm and plm (whose law is vmlm's: |S| uniform on 0..T-1, S uniform, i not in S);
-    # a uniform mask set makes every position equally likely as the target
-    low, high = (
-        (1, T)
-        if kind == "plm"
-        else _vmlm_range(param, spec, T)
-        if kind == "vmlm"
-        else (_mask_count(param, spec, T),) * 2
-    )
-
-    def draw(rng, n):
-        return _masked_draws(rng, T, rng.integers(low, high + 1, size=n))
-
-    return draw, np.full(T, 1.0 / T)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -503,6 +259,12 @@ class PatternLaw:
     length: int
     sampler: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
     target_law: np.ndarray  # P(i = t), t = 0..T-1, exact
+    causal: bool = False  # every context a prefix: trained with a causal mask (ObjectiveKind)
+
+    @property
+    def last_only(self) -> bool:
+        """Whether the law's only target is the last position (``ar:last``)."""
+        return bool(self.target_law[-1] == 1.0)
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``visible`` (n, T) bool and ``target`` (n,) int of ``n`` independent patterns."""
@@ -557,4 +319,5 @@ def pattern_law(spec: str, length: int) -> PatternLaw:
     ([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]], [4, 3])
     """
     kind, param = _split_name(spec, length)
-    return PatternLaw(spec, length, *_sampler(kind, param, spec, length))
+    draw, target_law = KINDS[kind].sampler(param, spec, length)
+    return PatternLaw(spec, length, draw, target_law, causal=KINDS[kind].causal)
