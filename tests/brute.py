@@ -2,7 +2,7 @@
 
 Nothing here calls the forward algorithm, the streamed blocks or the target-side Gram of
 ``theory``: probabilities come from summing over every hidden path, patterns from the
-sampling definitions (orders for ``plm``, mask sets for ``mlm``), contexts from a dict keyed
+sampling definitions (orders for ``plm``, mask sets for ``mlm``, coins for ``aas``), contexts from a dict keyed
 by ``(S, i, x_S)``, and spectra from dense matrices.
 """
 
@@ -82,6 +82,11 @@ def pattern_law(spec: str, T: int) -> dict[tuple[tuple[int, ...], int], Fraction
         for sigma in orders:
             for p in range(T):
                 add(sigma[:p], sigma[p], Fraction(1, len(orders) * T))
+    elif spec == "aas":  # i uniform, then a fair coin per other position: visible or not
+        for i in range(T):
+            for coins in itertools.product((False, True), repeat=T - 1):
+                others = [t for t in range(T) if t != i]
+                add([t for t, c in zip(others, coins) if c], i, Fraction(1, T * 2 ** (T - 1)))
     else:
         raise ValueError(spec)
     return law

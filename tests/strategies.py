@@ -21,6 +21,7 @@ OBJECTIVES = (
     "span:1",
     "span:2",
     "plm",
+    "aas",
 )
 
 

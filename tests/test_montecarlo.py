@@ -33,7 +33,7 @@ from lookaround.theory.sources import Source, load_source, source_from_dict
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 SPECS = ["ar", "ar:last", "dar:2", "prefixlm", "mlm:1", "mlm:2", "mlm:0.5", "vmlm:2-3", "span:2",
-         "plm"]  # fmt: skip
+         "plm", "aas"]  # fmt: skip
 
 
 @pytest.mark.parametrize("spec", SPECS)

@@ -11,6 +11,7 @@ from strategies import OBJECTIVES, min_length
 
 from lookaround.base.errors import InputError
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
+from lookaround.theory.objective_kinds import KINDS
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
 
@@ -38,10 +39,18 @@ def test_plm_equals_vmlm_as_a_pattern_law():
     assert len(a.patterns) == 6 * 2**5  # T 2^(T-1) patterns (S, i)
 
 
+def test_every_kind_of_objective_has_its_brute_force_twin():
+    forms = {spec.partition(":")[0] for spec in OBJECTIVES}
+    assert forms == set(KINDS)  # a kind without a twin in tests/brute.py fails here
+    for name, kind in KINDS.items():
+        assert all(form.partition(":")[0] == name for form in kind.forms)
+
+
 CLOSED_FORMS = {
     "ar": lambda T, l: 1 / (T - 1),
     "vmlm": lambda T, l: 1 / (T * math.comb(T, l) * (T - l)),
     "plm": lambda T, l: 1 / (T * math.comb(T, l) * (T - l)),
+    "aas": lambda T, l: 1 / (T * 2 ** (T - 1)),
     "dar:2": lambda T, l: 1 / ((T - 1) * min(2, T - l)),
     "dar:3": lambda T, l: 1 / ((T - 1) * min(3, T - l)),
     "mlm:2": lambda T, l: 1 / (math.comb(T, 2) * 2) if l == T - 2 else 0.0,
