@@ -19,10 +19,11 @@ import equinox as eqx
 import numpy as np
 
 from lookaround.base.seeds import streams
+from lookaround.simulations.architectures import TransformerConfig
+from lookaround.simulations.networks import Transformer
+from lookaround.simulations.training import TrainingConfig
 from lookaround.simulations.transformer import (
     _LOSSES,
-    Transformer,
-    TransformerConfig,
     _initial_key,
     _optimizer,
     pretrain_transformer,
@@ -40,13 +41,14 @@ def _plain_step(model, opt_state, batch, optimizer, loss_name, last_only):
     return eqx.apply_updates(model, updates), opt_state, value
 
 
-def plain_loop(source, objective: str, config: TransformerConfig, seed: int) -> np.ndarray:
+def plain_loop(source, objective: str, config: TrainingConfig, seed: int) -> np.ndarray:
     """The reference: one compiled step per minibatch, the same draws and initial weights."""
     law = pattern_law(objective, source.length)
     s = streams(seed)
     draws, patterns = np.random.default_rng(s.draws), np.random.default_rng(s.patterns)
-    model = Transformer(config, source.vocab, source.length, law.causal,
-                        _initial_key(seed))  # fmt: skip
+    model = Transformer(TransformerConfig(), vocab=source.vocab, length=source.length,
+                        out=config.outputs(source.vocab), k=config.k, causal=law.causal,
+                        key=_initial_key(seed))  # fmt: skip
     optimizer = _optimizer(config)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     losses = []
@@ -64,9 +66,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    config = TransformerConfig(steps=args.steps)
-    print(f"steps per second, {args.steps} steps, batch {config.batch}, width {config.width}, "
-          f"{config.layers} layers; medians of {args.repeats} after a compile")  # fmt: skip
+    config, shape = TrainingConfig(steps=args.steps), TransformerConfig()
+    print(f"steps per second, {args.steps} steps, batch {config.batch}, width {shape.width}, "
+          f"{shape.layers} layers; medians of {args.repeats} after a compile")  # fmt: skip
     for name, objective in (("markov", "ar"), ("markov", "mlm:2"), ("markov", "vmlm")):
         source = preset_source(name)
         ours = pretrain_transformer(source, objective, config=config, seed=0).curve  # compile

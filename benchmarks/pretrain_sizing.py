@@ -12,11 +12,9 @@ from __future__ import annotations
 import time
 
 from lookaround.base.threads import thread_budget
-from lookaround.simulations.transformer import (
-    TransformerConfig,
-    pretrain_seconds,
-    pretrain_transformer,
-)
+from lookaround.simulations.architectures import TransformerConfig
+from lookaround.simulations.training import TrainingConfig, pretrain_seconds
+from lookaround.simulations.transformer import pretrain_transformer
 from lookaround.theory.presets import resolve_source
 
 SETTINGS = [
@@ -36,12 +34,13 @@ def main() -> None:
     print(f"{'setting':<52} {'measured':>9} {'model':>7} {'ratio':>6}")
     for name, objective, width, layers, batch, steps in SETTINGS:
         source = resolve_source(name)
-        config = TransformerConfig(width=width, layers=layers, batch=batch, steps=steps)
+        shape = TransformerConfig(width=width, layers=layers)
+        config = TrainingConfig(batch=batch, steps=steps)
         start = time.perf_counter()
         with thread_budget(1):
-            pretrain_transformer(source, objective, config=config, seed=0)
+            pretrain_transformer(source, objective, config=config, architecture=shape, seed=0)
         measured = time.perf_counter() - start
-        model = pretrain_seconds(config, source.length)
+        model = pretrain_seconds(shape, config, source.length)
         label = f"{name} {objective} w={width} L={layers} B={batch} steps={steps}"
         print(f"{label:<52} {measured:9.1f} {model:7.1f} {measured / model:6.2f}", flush=True)
 

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from tqdm import tqdm
 
+from lookaround.base.checks import check_seed
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
+from lookaround.simulations.architectures import architecture_config
 from lookaround.simulations.engine import config_hash
 from lookaround.simulations.metrics import COMPARISONS, EXACT_TOL, margin
 from lookaround.simulations.pretrain import (
@@ -38,7 +40,7 @@ from lookaround.simulations.pretrain import (
     exact_theory,
     population,
 )
-from lookaround.theory.limits import check_k, check_seed
+from lookaround.theory.limits import check_k
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.sources import Source
@@ -81,8 +83,8 @@ class PretrainComparison:
 class PretrainRequest:
     """Sources × objectives × seeds, the ``k`` of the comparisons, and one training setting.
 
-    ``settings`` are :class:`lookaround.simulations.transformer.TransformerConfig` fields
-    (checked there). ``comparisons`` default to the first objective against each other one.
+    ``settings`` are fields of :class:`lookaround.simulations.transformer.TrainingConfig` and
+    of the architecture's config (``architecture``, default ``transformer``; checked there). ``comparisons`` default to the first objective against each other one.
     """
 
     sources: tuple[str, ...] = DEFAULT_SOURCES
@@ -147,12 +149,13 @@ class PretrainRequest:
 
 
 def _request_budget(request: PretrainRequest) -> None:
-    from lookaround.simulations.transformer import TransformerConfig, check_budget
+    from lookaround.simulations.training import check_budget, training_config
 
     settings: dict = dict(request.settings)  # the values were checked with their names
-    config = TransformerConfig(**settings)
+    shape, config = architecture_config(settings), training_config(settings)
     each = len(request.objectives) * len(request.seeds)
-    check_budget([(config, resolve_source(name).length) for name in request.sources] * each)
+    check_budget([(shape, config, resolve_source(name).length)
+                  for name in request.sources] * each)  # fmt: skip
 
 
 def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dict) -> None:
@@ -164,11 +167,11 @@ def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dic
 def _check_run(
     source: Source, pop: Population, objective: str, ks: tuple[int, ...], settings: dict
 ) -> None:
-    from lookaround.simulations.transformer import TransformerConfig, check_run
+    from lookaround.simulations.training import check_run, training_config
 
     for k in ks:
         check_k(k, source.vocab)
-    check_run(TransformerConfig(**settings), source, objective)
+    check_run(architecture_config(settings), training_config(settings), source, objective)
     check_evaluation_size(pop, parse_objective(objective, source.length))
 
 
@@ -202,21 +205,18 @@ def pretrain_one(
 
     ``source`` is a preset name, ``NAME:SEED``, a family call or a file.
     """
-    from lookaround.simulations.transformer import (
-        TransformerConfig,
-        network_outputs,
-        pretrain_transformer,
-    )
+    from lookaround.simulations.training import training_config
+    from lookaround.simulations.transformer import network_outputs, pretrain_transformer
 
-    known = {f.name for f in fields(TransformerConfig)}
-    config = TransformerConfig(**{key: v for key, v in settings.items() if key in known})
+    config, shape = training_config(settings), architecture_config(settings)
     resolved = resolve_source(source)
     with tqdm(total=config.steps, disable=not progress, unit="step", desc=objective) as bar:
 
         def shown(done: int) -> None:
             bar.update(done - bar.n)
 
-        run = pretrain_transformer(resolved, objective, config=config, seed=seed, progress=shown)
+        run = pretrain_transformer(resolved, objective, config=config, architecture=shape,
+                                   seed=seed, progress=shown)  # fmt: skip
     pop = population(resolved)
     theory = _theory(source, objective)
     outputs = network_outputs(run, theory, pop)

@@ -25,11 +25,11 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
 from lookaround.base.allocator import keep_freed_memory
+from lookaround.base.checks import check_count
 from lookaround.base.errors import InputError
 from lookaround.base.extras import require
 from lookaround.base.threads import budgeted
 from lookaround.simulations.journal import Journal
-from lookaround.theory.limits import check_count
 
 __all__ = [
     "CONNECT_SECONDS",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
+from lookaround.base.checks import check_count, check_positive
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.seeds import SeedLike, as_seed
@@ -31,7 +32,7 @@ from lookaround.simulations.metrics import (
     decide,
     unsettled,
 )
-from lookaround.theory.limits import MAX_STEPS, check_count, check_positive
+from lookaround.theory.limits import MAX_STEPS
 from lookaround.theory.presets import as_source, resolve_source
 from lookaround.theory.sources import Source
 

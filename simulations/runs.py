@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 from scipy.linalg import subspace_angles
 
+from lookaround.base.checks import check_count, check_positive, check_seed
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.seeds import SeedLike, as_seed, streams
@@ -28,15 +29,7 @@ from lookaround.simulations.tabular import fit_tabular
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
 from lookaround.theory.cooccurrence import context_offsets
 from lookaround.theory.costs import FLOAT, draws_bytes
-from lookaround.theory.limits import (
-    MAX_STEPS,
-    check_count,
-    check_draws,
-    check_k,
-    check_memory,
-    check_positive,
-    check_seed,
-)
+from lookaround.theory.limits import MAX_STEPS, check_draws, check_k, check_memory
 from lookaround.theory.numerics import log_softmax
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, softmax
 
+from lookaround.base.checks import check_count, check_positive
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.seeds import SeedLike, as_seed, streams
@@ -37,7 +38,7 @@ from lookaround.simulations.rates import count_estimator_rate
 from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
 from lookaround.theory.families import FAMILIES, parse_family_call
-from lookaround.theory.limits import check_count, check_positive, check_seconds
+from lookaround.theory.limits import check_seconds
 from lookaround.theory.marginals import bayes_labels, sequence_joint
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.sources import source_from_dict

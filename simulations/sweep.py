@@ -12,15 +12,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Unpack
 
+from lookaround.base.checks import check_seed
 from lookaround.base.errors import InputError
 from lookaround.base.extras import require
 from lookaround.base.files import read_bytes
+from lookaround.simulations.architectures import architecture_config
 from lookaround.simulations.engine import EngineOptions, config_hash, run_configs
 from lookaround.simulations.models import LOSSES, MODELS
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
-from lookaround.theory.limits import check_draws, check_k, check_request, check_seed
+from lookaround.theory.limits import check_draws, check_k, check_request
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
 
@@ -276,10 +278,11 @@ def _check_pretraining_budget(configs: list[dict]) -> None:
     """The grid's transformer runs sized together (each was sized alone by check_config)."""
     if not configs:
         return
-    from lookaround.simulations.transformer import TransformerConfig, check_budget
+    from lookaround.simulations.training import check_budget, training_config
 
-    check_budget([(TransformerConfig(**_transformer_settings(c)),
-                   resolve_source(c["source"]).length) for c in configs])  # fmt: skip
+    settings = [_transformer_settings(c) for c in configs]
+    check_budget([(architecture_config(s), training_config(s), resolve_source(c["source"]).length)
+                  for s, c in zip(settings, configs)])  # fmt: skip
 
 
 def check_config(config: dict) -> None:

@@ -32,6 +32,9 @@ import numpy as np
 
 from lookaround.base.errors import InputError
 from lookaround.base.seeds import streams
+from lookaround.simulations import networks
+from lookaround.simulations.architectures import TransformerConfig, architecture_of
+from lookaround.simulations.networks import Transformer
 from lookaround.simulations.pretrain import (
     ExactTheory,
     Outputs,
@@ -40,8 +43,8 @@ from lookaround.simulations.pretrain import (
     conditionals_of,
     prefix_patterns,
 )
-from lookaround.theory.limits import check_count, check_positive
-from lookaround.theory.objectives import Pattern, PatternLaw, pattern_arrays, pattern_law
+from lookaround.simulations.training import TrainingConfig, check_run
+from lookaround.theory.objectives import Pattern, PatternLaw, pattern_arrays
 from lookaround.theory.sampling import draw_sequences
 from lookaround.theory.sources import Source
 
@@ -57,12 +60,7 @@ import jax.numpy as jnp
 import optax
 
 __all__ = [
-    "MAX_PARAMETERS",
-    "SCHEDULES",
     "TrainedTransformer",
-    "Transformer",
-    "TransformerConfig",
-    "check_run",
     "network_outputs",
     "pooled_states",
     "pretrain_transformer",
@@ -70,149 +68,7 @@ __all__ = [
     "training_batch",
 ]
 
-SCHEDULES = ("cosine", "constant")
-MAX_PARAMETERS = 5_000_000  # a "tiny" transformer; past this a run is refused before it starts
 CHUNK_STEPS = 50  # optimizer steps per compiled scan: one compile per shape, few dispatches
-
-
-@dataclass(frozen=True, kw_only=True)
-class TransformerConfig:
-    """Architecture and optimization of one pretraining run (keyword-only).
-
-    Attributes
-    ----------
-    width : int
-        Model dimension ``d`` (a multiple of ``heads``).
-    layers, heads : int
-    steps, batch : int
-        Optimizer steps, and sequences drawn per step (fresh every step).
-    lr : float
-        Peak learning rate of AdamW (weight decay 0).
-    warmup : int
-        Linear warm-up steps.
-    schedule : {"cosine", "constant"}
-        After warm-up: cosine decay to 0, or constant.
-    loss : {"ce", "spectral"}
-        Cross-entropy, or T1's spectral loss with ``k`` features.
-    k : int
-        Feature dimension of the spectral head (unused by ``"ce"``).
-
-    Examples
-    --------
-    >>> TransformerConfig(steps=10).width
-    32
-    """
-
-    width: int = 32
-    layers: int = 2
-    heads: int = 2
-    steps: int = 3000
-    batch: int = 256
-    lr: float = 3e-3
-    warmup: int = 100
-    schedule: str = "cosine"
-    loss: str = "ce"
-    k: int = 2
-
-    def __post_init__(self) -> None:
-        for name, low, high in (
-            ("width", 1, 1024), ("layers", 1, 16), ("heads", 1, 64), ("steps", 1, 10**6),
-            ("batch", 2, 8192), ("warmup", 0, 10**6), ("k", 1, 1024),
-        ):  # fmt: skip
-            check_count(getattr(self, name), name, low, high)
-        check_positive(self.lr, "lr")
-        if self.width % self.heads:
-            raise InputError(f"width {self.width} is not a multiple of heads {self.heads}")
-        if self.schedule not in SCHEDULES:
-            raise InputError(
-                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
-            )
-        if self.loss not in ("ce", "spectral"):
-            raise InputError(f"loss must be 'ce' or 'spectral', got {self.loss!r}")
-
-    def parameter_count(self, vocab: int, length: int) -> int:
-        """Weights of the network for ``V`` tokens and length ``T`` (sized before any work)."""
-        d, out = self.width, (vocab if self.loss == "ce" else self.k)
-        block = 4 * d + 4 * d * d + (d * 4 * d + 4 * d) + (4 * d * d + d)
-        return (
-            (vocab + 1) * d
-            + length * d
-            + self.layers * block
-            + 2 * d
-            + d * out
-            + out
-            + vocab * self.k
-        )
-
-
-class Block(eqx.Module):
-    """Pre-LN block: ``x + attn(LN x)``, then ``x + MLP(LN x)`` (GELU, width ``4d``)."""
-
-    attn_norm: eqx.nn.LayerNorm
-    attention: eqx.nn.MultiheadAttention
-    mlp_norm: eqx.nn.LayerNorm
-    mlp: eqx.nn.MLP
-
-    def __init__(self, width: int, heads: int, key: jax.Array) -> None:
-        k1, k2 = jax.random.split(key)
-        self.attn_norm = eqx.nn.LayerNorm(width)
-        self.attention = eqx.nn.MultiheadAttention(heads, width, key=k1)
-        self.mlp_norm = eqx.nn.LayerNorm(width)
-        self.mlp = eqx.nn.MLP(width, width, 4 * width, 1, activation=jax.nn.gelu, key=k2)
-
-    def __call__(self, x: jax.Array, mask: jax.Array) -> jax.Array:
-        y = jax.vmap(self.attn_norm)(x)
-        x = x + self.attention(y, y, y, mask=mask)
-        return x + jax.vmap(self.mlp)(jax.vmap(self.mlp_norm)(x))
-
-
-class Transformer(eqx.Module):
-    """Token (``V`` plus ``[MASK]``) and learned position embeddings, blocks, a final LayerNorm.
-
-    ``head`` maps a hidden state to ``V`` logits (cross-entropy) or to ``f(c)`` of dimension
-    ``k`` (spectral); ``readout`` is the spectral target table ``g`` (``V x k``).
-    """
-
-    embed: jax.Array
-    position: jax.Array
-    blocks: tuple[Block, ...]
-    norm: eqx.nn.LayerNorm
-    head: eqx.nn.Linear
-    readout: jax.Array
-    causal: bool = eqx.field(static=True)
-
-    def __init__(self, config: TransformerConfig, vocab: int, length: int, causal: bool, key):
-        keys = jax.random.split(key, config.layers + 4)
-        d = config.width
-        self.embed = 0.02 * jax.random.normal(keys[0], (vocab + 1, d))
-        self.position = 0.02 * jax.random.normal(keys[1], (length, d))
-        self.blocks = tuple(Block(d, config.heads, k) for k in keys[4:])
-        self.norm = eqx.nn.LayerNorm(d)
-        out = vocab if config.loss == "ce" else config.k
-        self.head = eqx.nn.Linear(d, out, key=keys[2])
-        self.readout = 0.3 * jax.random.normal(keys[3], (vocab, config.k))
-        self.causal = causal
-
-    def hidden(self, tokens: jax.Array) -> jax.Array:
-        """Final hidden states, shape (T, d), of one input row (``V`` is ``[MASK]``)."""
-        length = tokens.shape[0]
-        x = self.embed[tokens] + self.position
-        full = jnp.ones((length, length), dtype=bool)
-        mask = jnp.tril(full) if self.causal else full
-        for block in self.blocks:
-            x = block(x, mask)
-        return jax.vmap(self.norm)(x)
-
-    def read(
-        self, tokens: jax.Array, positions: jax.Array
-    ) -> tuple[jax.Array, jax.Array, jax.Array]:
-        """Head outputs and hidden states at ``positions`` of each row, and the mean-pooled state.
-
-        ``tokens`` (B, T), ``positions`` (B, P) → head (B, P, out), hidden (B, P, d), pooled (B, d).
-        """
-        states = jax.vmap(self.hidden)(tokens)
-        picked = jnp.take_along_axis(states, positions[:, :, None], axis=1)
-        return jax.vmap(jax.vmap(self.head))(picked), picked, states.mean(axis=1)
 
 
 # --- training batches -------------------------------------------------------------------------
@@ -229,6 +85,7 @@ def training_batch(
 
     Examples
     --------
+    >>> from lookaround.theory.objectives import pattern_law
     >>> from lookaround.theory.presets import preset_source
     >>> src, rng = preset_source("markov"), np.random.default_rng(0)
     >>> b = training_batch(src, pattern_law("mlm:2", 5), rng, rng, 4)
@@ -289,7 +146,7 @@ _LOSSES: dict[str, Callable] = {"ce": _cross_entropy, "spectral": _spectral}
 
 
 @functools.cache
-def _optimizer(config: TransformerConfig) -> optax.GradientTransformation:
+def _optimizer(config: TrainingConfig) -> optax.GradientTransformation:
     """One optimizer object per configuration, so every seed reuses one compiled step."""
     if config.schedule == "cosine":
         warmup = min(config.warmup, config.steps - 1)
@@ -328,7 +185,8 @@ class TrainedTransformer:
     Attributes
     ----------
     model : Transformer
-    config : TransformerConfig
+        The network (:mod:`lookaround.simulations.networks`).
+    config : TrainingConfig
     objective : str
         The objective it was trained under.
     seed : int
@@ -337,14 +195,17 @@ class TrainedTransformer:
     target_mass : ndarray
         Frequencies of the trained targets (``P_t`` as the run saw it): a spectral model reads
         ``P(t|c) ~ P_t f(c).g(t)`` with it.
+    architecture : TransformerConfig
+        The network's shape (a subclass names another architecture).
     """
 
     model: Transformer
-    config: TransformerConfig
+    config: TrainingConfig
     objective: str
     seed: int
     curve: np.ndarray
     target_mass: np.ndarray = field(repr=False)
+    architecture: TransformerConfig = field(default_factory=TransformerConfig)
 
     @property
     def causal(self) -> bool:
@@ -357,58 +218,9 @@ def _initial_key(seed: int) -> jax.Array:
     return jax.random.PRNGKey(int(state))
 
 
-# pretrain_seconds' constants, fitted to benchmarks/pretrain_sizing.py on this 2-core machine
-# (8 settings of width 16-64, 2-4 layers, batch 64-256, T 4-10: measured/model 0.85-1.17)
-FIXED_SECONDS = 8.5  # compiling the step once per shape, and the exact evaluation
-STEP_SECONDS = 4.1e-3  # per step, besides its arithmetic (dispatch, the draws)
-FLOPS_PER_SECOND = 2.7e10
-MAX_PRETRAIN_SECONDS = 4 * 3600.0  # a request's modelled training time, all runs in sequence
-
-
-def pretrain_seconds(config: TransformerConfig, length: int) -> float:
-    """Modelled seconds of one training run and its evaluation: a fixed part, then per step
-    ``6 B T L (12 d^2 + 2 T d)`` floating-point operations (forward and backward through ``L``
-    layers of width ``d``, batch ``B``, length ``T``) and a fixed overhead.
-
-    Examples
-    --------
-    >>> round(pretrain_seconds(TransformerConfig(), 5), 1)
-    42.3
-    """
-    flops_per_token = 12 * config.width**2 + 2 * length * config.width
-    flops = 6 * config.batch * length * config.layers * flops_per_token
-    return FIXED_SECONDS + config.steps * (STEP_SECONDS + flops / FLOPS_PER_SECOND)
-
-
-def check_budget(runs: list[tuple[TransformerConfig, int]]) -> None:
-    """Refuse a request whose ``runs`` (each a config and the source's length ``T``) take
-    about :func:`pretrain_seconds` in all past :data:`MAX_PRETRAIN_SECONDS`."""
-    seconds = sum(pretrain_seconds(config, length) for config, length in runs)
-    if seconds > MAX_PRETRAIN_SECONDS:
-        count = len(runs)
-        raise InputError(
-            f"pretraining: {count:,} runs of about {seconds / count:,.0f} s each, about "
-            f"{seconds / 3600:,.1f} hours in all (before --jobs), past the limit of "
-            f"{MAX_PRETRAIN_SECONDS / 3600:g} hours; use fewer seeds, sources, objectives or steps"
-        )
-
-
-def check_run(config: TransformerConfig, source: Source, objective: str) -> PatternLaw:
-    """Every setting of a run checked (and its size bounded) before any work starts."""
-    law = pattern_law(objective, source.length)
-    count = config.parameter_count(source.vocab, source.length)
-    if count > MAX_PARAMETERS:
-        raise InputError(
-            f"transformer: {count:,} parameters exceed {MAX_PARAMETERS:,}; lower width or layers"
-        )
-    work = config.steps * config.batch * source.length
-    if work > 10**10:
-        raise InputError(f"transformer: steps * batch * T = {work:.3g} tokens exceed 1e10")
-    return law
-
-
 def pretrain_transformer(
-    source: Source, objective: str, *, config: TransformerConfig | None = None, seed: int = 0,
+    source: Source, objective: str, *, config: TrainingConfig | None = None,
+    architecture: TransformerConfig | None = None, seed: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> TrainedTransformer:  # fmt: skip
     """Train a transformer on fresh draws of ``source`` under ``objective``'s pattern law.
@@ -418,8 +230,13 @@ def pretrain_transformer(
     source : Source
     objective : str
         Any objective name of :func:`lookaround.theory.objectives.parse_objective`.
-    config : TransformerConfig, optional
-        Defaults converge on the presets (tests/test_transformer.py).
+    config : TrainingConfig, optional
+        Steps, batch, learning rate and loss; the defaults converge on the presets
+        (tests/test_transformer.py).
+    architecture : TransformerConfig, optional
+        The network's shape, and by its type which architecture
+        (:data:`lookaround.simulations.architectures.ARCHITECTURES`); a transformer of width 32,
+        2 layers and 2 heads by default.
     seed : int
         Every random choice (weights, sequences, patterns) derives from it.
     progress : callable, optional
@@ -429,15 +246,24 @@ def pretrain_transformer(
     --------
     >>> from lookaround.theory.presets import preset_source
     >>> run = pretrain_transformer(preset_source("topic"), "mlm:1",
-    ...                            config=TransformerConfig(steps=20, batch=16))
+    ...                            config=TrainingConfig(steps=20, batch=16))
     >>> run.curve.shape
     (20,)
     """
-    config = config or TransformerConfig()
-    law = check_run(config, source, objective)
+    config, architecture = config or TrainingConfig(), architecture or TransformerConfig()
+    law = check_run(architecture, config, source, objective)
     s = streams(seed)
     draws, patterns = np.random.default_rng(s.draws), np.random.default_rng(s.patterns)
-    model = Transformer(config, source.vocab, source.length, law.causal, _initial_key(seed))
+    build = getattr(networks, architecture_of(architecture).network)
+    model = build(
+        architecture,
+        vocab=source.vocab,
+        length=source.length,
+        out=config.outputs(source.vocab),
+        k=config.k,
+        causal=law.causal,
+        key=_initial_key(seed),
+    )
     optimizer = _optimizer(config)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     curve, seen = [], np.zeros(source.vocab)
@@ -455,7 +281,7 @@ def pretrain_transformer(
         if progress is not None:
             progress(start + len(batches))
     return TrainedTransformer(
-        model, config, objective, seed, np.concatenate(curve), seen / seen.sum()
+        model, config, objective, seed, np.concatenate(curve), seen / seen.sum(), architecture
     )
 
 
@@ -483,7 +309,7 @@ def read_contexts(
             raise InputError("a causal network reads prefix contexts only")
         inputs, positions = tokens, target - 1
     else:
-        inputs, positions = np.where(visible, tokens, run.model.embed.shape[0] - 1), target
+        inputs, positions = np.where(visible, tokens, run.model.mask_token), target
     head, hidden, _ = _read_blocks(run.model, inputs, positions[:, None], rows)
     return head[:, 0], hidden[:, 0]
 

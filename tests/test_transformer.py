@@ -12,8 +12,12 @@ pytest.importorskip("jax")
 pytest.importorskip("equinox")
 pytest.importorskip("optax")
 
+import equinox as eqx
+import jax
+
 from lookaround.base.errors import InputError
 from lookaround.cli import main
+from lookaround.simulations.architectures import ARCHITECTURES, architecture_config
 from lookaround.simulations.evaluate import exact_population_clustering
 from lookaround.simulations.pretrain import (
     evaluate,
@@ -21,12 +25,8 @@ from lookaround.simulations.pretrain import (
     exact_theory,
     population,
 )
-from lookaround.simulations.transformer import (
-    TransformerConfig,
-    network_outputs,
-    pretrain_transformer,
-    training_batch,
-)
+from lookaround.simulations.training import TrainingConfig, parameter_count, training_config
+from lookaround.simulations.transformer import network_outputs, pretrain_transformer, training_batch
 from lookaround.theory.analysis import analyze
 from lookaround.theory.objectives import parse_objective, pattern_law
 from lookaround.theory.presets import preset_source
@@ -76,7 +76,7 @@ def test_training_draws_follow_the_pattern_law(spec):
 
 
 def test_the_same_seed_gives_the_same_bits():
-    source, config = preset_source("markov"), TransformerConfig(steps=200, batch=64)
+    source, config = preset_source("markov"), TrainingConfig(steps=200, batch=64)
     first = pretrain_transformer(source, "mlm:2", config=config, seed=3)
     second = pretrain_transformer(source, "mlm:2", config=config, seed=3)
     other = pretrain_transformer(source, "mlm:2", config=config, seed=4)
@@ -90,7 +90,7 @@ def markov_ar():
     source = preset_source("markov")
     pop = population(source)
     theory = exact_theory(source, parse_objective("ar", source.length), pop)
-    run = pretrain_transformer(source, "ar", config=TransformerConfig(steps=1000), seed=0)
+    run = pretrain_transformer(source, "ar", config=TrainingConfig(steps=1000), seed=0)
     return source, pop, theory, evaluate(network_outputs(run, theory, pop), theory, pop, source,
                                          ks=(2,))  # fmt: skip
 
@@ -107,7 +107,7 @@ def test_population_cross_entropy_never_beats_the_exact_entropy(markov_ar, spec)
     source, pop, _, trained = markov_ar
     assert np.all(trained.excess_per_length >= -1e-12) and trained.objective_excess >= -1e-12
     theory = exact_theory(source, parse_objective(spec, source.length), pop)
-    run = pretrain_transformer(source, spec, config=TransformerConfig(steps=100, batch=64))
+    run = pretrain_transformer(source, spec, config=TrainingConfig(steps=100, batch=64))
     result = evaluate(network_outputs(run, theory, pop), theory, pop, source, ks=(2,))
     assert np.all(result.excess_per_length >= -1e-12) and result.objective_excess >= -1e-12
 
@@ -116,7 +116,7 @@ def test_spectral_loss_reaches_t1_optimum_and_subspace():
     source = preset_source("topic")
     pop = population(source)
     theory = exact_theory(source, parse_objective("ar", source.length), pop)
-    config = TransformerConfig(steps=800, loss="spectral", k=2)
+    config = TrainingConfig(steps=800, loss="spectral", k=2)
     run = pretrain_transformer(source, "ar", config=config, seed=0)
     fit = evaluate(network_outputs(run, theory, pop), theory, pop, source, ks=(2,)).spectral
     assert fit is not None
@@ -136,7 +136,8 @@ def test_spectral_loss_reaches_t1_optimum_and_subspace():
 )
 def test_bad_settings_are_refused(settings, message):
     with pytest.raises(InputError, match=message):
-        TransformerConfig(**settings)
+        training_config(settings)
+        architecture_config(settings)
 
 
 @pytest.mark.parametrize(
@@ -152,6 +153,8 @@ def test_bad_settings_are_refused(settings, message):
         (["--sources", "markov", "--steps", "0"], "steps"),
         (["--sources", "markov2(V=6,T=8)"], "at most 10^6 are allowed"),
         (["--sources", "markov", "--steps", "1000000", "--batch", "8192"], "exceed 1e10"),
+        (["--bottleneck", "2"], "--bottleneck is a setting of the bottleneck architecture"),
+        (["--architecture", "bottleneck", "--bottleneck", "0"], "bottleneck must be"),
     ],
 )
 def test_pretrain_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, message):
@@ -159,6 +162,30 @@ def test_pretrain_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
     assert not (tmp_path / "p.jsonl").exists()  # refused before any work
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+@pytest.mark.parametrize("loss", ["ce", "spectral"])
+def test_each_architecture_counts_its_parameters_before_building(name, loss):
+    source, training = preset_source("markov"), TrainingConfig(steps=2, batch=8, loss=loss, k=3)
+    shape = architecture_config({"architecture": name, "width": 16})
+    run = pretrain_transformer(source, "mlm:2", config=training, architecture=shape)
+    built = sum(
+        leaf.size for leaf in jax.tree_util.tree_leaves(eqx.filter(run.model, eqx.is_array))
+    )
+    assert built == parameter_count(shape, training, source.vocab, source.length)
+
+
+def test_a_bottleneck_gives_probes_features_of_its_dimension():
+    source = preset_source("markov")
+    shape = architecture_config({"architecture": "bottleneck", "bottleneck": 3})
+    run = pretrain_transformer(source, "ar", config=TrainingConfig(steps=20, batch=16),
+                               architecture=shape)  # fmt: skip
+    pop = population(source)
+    outputs = network_outputs(run, exact_theory(source, parse_objective("ar", 5), pop), pop)
+    assert outputs.pattern_hidden is not None and outputs.pooled is not None
+    assert outputs.pattern_hidden.shape[-1] == 3 and outputs.pooled.shape[-1] == 3
+    np.testing.assert_allclose(outputs.prefix_conditionals.sum(axis=-1), 1.0, rtol=1e-6)
 
 
 def test_an_evaluation_past_its_size_is_refused_before_training(tmp_path, capsys):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from lookaround.base.checks import check_count, check_seed
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.seeds import SeedLike, as_seed, streams
@@ -27,14 +28,7 @@ from lookaround.theory.bounds import (
     spectral_readout,
 )
 from lookaround.theory.intervals import ContextEstimates, Interval
-from lookaround.theory.limits import (
-    MAX_BOOTSTRAP,
-    check_count,
-    check_draws,
-    check_k,
-    check_lengths,
-    check_seed,
-)
+from lookaround.theory.limits import MAX_BOOTSTRAP, check_draws, check_k, check_lengths
 from lookaround.theory.objectives import Objective, sample_pattern_indices
 from lookaround.theory.sampling import sample_sequences
 from lookaround.theory.sources import Source

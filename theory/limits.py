@@ -6,9 +6,9 @@ held to, and the validators of every count, size and seed a caller passes, are h
 
 from __future__ import annotations
 
-import math
 import os
 
+from lookaround.base.checks import check_count
 from lookaround.base.errors import InputError
 from lookaround.theory.costs import Estimate, draws_bytes, estimate, generation_bytes
 from lookaround.theory.objectives import Objective
@@ -21,15 +21,12 @@ __all__ = [
     "MAX_SAMPLE_GATHERS",
     "MAX_REQUEST_SECONDS",
     "MAX_STEPS",
-    "check_count",
     "check_generation",
     "check_draws",
     "check_k",
     "check_lengths",
     "check_memory",
-    "check_positive",
     "check_request",
-    "check_seed",
     "check_seconds",
     "default_max_memory",
 ]
@@ -84,42 +81,10 @@ def check_k(k: object, vocab: int) -> int:
     return k
 
 
-def check_count(value: object, field: str, low: int, high: int, what: str = "") -> int:
-    """An integer in ``[low, high]``; past ``high`` the message says what it would cost.
-
-    Examples
-    --------
-    >>> check_count(10**10, "--sampled", 2, MAX_DRAWS, "draws of T = 5 tokens")
-    Traceback (most recent call last):
-    ...
-    lookaround.base.errors.InputError: --sampled must be an integer in [2, 20000000] (draws of T = 5 tokens), got 10000000000
-    """
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        note = f" ({what})" if what else ""
-        raise InputError(f"{field} must be an integer in [{low}, {high}]{note}, got {value!r}")
-    return value
-
-
 def check_draws(value: object, field: str, length: int, low: int = 2) -> int:
     """A number of sequences to draw: at most ``MAX_DRAWS`` (their tokens must fit memory)."""
     cost = f"{MAX_DRAWS} draws of T = {length} tokens take {draws_bytes(MAX_DRAWS, length) / 2**30:.1f} GB"
     return check_count(value, field, low, MAX_DRAWS, cost)
-
-
-def check_seed(value: object, field: str = "seed") -> int:
-    """A seed of numpy's ``SeedSequence``: an integer in ``[0, 2^63)``."""
-    return check_count(value, field, 0, 2**63 - 1)
-
-
-def check_positive(value: object, field: str) -> float:
-    """A finite real number ``> 0`` (a learning rate, a memory limit in GB, a budget)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not (math.isfinite(value) and value > 0)
-    ):
-        raise InputError(f"{field} must be a finite number > 0, got {value!r}")
-    return float(value)
 
 
 def default_max_memory() -> int:

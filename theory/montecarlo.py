@@ -29,6 +29,7 @@ import numpy as np
 from scipy.stats import norm
 from tqdm import tqdm
 
+from lookaround.base.checks import check_seed
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.seeds import SeedLike, as_seed, streams
@@ -36,7 +37,7 @@ from lookaround.theory.bounds import probe_readout, spectral_features
 from lookaround.theory.conditionals import context_laws, sequence_classes
 from lookaround.theory.influence import SecondPass, context_intervals, second_pass
 from lookaround.theory.intervals import ContextEstimates
-from lookaround.theory.limits import check_draws, check_k, check_seed
+from lookaround.theory.limits import check_draws, check_k
 from lookaround.theory.marginals import bayes_labels, position_marginals
 from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.objectives import (

@@ -280,17 +280,6 @@ def _aas_law(total: dict, length: int, param: str, spec: str) -> None:
                 _add(total, (visible, i), each)
 
 
-def _aas_law(total: dict, length: int, param: str, spec: str) -> None:
-    # Any-subset: i uniform, each other position visible with probability 1/2, so every
-    # (S, i) with i not in S has P = 1 / (T 2^(T-1)).
-    each = Fraction(1, length * 2 ** (length - 1))
-    for i in range(length):
-        others = [t for t in range(length) if t != i]
-        for size in range(length):
-            for visible in itertools.combinations(others, size):
-                _add(total, (visible, i), each)
-
-
 # --- samplers: the same laws drawn, for objectives too large to enumerate -------------------
 # (mlm:0.15 at T = 64 has 10^13 patterns)
 
@@ -386,16 +375,6 @@ def _vmlm_sampler(param: str, spec: str, length: int) -> tuple[Draw, np.ndarray]
 def _plm_sampler(param: str, spec: str, length: int) -> tuple[Draw, np.ndarray]:
     # plm's law is vmlm's: |S| uniform on 0..T-1, S uniform of that size, i not in S
     return _counts_sampler(1, length, length)
-
-
-def _aas_sampler(param: str, spec: str, length: int) -> tuple[Draw, np.ndarray]:
-    def draw(rng, n):
-        target = rng.integers(0, length, size=n)
-        visible = rng.random((n, length)) < 0.5
-        visible[np.arange(n), target] = False
-        return visible, target
-
-    return draw, np.full(length, 1.0 / length)
 
 
 def _aas_sampler(param: str, spec: str, length: int) -> tuple[Draw, np.ndarray]:

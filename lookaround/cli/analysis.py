@@ -19,7 +19,7 @@ from lookaround.cli.render import dump, table
 
 
 def _analyze(args: argparse.Namespace) -> str:
-    from lookaround.theory.limits import check_positive
+    from lookaround.base.checks import check_positive
     from lookaround.theory.presets import resolve_source
 
     if args.sampled is None and args.bootstrap is not None:

@@ -64,7 +64,7 @@ def real(text: str) -> float:
 
 
 def seed(text: str) -> int:
-    from lookaround.theory.limits import check_seed
+    from lookaround.base.checks import check_seed
 
     try:
         return check_seed(integer(text), "a seed")

@@ -80,13 +80,13 @@ def _map(args: argparse.Namespace) -> str:
 def _search(args: argparse.Namespace) -> str:
     require("sympy", "symbolic", "lookaround search")
 
+    from lookaround.base.checks import check_count
     from lookaround.simulations.search import (
         MAX_EVALUATIONS,
         search_witness,
         space_of,
         stress_theorem,
     )
-    from lookaround.theory.limits import check_count
 
     check_count(args.evaluations, "--evaluations", 1, MAX_EVALUATIONS)
     if args.budget is not None and not 0 < args.budget < math.inf:

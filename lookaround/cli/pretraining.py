@@ -11,6 +11,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
 from lookaround.base.errors import InputError
 from lookaround.base.extras import require
 from lookaround.cli.arguments import (
@@ -24,6 +26,8 @@ from lookaround.cli.arguments import (
 )
 from lookaround.cli.outputs import output
 from lookaround.cli.render import dump, moved
+from lookaround.simulations.architectures import ARCHITECTURES, BottleneckConfig
+from lookaround.simulations.training import TrainingConfig
 
 
 def pretrain_request(args: argparse.Namespace):
@@ -31,7 +35,7 @@ def pretrain_request(args: argparse.Namespace):
 
     ks = comma(args.k, "--k", integer)
     settings = {"loss": args.loss, "k": max(ks)}
-    for name in ("steps", "batch", "width", "layers", "heads", "lr"):
+    for name in ("steps", "batch", "width", "layers", "heads", "lr", "architecture", "bottleneck"):
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
     return PretrainRequest(
@@ -110,12 +114,19 @@ def add_pretrain(sub) -> None:
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (paired across arms)")
     p.add_argument("--k", default="2,3", help="comma-separated k of the T1 map")
     p.add_argument("--loss", default="ce", help="ce or spectral (T1's loss, head of max k)")
-    p.add_argument("--steps", type=integer, help="optimizer steps (default 3000)")
-    p.add_argument("--batch", type=integer, help="sequences per step (default 256)")
-    p.add_argument("--width", type=integer, help="model dimension (default 32)")
-    p.add_argument("--layers", type=integer, help="transformer blocks (default 2)")
-    p.add_argument("--heads", type=integer, help="attention heads (default 2)")
-    p.add_argument("--lr", type=real, help="peak learning rate (default 3e-3)")
+    training, shape = TrainingConfig(), BottleneckConfig()
+    p.add_argument("--steps", type=integer, help=f"optimizer steps (default {training.steps})")
+    p.add_argument("--batch", type=integer, help=f"sequences per step (default {training.batch})")
+    p.add_argument("--width", type=integer, help=f"model dimension (default {shape.width})")
+    p.add_argument("--layers", type=integer, help=f"transformer blocks (default {shape.layers})")
+    p.add_argument("--heads", type=integer, help=f"attention heads (default {shape.heads})")
+    p.add_argument("--lr", type=real, help="peak learning rate (default "
+                   f"{np.format_float_scientific(training.lr, trim='-', exp_digits=1)})")  # fmt: skip
+    p.add_argument("--architecture", choices=list(ARCHITECTURES),
+                   help="; ".join(f"{a.name}: {a.summary}" for a in ARCHITECTURES.values())
+                   + " (default transformer)")  # fmt: skip
+    p.add_argument("--bottleneck", type=integer, help="the bottleneck architecture's feature "
+                   f"dimension K (default {shape.bottleneck})")  # fmt: skip
     p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
     engine_arguments(p, 1, "local processes, one thread each")
     json_flag(p, csv="the table")

@@ -1,0 +1,45 @@
+"""The validators of plain numbers every layer takes: counts, seeds, positive reals.
+
+Each raises :class:`~lookaround.base.errors.InputError` whose message opens with the field the
+caller names, so a command-line flag and a Python parameter read the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lookaround.base.errors import InputError
+
+__all__ = ["check_count", "check_positive", "check_seed"]
+
+
+def check_count(value: object, field: str, low: int, high: int, what: str = "") -> int:
+    """An integer in ``[low, high]``; past ``high`` the message says what it would cost.
+
+    Examples
+    --------
+    >>> check_count(10**10, "--sampled", 2, 20_000_000, "draws of T = 5 tokens")
+    Traceback (most recent call last):
+    ...
+    lookaround.base.errors.InputError: --sampled must be an integer in [2, 20000000] (draws of T = 5 tokens), got 10000000000
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        note = f" ({what})" if what else ""
+        raise InputError(f"{field} must be an integer in [{low}, {high}]{note}, got {value!r}")
+    return value
+
+
+def check_seed(value: object, field: str = "seed") -> int:
+    """A seed of numpy's ``SeedSequence``: an integer in ``[0, 2^63)``."""
+    return check_count(value, field, 0, 2**63 - 1)
+
+
+def check_positive(value: object, field: str) -> float:
+    """A finite real number ``> 0`` (a learning rate, a memory limit in GB, a budget)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise InputError(f"{field} must be a finite number > 0, got {value!r}")
+    return float(value)
