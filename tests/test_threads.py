@@ -14,7 +14,7 @@ from lookaround.base.threads import (
     thread_budget,
 )
 from lookaround.cli import main
-from lookaround.theory import limits, spectral
+from lookaround.theory import costs, spectral
 from lookaround.theory.analysis import analyze
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import preset_source
@@ -42,7 +42,7 @@ def test_a_streamed_pass_gives_the_same_bits_with_and_without_its_producer_threa
         return real(items)
 
     monkeypatch.setattr(spectral, "in_background", recorded)
-    monkeypatch.setattr(limits, "CACHE_FLOATS", 1000)  # streamed: the blocks are rebuilt per pass
+    monkeypatch.setattr(costs, "CACHE_FLOATS", 1000)  # streamed: the blocks are rebuilt per pass
     one = analyze(source, objective, 2, level="context", threads=1)
     assert not started
     two = analyze(source, objective, 2, level="context", threads=2)
