@@ -15,7 +15,8 @@ from collections import defaultdict
 from joblib import Parallel, delayed
 
 from lookaround.base.errors import InputError
-from lookaround.simulations.search import search_witness, shape_space
+from lookaround.simulations.search import search_witness
+from lookaround.simulations.spaces import shape_space
 
 PAIRS = [("C2", "s_k1"), ("C2", "lambda_k1"), ("C2", "t2_bound"), ("C2", "alpha"),
          ("C4", "s_k1"), ("C4", "phi")]  # fmt: skip

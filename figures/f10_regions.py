@@ -34,7 +34,17 @@ PANELS = (("C2", "t2p_bound", "all"), ("C2", "averaged_probe_error", "2"), ("C3"
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 10 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 10 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = figure(WIDE, 4.6, fig, nrows=len(ROWS), ncols=len(PANELS))
     for row, (family, x, y, default) in enumerate(ROWS):
         for col, (claim, metric, k) in enumerate(PANELS):

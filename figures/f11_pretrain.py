@@ -8,12 +8,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lookaround.figures.style import WIDE, figure, line_style, styled
-from lookaround.simulations.agreement import (
-    AgreementRow,
-    PretrainRequest,
-    agreement_table,
-    pretrain_point,
-)
+from lookaround.simulations.agreement import PretrainRequest, pretrain_point
+from lookaround.simulations.verdicts import AgreementRow, agreement_table
 
 __all__ = ["CAPTION", "METRICS", "NAME", "REQUEST", "REQUIRES", "draw", "plot_pretrain"]
 
@@ -40,9 +36,24 @@ def plot_pretrain(
 ) -> Axes:
     """Exact value and network mean ± sd of every objective in ``rows`` on one ``metric``.
 
-    ``rows`` come from :func:`lookaround.simulations.agreement.agreement_table` (the user's
+    ``rows`` come from :func:`lookaround.simulations.verdicts.agreement_table` (the user's
     own request, or ``lookaround pretrain --json`` read back); ``source`` picks one source when
     the rows hold several. Returns the Axes drawn into (a new one by default).
+
+    Parameters
+    ----------
+    rows : sequence of AgreementRow
+        Rows of a pretraining table.
+    metric : str
+        The metric's label to draw.
+    source : str, optional
+        Only this source's rows.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; unset makes a figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     if ax is None:
         ax = figure(WIDE / 3, 2.2, None)[1]
@@ -74,7 +85,17 @@ def _rows() -> tuple[AgreementRow, ...]:
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 11 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 11 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = figure(WIDE, 2.3, fig, ncols=len(METRICS))
     rows = _rows()
     for ax, metric in zip(axes, METRICS):

@@ -68,6 +68,19 @@ def plot_graphs(
     ``source``, one per Axes, edge width by weight, samples coloured by their Bayes class.
     Returns the three Axes drawn into (new ones by default).
 
+    Parameters
+    ----------
+    source : Source
+        A small source.
+    objective : Objective
+        The objective.
+    axes : sequence of Axes, optional
+        Two axes: the context-target graph and the context graph.
+
+    Returns
+    -------
+    sequence of Axes
+
     Examples
     --------
     >>> source = tiny_source()
@@ -99,7 +112,17 @@ def plot_graphs(
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 1 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 1 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     source = tiny_source()
     fig, axes = figure(WIDE, 4.2, fig, nrows=2, ncols=3)
     for row, spec in enumerate(OBJECTIVES):

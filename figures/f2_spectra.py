@@ -29,6 +29,16 @@ def plot_spectra(analyses: Mapping[str, Analysis], *, ax: Axes | None = None) ->
     ``analyses`` maps an objective's name to its :func:`~lookaround.theory.analysis.analyze`
     result (its context level, ``k = V`` for the whole spectrum). Returns the Axes drawn into.
 
+    Parameters
+    ----------
+    analyses : mapping of str to Analysis
+        Analyses by label.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
     Examples
     --------
     >>> from lookaround.theory.sources import source_from_dict
@@ -51,7 +61,17 @@ def plot_spectra(analyses: Mapping[str, Analysis], *, ax: Axes | None = None) ->
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 2 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 2 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     source = preset_source("sbm-walk")
     fig, ax = figure(fig=fig)
     analyses = {

@@ -28,6 +28,18 @@ def plot_bounds(
     """T2 (``level="context"``) or T2' (``"sample"``): the bound against the probe error of
     each analysis, against its ``k`` (bounds above 2 clipped). Returns the Axes drawn into.
 
+    Parameters
+    ----------
+    results : sequence of Analysis
+        Analyses to draw.
+    level : {"context", "sample"}
+        Whose probe error and bound.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
     Examples
     --------
     >>> from lookaround.theory.sources import source_from_dict
@@ -52,7 +64,17 @@ def plot_bounds(
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 3 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 3 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     source = preset_source("sbm-walk")
     objective = parse_objective("mlm:2", source.length)
     results = [analyze(source, objective, k) for k in range(1, source.vocab + 1)]

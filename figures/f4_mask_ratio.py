@@ -19,7 +19,17 @@ CAPTION = (
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 4 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 4 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     length = sweep_source().length
     counts = list(range(1, length))  # at m = T no token is visible: no context to read
     return draw_sweep(

@@ -15,7 +15,17 @@ CAPTION = "dar:J on the same HMM: the metrics of figure 4 against the look-ahead
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 5 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 5 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     reaches = list(range(1, sweep_source().length))
     # J = 1 is ar itself (dar:J is defined for 2 <= J <= T-1)
     specs = ["ar"] + [f"dar:{j}" for j in reaches[1:]]

@@ -33,6 +33,17 @@ def plot_generation(
     Objectives sit side by side at each ``l`` so that equal values stay visible. Returns the
     two Axes drawn into (new ones by default).
 
+    Parameters
+    ----------
+    reports : mapping of str to GenerationReport
+        Reports by objective.
+    axes : sequence of Axes, optional
+        Two axes: the coverage weights and the excess losses.
+
+    Returns
+    -------
+    sequence of Axes
+
     Examples
     --------
     >>> source = preset_source("markov")
@@ -59,7 +70,17 @@ def plot_generation(
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 6 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 6 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     source = preset_source("markov")
     fig, axes = figure(COLUMN, 3.6, fig, nrows=2, sharex=True)
     reports = {s: generation_report(source, parse_objective(s, source.length)) for s in OBJECTIVES}

@@ -30,6 +30,16 @@ def plot_rate(results: Mapping[str, Sequence[RateResult]], *, ax: Axes | None = 
     ``N w(omega_l)`` (points), and the predicted ``c_l / (N w)`` of each covered length
     (lines). Returns the Axes drawn into.
 
+    Parameters
+    ----------
+    results : mapping of str to sequence of RateResult
+        Results by objective, one per training size.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
     Examples
     --------
     >>> source = preset_source("markov")
@@ -57,7 +67,17 @@ def plot_rate(results: Mapping[str, Sequence[RateResult]], *, ax: Axes | None = 
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 7 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 7 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     source = preset_source("hmm")
     fig, ax = figure(fig=fig)
     results = {

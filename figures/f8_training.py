@@ -38,6 +38,16 @@ def plot_training(
     ``curve`` of a fitted model, the optimum dotted in the objective's colour). Returns the
     Axes drawn into.
 
+    Parameters
+    ----------
+    curves : mapping of str to (ndarray, float)
+        Loss curves and their optimum, by label.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
     Examples
     --------
     >>> ax = plot_training({"ar": (np.array([1.0, 0.5, 0.3]), 0.25)})
@@ -58,7 +68,17 @@ def plot_training(
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 8 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 8 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     source = preset_source("hmm")
     fig, axes = figure(COLUMN, 2.4, fig, ncols=2)
     curves: dict[str, dict[str, tuple[np.ndarray, float]]] = {"spectral": {}, "ce": {}}

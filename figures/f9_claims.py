@@ -34,6 +34,16 @@ def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
     ``rows`` come from :func:`lookaround.simulations.robust.robust_rows` (or ``.robust`` of
     :func:`~lookaround.simulations.robust.check`). Returns the Axes drawn into.
 
+    Parameters
+    ----------
+    rows : sequence of RobustRow
+        Rows of the claim table.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -68,7 +78,17 @@ def plot_claims(rows: Sequence[RobustRow], *, ax: Axes | None = None) -> Axes:
 
 @styled
 def draw(fig: Figure | None = None) -> Figure:
-    """Draw figure 9 into ``fig`` (a new figure by default) and return it."""
+    """Draw figure 9 into ``fig`` (a new figure by default) and return it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure, optional
+        A figure to draw into; unset makes one of the figure's own size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = figure(WIDE, 2.2, fig)
     rows = [row for name in DEFAULT_SOURCES for row in robust_rows(resolve_source(name))]
     plot_claims(rows, ax=ax)

@@ -15,7 +15,20 @@ __all__ = ["draw_map", "map_grid", "plot_map"]
 
 
 def map_grid(header: dict, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
-    """``(x values, y values, margin[y, x], verdict[y][x])`` of a map's rows, in grid order."""
+    """``(x values, y values, margin[y, x], verdict[y][x])`` of a map's rows, in grid order.
+
+    Parameters
+    ----------
+    header : dict
+        A map's header.
+    rows : list of dict
+        Its rows.
+
+    Returns
+    -------
+    xs, ys, margins : ndarray
+    verdicts : list
+    """
     xs = np.array(header["x"]["values"])
     ys = np.array(header["y"]["values"]) if header["y"] else np.array([0.0])
     x_name, y_name = header["x"]["name"], (header["y"] or {}).get("name")
@@ -33,7 +46,20 @@ def map_grid(header: dict, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np
 
 @styled
 def draw_map(header: dict, rows: list[dict], fig: Figure | None = None) -> Figure:
-    """The margin as colour (two knobs) or as a curve (one knob), zero marked, ties crossed."""
+    """The margin as colour (two knobs) or as a curve (one knob), zero marked, ties crossed.
+
+    Parameters
+    ----------
+    header : dict
+        A map's header (its request).
+    rows : list of dict
+        Its rows.
+    fig : matplotlib.figure.Figure, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = figure(COLUMN, 2.6, fig)
     plot_map(header, rows, ax=ax)
     ax.set_title(
@@ -49,6 +75,18 @@ def plot_map(header: dict, rows: list[dict], *, ax: Axes | None = None) -> Axes:
     zero line between wins and losses, ties crossed. ``header`` is the request's
     (``MapRequest.header()``, or a results file's first line), ``rows`` its points
     (``map_point`` rows, or :func:`lookaround.base.results.read_records`). Returns the Axes.
+
+    Parameters
+    ----------
+    header : dict
+        A map's header.
+    rows : list of dict
+        Its rows.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------

@@ -81,6 +81,21 @@ def render(
 ) -> list[dict]:
     """Draw the figures into ``out``; returns ``[{"name", "file", "seconds", "caption"}]``.
 
+    Parameters
+    ----------
+    out : str or Path
+        The folder to write into.
+    only : sequence of str, optional
+        Figure names to draw (default: all).
+    fmt : str
+        ``png``, ``pdf`` or ``svg``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of Path
+
     Examples
     --------
     >>> import tempfile

@@ -79,6 +79,14 @@ def _family(objective: str) -> tuple[str, str, Any]:
 def color(objective: str) -> str:
     """The colour of an objective's family (``mlm:2`` and ``mlm:0.4`` share ``mlm``'s).
 
+    Parameters
+    ----------
+    objective : str
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> color("mlm:2") == color("mlm:0.4") != color("ar")
@@ -90,6 +98,14 @@ def color(objective: str) -> str:
 def line_style(objective: str) -> dict[str, Any]:
     """``color``, ``marker`` and ``linestyle`` keywords of an objective, for ``ax.plot``.
 
+    Parameters
+    ----------
+    objective : str
+
+    Returns
+    -------
+    dict
+
     Examples
     --------
     >>> line_style("ar")
@@ -100,7 +116,17 @@ def line_style(objective: str) -> dict[str, Any]:
 
 
 def styled(draw: Callable[..., Figure]) -> Callable[..., Figure]:
-    """Run a figure function inside the house ``rc_context`` (text sizes are fixed when drawn)."""
+    """Run a figure function inside the house ``rc_context`` (text sizes are fixed when drawn).
+
+    Parameters
+    ----------
+    draw : callable
+        A function that returns a figure.
+
+    Returns
+    -------
+    callable
+    """
 
     @functools.wraps(draw)
     def inside(*args: Any, **kwargs: Any) -> Figure:
@@ -117,6 +143,20 @@ def figure(
 
     A new figure is a bare :class:`~matplotlib.figure.Figure`, not a pyplot one: nothing is
     registered globally, so nothing is left open, and a notebook shows it when it is returned.
+
+    Parameters
+    ----------
+    width, height : float
+        Inches.
+    fig : matplotlib.figure.Figure, optional
+        A figure to reuse.
+    subplots : dict
+        Passed to ``Figure.subplots``.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : Axes or array of Axes
     """
     if fig is None:
         fig = Figure(figsize=(width, height), layout="constrained")
@@ -124,13 +164,36 @@ def figure(
 
 
 def legend_outside(fig: Figure, ax: Any, ncols: int = 4, **kwargs: Any) -> None:
-    """The legend of ``ax``'s labelled artists above the panels, never over the data."""
+    """The legend of ``ax``'s labelled artists above the panels, never over the data.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    ax : Axes
+        The axes whose handles are shown.
+    ncols : int
+    **kwargs
+        Passed to ``Figure.legend``.
+    """
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=ncols, frameon=False, **kwargs)
 
 
 def save(fig: Figure, path: Path, fmt: str) -> Path:
-    """Write ``fig`` as ``path.fmt`` in the house style, without timestamps; return the file."""
+    """Write ``fig`` as ``path.fmt`` in the house style, without timestamps; return the file.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : Path
+        The file, without or with its suffix.
+    fmt : str
+        ``png``, ``pdf`` or ``svg``.
+
+    Returns
+    -------
+    Path
+    """
     target = path.with_suffix(f".{fmt}")
     with matplotlib.rc_context(RC):
         fig.savefig(target, format=fmt, metadata=METADATA[fmt])

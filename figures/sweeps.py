@@ -45,6 +45,18 @@ def sweep_source() -> Source:
 
 
 def metrics(source: Source, spec: str, seed: int = 0) -> dict:
+    """
+    Parameters
+    ----------
+    source : Source
+    spec : str
+        An objective.
+    seed : int
+
+    Returns
+    -------
+    dict
+    """
     objective = parse_objective(spec, source.length)
     res = analyze(source, objective, K)
     a, _ = exact_dense_cooccurrence(source, objective)
@@ -77,6 +89,21 @@ def plot_sweep(
     """One metric of :func:`metrics` (``rows``, one per objective) along ``xs``; ``phi`` is
     drawn with the sample level's ``alpha`` beside it. Returns the Axes drawn into.
 
+    Parameters
+    ----------
+    xs : sequence of float
+        The swept values.
+    rows : sequence of dict
+        The metrics at each value (:func:`metrics`).
+    key : str
+        The metric drawn.
+    family : str
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
     Examples
     --------
     >>> rows = [{"s_k1": 0.3, "phi": 0.2, "alpha": 0.25}, {"s_k1": 0.2, "phi": 0.1, "alpha": 0.2}]
@@ -102,7 +129,23 @@ def plot_sweep(
 def draw_sweep(
     xs: list, specs: list[str], xlabel: str, family: str, *, fig: Figure | None = None
 ) -> Figure:
-    """Four panels of :func:`metrics` along ``specs`` (drawn at ``xs``), into ``fig``."""
+    """Four panels of :func:`metrics` along ``specs`` (drawn at ``xs``), into ``fig``.
+
+    Parameters
+    ----------
+    xs : list
+        The swept values.
+    specs : list of str
+        The objectives at each value.
+    xlabel : str
+    family : str
+        The swept family, for the title.
+    fig : matplotlib.figure.Figure, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     source = sweep_source()
     rows = [metrics(source, spec) for spec in specs]
     fig, axes = figure(WIDE, 1.9, fig, ncols=len(PANELS))

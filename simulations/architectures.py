@@ -74,6 +74,8 @@ class BottleneckConfig(TransformerConfig):
 
     Attributes
     ----------
+    width, layers, heads : int
+        As :class:`TransformerConfig`.
     bottleneck : int
         The feature dimension ``K`` the head and every probe read.
 

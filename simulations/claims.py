@@ -58,7 +58,26 @@ C1_EXACT = "T1 gap, trained on the exact co-occurrence"
 
 @dataclass(frozen=True)
 class ClaimRow(Presented):
-    """One comparison: ``values[winner]`` against ``values[other]`` on ``metric``."""
+    """One comparison: ``values[winner]`` against ``values[other]`` on ``metric``.
+
+    Attributes
+    ----------
+    claim, source, metric : str
+        The claim, the source and the metric's label.
+    values : dict of str to float
+        Each side's value, by objective.
+    winner : str
+        The paper's side.
+    better : Better
+        Which direction wins.
+    tolerance : float
+        Values within it tie.
+    verdict : Verdict
+    detail : str
+        What the verdict rests on.
+    trained : bool
+        Whether the values come from trained models (else exact).
+    """
 
     __repr__ = short_repr
 
@@ -96,6 +115,25 @@ def compare(
     detail: str = "",
 ) -> ClaimRow:
     """Verdict of ``winner`` against the other side: ``holds`` / ``tie`` / ``fails``.
+
+    Parameters
+    ----------
+    claim, source, metric : str
+        What is compared, where, on what.
+    values : dict of str to float
+        The two sides' values, by objective.
+    winner : str
+        The paper's side.
+    better : str
+        ``"lower"`` or ``"higher"``.
+    tol : float
+        Values within it tie.
+    detail : str
+        What the verdict rests on.
+
+    Returns
+    -------
+    ClaimRow
 
     Examples
     --------
@@ -296,6 +334,27 @@ def trained_rows(
     ``steps`` and ``lr`` replace every model's default (:data:`~lookaround.simulations.runs.DEFAULTS`;
     C1's exact row trains ``3 steps``); a model whose training diverges gives ``diverged`` rows.
 
+    Parameters
+    ----------
+    exact : ExactSource
+        The exact numbers of one source.
+    k : int
+        The feature dimension.
+    seed : int
+        Seed of the draws and the models.
+    n_train, n_eval : int
+        Training draws and held-out sequences.
+    claims : tuple of str
+        The claims to check.
+    steps : int, optional
+        Optimizer steps (unset: the model's default).
+    lr : float, optional
+        Learning rate (unset: the model's default).
+
+    Returns
+    -------
+    list of ClaimRow
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -326,6 +385,31 @@ def check_trained(
 
     ``exact`` maps a source name to an :class:`ExactSource` whose computed numbers are reused;
     ``steps`` and ``lr`` as in :func:`trained_rows`.
+
+    Parameters
+    ----------
+    sources : tuple of str
+        The sources.
+    k : int
+        The feature dimension.
+    seed : int
+        Seed of the draws and the models.
+    n_train, n_eval : int
+        Training draws and held-out sequences.
+    claims : tuple of str
+        The claims to check.
+    steps : int, optional
+        Optimizer steps (unset: the model's default).
+    lr : float, optional
+        Learning rate (unset: the model's default).
+    progress : bool
+        Show a progress bar.
+    exact : dict of str to ExactSource, optional
+        Exact numbers already computed, by source name.
+
+    Returns
+    -------
+    list of ClaimRow
     """
     rows: list[ClaimRow] = []
     for name in tqdm(sources, desc="trained rows", unit="source", disable=not progress):
@@ -339,6 +423,15 @@ def summarize(rows: list[ClaimRow]) -> dict:
     """Per ``claim/source``: counts of holding, failing, tied and diverged rows, and an overall
     verdict (``holds`` / ``fails`` when every decided row agrees, ``mixed`` otherwise, ``tie``
     when none is decided).
+
+    Parameters
+    ----------
+    rows : list of ClaimRow
+        The rows.
+
+    Returns
+    -------
+    dict
 
     Examples
     --------

@@ -43,6 +43,21 @@ class PatternDraws:
 def draw_patterns(source: Source, objective: Objective, n: int, seed: int) -> PatternDraws:
     """Draw ``n`` sequences and one pattern each, seeded (the same seed, the same draws).
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective whose patterns are drawn.
+    n : int
+        Draws.
+    seed : int
+        Their seed.
+
+    Returns
+    -------
+    PatternDraws
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -58,7 +73,19 @@ def draw_patterns(source: Source, objective: Objective, n: int, seed: int) -> Pa
 
 
 def dense_context_ids(draws: PatternDraws, vocab: int) -> np.ndarray:
-    """Global context id ``offset(omega) + index(x_S)`` of each draw."""
+    """Global context id ``offset(omega) + index(x_S)`` of each draw.
+
+    Parameters
+    ----------
+    draws : PatternDraws
+        Drawn sequences and patterns.
+    vocab : int
+        ``V``.
+
+    Returns
+    -------
+    ndarray of int
+    """
     offsets = context_offsets(draws.objective, vocab)
     ids = np.empty(draws.tokens.shape[0], dtype=np.int64)
     for j, pattern in enumerate(draws.objective.patterns):

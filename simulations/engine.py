@@ -46,6 +46,15 @@ __all__ = [
 def config_hash(config: dict) -> str:
     """Stable 16-hex hash of a configuration (sorted-key JSON).
 
+    Parameters
+    ----------
+    config : dict
+        A JSON-able configuration.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> config_hash({"b": 1, "a": 2}) == config_hash({"a": 2, "b": 1})
@@ -70,6 +79,15 @@ def check_scheduler(address: str | None) -> str | None:
 
     Other protocols are refused: ``tls://`` needs certificates no option here takes,
     ``ucx://`` a UCX build, ``inproc://`` a scheduler inside this very process.
+
+    Parameters
+    ----------
+    address : str or None
+        A dask.distributed scheduler's address (``tcp://host:port``), or None.
+
+    Returns
+    -------
+    str or None
     """
     if address is None:
         return None
@@ -201,7 +219,21 @@ class Plan(Protocol):
 
 def run_plan(plan: Plan, out: str | Path, **options: Unpack[EngineOptions]) -> dict:
     """Run (or resume) every configuration of ``plan`` into ``out``; the engine's counts
-    (``options`` as in :func:`run_configs`)."""
+    (``options`` as in :func:`run_configs`).
+
+    Parameters
+    ----------
+    plan : Plan
+        The request.
+    out : str or Path
+        The results file.
+    **options
+        As in :func:`run_configs`.
+
+    Returns
+    -------
+    dict
+    """
     return run_configs(plan.header(), plan.configs(), plan.point, out,
                        complete=getattr(plan, "complete", None), **options)  # fmt: skip
 
@@ -229,6 +261,32 @@ def run_configs(
     :class:`~lookaround.simulations.journal.Journal`). A row counts as written only when its
     ``hash`` is its ``config``'s and ``complete(row)`` (when given) accepts it; any other is
     corrupt. ``jobs`` is capped by the configurations left to run.
+
+    Parameters
+    ----------
+    header : dict
+        The request that is hashed into the file's first line.
+    configs : list of dict
+        Every configuration.
+    run : callable
+        ``run(config) -> dict``, module-level.
+    out : str or Path
+        The results file.
+    jobs : int
+        Local processes.
+    scheduler : str, optional
+        A dask.distributed scheduler's address instead.
+    progress : bool
+        Show a progress bar.
+    repair : bool
+        Move corrupt lines to ``FILE.corrupt`` and go on.
+    complete : callable, optional
+        ``complete(row) -> bool``: whether a written row counts as done.
+
+    Returns
+    -------
+    dict
+        Counts of rows run, resumed and repaired.
     """
     check_scheduler(scheduler)
     check_count(jobs, "--jobs", 1, MAX_JOBS)

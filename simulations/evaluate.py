@@ -45,7 +45,20 @@ __all__ = [
 
 
 def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
-    """``A`` and ``P(z, c)`` over the dense context index (zero rows kept), for small sources."""
+    """``A`` and ``P(z, c)`` over the dense context index (zero rows kept), for small sources.
+
+    Parameters
+    ----------
+    source : Source
+        A small source.
+    objective : Objective
+        The objective.
+
+    Returns
+    -------
+    cooccurrence : ndarray, shape (contexts, V)
+    class_joint : ndarray, shape (contexts, r)
+    """
     offsets = context_offsets(objective, source.vocab)
     a = np.zeros((int(offsets[-1]), source.vocab))
     class_joint = np.zeros((int(offsets[-1]), source.n_classes))
@@ -58,7 +71,19 @@ def exact_dense_cooccurrence(source: Source, objective: Objective) -> tuple[np.n
 
 
 def normalized_svd(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows of positive mass, and ``U``, ``s`` of ``Abar`` over them (dense, small sources)."""
+    """Rows of positive mass, and ``U``, ``s`` of ``Abar`` over them (dense, small sources).
+
+    Parameters
+    ----------
+    a : ndarray, shape (contexts, V)
+        ``A``, dense.
+
+    Returns
+    -------
+    rows : ndarray of int
+    u : ndarray
+    s : ndarray
+    """
     abar, left, _ = normalize(a)
     live = left > 0
     u, s, _ = np.linalg.svd(abar[live], full_matrices=False)
@@ -67,6 +92,15 @@ def normalized_svd(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def conditional_entropy(a: np.ndarray) -> float:
     """``H(t | c)`` under ``A``: the cross-entropy no predictor of ``t`` from ``c`` goes below.
+
+    Parameters
+    ----------
+    a : ndarray, shape (contexts, V)
+        ``A``, a joint law.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -79,7 +113,21 @@ def conditional_entropy(a: np.ndarray) -> float:
 
 
 def all_context_tokens(pattern: Pattern, length: int, vocab: int) -> np.ndarray:
-    """One token row per context of ``pattern`` in mixed-radix order (hidden positions 0)."""
+    """One token row per context of ``pattern`` in mixed-radix order (hidden positions 0).
+
+    Parameters
+    ----------
+    pattern : Pattern
+        The pattern.
+    length : int
+        ``T``.
+    vocab : int
+        ``V``.
+
+    Returns
+    -------
+    ndarray of int, shape (V^|S|, T)
+    """
     count = vocab ** len(pattern.visible)
     tokens = np.zeros((count, length), dtype=np.int64)
     if pattern.visible:
@@ -89,7 +137,21 @@ def all_context_tokens(pattern: Pattern, length: int, vocab: int) -> np.ndarray:
 
 
 def all_context_features(model, objective: Objective, vocab: int) -> np.ndarray:
-    """``f(c)`` for every context of the dense index, from any model with ``features``."""
+    """``f(c)`` for every context of the dense index, from any model with ``features``.
+
+    Parameters
+    ----------
+    model : Model
+        Any model with ``features``.
+    objective : Objective
+        The objective whose contexts are read.
+    vocab : int
+        ``V``.
+
+    Returns
+    -------
+    ndarray, shape (contexts, k)
+    """
     return np.concatenate(
         [
             model.features(p, all_context_tokens(p, objective.length, vocab))
@@ -99,7 +161,21 @@ def all_context_features(model, objective: Objective, vocab: int) -> np.ndarray:
 
 
 def averaged_features(model, objective: Objective, tokens: np.ndarray) -> np.ndarray:
-    """``h(x) = sum_c P(c|x) f(c) = sum_omega w(omega) f(omega, x_S)`` for each sequence."""
+    """``h(x) = sum_c P(c|x) f(c) = sum_omega w(omega) f(omega, x_S)`` for each sequence.
+
+    Parameters
+    ----------
+    model : Model
+        Any model with ``features``.
+    objective : Objective
+        The objective.
+    tokens : ndarray, shape (n, T)
+        Sequences.
+
+    Returns
+    -------
+    ndarray, shape (n, k)
+    """
     parts = (w * model.features(p, tokens) for p, w in zip(objective.patterns, objective.weights))
     return sum(parts, start=np.zeros(()))
 
@@ -112,6 +188,17 @@ class PopulationClustering(Presented):
     class (the large-sample limit of the held-out ARI). ``runner_up_sse`` is the best SSE among
     restarts that ended in a *different* partition (``inf`` when all agree): a small
     ``sse_gap`` says two optima nearly tie, so a held-out ARI would move with the draw.
+
+    Attributes
+    ----------
+    ari : float
+        The adjusted Rand index of the best k-means optimum against the Bayes labels.
+    sse : float
+        Its weighted within-cluster sum of squares.
+    runner_up_sse, runner_up_ari : float
+        The same of the best different optimum among the restarts.
+    restarts : int
+        Restarts run.
     """
 
     __repr__ = short_repr
@@ -137,6 +224,15 @@ class PopulationClustering(Presented):
 
 def population_ari(joint: np.ndarray) -> float:
     """Adjusted Rand index of a joint law ``P(class, cluster)``: the limit of the sample ARI.
+
+    Parameters
+    ----------
+    joint : ndarray, shape (r, clusters)
+        ``P(class, cluster)``.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -199,7 +295,18 @@ RESTARTS = 10  # k-means restarts of the population ARI: its one home
 
 
 def all_sequences(source: Source) -> tuple[np.ndarray, np.ndarray]:
-    """Every sequence of positive mass, ``(tokens (n, T), P(z, x) (n, r))``, for small sources."""
+    """Every sequence of positive mass, ``(tokens (n, T), P(z, x) (n, r))``, for small sources.
+
+    Parameters
+    ----------
+    source : Source
+        A small source.
+
+    Returns
+    -------
+    tokens : ndarray, shape (n, T)
+    class_joint : ndarray, shape (n, r)
+    """
     joint = sequence_joint(source).reshape(source.n_classes, -1).T
     live = joint.sum(axis=1) > 0
     tokens = np.indices((source.vocab,) * source.length).reshape(source.length, -1).T
@@ -210,6 +317,23 @@ def exact_population_clustering(
     source: Source, objective: Objective, k: int, *, restarts: int = RESTARTS, seed: int = 0
 ) -> PopulationClustering:
     """:func:`population_clustering` of the exact averaged features ``h(x)`` (T1's optimum).
+
+    Parameters
+    ----------
+    source : Source
+        A small source.
+    objective : Objective
+        The objective.
+    k : int
+        The feature dimension.
+    restarts : int
+        k-means restarts.
+    seed : int
+        Their seed.
+
+    Returns
+    -------
+    PopulationClustering
 
     Examples
     --------
@@ -252,6 +376,21 @@ def classification_metrics(
 ) -> Classification:
     """Linear probe error (least squares, fit on the first half, scored on the second) and
     k-means ARI / NMI with ``n_classes`` clusters, all against ``labels``.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, k)
+        Features of held-out sequences.
+    labels : ndarray of int, shape (n,)
+        Their classes.
+    n_classes : int
+        ``r``.
+    seed : int
+        Seed of k-means.
+
+    Returns
+    -------
+    Classification
 
     Examples
     --------
@@ -314,7 +453,23 @@ class GenerationEval(Presented):
 def generation_eval(
     model, source: Source, objective: Objective, tokens: np.ndarray
 ) -> GenerationEval:
-    """Prefix-generation losses of any model with ``conditional(pattern, tokens)``."""
+    """Prefix-generation losses of any model with ``conditional(pattern, tokens)``.
+
+    Parameters
+    ----------
+    model : Model
+        Any model with ``conditional``.
+    source : Source
+        The source.
+    objective : Objective
+        The objective it was trained under.
+    tokens : ndarray, shape (n, T)
+        Held-out sequences.
+
+    Returns
+    -------
+    GenerationEval
+    """
     length = source.length
     per_sequence = np.empty((tokens.shape[0], length - 1))
     for l in range(1, length):

@@ -52,6 +52,15 @@ class Resumed:
 class Journal:
     """A results file opened for one writer (a context manager; refused if another holds it).
 
+    Parameters
+    ----------
+    out : str or Path
+        The results file.
+    request_hash : str
+        The hash of the request that writes it.
+    header : dict, optional
+        The request, written on the first line of a new file.
+
     Examples
     --------
     >>> import tempfile
@@ -231,6 +240,15 @@ def check_output_file(path: Path, what: str, *, results: bool) -> None:
     the command's own results file (``results``, which :class:`Journal` resumes or refuses),
     neither a results file nor a file another writer holds. Links are followed.
 
+    Parameters
+    ----------
+    path : Path
+        The output.
+    what : str
+        What it is, for the message.
+    results : bool
+        Whether it is a results file (resumed) rather than a file that is overwritten.
+
     Examples
     --------
     >>> check_output_file(Path("/dev/zero"), "--out", results=True)
@@ -254,6 +272,11 @@ def check_output_file(path: Path, what: str, *, results: bool) -> None:
 
 def check_distinct(outputs: dict[str, Path]) -> None:
     """The outputs of one command name different files (through links, hard links included).
+
+    Parameters
+    ----------
+    outputs : dict of str to Path
+        The command's outputs, by flag.
 
     Examples
     --------

@@ -49,7 +49,15 @@ MAX_POINTS = 10_000  # 100 x 100: minutes at V = 3, T = 6 on two cores
 
 @dataclass(frozen=True)
 class Axis:
-    """One knob of a family and the grid values it takes."""
+    """One knob of a family and the grid values it takes.
+
+    Attributes
+    ----------
+    name : str
+        The knob.
+    values : tuple of float
+        Its grid values.
+    """
 
     name: str
     values: tuple[float, ...]
@@ -57,6 +65,17 @@ class Axis:
 
 def parse_axis(text: str, family: Family) -> Axis:
     """``"stick=0:1:30"`` into an axis of 30 values of ``stick`` (ends included).
+
+    Parameters
+    ----------
+    text : str
+        ``NAME=lo:hi:n``.
+    family : Family
+        The family whose knob it is.
+
+    Returns
+    -------
+    Axis
 
     Examples
     --------
@@ -91,7 +110,25 @@ def parse_axis(text: str, family: Family) -> Axis:
 
 @dataclass(frozen=True)
 class MapRequest:
-    """A validated map: the family (and fixed knobs), axes, claim, metric, ``k``, objectives."""
+    """A validated map: the family (and fixed knobs), axes, claim, metric, ``k``, objectives.
+
+    Attributes
+    ----------
+    family : str
+        The family's name.
+    fixed : dict
+        Knobs fixed in the call.
+    x, y : Axis
+        The axes (``y`` None for a one-dimensional map).
+    claim, metric : str
+        The claim and its metric.
+    k : int or None
+        None: every ``k = 1..V``, the margin the smallest decided one.
+    objectives : tuple of str
+        The paper's side and the other.
+    seconds : float
+        The modelled time of every point, one thread.
+    """
 
     __repr__ = short_repr
 
@@ -145,7 +182,25 @@ def plan_map(
     k: str,
     objectives: str | None,
 ) -> MapRequest:
-    """Validate a map request completely, every grid point included, before any work."""
+    """Validate a map request completely, every grid point included, before any work.
+
+    Parameters
+    ----------
+    family_text : str
+        A family, knobs may be fixed (``"markov2(V=3,T=6)"``).
+    x, y : str
+        The axes, ``NAME=lo:hi:n`` (``y`` may be None).
+    claim, metric : str
+        The claim and its metric.
+    k : str
+        An integer, or ``"all"``.
+    objectives : str, optional
+        ``"A,B"``: the paper's side and the other (default per claim).
+
+    Returns
+    -------
+    MapRequest
+    """
     family, fixed = parse_family_call(family_text if "(" in family_text else family_text + "()")
     chosen = check_claim_metric(claim, metric)
     x_axis = parse_axis(x, family)
@@ -208,7 +263,17 @@ def _past_rank(exact: ExactSource, pair: tuple[str, str], k: int) -> bool:
 
 
 def map_point(config: dict) -> dict:
-    """One grid point: both sides' values, the signed margin and the verdict (a sweep row)."""
+    """One grid point: both sides' values, the signed margin and the verdict (a sweep row).
+
+    Parameters
+    ----------
+    config : dict
+        One grid point of a :class:`MapRequest`.
+
+    Returns
+    -------
+    dict
+    """
     spec = FAMILIES[config["family"]].spec(config["knobs"])
     exact = ExactSource(source_from_dict(spec))
     winner, other = _objectives_of(config, exact.source)

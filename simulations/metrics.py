@@ -80,6 +80,21 @@ def decide(
     Equal values tie (``inf`` against ``inf`` included), so do finite values within ``tol``;
     an ``ambiguous`` setting (the top-``k`` subspace not unique) is never compared.
 
+    Parameters
+    ----------
+    winner, other : float
+        The paper's side and the other side.
+    better : str
+        ``"lower"`` or ``"higher"``.
+    tol : float
+        Finite values within it tie.
+    ambiguous : bool
+        Whether the setting's top-``k`` subspace is not unique.
+
+    Returns
+    -------
+    Verdict
+
     Examples
     --------
     >>> decide(1.0, float("inf"), better="lower", tol=1e-9)
@@ -97,7 +112,13 @@ def decide(
 
 
 class ExactSource:
-    """The exact numbers of one source, each objective and ``k`` computed once."""
+    """The exact numbers of one source, each objective and ``k`` computed once.
+
+    Parameters
+    ----------
+    source : Source
+        The source; each exact number of it is computed once, on first use.
+    """
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -130,6 +151,30 @@ class Metric:
     ``label`` is its row of the claim table; ``in_table`` says whether the robust table shows
     it (docs/theory.md §6); ``uses_subspace``: its value depends on the top-``k`` subspace
     chosen, so it is ambiguous where that subspace is not unique.
+
+    Attributes
+    ----------
+    key : str
+        Its key (``--metric``, JSON).
+    label : str
+        Its row of the claim table.
+    kind : str
+        ``"classification"`` or ``"generation"``.
+    better : Better
+        Which direction is better.
+    read : callable
+        ``read(exact, objective, k) -> float``: its exact value.
+    uses_k : bool
+        Whether it depends on ``k``.
+    uses_subspace : bool
+        Whether it reads the top-``k`` subspace (ambiguous where that is not unique).
+    in_table : bool
+        Whether the robust claim table shows it.
+    rounding : callable, optional
+        ``rounding(exact, objective, k) -> float``: the mass whose decisions rounding could not
+        settle (probe errors).
+    analyses : int
+        Exact analyses it reads per objective and ``k`` (for sizing).
     """
 
     key: str
@@ -150,6 +195,22 @@ def unsettled(exact: ExactSource, metric: Metric, winner: str, other: str, k: in
     A value read off the top-``k`` subspace is undefined where that subspace is not unique on
     either side; a probe error is settled only where the two sides differ by more than the
     mass whose decisions rounding could not settle (``rounding_mass``, docs/theory.md §4.6).
+
+    Parameters
+    ----------
+    exact : ExactSource
+        The exact numbers of the source.
+    metric : Metric
+        The metric compared.
+    winner, other : str
+        The two objectives.
+    k : int
+        The feature dimension.
+
+    Returns
+    -------
+    str
+        Why not, or ``""`` when the comparison is settled.
 
     Examples
     --------
@@ -228,6 +289,19 @@ class Comparison:
 
     ``winner`` and ``other`` are templates: ``{p}`` is the parameter (``m`` of ``mlm:m`` from
     ``first``, or ``J`` of ``dar:J`` from 2), up to ``T - 1``.
+
+    Attributes
+    ----------
+    claim : str
+        ``C1`` to ``C4``.
+    winner, other : str
+        Objective templates; ``{p}`` is the parameter.
+    param : str
+        The parameter's name (``m`` or ``J``; empty when there is none).
+    first : int
+        Its first admissible value.
+    kind : str
+        ``"classification"`` or ``"generation"``: the metrics it is judged on.
     """
 
     claim: str
@@ -278,6 +352,17 @@ CLAIM_KINDS = {"C2": _C, "C3": _G, "C4": None}  # None: C4 has a pair of each ki
 def check_claim_metric(claim: str, metric: str) -> Metric:
     """The one rule for a claim and a metric: both known, and the metric of the claim's kind.
 
+    Parameters
+    ----------
+    claim : str
+        ``C1`` to ``C4``.
+    metric : str
+        A key of :data:`METRICS`.
+
+    Returns
+    -------
+    Metric
+
     Examples
     --------
     >>> check_claim_metric("C2", "s_k1").key
@@ -306,6 +391,18 @@ def check_claim_metric(claim: str, metric: str) -> Metric:
 def default_objectives(claim: str, metric: Metric) -> tuple[str, str]:
     """The paper's side and the other side of ``claim`` on ``metric``, at the one setting.
 
+    Parameters
+    ----------
+    claim : str
+        ``C1`` to ``C4``.
+    metric : Metric
+        The metric the claim is judged on.
+
+    Returns
+    -------
+    tuple of str
+        The paper's side and the other.
+
     Examples
     --------
     >>> default_objectives("C4", METRICS["chi"])
@@ -317,6 +414,17 @@ def default_objectives(claim: str, metric: Metric) -> tuple[str, str]:
 
 def margin(better: str, winner: float, other: float) -> float:
     """How far the paper's side is ahead: positive when it wins, ``0`` on equal values.
+
+    Parameters
+    ----------
+    better : str
+        ``"lower"`` or ``"higher"``.
+    winner, other : float
+        The two sides' values.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -335,6 +443,22 @@ def point_seconds(source: Source, names: tuple[str, ...], metric: Metric, k: int
     ``metric.analyses`` exact analyses of each at each ``k`` read (every ``k = 1..V`` for
     ``k=None``, a map's ``--k all``); sized by :func:`~lookaround.theory.limits.check_request`,
     so a source past the exact limits is refused here.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    names : tuple of str
+        The objectives read.
+    metric : Metric
+        The metric.
+    k : int or None
+        The feature dimension; None for every ``k = 1..V``.
+
+    Returns
+    -------
+    float
+        Modelled seconds on one thread.
 
     Examples
     --------

@@ -23,7 +23,15 @@ MODELS = ("tabular", "shared")  # each has its trainer in lookaround.simulations
 
 @dataclass(frozen=True, eq=False)
 class Readout:
-    """The target side of a model: ``g(t)`` per target (shape (V, k)) and the bias (V,)."""
+    """The target side of a model: ``g(t)`` per target (shape (V, k)) and the bias (V,).
+
+    Attributes
+    ----------
+    g : ndarray, shape (V, k)
+        ``g(t)`` per target.
+    bias : ndarray, shape (V,)
+        The bias per target.
+    """
 
     g: np.ndarray
     bias: np.ndarray
@@ -60,6 +68,15 @@ class Model(Protocol):
 def check_loss(loss: str) -> str:
     """The one rule for a loss name.
 
+    Parameters
+    ----------
+    loss : str
+        ``"spectral"`` or ``"ce"``.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> check_loss("ce")
@@ -83,6 +100,23 @@ def predictive(
     ``P(t|c) ~ P_t f(c).g(t)``, clipped at ``1e-6 P_t`` and renormalized; a zero feature (a
     context never trained) gives the marginal ``P_t``, the model's fallback ``q0``.
 
+    Parameters
+    ----------
+    f : ndarray, shape (n, k)
+        Context features.
+    g : ndarray, shape (V, k)
+        Target features.
+    bias : ndarray, shape (V,)
+        Target biases (cross-entropy).
+    loss : str
+        ``"spectral"`` (``P(t|c) ~ P_t (1 + f.g)``, clipped and renormalized) or ``"ce"`` (softmax).
+    target_mass : ndarray, shape (V,)
+        ``P_t``.
+
+    Returns
+    -------
+    ndarray, shape (n, V)
+
     Examples
     --------
     >>> f, g, mass = np.zeros((1, 1)), np.ones((2, 1)), np.array([0.25, 0.75])
@@ -99,6 +133,17 @@ def predictive(
 
 def adam_step(params: list, grads: list, moments: list, lr: float, step: int) -> None:
     """One Adam update in place (beta 0.9, 0.999, eps 1e-8).
+
+    Parameters
+    ----------
+    params, grads : list of ndarray
+        Parameters, updated in place, and their gradients.
+    moments : list of (ndarray, ndarray)
+        First and second moments, updated in place.
+    lr : float
+        The learning rate.
+    step : int
+        The step number, from 1 (for the bias corrections).
 
     Examples
     --------

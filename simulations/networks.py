@@ -17,7 +17,17 @@ __all__ = ["Block", "Bottlenecked", "Transformer", "bottleneck", "transformer"]
 
 
 class Block(eqx.Module):
-    """Pre-LN block: ``x + attn(LN x)``, then ``x + MLP(LN x)`` (GELU, width ``4d``)."""
+    """Pre-LN block: ``x + attn(LN x)``, then ``x + MLP(LN x)`` (GELU, width ``4d``).
+
+    Parameters
+    ----------
+    width : int
+        ``d``.
+    heads : int
+        Attention heads.
+    key : jax.Array
+        The initialization key.
+    """
 
     attn_norm: eqx.nn.LayerNorm
     attention: eqx.nn.MultiheadAttention
@@ -43,6 +53,25 @@ class Transformer(eqx.Module):
     ``head`` maps a hidden state to ``out`` outputs: ``V`` logits (cross-entropy) or ``f(c)`` of
     dimension ``k`` (spectral); ``readout`` is the spectral target table ``g`` (``V x k``).
     ``head_input`` is the head's input width when a subclass feeds it something narrower.
+
+    Parameters
+    ----------
+    config : TransformerConfig
+        Width, layers and heads.
+    vocab : int
+        ``V`` (the input table has ``V + 1`` rows, ``[MASK]`` last).
+    length : int
+        ``T``.
+    out : int
+        The head's outputs.
+    k : int
+        Columns of the spectral target table ``g``.
+    causal : bool
+        Whether attention is causal.
+    key : jax.Array
+        The initialization key.
+    head_input : int, optional
+        The head's input width, when narrower than ``d``.
     """
 
     embed: jax.Array
@@ -97,7 +126,15 @@ class Transformer(eqx.Module):
 class Bottlenecked(Transformer):
     """A :class:`Transformer` whose head reads a ``K``-dimensional linear feature layer:
     ``head(W h + b)``, and every probe reads ``W h + b``, the theory's ``f(c)`` of dimension
-    ``K`` (issue 27: the representation a probe reads then has the theory's dimension)."""
+    ``K`` (issue 27: the representation a probe reads then has the theory's dimension).
+
+    Parameters
+    ----------
+    config : BottleneckConfig
+        The shape, with the bottleneck's dimension ``K``.
+    **shape
+        As :class:`Transformer` takes them: ``vocab, length, out, k, causal, key``.
+    """
 
     features: eqx.nn.Linear
 
@@ -118,10 +155,34 @@ class Bottlenecked(Transformer):
 
 
 def transformer(config: TransformerConfig, **shape) -> Transformer:
-    """The ``transformer`` architecture: ``shape`` is ``vocab, length, out, k, causal, key``."""
+    """The ``transformer`` architecture: ``shape`` is ``vocab, length, out, k, causal, key``.
+
+    Parameters
+    ----------
+    config : TransformerConfig
+        The shape.
+    **shape
+        ``vocab, length, out, k, causal, key``.
+
+    Returns
+    -------
+    Transformer
+    """
     return Transformer(config, **shape)
 
 
 def bottleneck(config: BottleneckConfig, **shape) -> Bottlenecked:
-    """The ``bottleneck`` architecture: ``shape`` is ``vocab, length, out, k, causal, key``."""
+    """The ``bottleneck`` architecture: ``shape`` is ``vocab, length, out, k, causal, key``.
+
+    Parameters
+    ----------
+    config : BottleneckConfig
+        The shape.
+    **shape
+        ``vocab, length, out, k, causal, key``.
+
+    Returns
+    -------
+    Bottlenecked
+    """
     return Bottlenecked(config, **shape)

@@ -63,7 +63,14 @@ MAX_EVALUATION_ROWS = 2_000_000  # sequences x patterns read through a network, 
 
 @dataclass(frozen=True, eq=False)
 class Population:
-    """Every sequence of positive mass: ``tokens`` (n, T) and ``P(z, x)`` (n, r)."""
+    """Every sequence of positive mass: ``tokens`` (n, T) and ``P(z, x)`` (n, r).
+
+    Attributes
+    ----------
+    tokens : ndarray of int, shape (n, T)
+    class_joint : ndarray, shape (n, r)
+        ``P(z, x)``.
+    """
 
     tokens: np.ndarray
     class_joint: np.ndarray
@@ -76,6 +83,15 @@ class Population:
 
 def population(source: Source) -> Population:
     """The enumerable population of ``source`` (refused past ``V^T = 10^6`` sequences).
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+
+    Returns
+    -------
+    Population
 
     Examples
     --------
@@ -96,6 +112,13 @@ def check_evaluation_size(pop: Population, objective: Objective) -> None:
     """The one size rule of an evaluation: contexts read through a network, sized first.
 
     Every sequence under every pattern of the objective, and under every prefix pattern.
+
+    Parameters
+    ----------
+    pop : Population
+        The population.
+    objective : Objective
+        The objective whose contexts a network reads.
     """
     rows = pop.tokens.shape[0] * (len(objective.patterns) + pop.tokens.shape[1] - 1)
     if rows > MAX_EVALUATION_ROWS:
@@ -106,6 +129,17 @@ def check_evaluation_size(pop: Population, objective: Objective) -> None:
 
 
 def prefix_patterns(length: int) -> tuple[Pattern, ...]:
+    """
+    Parameters
+    ----------
+    length : int
+        ``T``.
+
+    Returns
+    -------
+    tuple of Pattern
+        ``({0..l-1}, l)`` for ``l = 1..T-1``.
+    """
     return tuple(Pattern(tuple(range(l)), l) for l in range(1, length))
 
 
@@ -168,6 +202,19 @@ def _conditionals(
 def exact_theory(source: Source, objective: Objective, pop: Population) -> ExactTheory:
     """The exact conditionals, spectrum and T1 map of ``objective`` on ``source``.
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+    pop : Population
+        Its population.
+
+    Returns
+    -------
+    ExactTheory
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -204,6 +251,19 @@ class Outputs:
     ``conditionals`` (n, P, V) on the objective's patterns and ``prefix_conditionals``
     (n, T-1, V); a network adds its hidden states at each pattern's read-out (n, P, d), its
     mean-pooled states (n, d) and, when trained on the spectral loss, ``f`` (n, P, k) and ``g``.
+
+    Attributes
+    ----------
+    conditionals : ndarray, shape (n, P, V)
+        On the objective's patterns.
+    prefix_conditionals : ndarray, shape (n, T - 1, V)
+        On the prefix patterns, for generation.
+    pattern_hidden : ndarray, optional
+        Hidden states at each pattern's read-out, (n, P, d).
+    pooled : ndarray, optional
+        Mean-pooled states, (n, d).
+    spectral_f, spectral_g : ndarray, optional
+        ``f`` (n, P, k) and ``g`` of a network trained on the spectral loss.
     """
 
     conditionals: np.ndarray
@@ -215,7 +275,17 @@ class Outputs:
 
 
 def exact_outputs(theory: ExactTheory) -> Outputs:
-    """The exact conditionals as a predictor's outputs: the evaluation's own check."""
+    """The exact conditionals as a predictor's outputs: the evaluation's own check.
+
+    Parameters
+    ----------
+    theory : ExactTheory
+        The exact theory.
+
+    Returns
+    -------
+    Outputs
+    """
     return Outputs(theory.conditionals, theory.prefix_conditionals)
 
 
@@ -226,6 +296,19 @@ def weighted_probe_error(
 
     The targets are the one-hot Bayes labels ``y(x)``; the error is the ``P(x)`` mass where
     the argmax (the Bayes tie rule) differs from ``y(x)``.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, d)
+        Features of every sequence.
+    class_joint : ndarray, shape (n, r)
+        ``P(z, x)``.
+    intercept : bool
+        Fit an intercept too.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -246,7 +329,17 @@ def weighted_probe_error(
 
 @dataclass(frozen=True)
 class ClassMetrics:
-    """Probe error and population k-means ARI of one feature map (``k`` None: raw features)."""
+    """Probe error and population k-means ARI of one feature map (``k`` None: raw features).
+
+    Attributes
+    ----------
+    k : int or None
+        The feature dimension (None for raw features).
+    probe_error : float
+        The ``P(x)``-weighted least-squares probe's error.
+    ari : float
+        Population k-means ARI.
+    """
 
     k: int | None
     probe_error: float
@@ -255,7 +348,16 @@ class ClassMetrics:
 
 @dataclass(frozen=True)
 class SpectralFit:
-    """A spectral-loss network against T1 at its ``k``: population loss, optimum, angle."""
+    """A spectral-loss network against T1 at its ``k``: population loss, optimum, angle.
+
+    Attributes
+    ----------
+    k : int
+    loss, optimum, gap : float
+        The population spectral loss, T1's optimum and their difference.
+    max_angle_deg : float
+        The largest principal angle to the top-``k`` subspace, in degrees.
+    """
 
     k: int
     loss: float
@@ -341,6 +443,25 @@ def evaluate(
 ) -> PretrainEvaluation:  # fmt: skip
     """Every population number of one predictor against the exact theory.
 
+    Parameters
+    ----------
+    outputs : Outputs
+        What the predictor says on the population.
+    theory : ExactTheory
+        The exact theory of the objective.
+    pop : Population
+        The population.
+    source : Source
+        The source.
+    ks : tuple of int
+        The ``k`` of the T1 map.
+    seed : int
+        Seed of k-means.
+
+    Returns
+    -------
+    PretrainEvaluation
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -379,7 +500,24 @@ def evaluate(
 
 
 def conditionals_of(head: np.ndarray, loss: str, g: np.ndarray | None, target_mass: np.ndarray):
-    """A network head's predictive law: softmax of logits, or T1's read-out of ``f.g``."""
+    """A network head's predictive law: softmax of logits, or T1's read-out of ``f.g``.
+
+    Parameters
+    ----------
+    head : ndarray
+        A network's head outputs: logits (``"ce"``) or features ``f`` (``"spectral"``).
+    loss : str
+        The loss it was trained on.
+    g : ndarray or None
+        The spectral target table.
+    target_mass : ndarray
+        ``P_t`` as the run saw it.
+
+    Returns
+    -------
+    ndarray
+        ``P(t | c)``, rows summing to 1.
+    """
     if loss == "ce":
         return softmax(head)
     assert g is not None

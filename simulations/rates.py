@@ -46,6 +46,23 @@ def count_estimator_rate(
 ) -> RateResult:
     """Exact excess loss of add-``beta`` count estimators trained on ``n`` draws, per ``l``.
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective the counts are taken under.
+    n : int
+        Training draws.
+    seeds : int
+        Repetitions.
+    beta : float
+        The add-``beta`` smoothing.
+
+    Returns
+    -------
+    RateResult
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source

@@ -52,7 +52,17 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Setting:
-    """One admissible setting: the objective parameter (``m`` or ``J``) and ``k`` (or None)."""
+    """One admissible setting: the objective parameter (``m`` or ``J``) and ``k`` (or None).
+
+    Attributes
+    ----------
+    param : str
+        ``m``, ``J`` or empty.
+    value : int or None
+        Its value.
+    k : int or None
+        The feature dimension.
+    """
 
     param: str
     value: int | None
@@ -66,7 +76,18 @@ class Setting:
 
 @dataclass(frozen=True)
 class SettingVerdict:
-    """The two sides' values at one setting and the verdict there."""
+    """The two sides' values at one setting and the verdict there.
+
+    Attributes
+    ----------
+    setting : Setting
+    values : dict of str to float
+        The two sides' values.
+    verdict : str
+        ``holds``, ``fails``, ``tie`` or ``ambiguous``.
+    note : str
+        Why, when it is not decided.
+    """
 
     setting: Setting
     values: dict
@@ -80,6 +101,22 @@ class RobustRow(Presented):
 
     ``metric`` is the metric's label (the table's row), ``key`` its key in
     :data:`lookaround.simulations.metrics.METRICS`.
+
+    Attributes
+    ----------
+    claim, source : str
+    metric : str
+        The metric's label (the table's row).
+    key : str
+        Its key in :data:`lookaround.simulations.metrics.METRICS`.
+    winner, other : str
+        The two sides' templates.
+    better : str
+        ``"lower"`` or ``"higher"``.
+    tolerance : float
+        Values within it tie.
+    settings : tuple of SettingVerdict
+        Every admissible setting.
     """
 
     __repr__ = short_repr
@@ -255,6 +292,17 @@ def robust_rows(
 
     Pass an :class:`ExactSource` to share its computed analyses with other callers.
 
+    Parameters
+    ----------
+    source : Source or ExactSource
+        The source.
+    claims : tuple of str
+        The claims.
+
+    Returns
+    -------
+    list of RobustRow
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -290,6 +338,15 @@ SHORT_KEY = (
 def summary_table(rows: list[RobustRow]) -> str:
     """Claim x source: how many rows of each verdict (the letters of :data:`SHORT_KEY`).
 
+    Parameters
+    ----------
+    rows : list of RobustRow
+        The rows.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -313,6 +370,15 @@ def summary_table(rows: list[RobustRow]) -> str:
 def tally(rows: Iterable[RobustRow]) -> str:
     """``"3H 2h 1D"``: how many of ``rows`` have each verdict, in the order of :data:`SHORT`.
 
+    Parameters
+    ----------
+    rows : iterable of RobustRow
+        The rows.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -325,7 +391,18 @@ def tally(rows: Iterable[RobustRow]) -> str:
 
 @dataclass(frozen=True)
 class RobustCheck(Presented):
-    """What ``lookaround check`` reports: robust exact rows, and trained rows at one setting."""
+    """What ``lookaround check`` reports: robust exact rows, and trained rows at one setting.
+
+    Attributes
+    ----------
+    sources : tuple of str
+    k, seed, n_train, n_eval : int
+        The trained rows' setting.
+    robust : tuple of RobustRow
+        The exact rows at every setting.
+    trained : tuple of ClaimRow
+        The trained rows at one setting.
+    """
 
     __repr__ = short_repr
 

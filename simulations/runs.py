@@ -63,6 +63,31 @@ class SimulationResult(Presented):
     ``bayes_ce`` is the conditional entropy ``H(t | c)`` that no model beats. Generation is
     measured on held-out sequences per prefix length ``l = 1..T-1`` (index ``l-1``): the
     excess over the exact Bayes loss, its standard error, and the Bayes loss itself.
+
+    Attributes
+    ----------
+    source, objective, model, loss : str
+        What was run.
+    k, steps, seed, n_train, n_eval : int
+    lr : float
+    final_loss : float
+        The trained model's population loss under the exact ``A``.
+    optimum, gap : float or None
+        T1's optimum and ``final_loss - optimum`` (spectral loss only).
+    bayes_ce : float or None
+        ``H(t | c)`` (cross-entropy only).
+    max_angle_deg : float or None
+        The largest principal angle to the top-``k`` subspace (spectral loss only).
+    probe_error, ari, nmi : float
+        On held-out sequences' averaged features.
+    context_probe_error, context_ari : float
+        On the contexts' features.
+    generation_excess, generation_excess_se : float
+        The excess generation loss over the Bayes loss and its standard error.
+    excess_per_length, excess_se_per_length, bayes_loss_per_length : ndarray
+        The same per prefix length ``l = 1..T-1``, and the Bayes loss.
+    curve : ndarray
+        The training loss at each step.
     """
 
     __repr__ = short_repr
@@ -121,6 +146,15 @@ class Diverged(ArithmeticError):
 
 def check_converged(model: Model, lr: float, features: np.ndarray | None = None) -> None:
     """Raise :class:`Diverged` when ``model``'s loss curve, head or ``features`` is not finite.
+
+    Parameters
+    ----------
+    model : Model
+        The trained model.
+    lr : float
+        Its learning rate, for the message.
+    features : ndarray, optional
+        Features to check as well.
 
     Examples
     --------

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import expit, softmax
 
 from lookaround.base.checks import check_count, check_positive
 from lookaround.base.errors import InputError
@@ -35,9 +33,9 @@ from lookaround.simulations.metrics import (
     point_seconds,
 )
 from lookaround.simulations.rates import count_estimator_rate
+from lookaround.simulations.spaces import DENOMINATORS, SearchSpace, above_floors, round_spec
 from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
-from lookaround.theory.families import FAMILIES, parse_family_call
 from lookaround.theory.limits import check_seconds
 from lookaround.theory.marginals import bayes_labels, sequence_joint
 from lookaround.theory.objectives import parse_objective
@@ -45,124 +43,14 @@ from lookaround.theory.sources import source_from_dict
 from lookaround.theory.theorems import Theorem
 
 __all__ = [
-    "DENOMINATORS",
-    "PROBABILITIES",
     "SearchRecord",
-    "SearchSpace",
     "Stress",
     "Witness",
-    "family_space",
-    "probabilities_of",
-    "round_spec",
     "search_witness",
-    "shape_space",
-    "space_of",
     "stress_theorem",
 ]
 
-DENOMINATORS = (4, 10, 20, 100, 1000, 10_000)  # short decimals, tried in this order
-INSET = 0.01  # a family's knobs are searched on the inner 98% of their ranges
-MAX_SHAPE = (4, 4, 8)  # r, V, T: the exact analysis of every step stays well under a second
 MAX_EVALUATIONS = 10**6  # exact margins one search may spend
-# A shape search keeps away from the limits where a claim degenerates (a class of prior ~0, a
-# deterministic token): every class prior at least PRIOR_FLOOR, every other probability at
-# least PROB_FLOOR, unless asked otherwise (--allow-degenerate). Both are multiples of 1/100,
-# so the rounding keeps them.
-PRIOR_FLOOR = 0.1
-PROB_FLOOR = 0.01
-PROBABILITIES = ("prior", "init", "trans", "emit")  # the spec's fields that are laws
-
-
-class SpecOf(Protocol):
-    """The source spec of coordinates ``u``, at the given sizes of the shrinkable knobs."""
-
-    def __call__(self, u: np.ndarray, sizes: dict | None = None) -> dict: ...
-
-
-@dataclass(frozen=True)
-class SearchSpace:
-    """Unconstrained coordinates ``u`` and the source spec they stand for."""
-
-    name: str
-    dimension: int
-    spec: SpecOf
-    shrinkable: dict = field(default_factory=dict)  # integer knobs that can shrink, and floor
-    floors: tuple[float, float] = (0.0, 0.0)  # least class prior, least other probability
-
-
-def family_space(text: str) -> SearchSpace:
-    """A family's real knobs through logistic maps onto the inner 98% of their ranges
-    (integer knobs fixed).
-
-    Examples
-    --------
-    >>> space = family_space("markov2(V=3,T=4)")
-    >>> space.dimension, space.spec(np.zeros(2))["length"]
-    (2, 4)
-    """
-    family, fixed = parse_family_call(text if "(" in text else text + "()")
-    free = [p for p in family.parameters if not p.integer and p.name not in fixed]
-    integers = {p.name: int(fixed.get(p.name, p.default)) for p in family.parameters if p.integer}
-
-    def spec(u: np.ndarray, sizes: dict | None = None) -> dict:
-        # 1% inside each range: at an end (overlap 1/2, say) the classes can coincide, and a
-        # "margin" there is the tie rule acting on posteriors equal to 1e-10
-        inner = INSET + (1 - 2 * INSET) * expit(np.asarray(u, dtype=float))
-        knobs = {p.name: p.low + (p.high - p.low) * float(x) for p, x in zip(free, inner)}
-        return family.spec({**fixed, **integers, **(sizes or {}), **knobs})
-
-    if not free:
-        raise InputError(
-            f"family {text!r} fixes every real knob: nothing is left to search (free one of "
-            f"{', '.join(p.name for p in family.parameters if not p.integer)})"
-        )
-    floors = {p.name: int(p.low) for p in family.parameters if p.integer and p.name in ("V", "T")}
-    return SearchSpace(
-        family.name, len(free), spec, {n: (integers[n], f) for n, f in floors.items()}
-    )
-
-
-def shape_space(text: str, *, degenerate: bool = False) -> SearchSpace:
-    """Class-conditional Markov chains of shape ``r,V,T`` as softmax logits, each probability
-    held at least :data:`PROB_FLOOR` (class priors :data:`PRIOR_FLOOR`) unless ``degenerate``.
-
-    Examples
-    --------
-    >>> space = shape_space("2,3,4")
-    >>> space.dimension, sorted(space.spec(np.zeros(space.dimension)))
-    (26, ['family', 'init', 'length', 'prior', 'trans'])
-    >>> shape_space("2,2,3").spec(np.r_[-40.0, 40.0, np.zeros(12)])["prior"]
-    [0.1, 0.9]
-    """
-    try:
-        r, vocab, length = (int(p) for p in text.split(","))
-    except ValueError:
-        raise InputError(
-            f"shape must be r,V,T (three integers), got {text!r}", field="shape"
-        ) from None
-    for name, value, top, low in zip("rVT", (r, vocab, length), MAX_SHAPE, (2, 2, 2)):
-        if not low <= value <= top:
-            raise InputError(f"shape {name} must be in [{low}, {top}], got {value}", field="shape")
-    blocks = (r, r * vocab, r * vocab * vocab)
-    prior_floor, floor = (0.0, 0.0) if degenerate else (PRIOR_FLOOR, PROB_FLOOR)
-
-    def law(logits: np.ndarray, lowest: float) -> list:
-        # the floor, and the rest of the mass by softmax: every row sums to 1 exactly as before
-        rows = softmax(logits, axis=-1)
-        return (lowest + (1 - lowest * logits.shape[-1]) * rows).tolist()
-
-    def spec(u: np.ndarray, sizes: dict | None = None) -> dict:
-        prior, init, trans = np.split(u, np.cumsum(blocks)[:2])
-        return {
-            "family": "markov",
-            "prior": law(prior, prior_floor),
-            "init": law(init.reshape(r, vocab), floor),
-            "trans": law(trans.reshape(r, vocab, vocab), floor),
-            "length": int((sizes or {}).get("T", length)),
-        }
-
-    name = f"markov {r},{vocab},{length}" + (" (degenerate allowed)" if degenerate else "")
-    return SearchSpace(name, sum(blocks), spec, {"T": (length, 2)}, (prior_floor, floor))
 
 
 def _margin(spec: dict, metric: str, k: int, objectives: tuple[str, str]) -> float:
@@ -187,34 +75,23 @@ def _informative(spec: dict) -> bool:
     return bool(np.unique(bayes_labels(joint.T[joint.sum(axis=0) > 0])).size > 1)
 
 
-def round_spec(spec: dict, denominator: int) -> dict:
-    """Every probability row of ``spec`` rounded to multiples of ``1/denominator``, summing
-    to exactly 1 (largest remainders), written as short decimals.
-
-    Examples
-    --------
-    >>> round_spec({"family": "iid", "prior": [0.333, 0.667], "emit": [[0.1, 0.9]] * 2,
-    ...             "length": 2}, 10)["prior"]
-    [0.3, 0.7]
-    """
-
-    def rows(value):
-        array = np.asarray(value, dtype=float)
-        if array.ndim == 1:
-            scaled = array * denominator
-            counts = np.floor(scaled).astype(int)
-            short = denominator - counts.sum()
-            counts[np.argsort(-(scaled - counts), kind="stable")[:short]] += 1
-            return [float(f"{c / denominator:.6g}") for c in counts]
-        return [rows(v) for v in value]
-
-    return {key: rows(v) if key in PROBABILITIES else v
-            for key, v in spec.items()}  # fmt: skip
-
-
 @dataclass(frozen=True, kw_only=True)
 class Witness(Presented):
-    """A certified source on which the claim fails (or holds), and how it was found."""
+    """A certified source on which the claim fails (or holds), and how it was found.
+
+    Attributes
+    ----------
+    claim, metric : str
+    k : int
+    objectives : tuple of str
+        The paper's side and the other.
+    wanted : str
+        ``fails`` or ``holds``.
+    search : SearchRecord
+    source : dict
+        The rational source spec.
+    certificate : Certificate
+    """
 
     __repr__ = short_repr
 
@@ -240,7 +117,23 @@ class Witness(Presented):
 @dataclass(frozen=True, kw_only=True)
 class SearchRecord:
     """How a witness was found: the space and seed, the budget spent, the optimizer's margin
-    before shrinking and rounding, the sizes shrunk to and the rounding kept."""
+    before shrinking and rounding, the sizes shrunk to and the rounding kept.
+
+    Attributes
+    ----------
+    space : str
+        The space searched.
+    seed, restarts, evaluations : int
+        The seed and the budget spent.
+    seconds : float
+        Wall time (reported, never a budget).
+    found_margin : float
+        The optimizer's margin before rounding.
+    shrunk : dict
+        Knobs the shrinker moved.
+    denominator : int
+        The rational grid the source was rounded to.
+    """
 
     space: str
     seed: int
@@ -349,6 +242,29 @@ def search_witness(
     Raises an InputError when no source of the space gives the wanted verdict within the
     budget (the best margin found is in the message), or when none of its shrunk and rounded
     forms is a witness (each cause counted in the message).
+
+    Parameters
+    ----------
+    claim, metric : str
+        The claim and its metric.
+    space : SearchSpace
+        Where to search.
+    k : int
+        The feature dimension.
+    objectives : tuple of str, optional
+        The paper's side and the other (default per claim).
+    seed : int, SeedSequence or Generator
+        Every random choice derives from it.
+    evaluations : int
+        The budget, in exact evaluations.
+    seconds : float, optional
+        A time cap besides (the evaluations decide the bits).
+    wanted : str
+        ``"fails"`` or ``"holds"``.
+
+    Returns
+    -------
+    Witness
     """
     if metric not in CERTIFIABLE:
         raise InputError(
@@ -409,7 +325,7 @@ class _Goal:
             return "its margin lost the sign"
         if not _informative(spec):
             return "its classes could no longer be told apart (one Bayes class)"
-        return None if _above_floors(spec, floors) else "a probability fell below the floor"
+        return None if above_floors(spec, floors) else "a probability fell below the floor"
 
 
 @dataclass(frozen=True)
@@ -446,20 +362,6 @@ def _certified(space: SearchSpace, found: _Optimum, goal: _Goal) -> _Certified:
     )
 
 
-def _above_floors(spec: dict, floors: tuple[float, float]) -> bool:
-    """Whether the class priors and every other probability keep the space's floors."""
-    prior_floor, floor = floors
-    rest = probabilities_of(spec, PROBABILITIES[1:])
-    lowest = float(np.min(rest)) if rest.size else 1.0
-    return min(spec["prior"]) >= prior_floor - 1e-12 and lowest >= floor - 1e-12
-
-
-def probabilities_of(spec: dict, keys: tuple[str, ...]) -> np.ndarray:
-    """The probabilities of ``spec``'s laws among ``keys``, flattened into one array."""
-    found = [np.ravel(np.asarray(spec[key], dtype=float)) for key in keys if key in spec]
-    return np.concatenate(found) if found else np.zeros(0)
-
-
 def _certificate(spec: dict, pair: tuple[str, str], metric: str, k: int) -> Certificate:
     """The exact-arithmetic verdict of ``pair`` on ``metric`` at ``k`` on the source ``spec``."""
     source = source_from_dict(spec)
@@ -471,7 +373,20 @@ def _certificate(spec: dict, pair: tuple[str, str], metric: str, k: int) -> Cert
 class Stress(Presented):
     """The tightest instance found: ``numerator / denominator`` at its largest, that is
     ``probe_error / bound`` for T2 and T2' (at most 1 by the theorems) and
-    ``excess / predicted`` for T3' (a rate: 1 is its limit, not a bound)."""
+    ``excess / predicted`` for T3' (a rate: 1 is its limit, not a bound).
+
+    Attributes
+    ----------
+    theorem : Theorem
+    objective : str
+    k : int
+    ratio, numerator, denominator : float
+        The tightest ``numerator / denominator`` found.
+    source : dict
+        Its source spec.
+    restarts, evaluations : int
+        The budget spent.
+    """
 
     __repr__ = short_repr
 
@@ -509,7 +424,29 @@ def stress_theorem(
 ) -> Stress:
     """The tightest instance found of T2 or T2' (``probe_error / bound``, at most 1 by the
     theorems), or of T3' (the largest ``excess / predicted`` at ``N = T3_DRAWS`` draws over
-    covered lengths: T3' is a rate, so 1 is its limit, not a bound)."""
+    covered lengths: T3' is a rate, so 1 is its limit, not a bound).
+
+    Parameters
+    ----------
+    theorem : Theorem or str
+        ``T2``, ``T2'`` or ``T3'``.
+    space : SearchSpace
+        Where to search.
+    objective : str
+        The objective.
+    k : int
+        The feature dimension.
+    seed : int
+        Every random choice derives from it.
+    evaluations : int
+        The budget.
+    seconds : float, optional
+        A time cap besides.
+
+    Returns
+    -------
+    Stress
+    """
     theorem = _theorem(theorem)
     if theorem is not Theorem.T3_PRIME:  # T3' draws T3_DRAWS sequences a step, sized by them
         _check_size(space, (objective,), METRICS["phi"], k, evaluations, seconds)
@@ -581,17 +518,3 @@ def _stress_score(theorem: Theorem, objective: str, k: int) -> Callable[[dict], 
         return (result.probe_error / bound if bound > 0 else 0.0), result.probe_error, bound
 
     return ratio
-
-
-def space_of(family: str | None, shape: str | None, *, degenerate: bool = False) -> SearchSpace:
-    """The search space of ``--family`` or ``--shape`` (exactly one of them); ``degenerate``
-    lifts a shape's floors (``--allow-degenerate``)."""
-    if (family is None) == (shape is None):
-        raise InputError("give exactly one of --family and --shape")
-    if family is not None:
-        if family.split("(")[0] not in FAMILIES:
-            raise InputError(f"unknown family {family!r} (families: {', '.join(FAMILIES)})")
-        return family_space(family)
-    if shape is None:
-        raise InputError("search needs --family or --shape")
-    return shape_space(shape, degenerate=degenerate)

@@ -33,7 +33,20 @@ PARAMS = ("E", "M", "Q", "W1", "b1", "W2", "G", "b")
 
 
 def init_params(length: int, vocab: int, k: int, *, width: int, hidden: int, seed: int) -> dict:
-    """Seeded initial parameters (small Gaussian weights, zero biases)."""
+    """Seeded initial parameters (small Gaussian weights, zero biases).
+
+    Parameters
+    ----------
+    length, vocab, k : int
+        ``T``, ``V`` and the feature dimension.
+    width, hidden : int
+        The embedding and hidden widths.
+    seed : int
+
+    Returns
+    -------
+    dict
+    """
     rng = np.random.default_rng(streams(seed).init)
     return {
         "E": 0.3 * rng.normal(size=(length, vocab, width)),
@@ -53,7 +66,21 @@ def _masks(visible: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def encode(params: dict, tokens: np.ndarray, visible: np.ndarray, target: np.ndarray) -> tuple:
-    """Forward pass of the encoder; returns ``f`` and the cache for :func:`gradients`."""
+    """Forward pass of the encoder; returns ``f`` and the cache for :func:`gradients`.
+
+    Parameters
+    ----------
+    params : dict
+        The weights.
+    tokens : ndarray, shape (n, T)
+    visible : ndarray of bool, shape (n, T)
+    target : ndarray of int, shape (n,)
+
+    Returns
+    -------
+    tuple
+        The features and what backpropagation needs.
+    """
     length = tokens.shape[1]
     emb = params["E"][np.arange(length)[None, :], tokens]  # (B, T, d)
     hidden_pos = _masks(visible, target)
@@ -72,6 +99,18 @@ def loss_and_grads(params: dict, batch: tuple, loss: str) -> tuple[float, dict]:
     ``batch = (tokens (B,T), visible (B,T) bool, target position (B,), target token (B,))``.
     Spectral: ``-2 mean_j f_j.g(t_j) + mean_{j != j'} (f_j.g(t_j'))^2``, an unbiased estimate
     of T1's loss. Cross-entropy: ``mean_j -log softmax(f_j.G^T + b)_{t_j}``.
+
+    Parameters
+    ----------
+    params : dict
+    batch : tuple
+        A minibatch.
+    loss : str
+
+    Returns
+    -------
+    value : float
+    grads : dict
     """
     tokens, visible, target, answer = batch
     f, cache = encode(params, tokens, visible, target)
@@ -118,7 +157,19 @@ def loss_and_grads(params: dict, batch: tuple, loss: str) -> tuple[float, dict]:
 
 @dataclass(frozen=True, eq=False)
 class SharedModel:
-    """A trained shared-weight model; gives features and predictions for any pattern."""
+    """A trained shared-weight model; gives features and predictions for any pattern.
+
+    Attributes
+    ----------
+    params : dict
+        The network's weights.
+    loss : str
+    vocab : int
+    target_mass : ndarray
+        ``P_t`` as training saw it.
+    curve : ndarray
+        The training loss at each step.
+    """
 
     params: dict
     loss: str
@@ -162,6 +213,26 @@ def fit_shared(
     hidden: int = 32,
 ) -> SharedModel:
     """Minibatch Adam on the draws, seeded (batches are drawn with ``seed``).
+
+    Parameters
+    ----------
+    draws : PatternDraws
+        Training draws.
+    vocab, k : int
+        ``V`` and the feature dimension.
+    loss : str
+        ``"spectral"`` or ``"ce"``.
+    steps : int
+    lr : float
+    seed : int
+    batch : int
+        Draws per step.
+    width, hidden : int
+        The embedding and hidden widths.
+
+    Returns
+    -------
+    SharedModel
 
     Examples
     --------

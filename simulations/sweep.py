@@ -102,7 +102,17 @@ def _count(grid: dict) -> int:
 
 
 def load_grid(path: str | Path) -> dict:
-    """Read and validate a grid file (see the README for the format)."""
+    """Read and validate a grid file (see the README for the format).
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML grid.
+
+    Returns
+    -------
+    dict
+    """
     raw = read_bytes(path, "grid file")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
@@ -167,7 +177,18 @@ def _check_settings(settings: dict) -> None:
 
 
 def expand(spec: dict) -> list[dict]:
-    """Every configuration of a grid, each template filled only with the parameters it uses."""
+    """Every configuration of a grid, each template filled only with the parameters it uses.
+
+    Parameters
+    ----------
+    spec : dict
+        A grid (the parsed TOML).
+
+    Returns
+    -------
+    list of dict
+        Every configuration, in the grid's order.
+    """
     grid, configs = spec["grid"], []
     for source_t, objective_t, names in _template_pairs(grid):
         for values in itertools.product(*(grid[n] for n in names), grid["k"], grid["seed"]):
@@ -187,7 +208,18 @@ def expand(spec: dict) -> list[dict]:
 
 
 def run_config(config: dict) -> dict:
-    """One row: the exact analysis (and, in train mode, a simulated run) of a configuration."""
+    """One row: the exact analysis (and, in train mode, a simulated run) of a configuration.
+
+    Parameters
+    ----------
+    config : dict
+        One configuration.
+
+    Returns
+    -------
+    dict
+        Its JSON row.
+    """
     source = resolve_source(config["source"])
     objective = parse_objective(config["objective"], source.length)
     k = config["k"]
@@ -260,6 +292,19 @@ def run_sweep(grid_path: str | Path, out: str | Path, **options: Unpack[EngineOp
     Every configuration is validated and sized before the first run, so a bad entry deep in
     a grid is refused at once, not after hours.
 
+    Parameters
+    ----------
+    grid_path : str or Path
+        The TOML grid.
+    out : str or Path
+        The results file.
+    **options
+        As :func:`lookaround.simulations.engine.run_configs` takes them.
+
+    Returns
+    -------
+    dict
+
     Raises
     ------
     InputError
@@ -286,7 +331,13 @@ def _check_pretraining_budget(configs: list[dict]) -> None:
 
 
 def check_config(config: dict) -> None:
-    """Everything a run would refuse, refused now: source, objective, ``k``, sizes, seeds."""
+    """Everything a run would refuse, refused now: source, objective, ``k``, sizes, seeds.
+
+    Parameters
+    ----------
+    config : dict
+        One configuration of a grid.
+    """
     where = f"grid configuration {config['source']!r} x {config['objective']!r}"
     try:
         source = resolve_source(config["source"])

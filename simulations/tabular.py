@@ -84,7 +84,17 @@ class TabularModel:
 
 
 def empirical_cooccurrence(draws: PatternDraws, vocab: int) -> np.ndarray:
-    """``Ahat[c, t]``: the fraction of draws with context ``c`` and target ``t`` (dense)."""
+    """``Ahat[c, t]``: the fraction of draws with context ``c`` and target ``t`` (dense).
+
+    Parameters
+    ----------
+    draws : PatternDraws
+    vocab : int
+
+    Returns
+    -------
+    ndarray, shape (contexts, V)
+    """
     total = int(context_offsets(draws.objective, vocab)[-1])
     if total > MAX_DENSE_CONTEXTS:
         raise InputError(
@@ -123,6 +133,19 @@ def train_spectral(
     a step that would raise the loss is halved until it does not, and a halved step doubles back
     toward ``lr`` after each accepted one. Where ``lr`` descends at every step the iterates are
     plain gradient descent's.
+
+    Parameters
+    ----------
+    a : ndarray, shape (contexts, V)
+        The empirical co-occurrence.
+    k : int
+    steps : int
+    lr : float
+    seed : int
+
+    Returns
+    -------
+    f, g, curve : ndarray
 
     Examples
     --------
@@ -178,7 +201,21 @@ def _descend(
 def train_cross_entropy(
     a: np.ndarray, k: int, *, steps: int, lr: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Full-batch Adam on ``-sum Ahat[c,t] log softmax(f(c).g + b)_t``; returns f, g, b, curve."""
+    """Full-batch Adam on ``-sum Ahat[c,t] log softmax(f(c).g + b)_t``; returns f, g, b, curve.
+
+    Parameters
+    ----------
+    a : ndarray, shape (contexts, V)
+        The empirical co-occurrence.
+    k : int
+    steps : int
+    lr : float
+    seed : int
+
+    Returns
+    -------
+    f, g, bias, curve : ndarray
+    """
     p_c = a.sum(axis=1)
     rows = np.flatnonzero(p_c > 0)
     sub = a[rows]
@@ -203,6 +240,19 @@ def fit_tabular(
 ) -> TabularModel:
     """Train a tabular model on the draws' empirical co-occurrence.
 
+    Parameters
+    ----------
+    draws : PatternDraws
+    vocab, k : int
+    loss : str
+    steps : int
+    lr : float
+    seed : int
+
+    Returns
+    -------
+    TabularModel
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -223,7 +273,19 @@ def fit_tabular(
 
 
 def exact_spectral_model(a: np.ndarray, objective: Objective, vocab: int, k: int) -> TabularModel:
-    """The T1 minimizer on the exact co-occurrence (dense over all contexts): ideal features."""
+    """The T1 minimizer on the exact co-occurrence (dense over all contexts): ideal features.
+
+    Parameters
+    ----------
+    a : ndarray, shape (contexts, V)
+        The exact ``A``.
+    objective : Objective
+    vocab, k : int
+
+    Returns
+    -------
+    TabularModel
+    """
     f, g = optimal_factors(a, k)
     return TabularModel(
         objective, vocab, f, g, np.zeros(vocab), "spectral", a.sum(axis=0), np.zeros(0)

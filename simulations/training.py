@@ -119,6 +119,19 @@ def parameter_count(
 ) -> int:
     """Weights of the network for ``V`` tokens and length ``T`` (sized before any work).
 
+    Parameters
+    ----------
+    architecture : TransformerConfig
+        The network's shape (its type names the architecture).
+    training : TrainingConfig
+        Its training (the head's outputs depend on the loss).
+    vocab, length : int
+        ``V`` and ``T``.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> parameter_count(TransformerConfig(), TrainingConfig(), 3, 5)
@@ -132,6 +145,17 @@ def pretrain_seconds(architecture: TransformerConfig, config: TrainingConfig, le
     """Modelled seconds of one training run and its evaluation: a fixed part, then per step
     ``6 B T L (12 d^2 + 2 T d)`` floating-point operations (forward and backward through ``L``
     layers of width ``d``, batch ``B``, length ``T``) and a fixed overhead.
+
+    Parameters
+    ----------
+    architecture : TransformerConfig
+    config : TrainingConfig
+    length : int
+        ``T``.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -147,7 +171,13 @@ def pretrain_seconds(architecture: TransformerConfig, config: TrainingConfig, le
 def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]]) -> None:
     """Refuse a request whose ``runs`` (each a config and the source's length ``T``) take
     about :func:`pretrain_seconds` in all past :data:`MAX_PRETRAIN_SECONDS`; each run is its
-    architecture's config, its training config and the source's length ``T``."""
+    architecture's config, its training config and the source's length ``T``.
+
+    Parameters
+    ----------
+    runs : list of (TransformerConfig, TrainingConfig, int)
+        Each run's shape, training and ``T``.
+    """
     seconds = sum(pretrain_seconds(a, c, length) for a, c, length in runs)
     if seconds > MAX_PRETRAIN_SECONDS:
         count = len(runs)
@@ -161,7 +191,21 @@ def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]]) -> N
 def check_run(
     architecture: TransformerConfig, config: TrainingConfig, source: Source, objective: str
 ) -> PatternLaw:
-    """Every setting of a run checked (and its size bounded) before any work starts."""
+    """Every setting of a run checked (and its size bounded) before any work starts.
+
+    Parameters
+    ----------
+    architecture : TransformerConfig
+        The network's shape.
+    config : TrainingConfig
+        Its training.
+    source : Source
+    objective : str
+
+    Returns
+    -------
+    PatternLaw
+    """
     law = pattern_law(objective, source.length)
     count = parameter_count(architecture, config, source.vocab, source.length)
     if count > MAX_PARAMETERS:

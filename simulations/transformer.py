@@ -83,6 +83,19 @@ def training_batch(
     Returns ``tokens`` (n, T) (hidden positions set to ``[MASK] = V``), and for masked routes
     ``position`` (n,) the target slot and ``target`` (n,) its token. The target is never visible.
 
+    Parameters
+    ----------
+    source : Source
+    law : PatternLaw
+    draws, patterns : numpy.random.Generator
+        The streams of sequences and of patterns.
+    n : int
+        Sequences.
+
+    Returns
+    -------
+    dict of str to ndarray
+
     Examples
     --------
     >>> from lookaround.theory.objectives import pattern_law
@@ -302,6 +315,19 @@ def read_contexts(
     prefix contexts (``S = {0..i-1}``), at position ``i - 1``; a masked one reads the target's
     slot with every hidden position set to ``[MASK]``. Rows run in fixed blocks of ``rows``
     (padded), so one compiled shape serves every call. Returns float64 arrays.
+
+    Parameters
+    ----------
+    run : TrainedTransformer
+    tokens : ndarray, shape (n, T)
+    visible : ndarray of bool, shape (n, T)
+    target : ndarray of int, shape (n,)
+    rows : int
+        Rows per compiled block.
+
+    Returns
+    -------
+    head, hidden : ndarray
     """
     if run.causal:
         prefix = np.arange(tokens.shape[1])[None, :] < target[:, None]
@@ -315,7 +341,19 @@ def read_contexts(
 
 
 def pooled_states(run: TrainedTransformer, tokens: np.ndarray, *, rows: int = 4096) -> np.ndarray:
-    """Mean over positions of the hidden states of whole, unmasked sequences (n, d)."""
+    """Mean over positions of the hidden states of whole, unmasked sequences (n, d).
+
+    Parameters
+    ----------
+    run : TrainedTransformer
+    tokens : ndarray, shape (n, T)
+    rows : int
+        Rows per compiled block.
+
+    Returns
+    -------
+    ndarray, shape (n, features)
+    """
     positions = np.zeros((tokens.shape[0], 1), dtype=np.int64)
     return _read_blocks(run.model, tokens, positions, rows)[2]
 
@@ -347,6 +385,16 @@ def network_outputs(run: TrainedTransformer, theory: ExactTheory, pop: Populatio
 
     A causal network generates from its own prefixes; a masked one by unmasking left to right
     (the prefix pattern ``({0..l-1}, l)`` with every later position ``[MASK]``).
+
+    Parameters
+    ----------
+    run : TrainedTransformer
+    theory : ExactTheory
+    pop : Population
+
+    Returns
+    -------
+    Outputs
     """
     length = pop.tokens.shape[1]
     patterns = theory.objective.patterns

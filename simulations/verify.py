@@ -10,7 +10,7 @@ import numpy as np
 
 from lookaround.base.errors import InputError
 from lookaround.simulations.metrics import METRICS, check_claim_metric
-from lookaround.simulations.search import PROBABILITIES, probabilities_of
+from lookaround.simulations.spaces import PROBABILITIES, probabilities_of
 from lookaround.theory.certificates import CERTIFIABLE, certify
 from lookaround.theory.limits import check_k
 from lookaround.theory.objectives import Objective, parse_objective
@@ -74,6 +74,16 @@ def verify_record(record: object) -> list[str]:
     source it describes (sizes shrunk to, probabilities in steps of the stated denominator,
     the sign of the margin found). An empty list means the witness re-verifies; a field of
     the wrong kind, or a source too large to certify, is an :class:`InputError` first.
+
+    Parameters
+    ----------
+    record : object
+        A witness's JSON record.
+
+    Returns
+    -------
+    list of str
+        What does not verify (empty when it does).
 
     Examples
     --------

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import enum
+import importlib
+import importlib.util
+import inspect
+import pkgutil
 import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -66,3 +72,48 @@ def test_no_file_cites_a_theory_file_outside_the_repository():
     text_files = [f for f in tracked if f.endswith((".py", ".md", ".toml", ".cff", ".rst"))]
     outside = "THEORY" + ".md"  # spelled in two parts so that this file does not match itself
     assert [f for f in text_files if outside in (ROOT / f).read_text()] == []
+
+
+def _exported():
+    """Every function and class a module of the package exports and defines."""
+    for package in ("lookaround", "lookaround.base", "lookaround.theory",
+                    "lookaround.simulations", "lookaround.figures", "lookaround.cli"):  # fmt: skip
+        root = importlib.import_module(package)
+        names = [package] + [f"{package}.{m.name}" for m in pkgutil.iter_modules(root.__path__)
+                             if not m.ispkg and not m.name.startswith("_")]  # fmt: skip
+        for name in names:
+            if (
+                name.startswith("lookaround.figures")
+                and importlib.util.find_spec("matplotlib") is None
+            ):
+                continue
+            module = importlib.import_module(name)
+            for attribute in getattr(module, "__all__", []):
+                value = getattr(module, attribute)
+                if getattr(value, "__module__", None) == name and callable(value):
+                    yield f"{name}.{attribute}", value
+
+
+def _documented(doc: str) -> set[str]:
+    """Names in the docstring's Parameters and Attributes sections (``a, b : type`` lines)."""
+    lines, names, inside = doc.splitlines(), set(), False
+    for i, line in enumerate(lines):
+        header = i + 1 < len(lines) and bool(line.strip()) and set(lines[i + 1].strip()) == {"-"}
+        if header:
+            inside = line.strip() in ("Parameters", "Attributes")
+        elif inside and line and not line.startswith(" ") and not set(line) <= {"-"}:
+            names |= {n.strip().lstrip("*") for n in line.split(" : ")[0].split(",")}
+    return names
+
+
+@pytest.mark.parametrize(("name", "value"), sorted(_exported(), key=lambda item: item[0]),
+                         ids=lambda item: item if isinstance(item, str) else "")  # fmt: skip
+def test_every_exported_name_documents_its_parameters(name, value):
+    if isinstance(value, type) and (
+        issubclass(value, enum.Enum) or getattr(value, "_is_protocol", False) or typing.is_typeddict(value)
+        or (issubclass(value, BaseException) and "__init__" not in vars(value))
+    ):  # fmt: skip
+        return  # members, methods, keys or a message are what these take
+    parameters = [p for p in inspect.signature(value).parameters if p != "self"]
+    missing = set(parameters) - _documented(inspect.getdoc(value) or "")
+    assert not missing, f"{name}: {sorted(missing)} not in its Parameters or Attributes"

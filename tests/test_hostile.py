@@ -369,7 +369,8 @@ def test_the_python_api_refuses_what_the_cli_refuses():
     from lookaround.base.errors import InputError
     from lookaround.simulations.metrics import ExactSource
     from lookaround.simulations.robust import robust_rows
-    from lookaround.simulations.search import family_space, search_witness
+    from lookaround.simulations.search import search_witness
+    from lookaround.simulations.spaces import family_space
     from lookaround.theory.analysis import analyze
     from lookaround.theory.certificates import certify
     from lookaround.theory.montecarlo import monte_carlo

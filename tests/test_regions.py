@@ -13,7 +13,8 @@ from brute import Brute
 from lookaround.cli import main
 from lookaround.simulations.maps import map_point, plan_map
 from lookaround.simulations.metrics import METRICS
-from lookaround.simulations.search import T3_DRAWS, family_space, round_spec, search_witness
+from lookaround.simulations.search import T3_DRAWS, search_witness
+from lookaround.simulations.spaces import family_space, round_spec
 from lookaround.simulations.verify import verify_record
 from lookaround.theory.analysis import analyze
 from lookaround.theory.certificates import certify, exact_value
@@ -215,7 +216,8 @@ def test_committed_witnesses_verify_and_brute_force_agrees(name):
 
 def test_t3prime_stress_reports_its_largest_ratio():
     from lookaround.simulations.rates import count_estimator_rate
-    from lookaround.simulations.search import shape_space, stress_theorem
+    from lookaround.simulations.search import stress_theorem
+    from lookaround.simulations.spaces import shape_space
 
     result = stress_theorem("T3'", shape_space("2,2,3"), "ar", k=1, seed=0, evaluations=5)
     # the instance found, scored again from its source alone: the largest ratio over lengths

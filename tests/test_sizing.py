@@ -125,7 +125,8 @@ def test_a_map_costs_what_its_points_do() -> None:
 def test_a_search_past_the_time_limit_is_refused_unless_capped() -> None:
     from lookaround.base.errors import InputError
     from lookaround.simulations.metrics import METRICS
-    from lookaround.simulations.search import _check_size, family_space, search_witness
+    from lookaround.simulations.search import _check_size, search_witness
+    from lookaround.simulations.spaces import family_space
 
     space = family_space("hmm2(V=6,T=9)")
     with pytest.raises(InputError, match="the search: 1,000 evaluations on hmm2 of about"):

@@ -88,6 +88,15 @@ class EffectiveDegree(Presented):
 
     ``value`` and ``standard_error`` are nan (and ``rows`` 0) past the cache, where the rows of
     ``Q`` are not held; ``standard_error`` is 0 when every row was used.
+
+    Attributes
+    ----------
+    value : float
+        The mean effective degree.
+    standard_error : float
+        Its standard error over the rows used.
+    rows : int
+        The rows of ``Q`` it averages.
     """
 
     __repr__ = short_repr
@@ -103,6 +112,10 @@ class LevelAnalysis(Presented):
 
     Attributes
     ----------
+    level : {"context", "sample"}
+        Which graph.
+    k : int
+        The feature dimension.
     spectrum : ndarray
         ``s_1 >= s_2 >= ...`` of ``Abar`` (contexts) or ``lam_i = s_i(Qbar)^2`` of the
         normalized sample graph (samples), zero-padded to at least ``k+1``.
@@ -261,7 +274,17 @@ def _level(
 
 @dataclass(frozen=True, eq=False)
 class Analysis(Presented):
-    """Both levels for one source, objective and ``k`` (a level not asked for is None)."""
+    """Both levels for one source, objective and ``k`` (a level not asked for is None).
+
+    Attributes
+    ----------
+    source, objective : str
+        Their names.
+    k : int
+        The feature dimension.
+    context, sample : LevelAnalysis or None
+        The context level (T2) and the sample level (T2'); None when not asked for.
+    """
 
     __repr__ = short_repr
 

@@ -44,6 +44,15 @@ def label_disagreement(side: TargetSide) -> float:
     ``1 - sum_t sum_z (R^T Y)[t, z]^2 / P_t``, equal to ``tr(U^T (I - Rbar Rbar^T) U)`` with
     ``U = D_r^{1/2} Y``.
 
+    Parameters
+    ----------
+    side : TargetSide
+        The target side, with its target mass by Bayes label ``L``.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> from lookaround.theory.spectral import accumulate_target_side
@@ -104,6 +113,16 @@ def gram_rounding(side: TargetSide) -> float:
     the normalization and the eigensolver add a backward error of a few ``V u``
     (docs/theory.md §4.6).
 
+    Parameters
+    ----------
+    side : TargetSide
+        The target side of ``Abar`` (its Gram, row count and vocabulary).
+
+    Returns
+    -------
+    float
+        ``eps = u (10 sqrt(n) + 4 V)`` times the Gram's scale.
+
     Examples
     --------
     >>> from lookaround.theory.spectral import accumulate_target_side
@@ -120,6 +139,17 @@ def spectral_features(side: TargetSide, k: int) -> np.ndarray:
 
     Singular vectors with ``s_j`` below the rank tolerance are left out; the bound still holds,
     since the residual on their complement is then bounded through ``s_{k'+1} ~ 0``.
+
+    Parameters
+    ----------
+    side : TargetSide
+        The target side of ``Abar``.
+    k : int
+        The feature dimension.
+
+    Returns
+    -------
+    ndarray, shape (V, k)
     """
     values, vectors = side.top_right_vectors(k)
     return inverse_sqrt_mass(side.target_mass)[:, None] * vectors / values[None, :]
@@ -130,6 +160,17 @@ def resolved(side: TargetSide, k: int) -> bool:
 
     Where it cannot, the computed subspace (and every score read through it) is rounding's
     choice, whatever the tie tolerance.
+
+    Parameters
+    ----------
+    side : TargetSide
+        The target side of ``Abar``.
+    k : int
+        The subspace dimension.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -223,6 +264,17 @@ def probe_readout(side: TargetSide, features: np.ndarray) -> np.ndarray:
     Normal equations ``(Phi^T G Phi) W = Phi^T R^T Y`` with ``G`` the target-side Gram;
     the probe predicts ``P(.|row) B`` with ``B = Phi W``.
 
+    Parameters
+    ----------
+    side : TargetSide
+        The target side the probe is fitted on.
+    features : ndarray, shape (V, k)
+        ``Phi``: the features of a row ``q`` are ``q Phi``.
+
+    Returns
+    -------
+    ndarray, shape (V, r)
+
     Examples
     --------
     >>> from lookaround.theory.spectral import accumulate_target_side
@@ -247,6 +299,21 @@ def spectral_readout(side: TargetSide, k: int, context: TargetSide | None = None
     ``eps`` (about ten times what a pass makes; seeded, so the same bits every run), each to
     first order in it: a Monte Carlo arithmetic estimate of how far rounding moves each score
     (docs/theory.md §4.6).
+
+    Parameters
+    ----------
+    side : TargetSide
+        The target side the probe is fitted and read on.
+    k : int
+        The feature dimension.
+    context : TargetSide, optional
+        The side whose top-``k`` spectral features are used (the averaged-feature probe reads
+        the context level's features on the sample level).
+
+    Returns
+    -------
+    Readout
+        The readout ``B`` and the changes rounding makes to it.
 
     Examples
     --------
@@ -292,6 +359,11 @@ class ProbeScorer:
     labels are. ``rounding_mass`` is the mass of rows whose correctness that second rule
     decided (their label among the classes it let tie), or every row where the subspace is
     rounding's choice: the error is exact if those ties are.
+
+    Parameters
+    ----------
+    readouts : dict of str to Readout
+        The readouts to score, by name; each pass chunk adds its weighted errors.
     """
 
     def __init__(self, readouts: dict[str, Readout]) -> None:
@@ -330,6 +402,18 @@ def probe_errors(
     blocks: Iterable[tuple[np.ndarray, np.ndarray]], readouts: dict[str, Readout]
 ) -> dict[str, float]:
     """A pass of :class:`ProbeScorer` alone: the error of each readout.
+
+    Parameters
+    ----------
+    blocks : iterable of (rows, class_joint)
+        One pass over the rows of ``R`` and their ``P(z, r)``.
+    readouts : dict of str to Readout
+        The readouts to score.
+
+    Returns
+    -------
+    dict of str to float
+        The ``P_r``-weighted argmax error of each readout.
 
     Examples
     --------
@@ -370,6 +454,19 @@ def factorization_loss(cooccurrence: np.ndarray, f: np.ndarray, g: np.ndarray) -
 
     T1 states this equals :func:`spectral_loss` for every ``f, g``.
 
+    Parameters
+    ----------
+    cooccurrence : ndarray, shape (contexts, V)
+        ``A``, a joint law.
+    f : ndarray, shape (contexts, k)
+        Context features ``f(c)``.
+    g : ndarray, shape (V, k)
+        Target features ``g(t)``.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> a = np.array([[0.5, 0.0], [0.0, 0.5]])
@@ -385,6 +482,17 @@ def factorization_loss(cooccurrence: np.ndarray, f: np.ndarray, g: np.ndarray) -
 def spectral_optimum(singular_values: np.ndarray, k: int) -> float:
     """``-sum_{i<=k} s_i^2``, the rank-``k`` minimum of the spectral loss (Eckart-Young).
 
+    Parameters
+    ----------
+    singular_values : ndarray
+        ``s_1 >= s_2 >= ...``.
+    k : int
+        The rank.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> spectral_optimum(np.array([1.0, 0.5, 0.1]), 2)
@@ -395,6 +503,18 @@ def spectral_optimum(singular_values: np.ndarray, k: int) -> float:
 
 def optimal_factors(cooccurrence: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Minimizers of T1's loss: ``f = D_c^{-1/2} U_k S_k^{1/2}``, ``g = D_t^{-1/2} V_k S_k^{1/2}``.
+
+    Parameters
+    ----------
+    cooccurrence : ndarray, shape (contexts, V)
+        ``A``, a joint law.
+    k : int
+        The rank.
+
+    Returns
+    -------
+    f : ndarray, shape (contexts, k)
+    g : ndarray, shape (V, k)
 
     Examples
     --------

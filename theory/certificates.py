@@ -50,6 +50,13 @@ MAX_EXACT_ROWS = 300_000  # about 10 s: T = 7, V = 3 under mlm:0.4 and ar is 243
 def check_certifiable(source: Source, *objectives: Objective) -> None:
     """Refuse, in one line, a certificate whose rational arithmetic would run for minutes.
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    *objectives : Objective
+        The objectives to certify on it.
+
     Examples
     --------
     >>> from lookaround.theory.objectives import parse_objective
@@ -76,6 +83,16 @@ def rational_source(source: Source) -> tuple[list, list, list, list]:
 
     Raises an InputError when a row does not sum to exactly 1 in decimals: such a source has
     no exact rational reading, so nothing about it can be proved.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+
+    Returns
+    -------
+    tuple of list
+        ``prior``, ``init``, ``trans`` and ``emit`` as nested lists of Fractions.
     """
 
     def exact(array: np.ndarray) -> Any:  # nested lists of Fractions, as deep as the array
@@ -131,7 +148,23 @@ def _labels(rows: dict) -> dict:
 
 @dataclass(frozen=True)
 class ExactGraph:
-    """``A`` (contexts) and ``Q`` (samples) of one objective on a rational source."""
+    """``A`` (contexts) and ``Q`` (samples) of one objective on a rational source.
+
+    Attributes
+    ----------
+    vocab : int
+        ``V``.
+    cooccurrence : dict
+        ``A[c][t]`` as Fractions, by context.
+    context_classes : dict
+        ``P(z, c)`` as Fractions, by context.
+    sample_targets : dict
+        ``Q[x][t]`` as Fractions, by sequence.
+    sample_classes : dict
+        ``P(z, x)`` as Fractions, by sequence.
+    weights : dict
+        ``w(omega)`` as Fractions, by pattern.
+    """
 
     vocab: int
     cooccurrence: dict  # context -> [A[c, t] for t]
@@ -143,6 +176,17 @@ class ExactGraph:
 
 def exact_graph(source: Source, objective: Objective) -> ExactGraph:
     """Exact ``A``, ``P(z, c)``, ``Q`` and ``P(z, x)`` for a small rational source.
+
+    Parameters
+    ----------
+    source : Source
+        A small source of rational parameters.
+    objective : Objective
+        The objective.
+
+    Returns
+    -------
+    ExactGraph
 
     Examples
     --------
@@ -214,7 +258,23 @@ def _disagreement(rows: dict, classes: dict, vocab: int) -> Fraction:
 
 @dataclass(frozen=True)
 class ExactValue:
-    """A certified value: exact (a Fraction), or a root of a rational polynomial."""
+    """A certified value: exact (a Fraction), or a root of a rational polynomial.
+
+    Attributes
+    ----------
+    metric : str
+        The metric's key.
+    value : str
+        The value to 50 significant digits.
+    exact : str or None
+        ``"p/q"`` when the value is rational.
+    charpoly : tuple of str or None
+        The coefficients of the rational polynomial it is a root of, highest degree first.
+    interval : tuple of str or None
+        An isolating interval of that root (of the squared value).
+    phi : str or None
+        For ``t2_bound``: the exact ``phi`` beside the polynomial of ``s^2``.
+    """
 
     metric: str
     value: str  # 50 significant digits
@@ -289,6 +349,21 @@ def _given(phi: Fraction | None) -> Fraction:
 def exact_value(source: Source, objective: Objective, metric: str, k: int) -> ExactValue:
     """One certifiable metric (``CERTIFIABLE``) of ``objective`` on a rational ``source``.
 
+    Parameters
+    ----------
+    source : Source
+        A source of rational parameters.
+    objective : Objective
+        The objective.
+    metric : str
+        One of ``CERTIFIABLE``.
+    k : int
+        The feature dimension.
+
+    Returns
+    -------
+    ExactValue
+
     Examples
     --------
     >>> from lookaround.theory.objectives import parse_objective
@@ -330,7 +405,23 @@ def _chi(objective: Objective) -> ExactValue:
 
 @dataclass(frozen=True)
 class Certificate(Presented):
-    """The proved sign of ``metric(winner) - metric(other)`` on one rational source."""
+    """The proved sign of ``metric(winner) - metric(other)`` on one rational source.
+
+    Attributes
+    ----------
+    metric : str
+        The metric's key.
+    k : int
+        The feature dimension.
+    better : str
+        ``"lower"`` or ``"higher"``.
+    winner, other : ExactValue
+        The two objectives' certified values.
+    margin : str
+        The signed margin, oriented so that positive favours ``winner``.
+    verdict : str
+        ``holds``, ``fails`` or ``tie``.
+    """
 
     __repr__ = short_repr
 
@@ -396,6 +487,23 @@ def certify(
     source: Source, winner: Objective, other: Objective, *, metric: str, k: int, better: str
 ) -> Certificate:
     """Prove which of two objectives wins on ``metric`` at ``k`` on a rational source.
+
+    Parameters
+    ----------
+    source : Source
+        A source of rational parameters (:func:`rational_source`).
+    winner, other : Objective
+        The paper's side and the other.
+    metric : str
+        One of ``CERTIFIABLE``.
+    k : int
+        The feature dimension.
+    better : str
+        ``"lower"`` or ``"higher"``.
+
+    Returns
+    -------
+    Certificate
 
     Examples
     --------

@@ -34,7 +34,19 @@ CHAIN_VOCAB = 8
 
 def chain_pays(source: Source, visible_sets: np.ndarray) -> bool:
     """Whether :func:`chain_joints` applies (the token is the state) and pays (few sets of a
-    large vocabulary)."""
+    large vocabulary).
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    visible_sets : ndarray of int
+        The visible sets of one target, as bitmasks.
+
+    Returns
+    -------
+    bool
+    """
     return source.emits_state and source.vocab >= CHAIN_VOCAB and len(visible_sets) <= CHAIN_SETS
 
 
@@ -62,6 +74,26 @@ def chain_joints(
 ) -> Iterator[tuple[np.ndarray, int, np.ndarray]]:
     """``P(z, x_i, x_S)`` for every visible set ``S`` of target ``i``: the output of
     :func:`lookaround.theory.recurrence.stacked_joints`, one set at a time.
+
+    Parameters
+    ----------
+    source : Source
+        A source whose token is its hidden state (a Markov chain per class).
+    target : int
+        The target position ``i``.
+    visible_sets : ndarray of int
+        The visible sets ``S`` of target ``i``, as bitmasks.
+    chunk : int
+        Floats per block, about.
+
+    Yields
+    ------
+    masks : ndarray
+        The visible set of the block (one bitmask).
+    target : int
+        ``i``.
+    joint : ndarray, shape (r, V, V^|S|, 1)
+        ``P(z, x_i, x_S)``.
 
     Examples
     --------

@@ -137,6 +137,18 @@ def context_laws(
 def sequence_classes(source: Source, tokens: np.ndarray) -> np.ndarray:
     """``P(z | x)`` of whole sequences, shape (n, r), by one rescaled forward pass per class.
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    tokens : ndarray, shape (n, T)
+        Sequences.
+
+    Returns
+    -------
+    ndarray, shape (n, r)
+        ``P(z | x)`` of each sequence.
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source

@@ -161,6 +161,18 @@ class Cooccurrence:
 def build_cooccurrence(source: Source, objective: Objective) -> Cooccurrence:
     """Materialize ``A`` as a sparse matrix (contexts with ``P_c = 0`` are not contexts).
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective, of the source's length.
+
+    Returns
+    -------
+    Cooccurrence
+        ``A`` (CSR, contexts by targets), its contexts and their class joints.
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -193,6 +205,19 @@ def build_cooccurrence(source: Source, objective: Objective) -> Cooccurrence:
 def visible_index(visible: tuple[int, ...], tokens: np.ndarray, vocab: int) -> np.ndarray:
     """Mixed-radix index of ``x_S`` in each row of ``tokens``: the context's row in its block.
 
+    Parameters
+    ----------
+    visible : tuple of int
+        The visible positions ``S``, sorted.
+    tokens : ndarray, shape (n, T)
+        Sequences.
+    vocab : int
+        ``V``.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+
     Examples
     --------
     >>> visible_index((0, 2), np.array([[1, 0, 2], [0, 1, 1]]), 3).tolist()
@@ -207,6 +232,18 @@ def visible_index(visible: tuple[int, ...], tokens: np.ndarray, vocab: int) -> n
 
 def context_offsets(objective: Objective, vocab: int) -> np.ndarray:
     """Start of each pattern's ``V^|S|`` block in a dense index over all contexts (and the total).
+
+    Parameters
+    ----------
+    objective : Objective
+        The objective.
+    vocab : int
+        ``V``.
+
+    Returns
+    -------
+    ndarray of int
+        Row offset of each pattern's contexts, in pattern order.
 
     Examples
     --------
@@ -226,6 +263,20 @@ def visible_set_tables(
     Patterns sharing ``S`` share their context index, so the sample-side matrix needs one
     gather per visible set, not one per pattern (``T 2^T`` patterns but ``2^T`` sets for vmlm).
     ``blocks`` are the objective's blocks when the caller already holds them.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+    blocks : iterable of Block, optional
+        The objective's blocks, when the caller already holds them.
+
+    Returns
+    -------
+    dict of tuple to ndarray
+        The table of each visible set ``S``, shape (V^|S|, V).
     """
     tables: dict[tuple[int, ...], np.ndarray] = {}
     for block in iter_blocks(source, objective) if blocks is None else blocks:
@@ -248,6 +299,11 @@ class Replay:
     """A re-iterable stream: each ``iter`` calls the factory again and rebuilds the blocks.
 
     Streams are read once per pass; a list is the cached alternative with the same protocol.
+
+    Parameters
+    ----------
+    factory : callable
+        Returns a fresh iterator over the blocks; called once per pass.
     """
 
     def __init__(self, factory: Callable[[], Iterator]):
@@ -270,6 +326,17 @@ def sample_stream(
     so its spectrum comes from the ``V x V`` Gram of ``Q`` and ``K`` is never formed. The
     conditional tables and ``P(z, x)`` are computed once; each pass rebuilds ``Q`` in chunks
     of about ``chunk`` floats; ``blocks`` (the objective's, if already built) spare a pass.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+    chunk : int
+        Floats per chunk of ``Q``, about.
+    blocks : iterable of Block, optional
+        The objective's blocks, when the caller already holds them.
 
     Returns
     -------

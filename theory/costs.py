@@ -41,6 +41,17 @@ def draws_bytes(n: int, length: int) -> int:
     """Peak bytes of ``n`` drawn sequences of ``length`` tokens with their pattern, class and
     context ids and the copies training makes of them (measured: ``64 + 8 T`` per draw).
 
+    Parameters
+    ----------
+    n : int
+        Sequences drawn.
+    length : int
+        ``T``.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> draws_bytes(1_000_000, 5)
@@ -83,6 +94,21 @@ class Estimate:
 
 def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Estimate:
     """Sizes and peak memory of ``analyze(source, objective, k, level)``.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+    level : {"context", "sample", "both"}
+        The levels asked for.
+    chunk : int
+        Floats per block of the streamed passes.
+
+    Returns
+    -------
+    Estimate
 
     Examples
     --------
@@ -142,6 +168,15 @@ def generation_bytes(source: Source) -> int:
 
     ``H`` is the hidden states carried by the forward pass (1 when the token is the state);
     measured peaks are 0.5-1.0x of it (``tests/test_sizing.py``).
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+
+    Returns
+    -------
+    int
 
     Examples
     --------

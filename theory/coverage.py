@@ -25,6 +25,16 @@ __all__ = ["GenerationReport", "alignment", "generation_report", "prefix_table",
 def prefix_weights(objective: Objective) -> np.ndarray:
     """``w(omega_l)`` for ``l = 1..T-1``.
 
+    Parameters
+    ----------
+    objective : Objective
+        The objective.
+
+    Returns
+    -------
+    ndarray, shape (T - 1,)
+        The weight of the prefix pattern ``({0..l-1}, l)``.
+
     Examples
     --------
     >>> from lookaround.theory.objectives import parse_objective
@@ -39,6 +49,18 @@ def prefix_table(source: Source, length: int) -> tuple[np.ndarray, np.ndarray]:
     """``P(x_{<l}, x_l)`` and ``P(x_l | x_{<l})`` for ``l = length``, shapes (V^l, V).
 
     Conditional rows of prefixes with no mass are 0.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    length : int
+        The prefix length ``l``.
+
+    Returns
+    -------
+    joint : ndarray, shape (V^l, V)
+    conditional : ndarray, shape (V^l, V)
 
     Examples
     --------
@@ -130,8 +152,18 @@ def generation_report(
 
     Parameters
     ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective whose population-optimal predictor generates.
     fallback : {"uniform", "marginal"}
         ``q0``: uniform over ``[V]``, or the marginal law of ``x_l``.
+    test_law : ndarray, optional
+        The law of the tested prefix length ``l = 1..T-1`` (default uniform).
+
+    Returns
+    -------
+    GenerationReport
 
     Examples
     --------

@@ -139,6 +139,27 @@ def estimate_context(
 ) -> SampledEstimate:
     """Estimate ``s_1..s_{k+1}``, ``phi``, the probe error and T2's bound from ``n`` draws.
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+    k : int
+        The feature dimension.
+    n : int
+        Sequences drawn.
+    seed : int, SeedSequence or Generator
+        Every draw derives from it.
+    bootstrap : int
+        Bootstrap resamples of the intervals.
+    confidence : float
+        Their nominal coverage.
+
+    Returns
+    -------
+    SampledEstimate
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source

@@ -23,7 +23,21 @@ __all__ = ["FAMILIES", "Family", "Parameter", "family_source", "parse_family_cal
 
 @dataclass(frozen=True)
 class Parameter:
-    """One knob: its range ``[low, high]``, default, and whether it is an integer."""
+    """One knob: its range ``[low, high]``, default, and whether it is an integer.
+
+    Attributes
+    ----------
+    name : str
+        Its name in a call.
+    low, high : float
+        Its range, both ends included.
+    default : float
+        Its value when the call does not give one.
+    integer : bool
+        Whether it takes integers only.
+    meaning : str
+        What it controls, for ``lookaround families``.
+    """
 
     name: str
     low: float
@@ -45,7 +59,19 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Family:
-    """A named map from parameters to a source spec."""
+    """A named map from parameters to a source spec.
+
+    Attributes
+    ----------
+    name : str
+        Its name in a call, ``NAME(param=value, ...)``.
+    summary : str
+        One line for ``lookaround families``.
+    parameters : tuple of Parameter
+        Its knobs.
+    build : callable
+        ``build(**values) -> dict``: the source spec at the given values.
+    """
 
     name: str
     summary: str
@@ -205,6 +231,17 @@ _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
 def parse_family_call(text: str) -> tuple[Family, dict[str, float]]:
     """``"markov2(stick=0.8, V=3)"`` into the family and its given parameter values.
 
+    Parameters
+    ----------
+    text : str
+        A call, ``"markov2(stick=0.8)"``.
+
+    Returns
+    -------
+    family : Family
+    values : dict of str to float
+        The values the call gives (defaults not filled in).
+
     Examples
     --------
     >>> family, values = parse_family_call("markov2(stick=0.8, T=4)")
@@ -230,6 +267,15 @@ def parse_family_call(text: str) -> tuple[Family, dict[str, float]]:
 
 def family_source(text: str) -> Source:
     """The source of a family call, named by the call with every parameter written out.
+
+    Parameters
+    ----------
+    text : str
+        A call, ``"markov2(stick=0.8)"``.
+
+    Returns
+    -------
+    Source
 
     Examples
     --------

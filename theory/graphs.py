@@ -104,6 +104,11 @@ class WithinClassBuilder:
     ``z`` of ``side.label_target``, so it needs the first pass's :class:`TargetSide`. The gap
     ``1 - s_2^2`` is read off the Gram's eigenvalues, whose absolute error (about 1e-16) is
     the gap's: no QR is needed here.
+
+    Parameters
+    ----------
+    side : TargetSide
+        The target side the per-class Grams are normalized by.
     """
 
     def __init__(self, side: TargetSide) -> None:
@@ -154,6 +159,18 @@ def support_measures(counter: SupportCounter, side: TargetSide) -> tuple[int, fl
     edges are the distinct supports are the components of the rows. The support fraction is
     the share of ordered pairs of rows with a positive two-hop weight.
 
+    Parameters
+    ----------
+    counter : SupportCounter
+        The pass consumer that collected the rows' distinct supports.
+    side : TargetSide
+        The target side of the same pass.
+
+    Returns
+    -------
+    components : int
+    support_fraction : float
+
     Examples
     --------
     >>> from lookaround.theory.spectral import target_side_pass
@@ -195,6 +212,15 @@ def effective_degree(
     drawn from ``P(x)`` with the seed, each row's entropy still exact, and the standard error
     of their mean is returned.
 
+    Parameters
+    ----------
+    q : ndarray, shape (samples, V)
+        ``Q``: the sample-target matrix.
+    max_entries : int
+        Entries of ``K`` computed at most; past it, rows are sampled.
+    seed : int
+        Seed of the sampled rows.
+
     Returns
     -------
     mean : float
@@ -235,6 +261,17 @@ def sample_context_incidence(source: Source, objective: Objective) -> sp.csr_mat
     """``J[x, c] = P(x) P(c | x)`` over positive-mass sequences and all contexts.
 
     Columns are contexts in pattern order, each pattern's ``V^|S|`` block in mixed radix.
+
+    Parameters
+    ----------
+    source : Source
+        A small source.
+    objective : Objective
+        The objective.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (V^T, contexts)
     """
     joint = sequence_joint(source).reshape(source.n_classes, -1).sum(axis=0)
     ids = np.flatnonzero(joint > 0)
@@ -257,6 +294,20 @@ def augmentation_spectrum(source: Source, objective: Objective, count: int) -> n
     ``W_aug = J^T D_x^{-1} J`` over contexts; its normalized eigenvalues are the squared
     singular values of ``D_x^{-1/2} J D_c^{-1/2}``, read from the sample side (dense below
     2000 samples, Lanczos ``svds`` above), zero-padded past the rank.
+
+    Parameters
+    ----------
+    source : Source
+        A small source (at most ``AUGMENTATION_MAX_SEQUENCES`` sequences).
+    objective : Objective
+        The objective.
+    count : int
+        Eigenvalues to return.
+
+    Returns
+    -------
+    ndarray
+        The largest, in decreasing order.
 
     Examples
     --------
@@ -294,6 +345,17 @@ def context_target_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
     """The bipartite context-target graph, edge weights ``A[c, t]``.
 
     Nodes are ``("c", label)`` with ``bipartite=0`` and ``("t", token)`` with ``bipartite=1``.
+
+    Parameters
+    ----------
+    co : Cooccurrence
+        ``A`` of one objective.
+    max_nodes : int
+        The largest graph built; a larger one is refused.
+
+    Returns
+    -------
+    networkx.Graph
 
     Examples
     --------
@@ -333,7 +395,19 @@ def _two_hop_graph(rows: np.ndarray, names: list, max_nodes: int, what: str) -> 
 
 
 def context_graph(co: Cooccurrence, max_nodes: int = 500) -> nx.Graph:
-    """The two-hop context graph ``W = A D_t^{-1} A^T`` (self-loops left out), for drawing."""
+    """The two-hop context graph ``W = A D_t^{-1} A^T`` (self-loops left out), for drawing.
+
+    Parameters
+    ----------
+    co : Cooccurrence
+        ``A`` of one objective.
+    max_nodes : int
+        The largest graph built; a larger one is refused.
+
+    Returns
+    -------
+    networkx.Graph
+    """
     names = [co.context_label(i) for i in range(co.matrix.get_shape()[0])]
     return _two_hop_graph(co.matrix.toarray(), names, max_nodes, "the context graph")
 
@@ -342,6 +416,19 @@ def sample_graph(source: Source, objective: Objective, max_nodes: int = 500) -> 
     """The sample graph ``P(x) K(x, x')`` over positive-mass sequences (self-loops left out).
 
     Nodes are token strings such as ``"0120"`` with attribute ``label`` (the Bayes class).
+
+    Parameters
+    ----------
+    source : Source
+        A small source.
+    objective : Objective
+        The objective.
+    max_nodes : int
+        The largest graph built; a larger one is refused.
+
+    Returns
+    -------
+    networkx.Graph
     """
     tokens, q, class_joint = (
         np.concatenate(part) for part in zip(*sample_stream(source, objective))

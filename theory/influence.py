@@ -23,7 +23,23 @@ __all__ = ["LABEL_RADIUS", "SecondPass", "context_intervals", "label_worst_varia
 @dataclass
 class SecondPass:
     """Sums of the influence terms over the same draws; ``w = U^T D_t^{-1/2} q`` projects a
-    draw on the estimated eigenvectors, ``m`` of them estimated (``s_2..s_{m+1}``)."""
+    draw on the estimated eigenvectors, ``m`` of them estimated (``s_2..s_{m+1}``).
+
+    Attributes
+    ----------
+    n : int
+        Draws summed.
+    fourth, cross : ndarray
+        ``sum_j w_jv^2 w_ji^2`` and ``sum_j w_jv w_ji``, shape (V, m).
+    phi : ndarray
+        Sums of ``g``, ``g^2`` and ``g w_last^2``.
+    by_label : ndarray, shape (3, r)
+        Per Bayes label: draws, ``sum g`` and ``sum g^2``.
+    wrong : int
+        Draws the probe misclassifies.
+    unstable : int
+        Draws the readouts of the two halves label differently.
+    """
 
     n: int = 0
     fourth: np.ndarray | float = 0.0  # sum_j w_jv^2 w_ji^2, shape (V, m)
@@ -49,6 +65,28 @@ def _near_ties(q: np.ndarray, readouts: list[np.ndarray], z_score: float) -> int
 
 
 def second_pass(chunks, scale, root, vectors, labels, readouts, m, z_score) -> SecondPass:
+    """
+    Parameters
+    ----------
+    chunks : iterable of (q, y)
+        The draws again: exact conditionals ``q`` (n, V) and Bayes labels ``y`` (n,).
+    scale, root : ndarray, shape (V,)
+        ``P_t^{-1/2}`` and ``P_t^{1/2}``.
+    vectors : ndarray, shape (V, V - 1)
+        The first pass's eigenvectors, ``sqrt(P_t)`` left out.
+    labels : ndarray, shape (V, r)
+        The first pass's ``L``.
+    readouts : list of ndarray
+        The probe's readout on all draws and on each half.
+    m : int
+        Eigenvalues estimated.
+    z_score : float
+        The normal quantile of the intervals.
+
+    Returns
+    -------
+    SecondPass
+    """
     out = SecondPass()
     for q, y in chunks:
         w = (q * scale[None, :] - root[None, :]) @ vectors
@@ -82,6 +120,17 @@ def label_worst_variance(by_label: np.ndarray, n: int) -> float:
     this is the plug-in variance; near balanced labels, where ``phi`` is stationary in ``pi``,
     the plug-in moves with the drawn ``pihat`` and against the estimate, and the maximum does
     not (after Berger and Boos 1994; docs/theory.md §9 says why the region is this narrow).
+
+    Parameters
+    ----------
+    by_label : ndarray, shape (3, r)
+        Per label: draws, ``sum g`` and ``sum g^2`` (:attr:`SecondPass.by_label`).
+    n : int
+        Draws in all.
+
+    Returns
+    -------
+    float
     """
     counts, sums, squares = by_label
     seen = counts > 0

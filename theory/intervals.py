@@ -20,6 +20,12 @@ class Interval:
     """An estimate and its confidence interval; ``low`` and ``high`` are None when no interval
     can be trusted (the mode's output says why).
 
+    Attributes
+    ----------
+    estimate : float
+    low, high : float or None
+        The interval's ends; None when no interval can be trusted.
+
     Examples
     --------
     >>> Interval(0.5, 0.4, 0.6).covers(0.45), Interval(0.5, None, None).covers(0.5)
@@ -56,7 +62,17 @@ class Interval:
 @dataclass(frozen=True)
 class ContextEstimates(Presented):
     """``s_1..s_{k+1}`` (``singular_values[j]`` is ``s_{j+1}``), ``phi``, the argmax probe's
-    error and T2's bound ``2 phi / (1 - s_{k+1}^2)``, each an :class:`Interval`."""
+    error and T2's bound ``2 phi / (1 - s_{k+1}^2)``, each an :class:`Interval`.
+
+    Attributes
+    ----------
+    singular_values : tuple of Interval
+        ``singular_values[j]`` is ``s_{j+1}``.
+    phi : Interval
+    probe_error : Interval
+    bound : Interval
+        T2's bound ``2 phi / (1 - s_(k+1)^2)``.
+    """
 
     __repr__ = short_repr
 

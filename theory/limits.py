@@ -42,6 +42,13 @@ MAX_REQUEST_SECONDS = 4 * 3600.0  # a request's modelled time, its runs in seque
 def check_lengths(source: Source, objective: Objective) -> None:
     """The one rule tying an objective to a source: both are of the same length ``T``.
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective, which must be built for the source's ``T``.
+
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
@@ -64,6 +71,17 @@ def check_k(k: object, vocab: int) -> int:
     ``Abar`` (and the sample graph) has rank at most ``V``, so a larger ``k`` changes nothing:
     ``s_(k+1) = 0`` already at ``k = V``.
 
+    Parameters
+    ----------
+    k : object
+        What the caller passed.
+    vocab : int
+        ``V``.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> check_k(2, 3)
@@ -82,7 +100,23 @@ def check_k(k: object, vocab: int) -> int:
 
 
 def check_draws(value: object, field: str, length: int, low: int = 2) -> int:
-    """A number of sequences to draw: at most ``MAX_DRAWS`` (their tokens must fit memory)."""
+    """A number of sequences to draw: at most ``MAX_DRAWS`` (their tokens must fit memory).
+
+    Parameters
+    ----------
+    value : object
+        What the caller passed.
+    field : str
+        Its name, as the message opens with it.
+    length : int
+        ``T`` of the sequences drawn.
+    low : int
+        The fewest draws allowed.
+
+    Returns
+    -------
+    int
+    """
     cost = f"{MAX_DRAWS} draws of T = {length} tokens take {draws_bytes(MAX_DRAWS, length) / 2**30:.1f} GB"
     return check_count(value, field, low, MAX_DRAWS, cost)
 
@@ -99,6 +133,17 @@ def check_seconds(seconds: float, what: str, advice: str, *, jobs: bool = False)
     """Refuse, in one line, a request modelled past :data:`MAX_REQUEST_SECONDS` (one thread;
     ``jobs`` says the request could spread it over ``--jobs``).
 
+    Parameters
+    ----------
+    seconds : float
+        The request's modelled time on one thread.
+    what : str
+        What it is; the message continues with the time.
+    advice : str
+        What to do instead.
+    jobs : bool
+        Whether ``--jobs`` could spread it.
+
     Examples
     --------
     >>> check_seconds(5e4, "the map: 400 points of", "use fewer points", jobs=True)
@@ -114,7 +159,15 @@ def check_seconds(seconds: float, what: str, advice: str, *, jobs: bool = False)
 
 
 def check_generation(source: Source, max_memory: int | None = None) -> None:
-    """Refuse, in one line, exact T3 losses whose prefix table would not fit in memory."""
+    """Refuse, in one line, exact T3 losses whose prefix table would not fit in memory.
+
+    Parameters
+    ----------
+    source : Source
+        The source whose exact T3 losses are asked for.
+    max_memory : int, optional
+        Bytes allowed; unset means 40% of this machine.
+    """
     check_memory(
         generation_bytes(source),
         f"the exact generation losses hold all V^T = {source.vocab}^{source.length} prefixes, about",
@@ -126,6 +179,17 @@ def check_generation(source: Source, max_memory: int | None = None) -> None:
 def check_memory(need: int, what: str, advice: str, *, max_memory: int | None = None) -> None:
     """Refuse, in one line, a request of ``need`` bytes over ``max_memory`` (unset: 40% of
     this machine): ``what`` leads to the size, ``advice`` follows it.
+
+    Parameters
+    ----------
+    need : int
+        Bytes the request needs.
+    what : str
+        What needs them; the message continues with the size.
+    advice : str
+        What to do instead, after the size.
+    max_memory : int, optional
+        Bytes allowed; unset means 40% of this machine.
 
     Examples
     --------
@@ -144,7 +208,26 @@ def check_memory(need: int, what: str, advice: str, *, max_memory: int | None = 
 def check_request(
     source: Source, objective: Objective, level: str, *, chunk: int, max_memory: int | None = None
 ) -> Estimate:
-    """Refuse, with one line suggesting the sampled mode, an exact request past the limits."""
+    """Refuse, with one line suggesting the sampled mode, an exact request past the limits.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+    level : {"context", "sample", "both"}
+        The levels asked for.
+    chunk : int
+        Floats per block of the streamed passes.
+    max_memory : int, optional
+        Bytes allowed; unset means 40% of this machine.
+
+    Returns
+    -------
+    Estimate
+        The request's sizes, for the caller's own use.
+    """
     check_lengths(source, objective)
     limit = default_max_memory() if max_memory is None else max_memory
     est = estimate(source, objective, level, chunk)

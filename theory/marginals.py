@@ -109,6 +109,15 @@ def _state_chain_joint(source: Source, visible: list[int], fixed: dict[int, int]
 def sequence_joint(source: Source) -> np.ndarray:
     """``P(z, x)`` for every full sequence, shape ``(r,) + (V,) * T``.
 
+    Parameters
+    ----------
+    source : Source
+        A small source (``V^T`` sequences are tabulated).
+
+    Returns
+    -------
+    ndarray, shape (r, V, ..., V)
+
     Examples
     --------
     >>> from lookaround.theory.sources import source_from_dict
@@ -127,6 +136,18 @@ def bayes_labels(class_joint: np.ndarray, axis: int = -1) -> np.ndarray:
     joints come from forward recursions over nonnegative numbers, whose relative rounding
     error grows like ``T (H + 2) u`` (``1e-12`` at ``T = 1000`` with ``H = 10`` states): well
     inside the tolerance, so these decisions are the joints', not rounding's.
+
+    Parameters
+    ----------
+    class_joint : ndarray
+        ``P(z, .)`` (or anything proportional to it along ``axis``).
+    axis : int
+        The class axis.
+
+    Returns
+    -------
+    ndarray of int
+        ``y``, with the class axis removed.
 
     Examples
     --------

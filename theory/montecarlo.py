@@ -72,6 +72,8 @@ class MonteCarloEstimate(Presented):
 
     Attributes
     ----------
+    level : {"context", "sample"}
+        Whether contexts or samples were drawn.
     n, seed : int
         Contexts drawn, and the seed they derive from.
     confidence : float
@@ -127,6 +129,19 @@ def mc_seconds(source: Source, n: int, laws: int = 1) -> float:
     ``0.5 ns r H^2``; per draw 1.4 us for the Gram update; and per chunk of
     ``MC_CHUNK`` draws 80 us for each law and position. Fitted to runs of ``V = 3..30``,
     ``T = 8..4096``; within 1.5x of each (``benchmarks/sizing.py``).
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    n : int
+        Draws.
+    laws : int
+        Exact conditionals per draw.
+
+    Returns
+    -------
+    float
 
     Examples
     --------

@@ -40,6 +40,17 @@ def subspace_unique(spectrum: np.ndarray, k: int) -> bool:
     more than :data:`AMBIGUITY_TOL`; where it is not, anything read off the top-``k``
     features (a probe, k-means) depends on the basis an eigensolver happens to return.
 
+    Parameters
+    ----------
+    spectrum : ndarray
+        ``s_1 >= s_2 >= ...`` (at least ``k + 1`` values, or past the rank).
+    k : int
+        The subspace dimension.
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> subspace_unique(np.array([1.0, 0.5, 0.2]), 1), subspace_unique(np.array([1.0, 0.5, 0.5]), 2)
@@ -50,6 +61,15 @@ def subspace_unique(spectrum: np.ndarray, k: int) -> bool:
 
 def inverse_sqrt_mass(mass: np.ndarray) -> np.ndarray:
     """``D^{-1/2}`` as a vector, 0 where the mass is 0.
+
+    Parameters
+    ----------
+    mass : ndarray
+        Nonnegative masses.
+
+    Returns
+    -------
+    ndarray
 
     Examples
     --------
@@ -66,6 +86,18 @@ def normalize(cooccurrence: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
     Rows (columns) of zero mass stay zero.
 
+    Parameters
+    ----------
+    cooccurrence : ndarray, shape (contexts, V)
+        ``A``, a joint law.
+
+    Returns
+    -------
+    abar : ndarray
+        ``Abar``.
+    left, right : ndarray
+        ``D_c^{-1/2}`` and ``D_t^{-1/2}`` as vectors (0 where the mass is 0).
+
     Examples
     --------
     >>> abar, left, right = normalize(np.array([[0.5, 0.0], [0.0, 0.5]]))
@@ -81,6 +113,15 @@ def normalize(cooccurrence: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """``log softmax`` along the last axis, shifted by its maximum so that no exponential overflows.
 
+    Parameters
+    ----------
+    logits : ndarray
+        Scores; the last axis is normalized.
+
+    Returns
+    -------
+    ndarray
+
     Examples
     --------
     >>> np.exp(log_softmax(np.array([[0.0, 0.0]])))
@@ -92,6 +133,15 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """``softmax`` along the last axis, shifted by its maximum.
+
+    Parameters
+    ----------
+    logits : ndarray
+        Scores; the last axis is normalized.
+
+    Returns
+    -------
+    ndarray
 
     Examples
     --------
@@ -110,6 +160,17 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 def parse_real(text: str, field: str) -> float:
     """A finite real written in ASCII decimal notation, else an InputError naming ``field``.
 
+    Parameters
+    ----------
+    text : str
+        What the user wrote.
+    field : str
+        Its name, as the message opens with it.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> parse_real("0.25", "stick"), parse_real("1e-2", "stick")
@@ -126,6 +187,17 @@ def parse_real(text: str, field: str) -> float:
 
 def parse_integer(text: str, field: str) -> int:
     """An integer of at most 18 ASCII digits, else an InputError naming ``field``.
+
+    Parameters
+    ----------
+    text : str
+        What the user wrote.
+    field : str
+        Its name, as the message opens with it.
+
+    Returns
+    -------
+    int
 
     Examples
     --------

@@ -43,7 +43,15 @@ OBJECTIVE_FORMS = tuple(form for kind in KINDS.values() for form in kind.forms)
 
 @dataclass(frozen=True, order=True)
 class Pattern:
-    """``omega = (S, i)``: visible positions ``S`` and the target position ``i`` (not in ``S``)."""
+    """``omega = (S, i)``: visible positions ``S`` and the target position ``i`` (not in ``S``).
+
+    Attributes
+    ----------
+    visible : tuple of int
+        ``S``, sorted.
+    target : int
+        ``i``.
+    """
 
     visible: tuple[int, ...]
     target: int
@@ -110,6 +118,18 @@ class Objective:
 def pattern_arrays(patterns: Sequence[Pattern], length: int) -> tuple[np.ndarray, np.ndarray]:
     """Visible masks (P, T) and target positions (P,) of a list of patterns.
 
+    Parameters
+    ----------
+    patterns : sequence of Pattern
+        The patterns.
+    length : int
+        ``T``.
+
+    Returns
+    -------
+    visible : ndarray of bool, shape (P, T)
+    target : ndarray of int, shape (P,)
+
     Examples
     --------
     >>> visible, target = pattern_arrays([Pattern((0, 2), 1)], 3)
@@ -127,6 +147,19 @@ def sample_pattern_indices(objective: Objective, n: int, seed: int) -> np.ndarra
 
     The stream ``[seed, 1]`` is kept apart from the sequences drawn with ``seed``, so the
     same seed gives the same sequences whatever objective they are paired with.
+
+    Parameters
+    ----------
+    objective : Objective
+        The objective.
+    n : int
+        Patterns to draw.
+    seed : int
+        Their seed.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
 
     Examples
     --------
@@ -247,6 +280,19 @@ def parse_objective(spec: str, length: int) -> Objective:
 class PatternLaw:
     """An objective's law of patterns ``(S, i)``, drawn without enumerating its patterns.
 
+    Attributes
+    ----------
+    name : str
+        The objective's name.
+    length : int
+        ``T``.
+    sampler : callable
+        ``sampler(rng, n) -> (visible, target)``.
+    target_law : ndarray, shape (T,)
+        ``P(i = t)``, exact.
+    causal : bool
+        Whether every context is a prefix (the objective's kind says).
+
     Examples
     --------
     >>> law = pattern_law("mlm:0.15", 64)
@@ -275,6 +321,19 @@ def as_objective(value: object, length: int, what: str = "objective") -> Objecti
     """The one place a library function takes an objective: an :class:`Objective` of length
     ``length``, or a name that :func:`parse_objective` reads at that length.
 
+    Parameters
+    ----------
+    value : Objective or str
+        What the caller passed.
+    length : int
+        ``T`` of the source.
+    what : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    Objective
+
     Examples
     --------
     >>> as_objective("mlm:2", 5).name
@@ -299,7 +358,19 @@ def as_objective(value: object, length: int, what: str = "objective") -> Objecti
 
 def objective_name(value: object, what: str = "objective") -> str:
     """An objective's name, from a name or an :class:`Objective` (for functions that draw
-    patterns from the name's law instead of enumerating them)."""
+    patterns from the name's law instead of enumerating them).
+
+    Parameters
+    ----------
+    value : Objective or str
+        What the caller passed.
+    what : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    str
+    """
     if isinstance(value, Objective):
         return value.name
     if isinstance(value, str):
@@ -311,6 +382,17 @@ def objective_name(value: object, what: str = "objective") -> str:
 
 def pattern_law(spec: str, length: int) -> PatternLaw:
     """The pattern law of ``spec`` at length ``T``, checked as :func:`parse_objective` checks it.
+
+    Parameters
+    ----------
+    spec : str
+        An objective's name (:func:`parse_objective`).
+    length : int
+        ``T``.
+
+    Returns
+    -------
+    PatternLaw
 
     Examples
     --------

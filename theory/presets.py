@@ -91,6 +91,15 @@ PRESETS: dict[str, tuple[str, Callable[[np.random.Generator], dict]]] = {
 def preset_source(name: str) -> Source:
     """Build a preset source, ``NAME`` or ``NAME:SEED`` (seed 0 by default).
 
+    Parameters
+    ----------
+    name : str
+        ``NAME`` or ``NAME:SEED`` (``lookaround sources`` lists them).
+
+    Returns
+    -------
+    Source
+
     Examples
     --------
     >>> src = preset_source("markov:3")
@@ -117,6 +126,17 @@ def as_source(value: object, what: str = "source") -> Source:
     """The one place a library function takes a source: a :class:`Source`, or a name that
     :func:`resolve_source` reads (a preset, ``NAME:SEED``, a family call, a JSON file).
 
+    Parameters
+    ----------
+    value : Source or str
+        What the caller passed.
+    what : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    Source
+
     Examples
     --------
     >>> as_source("markov").vocab
@@ -135,6 +155,15 @@ def as_source(value: object, what: str = "source") -> Source:
 
 def resolve_source(text: str) -> Source:
     """What ``--source`` accepts: a preset, a ``FAMILY(param=value,...)`` call or a JSON file.
+
+    Parameters
+    ----------
+    text : str
+        A preset, a family call or a path to a source file.
+
+    Returns
+    -------
+    Source
 
     Examples
     --------

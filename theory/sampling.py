@@ -14,6 +14,15 @@ __all__ = ["draw_sequences", "sample_sequences"]
 def sample_sequences(source: Source, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` sequences and their latent classes, seeded.
 
+    Parameters
+    ----------
+    source : Source
+        The source.
+    n : int
+        Sequences, at least 1.
+    seed : int
+        Their seed (the ``draws`` stream).
+
     Returns
     -------
     classes : ndarray, shape (n,)
@@ -58,7 +67,22 @@ def _categorical(rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray) ->
 def draw_sequences(
     source: Source, n: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sample_sequences` with a generator of the caller's (e.g. one chunk of a run)."""
+    """:func:`sample_sequences` with a generator of the caller's (e.g. one chunk of a run).
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    n : int
+        Sequences.
+    rng : numpy.random.Generator
+        The generator they are drawn with.
+
+    Returns
+    -------
+    classes : ndarray of int, shape (n,)
+    tokens : ndarray of int, shape (n, T)
+    """
     r, states = source.init.shape
     classes = _categorical(rng, _cumulative(source.prior)[None, :], np.zeros(n, dtype=np.int64))
     hidden = _categorical(rng, _cumulative(source.init), classes)

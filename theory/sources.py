@@ -360,6 +360,15 @@ def _graph_walk(spec: dict, name: str | None) -> Source:
 def load_source(path: str | Path) -> Source:
     """Read a source from a JSON file (see :func:`source_from_dict`).
 
+    Parameters
+    ----------
+    path : str or Path
+        A source file (JSON, docs/json.md).
+
+    Returns
+    -------
+    Source
+
     Raises
     ------
     InputError
@@ -376,6 +385,13 @@ def save_source(source: Source, path: str | Path) -> None:
     """Write a source as JSON; :func:`load_source` reads back the same numbers.
 
     Sources built from arrays are saved in the ``hmm`` family with per-step arrays.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    path : str or Path
+        The file to write (JSON, in the general ``hmm`` form).
     """
     spec = source.spec or source_to_hmm_dict(source)
     Path(path).write_text(json.dumps(spec, indent=1))
@@ -383,6 +399,16 @@ def save_source(source: Source, path: str | Path) -> None:
 
 def source_to_hmm_dict(source: Source) -> dict:
     """The general ``hmm`` JSON form of any source (per-step transitions and emissions).
+
+    Parameters
+    ----------
+    source : Source
+        Any source.
+
+    Returns
+    -------
+    dict
+        Its spec in the ``hmm`` family; :func:`source_from_dict` reads it back.
 
     Examples
     --------

@@ -156,6 +156,17 @@ def row_chunks(
     update, labels, a ``unique``) is paid per chunk, not per pattern. Each row's mass is
     summed once (from its class-joint), and a block with no zero row is passed on without a
     copy.
+
+    Parameters
+    ----------
+    blocks : iterable of (rows, class_joint)
+        The rows of ``R`` and their ``P(z, r)``.
+    min_rows : int
+        Rows a chunk gathers before it is handed on.
+
+    Yields
+    ------
+    RowChunk
     """
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     count = 0
@@ -194,6 +205,13 @@ def run_pass(blocks: Iterable, consumers: list) -> None:
     pass reads them again without filtering or labelling anew). Passes are what streaming
     costs (a block not cached is rebuilt for each), so everything that needs only the
     previous pass's results shares one.
+
+    Parameters
+    ----------
+    blocks : iterable
+        ``(rows, class_joint)`` pairs or :class:`RowChunk`.
+    consumers : list
+        Objects with ``add(chunk)``.
     """
     for chunk in _as_chunks(blocks):
         for consumer in consumers:
@@ -260,6 +278,15 @@ def gram_factor(gram: np.ndarray) -> np.ndarray:
     """A square root ``F`` with ``F^T F = gram`` (symmetric positive semidefinite), from its
     eigendecomposition; rounding-level negative eigenvalues are clipped to 0.
 
+    Parameters
+    ----------
+    gram : ndarray, shape (V, V)
+        Symmetric positive semidefinite.
+
+    Returns
+    -------
+    ndarray, shape (V, V)
+
     Examples
     --------
     >>> factor = gram_factor(np.array([[2.0, 1.0], [1.0, 2.0]]))
@@ -302,6 +329,17 @@ def target_side_pass(
     with ``others`` fed the same chunks; a second, QR pass only when the Gram is
     ill-conditioned (``s_j^2 < GRAM_LIMIT`` for a resolved ``j``).
 
+    Parameters
+    ----------
+    blocks : iterable of (rows, class_joint) or RowChunk
+        One pass over the rows of ``R``.
+    others : sequence
+        Further consumers fed the same chunks.
+
+    Returns
+    -------
+    TargetSide
+
     Examples
     --------
     >>> rank_one = [(np.array([[0.25, 0.25], [0.25, 0.25]]), np.eye(2) / 2)]
@@ -343,12 +381,34 @@ def accumulate_target_side(
 
 
 def qr_append(factor: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Triangular factor of ``[factor; rows]``: one streaming QR step (``F^T F += rows^T rows``)."""
+    """Triangular factor of ``[factor; rows]``: one streaming QR step (``F^T F += rows^T rows``).
+
+    Parameters
+    ----------
+    factor : ndarray
+        The triangular factor so far.
+    rows : ndarray
+        Rows to add.
+
+    Returns
+    -------
+    ndarray
+    """
     return np.asarray(np.linalg.qr(np.vstack([factor, rows]), mode="r"))
 
 
 def square_factor(factor: np.ndarray) -> np.ndarray:
-    """Pad a factor of fewer rows than columns with zero rows, to ``V x V``."""
+    """Pad a factor of fewer rows than columns with zero rows, to ``V x V``.
+
+    Parameters
+    ----------
+    factor : ndarray, shape (m, V)
+        A factor with ``m <= V`` rows.
+
+    Returns
+    -------
+    ndarray, shape (V, V)
+    """
     width = factor.shape[1]
     if factor.shape[0] >= width:
         return factor

@@ -37,7 +37,19 @@ eps = sp.Symbol("epsilon", positive=True)
 
 @dataclass(frozen=True)
 class Derivation:
-    """A titled list of ``(label, expression)`` steps and the identities verified on the way."""
+    """A titled list of ``(label, expression)`` steps and the identities verified on the way.
+
+    Attributes
+    ----------
+    name : str
+        Its name for ``lookaround derive``.
+    title : str
+        One line.
+    steps : list of (str, sympy.Expr)
+        The labelled steps.
+    checks : dict of str to bool
+        The identities verified on the way.
+    """
 
     name: str
     title: str
@@ -47,6 +59,17 @@ class Derivation:
 
 def render(derivation: Derivation, latex: bool = False) -> str:
     """Text (or LaTeX) of a derivation: one step a line, then its checks.
+
+    Parameters
+    ----------
+    derivation : Derivation
+        The derivation.
+    latex : bool
+        LaTeX instead of plain text.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -67,7 +90,19 @@ def render(derivation: Derivation, latex: bool = False) -> str:
 
 
 def t1(n_contexts: int = 2, n_targets: int = 2, k: int = 2) -> Derivation:
-    """``||Abar - F G^T||^2 - ||Abar||^2 = -2 E_A f.g + E_{Pc x Pt} (f.g)^2`` for symbolic matrices."""
+    """``||Abar - F G^T||^2 - ||Abar||^2 = -2 E_A f.g + E_{Pc x Pt} (f.g)^2`` for symbolic matrices.
+
+    Parameters
+    ----------
+    n_contexts, n_targets : int
+        The size of the symbolic co-occurrence.
+    k : int
+        The rank of the factorization.
+
+    Returns
+    -------
+    Derivation
+    """
     a = sp.Matrix(n_contexts, n_targets, lambda i, j: sp.Symbol(f"a_{i}{j}", positive=True))
     f = sp.Matrix(n_contexts, k, lambda i, j: sp.Symbol(f"f_{i}{j}", real=True))
     g = sp.Matrix(n_targets, k, lambda i, j: sp.Symbol(f"g_{i}{j}", real=True))
@@ -155,7 +190,17 @@ def coverage() -> Derivation:
 
 
 def two_class_source_spec(overlap: float) -> dict:
-    """The source of :func:`two_class`: iid, ``V = 2``, ``T = 3``, emissions ``(1-e, e)`` / ``(e, 1-e)``."""
+    """The source of :func:`two_class`: iid, ``V = 2``, ``T = 3``, emissions ``(1-e, e)`` / ``(e, 1-e)``.
+
+    Parameters
+    ----------
+    overlap : float
+        ``e``, the emission overlap of the two classes.
+
+    Returns
+    -------
+    dict
+    """
     return {
         "family": "iid",
         "prior": [0.5, 0.5],
@@ -169,6 +214,15 @@ def two_class_s2_squared(objective_spec: str) -> sp.Expr:
 
     With ``V = 2`` the target-side Gram is 2x2 with eigenvalues 1 and ``s_2^2``, so
     ``s_2^2 = sum_{c,t} A[c,t]^2 / (P_c P_t) - 1`` exactly.
+
+    Parameters
+    ----------
+    objective_spec : str
+        An objective of length 3.
+
+    Returns
+    -------
+    sympy.Expr
     """
     objective = parse_objective(objective_spec, 3)
     emit = [[1 - eps, eps], [eps, 1 - eps]]
@@ -220,7 +274,17 @@ DERIVATIONS = {"t1": t1, "coverage": coverage, "two-class": two_class}
 
 
 def derive(name: str) -> Derivation:
-    """Run one derivation by name (``lookaround derive --list`` prints the names)."""
+    """Run one derivation by name (``lookaround derive --list`` prints the names).
+
+    Parameters
+    ----------
+    name : str
+        A derivation's name.
+
+    Returns
+    -------
+    Derivation
+    """
     if name not in DERIVATIONS:
         raise InputError(f"unknown derivation {name!r} (known: {', '.join(DERIVATIONS)})")
     return DERIVATIONS[name]()

@@ -32,6 +32,18 @@ def in_background(items: Iterator[Item], depth: int = 2) -> Generator[Item, None
     An exception in the producer is raised in the caller; a caller that stops early (or is
     interrupted) stops the producer after the item it is computing.
 
+    Parameters
+    ----------
+    items : iterator
+        The items to compute ahead; each is produced on the worker thread.
+    depth : int
+        How many items may wait, computed, for the consumer.
+
+    Yields
+    ------
+    object
+        The items of ``items``, in order; an exception raised producing one is raised here.
+
     Examples
     --------
     >>> list(in_background(iter(range(5))))

@@ -16,6 +16,22 @@ __all__ = ["check_count", "check_positive", "check_seed"]
 def check_count(value: object, field: str, low: int, high: int, what: str = "") -> int:
     """An integer in ``[low, high]``; past ``high`` the message says what it would cost.
 
+    Parameters
+    ----------
+    value : object
+        What the caller passed.
+    field : str
+        Its name, as the message opens with it (a parameter or a flag).
+    low, high : int
+        The admissible range, both ends included.
+    what : str
+        What ``high`` costs, said in the message.
+
+    Returns
+    -------
+    int
+        ``value``, checked.
+
     Examples
     --------
     >>> check_count(10**10, "--sampled", 2, 20_000_000, "draws of T = 5 tokens")
@@ -30,12 +46,38 @@ def check_count(value: object, field: str, low: int, high: int, what: str = "") 
 
 
 def check_seed(value: object, field: str = "seed") -> int:
-    """A seed of numpy's ``SeedSequence``: an integer in ``[0, 2^63)``."""
+    """A seed of numpy's ``SeedSequence``: an integer in ``[0, 2^63)``.
+
+    Parameters
+    ----------
+    value : object
+        What the caller passed.
+    field : str
+        Its name, as the message opens with it.
+
+    Returns
+    -------
+    int
+        ``value``, checked.
+    """
     return check_count(value, field, 0, 2**63 - 1)
 
 
 def check_positive(value: object, field: str) -> float:
-    """A finite real number ``> 0`` (a learning rate, a memory limit in GB, a budget)."""
+    """A finite real number ``> 0`` (a learning rate, a memory limit in GB, a budget).
+
+    Parameters
+    ----------
+    value : object
+        What the caller passed.
+    field : str
+        Its name, as the message opens with it.
+
+    Returns
+    -------
+    float
+        ``value`` as a float.
+    """
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))

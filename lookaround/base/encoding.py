@@ -29,6 +29,16 @@ NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 def jsonable(value: Any) -> Any:
     """``value`` with numpy types made Python and non-finite floats spelled as strings.
 
+    Parameters
+    ----------
+    value : object
+        A dataclass, mapping, sequence, numpy value or plain value.
+
+    Returns
+    -------
+    object
+        Built of dicts, lists, str, int, float, bool and None only.
+
     Examples
     --------
     >>> jsonable({"bound": float("inf"), "s": np.array([1.0, -np.inf]), "n": np.int64(3)})
@@ -56,6 +66,17 @@ def jsonable(value: Any) -> Any:
 def dumps(value: Any, **kwargs: Any) -> str:
     """Strict JSON text of ``value`` (``allow_nan=False``: a stray NaN is a bug, not output).
 
+    Parameters
+    ----------
+    value : object
+        Anything :func:`jsonable` converts: dataclasses, numpy scalars and arrays, mappings.
+    **kwargs
+        Passed to :func:`json.dumps` (``indent``, ``sort_keys``).
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> dumps({"chi": float("inf")})
@@ -66,6 +87,16 @@ def dumps(value: Any, **kwargs: Any) -> str:
 
 def restore_nonfinite(value: Any) -> Any:
     """The inverse of the string spelling: ``"inf"`` back to ``float("inf")``, recursively.
+
+    Parameters
+    ----------
+    value : object
+        A value read from JSON.
+
+    Returns
+    -------
+    object
+        The same structure with ``"inf"``, ``"-inf"`` and ``"nan"`` as floats.
 
     Examples
     --------

@@ -11,6 +11,13 @@ class InputError(ValueError):
     (``--metric``) and prints the message as one line, ``lookaround: error: <message>``, with
     exit code 2.
 
+    Parameters
+    ----------
+    message : str
+        One line: what was wrong and what was expected.
+    field : str, optional
+        The parameter at fault, when ``message`` opens with its name.
+
     Examples
     --------
     >>> str(InputError("source.prior sums to 0.9, not 1 (tolerance 1e-9)"))

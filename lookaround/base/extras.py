@@ -13,6 +13,19 @@ __all__ = ["require"]
 def require(module: str, extra: str, what: str) -> ModuleType:
     """Import ``module`` or say which extra of lookaround brings it.
 
+    Parameters
+    ----------
+    module : str
+        The module to import.
+    extra : str
+        The extra of ``pip install lookaround[EXTRA]`` that brings it.
+    what : str
+        What needs it, for the message.
+
+    Returns
+    -------
+    module
+
     Examples
     --------
     >>> require("json", "none", "this example").__name__

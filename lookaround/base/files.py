@@ -23,6 +23,18 @@ MAX_FILE_BYTES = 64 * 2**20  # a source, witness or grid file; far larger ones a
 def read_bytes(path: str | Path, what: str) -> bytes:
     """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`, else an InputError.
 
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    what : str
+        What the file is, for the message (``"source file"``).
+
+    Returns
+    -------
+    bytes
+        Its contents, at most ``MAX_FILE_BYTES``.
+
     Examples
     --------
     >>> read_bytes("/dev/null", "source file")
@@ -47,6 +59,18 @@ def regular_file(path: str | Path, what: str) -> os.stat_result | None:
     links followed; a FIFO (which would block), a device (which never ends), a directory or a
     socket is an InputError. Checked by ``stat``, without opening: opening a FIFO blocks
     until a writer comes.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to read or write.
+    what : str
+        What the file is, for the message.
+
+    Returns
+    -------
+    os.stat_result or None
+        Its ``stat``, or None when it does not exist.
 
     Examples
     --------
@@ -76,6 +100,18 @@ def read_json(path: str | Path, what: str) -> Any:
 
     Every way a file can be unreadable is one InputError naming the file, so a hostile file
     (a Latin-1 byte, a 5000-digit integer, 100,000 nested lists) is refused, never a crash.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    what : str
+        What the file is, for the message.
+
+    Returns
+    -------
+    object
+        The parsed JSON value.
     """
     data = read_bytes(path, what)
     try:

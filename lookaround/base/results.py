@@ -20,6 +20,15 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     A JSON-lines file gives one record per run (a sweep's header line, which holds the grid,
     is skipped); a file holding one JSON object (``analyze --json > out.json``) gives one.
 
+    Parameters
+    ----------
+    path : str or Path
+        A results file.
+
+    Returns
+    -------
+    list of dict
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -55,6 +64,16 @@ def load_results(path: str | Path):
     """A :class:`pandas.DataFrame` of a results file, nested fields flattened with ``.``.
 
     Needs the ``pandas`` extra (``pip install 'lookaround[pandas]'``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A results file of ``sweep``, ``map`` or ``pretrain`` (one JSON record a line).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row a record, nested keys flattened.
 
     Examples
     --------

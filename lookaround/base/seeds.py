@@ -34,6 +34,15 @@ def as_seed(seed: SeedLike) -> int:
     generator state gives a fixed seed). Results record the integer, so a run is repeated
     with it.
 
+    Parameters
+    ----------
+    seed : int, SeedSequence or Generator
+        What numpy users pass as a seed.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> as_seed(7), as_seed(np.random.SeedSequence(7)) == as_seed(np.random.SeedSequence(7))
@@ -70,7 +79,16 @@ LEGACY_SHARED = frozenset({"draws", "init", "restarts", "rows"})
 @dataclass(frozen=True)
 class Streams:
     """The :class:`numpy.random.SeedSequence` of each named stream of one seed, and the
-    integer seeds of its held-out runs."""
+    integer seeds of its held-out runs.
+
+    Attributes
+    ----------
+    draws, init, restarts, rows, patterns, minibatches, bootstrap, monte_carlo : SeedSequence
+        One independent stream each: sequences drawn, initial weights, restarts, sampled rows,
+        patterns, minibatches, bootstrap resamples and Monte Carlo draws.
+    heldout, bundle_heldout : int
+        The seeds of the held-out sequences (kept as integers, as earlier releases drew them).
+    """
 
     draws: np.random.SeedSequence
     init: np.random.SeedSequence
@@ -86,6 +104,15 @@ class Streams:
 
 def streams(seed: int) -> Streams:
     """The named random streams of ``seed``; pass one to ``numpy.random.default_rng``.
+
+    Parameters
+    ----------
+    seed : int
+        The run's one seed.
+
+    Returns
+    -------
+    Streams
 
     Examples
     --------

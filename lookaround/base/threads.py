@@ -85,6 +85,16 @@ def thread_budget(threads: int | None = None) -> Iterator[int]:
     """Run the enclosed passes within ``threads`` busy threads (default: the budget in force).
 
     BLAS is held to one thread inside, and restored on exit whatever happens.
+
+    Parameters
+    ----------
+    threads : int, optional
+        The busy threads the enclosed passes may use; unset keeps the budget in force.
+
+    Yields
+    ------
+    int
+        The budget in force inside.
     """
     n = current_budget() if threads is None else _check(threads, "threads")
     token = _BUDGET.set(n)
@@ -97,6 +107,21 @@ def thread_budget(threads: int | None = None) -> Iterator[int]:
 
 def budgeted(run: Callable[[dict], dict], threads: int, config: dict) -> dict:
     """``run(config)`` inside a budget of ``threads``: what a parallel worker calls (module-level,
-    so ``functools.partial(budgeted, run, 1)`` crosses process boundaries)."""
+    so ``functools.partial(budgeted, run, 1)`` crosses process boundaries).
+
+    Parameters
+    ----------
+    run : callable
+        ``run(config) -> dict``, one unit of a parallel driver.
+    threads : int
+        The busy threads it may use.
+    config : dict
+        Its argument.
+
+    Returns
+    -------
+    dict
+        What ``run`` returns.
+    """
     with thread_budget(threads):
         return run(config)

@@ -131,7 +131,19 @@ def _run(argv: Sequence[str] | None, debug: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``lookaround`` console script; returns the exit code."""
+    """Entry point of the ``lookaround`` console script; returns the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``lookaround`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code: 0; 2 for bad input; 3 for a witness that does not verify; 1 for an
+        internal error; 130 when interrupted.
+    """
     try:
         return _main(argv)
     except KeyboardInterrupt:  # a Ctrl-C before or after the command's own handler

@@ -60,7 +60,7 @@ def _check(args: argparse.Namespace) -> str:
         )  # fmt: skip
     lines = _check_text(args, result)
     if request:
-        from lookaround.simulations.agreement import format_agreement
+        from lookaround.simulations.verdicts import format_agreement
 
         seeds = ",".join(map(str, request.seeds))
         lines += ["", f"transformers at one setting (k={args.k}, m=round(0.4 T), J=2, seeds "

@@ -81,12 +81,8 @@ def _search(args: argparse.Namespace) -> str:
     require("sympy", "symbolic", "lookaround search")
 
     from lookaround.base.checks import check_count
-    from lookaround.simulations.search import (
-        MAX_EVALUATIONS,
-        search_witness,
-        space_of,
-        stress_theorem,
-    )
+    from lookaround.simulations.search import MAX_EVALUATIONS, search_witness, stress_theorem
+    from lookaround.simulations.spaces import space_of
 
     check_count(args.evaluations, "--evaluations", 1, MAX_EVALUATIONS)
     if args.budget is not None and not 0 < args.budget < math.inf:

@@ -71,8 +71,8 @@ def results_path(request, out: str | None, what: str) -> Path:
 def trained_table(request, path: Path, args: argparse.Namespace) -> tuple[str, tuple]:
     """Train (or resume) ``request`` into its results file; the file and its agreement rows."""
     from lookaround.base.results import read_records
-    from lookaround.simulations.agreement import agreement_table
     from lookaround.simulations.engine import run_plan
+    from lookaround.simulations.verdicts import agreement_table
 
     counts = run_plan(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
@@ -83,7 +83,7 @@ def trained_table(request, path: Path, args: argparse.Namespace) -> tuple[str, t
 
 def _pretrain(args: argparse.Namespace) -> str:
     require_transformer("lookaround pretrain")
-    from lookaround.simulations.agreement import format_agreement
+    from lookaround.simulations.verdicts import format_agreement
 
     request = pretrain_request(args)
     request.check()
