@@ -35,7 +35,7 @@ def main() -> None:
         source = resolve_source(name)
         for spec in OBJECTIVES:
             objective = parse_objective(spec, source.length)
-            model = estimate(source, objective, "both", DEFAULT_CHUNK)
+            model = estimate(source, objective, level="both", chunk=DEFAULT_CHUNK)
             if model.seconds > 20:
                 continue
             with thread_budget(1):

@@ -53,7 +53,7 @@ def plain_loop(source, objective: str, config: TrainingConfig, seed: int) -> np.
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     losses = []
     for _ in range(config.steps):
-        batch = training_batch(source, law, draws, patterns, config.batch)
+        batch = training_batch(source, law, draws=draws, patterns=patterns, n=config.batch)
         model, opt_state, value = _plain_step(
             model, opt_state, batch, optimizer, config.loss, law.last_only
         )

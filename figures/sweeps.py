@@ -60,8 +60,8 @@ def metrics(source: Source, spec: str, seed: int = 0) -> dict:
     objective = parse_objective(spec, source.length)
     res = analyze(source, objective, K)
     a, _ = exact_dense_cooccurrence(source, objective)
-    model = exact_spectral_model(a, objective, source.vocab, K)
-    held = draw_patterns(source, objective, 2000, streams(seed).bundle_heldout)
+    model = exact_spectral_model(a, objective, vocab=source.vocab, k=K)
+    held = draw_patterns(source, objective, 2000, seed=streams(seed).bundle_heldout)
     clustering = classification_metrics(
         averaged_features(model, objective, held.tokens), held.classes, source.n_classes, seed=seed
     )

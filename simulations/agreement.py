@@ -191,7 +191,9 @@ def _check_run(
 
     for k in ks:
         check_k(k, source.vocab)
-    check_run(architecture_config(settings), training_config(settings), source, objective)
+    check_run(
+        architecture_config(settings), training_config(settings), source=source, objective=objective
+    )
     check_evaluation_size(pop, parse_objective(objective, source.length))
 
 

@@ -56,7 +56,7 @@ class TransformerConfig:
 
     def __post_init__(self) -> None:
         for name, low, high in (("width", 1, 1024), ("layers", 1, 16), ("heads", 1, 64)):
-            check_count(getattr(self, name), name, low, high)
+            check_count(getattr(self, name), name, low=low, high=high)
         if self.width % self.heads:
             raise InputError(f"width {self.width} is not a multiple of heads {self.heads}")
 
@@ -89,7 +89,7 @@ class BottleneckConfig(TransformerConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_count(self.bottleneck, "bottleneck", 1, 1024)
+        check_count(self.bottleneck, "bottleneck", low=1, high=1024)
 
 
 def _transformer_parameters(config: Any, vocab: int, length: int, out: int, k: int) -> int:

@@ -178,7 +178,7 @@ class _Trainer:
     def held(self, name: str) -> PatternDraws:
         if name not in self._held:
             objective, seed = self.exact.objective(name), streams(self.seed).bundle_heldout
-            self._held[name] = draw_patterns(self.exact.source, objective, self.n_eval, seed)
+            self._held[name] = draw_patterns(self.exact.source, objective, self.n_eval, seed=seed)
         return self._held[name]
 
     def setting(self, model: str, loss: str) -> tuple[int, float]:
@@ -194,7 +194,7 @@ class _Trainer:
         steps, lr = self.setting(model, loss)
         if key not in self._trained:
             objective, source = self.exact.objective(name), self.exact.source
-            draws = draw_patterns(source, objective, self.n_train, self.seed)
+            draws = draw_patterns(source, objective, self.n_train, seed=self.seed)
             # an overflow is reported just below as a diverged row, not as warnings
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 self._trained[key] = FITTERS[model](
@@ -205,7 +205,9 @@ class _Trainer:
 
     def generation_of(self, name: str, model: str) -> GenerationEval:
         trained, source = self.trained(name, model, "ce"), self.exact.source
-        return generation_eval(trained, source, self.exact.objective(name), self.held(name).tokens)
+        return generation_eval(
+            trained, source, self.exact.objective(name), tokens=self.held(name).tokens
+        )
 
 
 def _guarded(

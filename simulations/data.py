@@ -40,7 +40,7 @@ class PatternDraws:
         return self.tokens[np.arange(self.tokens.shape[0]), positions]
 
 
-def draw_patterns(source: Source, objective: Objective, n: int, seed: int) -> PatternDraws:
+def draw_patterns(source: Source, objective: Objective, n: int, *, seed: int) -> PatternDraws:
     """Draw ``n`` sequences and one pattern each, seeded (the same seed, the same draws).
 
     Parameters

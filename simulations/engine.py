@@ -289,7 +289,7 @@ def run_configs(
         Counts of rows run, resumed and repaired.
     """
     check_scheduler(scheduler)
-    check_count(jobs, "--jobs", 1, MAX_JOBS)
+    check_count(jobs, "--jobs", low=1, high=MAX_JOBS)
     hashes = {config_hash(c): c for c in configs}
     with Journal(out, config_hash(header), header) as journal:
         resumed = journal.resume(frozenset(hashes), repair=repair,

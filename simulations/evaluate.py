@@ -344,7 +344,7 @@ def exact_population_clustering(
     1.0
     """
     a, _ = exact_dense_cooccurrence(source, objective)
-    model = exact_spectral_model(a, objective, source.vocab, k)
+    model = exact_spectral_model(a, objective, vocab=source.vocab, k=k)
     tokens, class_joint = all_sequences(source)
     features = averaged_features(model, objective, tokens)
     return population_clustering(features, class_joint, restarts=restarts, seed=seed)
@@ -451,7 +451,7 @@ class GenerationEval(Presented):
 
 
 def generation_eval(
-    model, source: Source, objective: Objective, tokens: np.ndarray
+    model, source: Source, objective: Objective, *, tokens: np.ndarray
 ) -> GenerationEval:
     """Prefix-generation losses of any model with ``conditional(pattern, tokens)``.
 

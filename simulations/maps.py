@@ -218,7 +218,9 @@ def plan_map(
     seconds = 0.0
     for config in request.configs():  # every point is a valid source with valid objectives
         source = source_from_dict(family.spec(config["knobs"]))
-        seconds += point_seconds(source, _objectives_of(config, source), chosen, config["k"])
+        seconds += point_seconds(
+            source, _objectives_of(config, source), metric=chosen, k=config["k"]
+        )
     check_seconds(seconds, f"the map: {points} points of",
                   "use fewer points, one --k, or a smaller V or T", jobs=True)  # fmt: skip
     return replace(request, seconds=seconds)
@@ -284,7 +286,7 @@ def map_point(config: dict) -> dict:
         ks = [1]
     best = None
     for k in ks:
-        if unsettled(exact, metric, winner, other, k):
+        if unsettled(exact, metric, winner=winner, other=other, k=k):
             continue
         a, b = metric.read(exact, winner, k), metric.read(exact, other, k)
         if config["k"] is None and a == b and _past_rank(exact, (winner, other), k):

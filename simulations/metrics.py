@@ -189,7 +189,7 @@ class Metric:
     analyses: int = 1  # exact analyses read per objective and k (k-means adds two)
 
 
-def unsettled(exact: ExactSource, metric: Metric, winner: str, other: str, k: int) -> str:
+def unsettled(exact: ExactSource, metric: Metric, *, winner: str, other: str, k: int) -> str:
     """Why the exact comparison of ``winner`` and ``other`` at ``k`` cannot be decided, or ``""``.
 
     A value read off the top-``k`` subspace is undefined where that subspace is not unique on
@@ -216,7 +216,7 @@ def unsettled(exact: ExactSource, metric: Metric, winner: str, other: str, k: in
     --------
     >>> from lookaround.theory.presets import preset_source
     >>> exact = ExactSource(preset_source("markov"))
-    >>> unsettled(exact, METRICS["averaged_probe_error"], "mlm:2", "ar", 2)
+    >>> unsettled(exact, METRICS["averaged_probe_error"], winner="mlm:2", other="ar", k=2)
     ''
     """
     if not metric.uses_subspace:
@@ -438,7 +438,9 @@ def margin(better: str, winner: float, other: float) -> float:
     return float(winner - other) if better == "higher" else float(other - winner)
 
 
-def point_seconds(source: Source, names: tuple[str, ...], metric: Metric, k: int | None) -> float:
+def point_seconds(
+    source: Source, names: tuple[str, ...], *, metric: Metric, k: int | None
+) -> float:
     """Modelled seconds of reading ``metric`` for each objective of ``names`` (one thread):
     ``metric.analyses`` exact analyses of each at each ``k`` read (every ``k = 1..V`` for
     ``k=None``, a map's ``--k all``); sized by :func:`~lookaround.theory.limits.check_request`,
@@ -463,8 +465,8 @@ def point_seconds(source: Source, names: tuple[str, ...], metric: Metric, k: int
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
-    >>> one = point_seconds(preset_source("markov"), ("mlm:2", "ar"), METRICS["phi"], 2)
-    >>> every = point_seconds(preset_source("markov"), ("mlm:2", "ar"), METRICS["ari"], None)
+    >>> one = point_seconds(preset_source("markov"), ("mlm:2", "ar"), metric=METRICS["phi"], k=2)
+    >>> every = point_seconds(preset_source("markov"), ("mlm:2", "ar"), metric=METRICS["ari"], k=None)
     >>> 0 < one < 1, round(every / one)  # k-means triples it, and V = 3 values of k
     (True, 9)
     """

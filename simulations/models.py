@@ -92,7 +92,7 @@ def check_loss(loss: str) -> str:
 
 
 def predictive(
-    f: np.ndarray, g: np.ndarray, bias: np.ndarray, loss: str, target_mass: np.ndarray
+    f: np.ndarray, g: np.ndarray, bias: np.ndarray, *, loss: str, target_mass: np.ndarray
 ) -> np.ndarray:
     """Predictive law of a feature model.
 
@@ -120,7 +120,7 @@ def predictive(
     Examples
     --------
     >>> f, g, mass = np.zeros((1, 1)), np.ones((2, 1)), np.array([0.25, 0.75])
-    >>> predictive(f, g, np.zeros(2), "spectral", mass)
+    >>> predictive(f, g, np.zeros(2), loss="spectral", target_mass=mass)
     array([[0.25, 0.75]])
     """
     scores = f @ g.T
@@ -131,7 +131,7 @@ def predictive(
     return p / p.sum(axis=1, keepdims=True)
 
 
-def adam_step(params: list, grads: list, moments: list, lr: float, step: int) -> None:
+def adam_step(params: list, grads: list, moments: list, *, lr: float, step: int) -> None:
     """One Adam update in place (beta 0.9, 0.999, eps 1e-8).
 
     Parameters

@@ -499,7 +499,7 @@ def evaluate(
     )
 
 
-def conditionals_of(head: np.ndarray, loss: str, g: np.ndarray | None, target_mass: np.ndarray):
+def conditionals_of(head: np.ndarray, *, loss: str, g: np.ndarray | None, target_mass: np.ndarray):
     """A network head's predictive law: softmax of logits, or T1's read-out of ``f.g``.
 
     Parameters
@@ -522,5 +522,5 @@ def conditionals_of(head: np.ndarray, loss: str, g: np.ndarray | None, target_ma
         return softmax(head)
     assert g is not None
     flat = head.reshape(-1, head.shape[-1])
-    probs = predictive(flat, g, np.zeros(g.shape[0]), "spectral", target_mass)
+    probs = predictive(flat, g, np.zeros(g.shape[0]), loss="spectral", target_mass=target_mass)
     return probs.reshape(*head.shape[:-1], g.shape[0])

@@ -86,7 +86,7 @@ def count_estimator_rate(
             support = (cond > 0).sum(axis=1)[mass > 0]
             predicted[l - 1] = np.sum(support - 1) / (2 * n * weights[l - 1])
     for seed in range(seeds):
-        draws = draw_patterns(source, objective, n, seed)
+        draws = draw_patterns(source, objective, n, seed=seed)
         for l in range(1, length):
             joint, mass, cond = exact[l - 1]
             if weights[l - 1] == 0:

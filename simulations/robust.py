@@ -247,7 +247,7 @@ def _setting_verdict(
 ) -> SettingVerdict:
     k = setting.k or 1
     values = {other: metric.read(exact, other, k), winner: metric.read(exact, winner, k)}
-    reason = unsettled(exact, metric, winner, other, k)
+    reason = unsettled(exact, metric, winner=winner, other=other, k=k)
     verdict = decide(values[winner], values[other], better=metric.better, tol=EXACT_TOL,
                      ambiguous=bool(reason))  # fmt: skip
     if verdict == Verdict.AMBIGUOUS:
@@ -481,7 +481,7 @@ def check(
         sources = (sources,)
     seed = as_seed(seed)
     if steps is not None:
-        check_count(steps, "steps", 1, MAX_STEPS)
+        check_count(steps, "steps", low=1, high=MAX_STEPS)
     if lr is not None:
         check_positive(lr, "lr")
     # One ExactSource per source: the trained rows' exact sides (analyses, T3, population

@@ -206,10 +206,12 @@ def _check_settings(
     check_loss(loss)
     check_k(k, source.vocab)
     defaults = DEFAULTS[(model, loss)]
-    steps = check_count(defaults["steps"] if steps is None else steps, "steps", 1, MAX_STEPS)
+    steps = check_count(
+        defaults["steps"] if steps is None else steps, "steps", low=1, high=MAX_STEPS
+    )
     lr = check_positive(defaults["lr"] if lr is None else lr, "learning rate")
-    check_draws(n_train, "n_train", source.length)
-    check_draws(n_eval, "n_eval", source.length, low=4)
+    check_draws(n_train, "n_train", length=source.length)
+    check_draws(n_eval, "n_eval", length=source.length, low=4)
     check_seed(seed)
     return steps, lr
 
@@ -342,14 +344,14 @@ def simulate(
     seed = as_seed(seed)
     steps, lr = _check_settings(source, model, loss, k, steps, lr, seed, n_train, n_eval)
     _check_memory(source, objective, n_train)
-    draws = draw_patterns(source, objective, n_train, seed)
+    draws = draw_patterns(source, objective, n_train, seed=seed)
     # an overflow here is reported as divergence just below, in one line, not as warnings
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         trained = FITTERS[model](draws, source.vocab, k, loss=loss, steps=steps, lr=lr, seed=seed)
     population = _population(trained, source, objective, k, lr)
-    held = draw_patterns(source, objective, n_eval, streams(seed).heldout)
+    held = draw_patterns(source, objective, n_eval, seed=streams(seed).heldout)
     sample, context = _heldout_classification(trained, objective, held, source.n_classes, seed)
-    generation = generation_eval(trained, source, objective, held.tokens)
+    generation = generation_eval(trained, source, objective, tokens=held.tokens)
     return SimulationResult(
         source=source.name,
         objective=objective.name,

@@ -168,7 +168,7 @@ def _optimize(
     ``seconds`` is an optional cap on top (a run it stops is no longer reproducible). The best
     point of every evaluation is kept, so a run stopped inside a restart loses nothing.
     """
-    check_count(evaluations, "evaluations", 1, MAX_EVALUATIONS)
+    check_count(evaluations, "evaluations", low=1, high=MAX_EVALUATIONS)
     if seconds is not None:
         check_positive(seconds, "seconds")
     rng = np.random.default_rng(streams(seed).restarts)
@@ -470,7 +470,7 @@ def _check_size(
     """Refuse a search whose ``evaluations`` exact analyses (at the space's size, which its
     integer knobs fix) are modelled past the request limit, unless ``seconds`` caps it."""
     source = source_from_dict(space.spec(np.zeros(space.dimension)))
-    total = evaluations * point_seconds(source, names, metric, k)
+    total = evaluations * point_seconds(source, names, metric=metric, k=k)
     check_seconds(total if seconds is None else min(total, seconds),
                   f"the search: {evaluations:,} evaluations on {space.name} of",
                   "use fewer --evaluations, or cap the time with --budget")  # fmt: skip

@@ -65,7 +65,7 @@ def _masks(visible: np.ndarray, target: np.ndarray) -> np.ndarray:
     return ~visible & (np.arange(length)[None, :] != target[:, None])
 
 
-def encode(params: dict, tokens: np.ndarray, visible: np.ndarray, target: np.ndarray) -> tuple:
+def encode(params: dict, tokens: np.ndarray, *, visible: np.ndarray, target: np.ndarray) -> tuple:
     """Forward pass of the encoder; returns ``f`` and the cache for :func:`gradients`.
 
     Parameters
@@ -113,7 +113,7 @@ def loss_and_grads(params: dict, batch: tuple, loss: str) -> tuple[float, dict]:
     grads : dict
     """
     tokens, visible, target, answer = batch
-    f, cache = encode(params, tokens, visible, target)
+    f, cache = encode(params, tokens, visible=visible, target=target)
     size = f.shape[0]
     grads = {name: np.zeros_like(value) for name, value in params.items()}
     if check_loss(loss) == "spectral":
@@ -181,7 +181,9 @@ class SharedModel:
         """``f(c)`` for the contexts ``(pattern, x_S)`` of each row (any pattern)."""
         visible, target = pattern_arrays([pattern], tokens.shape[1])
         n = tokens.shape[0]
-        return encode(self.params, tokens, np.repeat(visible, n, axis=0), np.repeat(target, n))[0]
+        return encode(
+            self.params, tokens, visible=np.repeat(visible, n, axis=0), target=np.repeat(target, n)
+        )[0]
 
     def conditional(self, pattern: Pattern, tokens: np.ndarray) -> np.ndarray:
         """The model's ``P(x_i = . | x_S)``, shape (n, V)."""
@@ -189,8 +191,8 @@ class SharedModel:
             self.features(pattern, tokens),
             self.params["G"],
             self.params["b"],
-            self.loss,
-            self.target_mass,
+            loss=self.loss,
+            target_mass=self.target_mass,
         )
 
     @property
@@ -262,8 +264,8 @@ def fit_shared(
             [params[n] for n in PARAMS],
             [grads[n] for n in PARAMS],
             [moments[n] for n in PARAMS],
-            lr,
-            step,
+            lr=lr,
+            step=step,
         )
     mass = np.bincount(answers, minlength=vocab) / answers.size
     return SharedModel(params, loss, vocab, mass, curve)

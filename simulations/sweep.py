@@ -352,7 +352,7 @@ def check_config(config: dict) -> None:
             check_one(config["source"], config["objective"], ks=(config["k"],),
                       settings=_transformer_settings(config))  # fmt: skip
         if config["mode"] == SweepMode.TRAIN:
-            check_draws(config["n_train"], "sweep.n_train", source.length)
-            check_draws(config["n_eval"], "sweep.n_eval", source.length, low=4)
+            check_draws(config["n_train"], "sweep.n_train", length=source.length)
+            check_draws(config["n_eval"], "sweep.n_eval", length=source.length, low=4)
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None

@@ -74,7 +74,11 @@ class TabularModel:
     def conditional(self, pattern: Pattern, tokens: np.ndarray) -> np.ndarray:
         """The model's ``P(x_i = . | x_S)``, shape (n, V); see :func:`predictive`."""
         return predictive(
-            self.features(pattern, tokens), self.g, self.bias, self.loss, self.target_mass
+            self.features(pattern, tokens),
+            self.g,
+            self.bias,
+            loss=self.loss,
+            target_mass=self.target_mass,
         )
 
     @property
@@ -229,7 +233,7 @@ def train_cross_entropy(
         curve[step] = float(-np.sum(sub * log_p))
         d_logits = sub.sum(axis=1, keepdims=True) * np.exp(log_p) - sub
         grads = [d_logits @ g, d_logits.T @ f, d_logits.sum(axis=0)]
-        adam_step(params, grads, moments, lr, step)
+        adam_step(params, grads, moments, lr=lr, step=step)
     f = np.zeros((a.shape[0], k))
     f[rows] = params[0]
     return f, params[1], params[2], curve
@@ -272,7 +276,9 @@ def fit_tabular(
     return TabularModel(draws.objective, vocab, f, g, bias, loss, a.sum(axis=0), curve)
 
 
-def exact_spectral_model(a: np.ndarray, objective: Objective, vocab: int, k: int) -> TabularModel:
+def exact_spectral_model(
+    a: np.ndarray, objective: Objective, *, vocab: int, k: int
+) -> TabularModel:
     """The T1 minimizer on the exact co-occurrence (dense over all contexts): ideal features.
 
     Parameters

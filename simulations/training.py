@@ -78,7 +78,7 @@ class TrainingConfig:
         for name, low, high in (
             ("steps", 1, 10**6), ("batch", 2, 8192), ("warmup", 0, 10**6), ("k", 1, 1024),
         ):  # fmt: skip
-            check_count(getattr(self, name), name, low, high)
+            check_count(getattr(self, name), name, low=low, high=high)
         check_positive(self.lr, "lr")
         if self.schedule not in SCHEDULES:
             raise InputError(
@@ -115,7 +115,7 @@ def training_config(settings: Mapping[str, Any]) -> TrainingConfig:
 
 
 def parameter_count(
-    architecture: TransformerConfig, training: TrainingConfig, vocab: int, length: int
+    architecture: TransformerConfig, training: TrainingConfig, *, vocab: int, length: int
 ) -> int:
     """Weights of the network for ``V`` tokens and length ``T`` (sized before any work).
 
@@ -134,7 +134,7 @@ def parameter_count(
 
     Examples
     --------
-    >>> parameter_count(TransformerConfig(), TrainingConfig(), 3, 5)
+    >>> parameter_count(TransformerConfig(), TrainingConfig(), vocab=3, length=5)
     25609
     """
     out = training.outputs(vocab)
@@ -189,7 +189,7 @@ def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]]) -> N
 
 
 def check_run(
-    architecture: TransformerConfig, config: TrainingConfig, source: Source, objective: str
+    architecture: TransformerConfig, config: TrainingConfig, *, source: Source, objective: str
 ) -> PatternLaw:
     """Every setting of a run checked (and its size bounded) before any work starts.
 
@@ -207,7 +207,7 @@ def check_run(
     PatternLaw
     """
     law = pattern_law(objective, source.length)
-    count = parameter_count(architecture, config, source.vocab, source.length)
+    count = parameter_count(architecture, config, vocab=source.vocab, length=source.length)
     if count > MAX_PARAMETERS:
         raise InputError(
             f"transformer: {count:,} parameters exceed {MAX_PARAMETERS:,}; lower width or layers"

@@ -75,7 +75,7 @@ CHUNK_STEPS = 50  # optimizer steps per compiled scan: one compile per shape, fe
 
 
 def training_batch(
-    source: Source, law: PatternLaw, draws: np.random.Generator, patterns: np.random.Generator,
+    source: Source, law: PatternLaw, *, draws: np.random.Generator, patterns: np.random.Generator,
     n: int,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """``n`` fresh sequences and, for masked routes, one pattern each from ``law``.
@@ -101,7 +101,7 @@ def training_batch(
     >>> from lookaround.theory.objectives import pattern_law
     >>> from lookaround.theory.presets import preset_source
     >>> src, rng = preset_source("markov"), np.random.default_rng(0)
-    >>> b = training_batch(src, pattern_law("mlm:2", 5), rng, rng, 4)
+    >>> b = training_batch(src, pattern_law("mlm:2", 5), draws=rng, patterns=rng, n=4)
     >>> (b["tokens"] == 3).sum(axis=1).tolist()
     [2, 2, 2, 2]
     """
@@ -264,7 +264,7 @@ def pretrain_transformer(
     (20,)
     """
     config, architecture = config or TrainingConfig(), architecture or TransformerConfig()
-    law = check_run(architecture, config, source, objective)
+    law = check_run(architecture, config, source=source, objective=objective)
     s = streams(seed)
     draws, patterns = np.random.default_rng(s.draws), np.random.default_rng(s.patterns)
     build = getattr(networks, architecture_of(architecture).network)
@@ -282,7 +282,7 @@ def pretrain_transformer(
     curve, seen = [], np.zeros(source.vocab)
     for start in range(0, config.steps, CHUNK_STEPS):
         batches = [
-            training_batch(source, law, draws, patterns, config.batch)
+            training_batch(source, law, draws=draws, patterns=patterns, n=config.batch)
             for _ in range(min(CHUNK_STEPS, config.steps - start))
         ]
         for b in batches:
@@ -403,8 +403,10 @@ def network_outputs(run: TrainedTransformer, theory: ExactTheory, pop: Populatio
     prefix_head, _ = _read_patterns(run, pop.tokens, prefix_patterns(length))
     g = np.asarray(run.model.readout, dtype=np.float64) if run.config.loss == "spectral" else None
     return Outputs(
-        conditionals=conditionals_of(head, run.config.loss, g, run.target_mass),
-        prefix_conditionals=conditionals_of(prefix_head, run.config.loss, g, run.target_mass),
+        conditionals=conditionals_of(head, loss=run.config.loss, g=g, target_mass=run.target_mass),
+        prefix_conditionals=conditionals_of(
+            prefix_head, loss=run.config.loss, g=g, target_mass=run.target_mass
+        ),
         pattern_hidden=hidden,
         pooled=pooled_states(run, pop.tokens),
         spectral_f=head if g is not None else None,

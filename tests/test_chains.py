@@ -29,8 +29,8 @@ def test_chain_joints_equal_the_recurrence(family, spec, chunk):
     source = source_from_dict(random_spec(family, r=2, V=3, H=3, T=5, seed=7, sparsity=0.3))
     assert source.emits_state
     for target, (_, masks) in parse_objective(spec, 5).by_target().items():
-        fast = _entries(chain_joints(source, target, masks, chunk))
-        slow = _entries(stacked_joints(source, target, masks, 10**6))
+        fast = _entries(chain_joints(source, target, masks, chunk=chunk))
+        slow = _entries(stacked_joints(source, target, masks, chunk=10**6))
         assert fast.keys() == slow.keys()
         worst = max(float(np.max(np.abs(fast[key] - slow[key]))) for key in slow)
         assert worst < 1e-15

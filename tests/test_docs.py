@@ -117,3 +117,13 @@ def test_every_exported_name_documents_its_parameters(name, value):
     parameters = [p for p in inspect.signature(value).parameters if p != "self"]
     missing = set(parameters) - _documented(inspect.getdoc(value) or "")
     assert not missing, f"{name}: {sorted(missing)} not in its Parameters or Attributes"
+
+
+@pytest.mark.parametrize(("name", "value"), sorted(_exported(), key=lambda item: item[0]),
+                         ids=lambda item: item if isinstance(item, str) else "")  # fmt: skip
+def test_wide_exported_functions_take_their_options_by_keyword(name, value):
+    if not inspect.isfunction(value):
+        return
+    parameters = inspect.signature(value).parameters.values()
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    assert len(parameters) < 4 or len(positional) < len(parameters), name

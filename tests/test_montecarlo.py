@@ -67,7 +67,7 @@ def test_conditionals_match_enumeration(name):
     joint = brute.sequence_joint(source)  # {x: P(z, x)}, summed over hidden paths
     _, tokens = sample_sequences(source, 40, seed=1)
     visible, target = pattern_law("vmlm", source.length).draw(np.random.default_rng(2), 40)
-    laws = context_laws(source, tokens, visible, target)
+    laws = context_laws(source, tokens, visible=visible, target=target)
     for row in range(40):
         shown = np.flatnonzero(visible[row])
         q, z = np.zeros(source.vocab), np.zeros(source.n_classes)

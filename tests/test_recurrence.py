@@ -82,7 +82,7 @@ def test_sets_past_62_positions_use_python_integers():
     source = source_from_dict(random_spec("hmm", r=2, V=2, H=2, T=length, seed=1, sparsity=0.0))
     sets = np.array([(1 << 63) | 1, 1 << 5, 0], dtype=object)
     found = {}
-    for masks, _, joint in stacked_joints(source, 2, sets, DEFAULT_CHUNK):
+    for masks, _, joint in stacked_joints(source, 2, sets, chunk=DEFAULT_CHUNK):
         for g, mask in enumerate(masks):
             found[mask] = joint[:, :, g]
     assert set(found) == set(sets)

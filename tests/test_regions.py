@@ -128,7 +128,7 @@ def test_certificate_roots_equal_the_float_spectrum(spec, objective):
     obj = parse_objective(objective, source.length)
     res = analyze(source, obj, source.vocab)
     for metric, level, square in (("s_k1", "context", False), ("lambda_k1", "sample", True)):
-        value = exact_value(source, obj, metric, 1)
+        value = exact_value(source, obj, metric=metric, k=1)
         mpmath.mp.dps = 60
         assert value.charpoly is not None, f"{metric} is proved from a characteristic polynomial"
         coefficients = [mpmath.mpf(Fraction(c).numerator) / Fraction(c).denominator
@@ -142,7 +142,9 @@ def test_certificate_roots_equal_the_float_spectrum(spec, objective):
         ("phi", res.level("context").disagreement),
         ("alpha", res.level("sample").disagreement),
     ):
-        assert float(exact_value(source, obj, metric, 1).value) == pytest.approx(number, abs=1e-12)
+        assert float(exact_value(source, obj, metric=metric, k=1).value) == pytest.approx(
+            number, abs=1e-12
+        )
 
 
 def test_search_finds_a_certified_witness_that_brute_force_confirms(tmp_path, capsys):

@@ -59,7 +59,9 @@ ANALYSES = [(12, "vmlm", "context"), (14, "vmlm", "context"), (16, "vmlm", "cont
 @pytest.mark.parametrize(("length", "objective", "level"), ANALYSES)
 def test_exact_analysis_is_sized_right(length: int, objective: str, level: str) -> None:
     source = _hmm(length)
-    sized = estimate(source, parse_objective(objective, length), level, 2_000_000).memory_bytes
+    sized = estimate(
+        source, parse_objective(objective, length), level=level, chunk=2_000_000
+    ).memory_bytes
     _assert_within(sized, _peak(lambda: analyze(source, parse_objective(objective, length), 1,
                                                 level=level)))  # fmt: skip
 
@@ -118,7 +120,7 @@ def test_a_map_costs_what_its_points_do() -> None:
     request = plan_map("hmm2(V=4,T=6)", x="noise=0.1:0.9:5", y=None, claim="C2",
                        metric="ari", k="all", objectives=None)  # fmt: skip
     source = resolve_source("hmm2(V=4,T=6)")
-    one = point_seconds(source, request.objectives, METRICS["ari"], 2)
+    one = point_seconds(source, request.objectives, metric=METRICS["ari"], k=2)
     assert request.seconds == pytest.approx(5 * 4 * one)  # five points, k = 1..4
 
 

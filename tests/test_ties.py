@@ -98,6 +98,9 @@ def test_a_comparison_within_the_rounding_mass_is_not_decided():
     metric = METRICS["averaged_probe_error"]
     sample = exact.analysis("dar:2", 2).level("sample")
     assert sample.averaged_rounding_mass is not None and sample.averaged_rounding_mass > 0.5
-    reason = unsettled(exact, metric, "dar:2", "ar", 2)
+    reason = unsettled(exact, metric, winner="dar:2", other="ar", k=2)
     assert reason.startswith("within rounding: the sides differ by")
-    assert unsettled(ExactSource(preset_source("markov")), metric, "dar:2", "ar", 2) == ""
+    assert (
+        unsettled(ExactSource(preset_source("markov")), metric, winner="dar:2", other="ar", k=2)
+        == ""
+    )

@@ -61,7 +61,9 @@ def test_training_draws_follow_the_pattern_law(spec):
     source = preset_source("markov")
     objective = parse_objective(spec, source.length)
     rng = np.random.default_rng(0)
-    batch = training_batch(source, pattern_law(spec, source.length), rng, rng, 40_000)
+    batch = training_batch(
+        source, pattern_law(spec, source.length), draws=rng, patterns=rng, n=40_000
+    )
     visible = batch["tokens"] != source.vocab
     rows = np.arange(visible.shape[0])
     assert not visible[rows, batch["position"]].any()  # the target is never visible
@@ -173,7 +175,7 @@ def test_each_architecture_counts_its_parameters_before_building(name, loss):
     built = sum(
         leaf.size for leaf in jax.tree_util.tree_leaves(eqx.filter(run.model, eqx.is_array))
     )
-    assert built == parameter_count(shape, training, source.vocab, source.length)
+    assert built == parameter_count(shape, training, vocab=source.vocab, length=source.length)
 
 
 def test_a_bottleneck_gives_probes_features_of_its_dimension():

@@ -346,7 +346,7 @@ def _given(phi: Fraction | None) -> Fraction:
     return phi
 
 
-def exact_value(source: Source, objective: Objective, metric: str, k: int) -> ExactValue:
+def exact_value(source: Source, objective: Objective, *, metric: str, k: int) -> ExactValue:
     """One certifiable metric (``CERTIFIABLE``) of ``objective`` on a rational ``source``.
 
     Parameters
@@ -370,7 +370,7 @@ def exact_value(source: Source, objective: Objective, metric: str, k: int) -> Ex
     >>> from lookaround.theory.sources import source_from_dict
     >>> src = source_from_dict({"family": "iid", "prior": [0.5, 0.5],
     ...                         "emit": [[0.75, 0.25], [0.25, 0.75]], "length": 3})
-    >>> exact_value(src, parse_objective("ar", 3), "phi", 1).exact
+    >>> exact_value(src, parse_objective("ar", 3), metric="phi", k=1).exact
     '231/512'
     """
     if metric not in CERTIFIABLE:
@@ -520,7 +520,7 @@ def certify(
         raise InputError(f"better must be 'higher' or 'lower', got {better!r}")
     check_k(k, source.vocab)
     check_certifiable(source, winner, other)
-    values = [exact_value(source, o, metric, k) for o in (winner, other)]
+    values = [exact_value(source, o, metric=metric, k=k) for o in (winner, other)]
     mpmath.mp.dps = DIGITS + 20
     a, b = (mpmath.mpf(v.value) if v.value != "inf" else mpmath.inf for v in values)
     raw = (a - b) if better == "higher" else (b - a)

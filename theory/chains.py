@@ -70,7 +70,7 @@ class _Gaps:
 
 
 def chain_joints(
-    source: Source, target: int, visible_sets: np.ndarray, chunk: int
+    source: Source, target: int, visible_sets: np.ndarray, *, chunk: int
 ) -> Iterator[tuple[np.ndarray, int, np.ndarray]]:
     """``P(z, x_i, x_S)`` for every visible set ``S`` of target ``i``: the output of
     :func:`lookaround.theory.recurrence.stacked_joints`, one set at a time.
@@ -101,8 +101,8 @@ def chain_joints(
     >>> from lookaround.theory.recurrence import stacked_joints
     >>> src = preset_source("markov")
     >>> sets = np.array([0b00011, 0b10001])  # S = {0, 1} and {0, 4}, target 2
-    >>> fast = {int(m[0]): j[:, :, 0] for m, _, j in chain_joints(src, 2, sets, 10**6)}
-    >>> slow = {int(m): j[:, :, g] for ms, _, j in stacked_joints(src, 2, sets, 10**6)
+    >>> fast = {int(m[0]): j[:, :, 0] for m, _, j in chain_joints(src, 2, sets, chunk=10**6)}
+    >>> slow = {int(m): j[:, :, g] for ms, _, j in stacked_joints(src, 2, sets, chunk=10**6)
     ...         for g, m in enumerate(ms)}
     >>> all(np.allclose(fast[m], slow[m], rtol=0, atol=1e-15) for m in slow)
     True

@@ -84,7 +84,7 @@ def _backward_at_target(source, z, tokens, visible, target) -> tuple[np.ndarray,
 
 
 def context_laws(
-    source: Source, tokens: np.ndarray, visible: np.ndarray, target: np.ndarray
+    source: Source, tokens: np.ndarray, *, visible: np.ndarray, target: np.ndarray
 ) -> ContextLaws:
     """``P(z | x_S)`` and ``P(x_i = t | x_S)`` of each context ``(S, i, x_S)``, exactly.
 
@@ -106,8 +106,8 @@ def context_laws(
     --------
     >>> from lookaround.theory.presets import preset_source
     >>> src = preset_source("disjoint")
-    >>> laws = context_laws(src, np.array([[0, 0, 0, 0]]), np.array([[1, 1, 0, 0]], bool),
-    ...                     np.array([2]))
+    >>> laws = context_laws(src, np.array([[0, 0, 0, 0]]),
+    ...                     visible=np.array([[1, 1, 0, 0]], bool), target=np.array([2]))
     >>> laws.classes.round(6).tolist(), bool(np.isclose(laws.targets.sum(), 1.0))
     ([[1.0, 0.0]], True)
     """

@@ -120,7 +120,7 @@ def iter_blocks(
     for target, (indices, masks) in objective.by_target().items():
         order = np.argsort(masks)
         joints = chain_joints if chain_pays(source, masks) else stacked_joints
-        for found, offset, joint in joints(source, target, masks, chunk):
+        for found, offset, joint in joints(source, target, masks, chunk=chunk):
             rows = indices[order[np.searchsorted(masks, found, sorter=order)]]
             joint *= objective.weights[rows][None, None, :, None]
             yield Block(rows, offset, joint)

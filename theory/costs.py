@@ -92,7 +92,7 @@ class Estimate:
         return self.context_entries <= CACHE_FLOATS
 
 
-def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Estimate:
+def estimate(source: Source, objective: Objective, *, level: str, chunk: int) -> Estimate:
     """Sizes and peak memory of ``analyze(source, objective, k, level)``.
 
     Parameters
@@ -114,7 +114,7 @@ def estimate(source: Source, objective: Objective, level: str, chunk: int) -> Es
     --------
     >>> from lookaround.theory.presets import preset_source
     >>> from lookaround.theory.objectives import parse_objective
-    >>> e = estimate(preset_source("topic"), parse_objective("ar", 4), "both", 2_000_000)
+    >>> e = estimate(preset_source("topic"), parse_objective("ar", 4), level="both", chunk=2_000_000)
     >>> e.context_entries, e.sequences
     (336, 256)
     """

@@ -175,9 +175,9 @@ def estimate_context(
     seed = as_seed(seed)
     check_lengths(source, objective)
     check_k(k, source.vocab)
-    check_draws(n, "--sampled", source.length)
+    check_draws(n, "--sampled", length=source.length)
     check_seed(seed, "--seed")
-    check_count(bootstrap, "--bootstrap", 2, MAX_BOOTSTRAP)
+    check_count(bootstrap, "--bootstrap", low=2, high=MAX_BOOTSTRAP)
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), got {confidence}")
     context, target, classes = _draw_contexts(source, objective, n, seed)

@@ -64,7 +64,7 @@ def _near_ties(q: np.ndarray, readouts: list[np.ndarray], z_score: float) -> int
     return int(np.sum(np.abs(gaps[0]) <= z_score * np.abs(gaps[1] - gaps[2])))
 
 
-def second_pass(chunks, scale, root, vectors, labels, readouts, m, z_score) -> SecondPass:
+def second_pass(chunks, *, scale, root, vectors, labels, readouts, m, z_score) -> SecondPass:
     """
     Parameters
     ----------

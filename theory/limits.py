@@ -99,7 +99,7 @@ def check_k(k: object, vocab: int) -> int:
     return k
 
 
-def check_draws(value: object, field: str, length: int, low: int = 2) -> int:
+def check_draws(value: object, field: str, *, length: int, low: int = 2) -> int:
     """A number of sequences to draw: at most ``MAX_DRAWS`` (their tokens must fit memory).
 
     Parameters
@@ -118,7 +118,7 @@ def check_draws(value: object, field: str, length: int, low: int = 2) -> int:
     int
     """
     cost = f"{MAX_DRAWS} draws of T = {length} tokens take {draws_bytes(MAX_DRAWS, length) / 2**30:.1f} GB"
-    return check_count(value, field, low, MAX_DRAWS, cost)
+    return check_count(value, field, low=low, high=MAX_DRAWS, what=cost)
 
 
 def default_max_memory() -> int:
@@ -230,7 +230,7 @@ def check_request(
     """
     check_lengths(source, objective)
     limit = default_max_memory() if max_memory is None else max_memory
-    est = estimate(source, objective, level, chunk)
+    est = estimate(source, objective, level=level, chunk=chunk)
     hint = "; --mc N estimates the context level with confidence intervals, at any size"
     if est.context_work > MAX_CONTEXT_WORK:
         raise InputError(

@@ -163,7 +163,7 @@ def _chunks(
     """``(q, labels)`` of the contexts, chunk by chunk; the same draws on every call."""
     for rng, tokens in _sequences(source, n, seed):
         visible, target = law.draw(rng, tokens.shape[0])
-        laws = context_laws(source, tokens, visible, target)
+        laws = context_laws(source, tokens, visible=visible, target=target)
         yield laws.targets, bayes_labels(laws.classes)
 
 
@@ -196,7 +196,7 @@ def _sample_chunks(
         for visible, pattern, weight in zip(patterns, objective.patterns, objective.weights):
             mask = np.broadcast_to(visible, tokens.shape)
             target = np.full(size, pattern.target)
-            q += weight * context_laws(source, tokens, mask, target).targets
+            q += weight * context_laws(source, tokens, visible=mask, target=target).targets
         yield q, bayes_labels(sequence_classes(source, tokens))
 
 
@@ -243,7 +243,7 @@ class _FirstPass:
 
 def _check(source: Source, k: int, n: int, seed: int, confidence: float, laws: int = 1) -> None:
     check_k(k, source.vocab)
-    check_draws(n, "--mc", source.length, low=2)
+    check_draws(n, "--mc", length=source.length, low=2)
     check_seed(seed, "--seed")
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), got {confidence}")
@@ -464,7 +464,14 @@ def _estimate(
     ]
     m = min(k, eigenvalues.size)  # s_2..s_(m+1) are estimated; past the rank V they are 0
     second = second_pass(
-        chunks("Monte Carlo pass 2"), scale, root, vectors, labels, readouts, m, z_score
+        chunks("Monte Carlo pass 2"),
+        scale=scale,
+        root=root,
+        vectors=vectors,
+        labels=labels,
+        readouts=readouts,
+        m=m,
+        z_score=z_score,
     )
     # phi is an order-2 U-statistic: Var = (4 (n - 2) zeta_1 + 2 zeta_2) / (n (n - 1)). The
     # second pass estimates zeta_1; zeta_2's term is the whole variance where zeta_1 vanishes

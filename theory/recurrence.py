@@ -199,7 +199,7 @@ def _descend(
 
 
 def stacked_joints(
-    source: Source, target: int, visible_sets: np.ndarray, chunk: int
+    source: Source, target: int, visible_sets: np.ndarray, *, chunk: int
 ) -> Iterator[tuple[np.ndarray, int, np.ndarray]]:
     """``P(z, x_i, x_S)`` for every visible set ``S`` of one target ``i``, stacked.
 
@@ -230,7 +230,7 @@ def stacked_joints(
     >>> from lookaround.theory.marginals import joint_visible
     >>> src = preset_source("hmm")
     >>> sets = np.array([0b00011, 0b10001])  # S = {0, 1} and {0, 4}, target 2
-    >>> out = {int(m): j[:, :, g] for ms, _, j in stacked_joints(src, 2, sets, 10**6)
+    >>> out = {int(m): j[:, :, g] for ms, _, j in stacked_joints(src, 2, sets, chunk=10**6)
     ...        for g, m in enumerate(ms)}
     >>> brute = joint_visible(src, [0, 2, 4])  # (r, x_0, x_2, x_4)
     >>> bool(np.allclose(out[0b10001], brute.transpose(0, 2, 1, 3).reshape(2, 3, 9)))

@@ -13,7 +13,7 @@ from lookaround.base.errors import InputError
 __all__ = ["check_count", "check_positive", "check_seed"]
 
 
-def check_count(value: object, field: str, low: int, high: int, what: str = "") -> int:
+def check_count(value: object, field: str, *, low: int, high: int, what: str = "") -> int:
     """An integer in ``[low, high]``; past ``high`` the message says what it would cost.
 
     Parameters
@@ -34,7 +34,7 @@ def check_count(value: object, field: str, low: int, high: int, what: str = "") 
 
     Examples
     --------
-    >>> check_count(10**10, "--sampled", 2, 20_000_000, "draws of T = 5 tokens")
+    >>> check_count(10**10, "--sampled", low=2, high=20_000_000, what="draws of T = 5 tokens")
     Traceback (most recent call last):
     ...
     lookaround.base.errors.InputError: --sampled must be an integer in [2, 20000000] (draws of T = 5 tokens), got 10000000000
@@ -60,7 +60,7 @@ def check_seed(value: object, field: str = "seed") -> int:
     int
         ``value``, checked.
     """
-    return check_count(value, field, 0, 2**63 - 1)
+    return check_count(value, field, low=0, high=2**63 - 1)
 
 
 def check_positive(value: object, field: str) -> float:

@@ -84,7 +84,7 @@ def _search(args: argparse.Namespace) -> str:
     from lookaround.simulations.search import MAX_EVALUATIONS, search_witness, stress_theorem
     from lookaround.simulations.spaces import space_of
 
-    check_count(args.evaluations, "--evaluations", 1, MAX_EVALUATIONS)
+    check_count(args.evaluations, "--evaluations", low=1, high=MAX_EVALUATIONS)
     if args.budget is not None and not 0 < args.budget < math.inf:
         raise InputError(f"--budget must be a finite number of seconds > 0, got {args.budget}")
     if args.theorem and (args.claim or args.metric or args.holds):
