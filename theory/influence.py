@@ -208,11 +208,10 @@ def context_intervals(
     *,
     m: int,
     k: int,
-    confidence: float,
     z_score: float,
     degenerate: float,
 ) -> tuple[ContextEstimates, np.ndarray]:
-    """The intervals of every estimate at ``confidence``.
+    """The intervals of every estimate, at the coverage whose normal quantile is ``z_score``.
 
     Parameters
     ----------
@@ -226,10 +225,8 @@ def context_intervals(
         How many eigenvalues are estimated (``min(k, V - 1)``).
     k : int
         The feature dimension.
-    confidence : float
-        The nominal coverage; ``z_score`` is its two-sided normal quantile.
     z_score : float
-        ``Phi^{-1}(1/2 + confidence/2)``.
+        ``Phi^{-1}(1/2 + confidence/2)`` of the nominal coverage ``confidence``.
     degenerate : float
         The second-order variance term of ``phi``'s U-statistic.
 

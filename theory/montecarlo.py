@@ -35,7 +35,7 @@ from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.seeds import SeedLike, as_seed, streams
 from lookaround.theory.bounds import probe_readout, spectral_features
 from lookaround.theory.conditionals import context_laws, sequence_classes
-from lookaround.theory.influence import SecondPass, context_intervals, second_pass
+from lookaround.theory.influence import context_intervals, second_pass
 from lookaround.theory.intervals import ContextEstimates
 from lookaround.theory.limits import check_draws, check_k
 from lookaround.theory.marginals import bayes_labels, position_marginals
@@ -477,8 +477,10 @@ def _estimate(
     # second pass estimates zeta_1; zeta_2's term is the whole variance where zeta_1 vanishes
     # (classes the objective cannot tell apart) and 2-10% of it near there.
     degenerate = 2.0 * first.kernel_variance(n, scale, phi) / (n * (n - 1))
-    return _estimates(draws, eigenvalues, phi, second, m=m, k=k, confidence=confidence,
-                      z_score=z_score, degenerate=degenerate)  # fmt: skip
+    values, bias = context_intervals(eigenvalues, phi, second, m=m, k=k, z_score=z_score,
+                                     degenerate=degenerate)  # fmt: skip
+    return MonteCarloEstimate(n, draws.seed, confidence, values, bias, second.unstable / n,
+                              level=draws.level)  # fmt: skip
 
 
 def _deflated_spectrum(
@@ -510,22 +512,3 @@ def _readout(gram: np.ndarray, labels: np.ndarray, target_mass: np.ndarray, k: i
     return probe_readout(
         side, spectral_features(side, k)
     )  # its noise is the draws', not rounding's
-
-
-def _estimates(
-    draws: _Draws,
-    eigenvalues: np.ndarray,
-    phi: float,
-    second: SecondPass,
-    *,
-    m: int,
-    k: int,
-    confidence: float,
-    z_score: float,
-    degenerate: float,
-) -> MonteCarloEstimate:
-    """The estimate of ``draws`` with its intervals (:func:`context_intervals`)."""
-    values, bias = context_intervals(eigenvalues, phi, second, m=m, k=k, confidence=confidence,
-                                     z_score=z_score, degenerate=degenerate)  # fmt: skip
-    return MonteCarloEstimate(draws.n, draws.seed, confidence, values, bias,
-                              second.unstable / draws.n, level=draws.level)  # fmt: skip
