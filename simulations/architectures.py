@@ -8,7 +8,7 @@ the head's outputs, the features a probe reads and the mean-pooled features; ``c
 ``readout`` (the spectral target table ``g``) and ``mask_token``.
 
 This module needs no JAX: the command line reads the names, and the request is sized, before
-any network is built. Adding an architecture is one config class, one build function in
+any network is built. Adding an architecture is one config class, one network class in
 :mod:`lookaround.simulations.networks` and one :class:`Architecture` in
 :data:`ARCHITECTURES`.
 """
@@ -116,8 +116,8 @@ class Architecture:
         ``parameters(config, vocab, length, out, k) -> int``: the weights it would have, with
         a head of ``out`` outputs and a spectral table of ``vocab x k``, before building it.
     network : str
-        The name of its build function in :mod:`lookaround.simulations.networks`,
-        ``build(config, *, vocab, length, out, k, causal, key)`` (named, not imported: the
+        The name of its network class in :mod:`lookaround.simulations.networks`, built as
+        ``Network(config, *, vocab, length, out, k, causal, key)`` (named, not imported: the
         networks need JAX, and this record is read before JAX is).
     summary : str
         One line for the help.
@@ -134,9 +134,9 @@ ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in (
         Architecture("transformer", TransformerConfig, _transformer_parameters,
-                     "transformer", "pre-LN transformer, head on the last hidden state"),
+                     "Transformer", "pre-LN transformer, head on the last hidden state"),
         Architecture("bottleneck", BottleneckConfig, _bottleneck_parameters,
-                     "bottleneck", "the transformer with a K-dimensional linear "
+                     "Bottlenecked", "the transformer with a K-dimensional linear "
                      "feature layer before the head (--bottleneck K)"),
     )
 }  # fmt: skip

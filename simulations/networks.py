@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from lookaround.simulations.architectures import BottleneckConfig, TransformerConfig
 
-__all__ = ["Block", "Bottlenecked", "Transformer", "bottleneck", "transformer"]
+__all__ = ["Block", "Bottlenecked", "Transformer"]
 
 
 class Block(eqx.Module):
@@ -111,16 +111,21 @@ class Transformer(eqx.Module):
             x = block(x, mask)
         return jax.vmap(self.norm)(x)
 
+    def features(self, states: jax.Array) -> jax.Array:
+        """What the head and the probes read of hidden states ``(..., d)``: the states."""
+        return states
+
     def read(
         self, tokens: jax.Array, positions: jax.Array
     ) -> tuple[jax.Array, jax.Array, jax.Array]:
-        """Head outputs and hidden states at ``positions`` of each row, and the mean-pooled state.
+        """Head outputs and features at ``positions`` of each row, and the mean-pooled features.
 
-        ``tokens`` (B, T), ``positions`` (B, P) → head (B, P, out), hidden (B, P, d), pooled (B, d).
+        ``tokens`` (B, T), ``positions`` (B, P) → head (B, P, out), features (B, P, f),
+        pooled (B, f); ``f = d`` here.
         """
         states = jax.vmap(self.hidden)(tokens)
-        picked = jnp.take_along_axis(states, positions[:, :, None], axis=1)
-        return jax.vmap(jax.vmap(self.head))(picked), picked, states.mean(axis=1)
+        picked = self.features(jnp.take_along_axis(states, positions[:, :, None], axis=1))
+        return jax.vmap(jax.vmap(self.head))(picked), picked, self.features(states.mean(axis=1))
 
 
 class Bottlenecked(Transformer):
@@ -136,53 +141,14 @@ class Bottlenecked(Transformer):
         As :class:`Transformer` takes them: ``vocab, length, out, k, causal, key``.
     """
 
-    features: eqx.nn.Linear
+    layer: eqx.nn.Linear
 
     def __init__(self, config: BottleneckConfig, **shape) -> None:
         super().__init__(config, head_input=config.bottleneck, **shape)
-        self.features = eqx.nn.Linear(config.width, config.bottleneck,
-                                      key=jax.random.fold_in(shape["key"], 1))  # fmt: skip
+        self.layer = eqx.nn.Linear(config.width, config.bottleneck,
+                                   key=jax.random.fold_in(shape["key"], 1))  # fmt: skip
 
-    def read(
-        self, tokens: jax.Array, positions: jax.Array
-    ) -> tuple[jax.Array, jax.Array, jax.Array]:
-        """Head outputs and bottleneck features at ``positions``, and the pooled features."""
-        states = jax.vmap(self.hidden)(tokens)
-        picked = jnp.take_along_axis(states, positions[:, :, None], axis=1)
-        features = jax.vmap(jax.vmap(self.features))(picked)
-        pooled = jax.vmap(self.features)(states.mean(axis=1))
-        return jax.vmap(jax.vmap(self.head))(features), features, pooled
-
-
-def transformer(config: TransformerConfig, **shape) -> Transformer:
-    """The ``transformer`` architecture: ``shape`` is ``vocab, length, out, k, causal, key``.
-
-    Parameters
-    ----------
-    config : TransformerConfig
-        The shape.
-    **shape
-        ``vocab, length, out, k, causal, key``.
-
-    Returns
-    -------
-    Transformer
-    """
-    return Transformer(config, **shape)
-
-
-def bottleneck(config: BottleneckConfig, **shape) -> Bottlenecked:
-    """The ``bottleneck`` architecture: ``shape`` is ``vocab, length, out, k, causal, key``.
-
-    Parameters
-    ----------
-    config : BottleneckConfig
-        The shape.
-    **shape
-        ``vocab, length, out, k, causal, key``.
-
-    Returns
-    -------
-    Bottlenecked
-    """
-    return Bottlenecked(config, **shape)
+    def features(self, states: jax.Array) -> jax.Array:
+        """``W h + b`` of hidden states ``(..., d)``: shape ``(..., K)``."""
+        flat = states.reshape(-1, states.shape[-1])
+        return jax.vmap(self.layer)(flat).reshape(*states.shape[:-1], -1)
