@@ -6,7 +6,6 @@ import enum
 import importlib
 import importlib.util
 import inspect
-import pkgutil
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import typing
 from pathlib import Path
 
 import pytest
+from packages import PACKAGES, module_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,15 +37,10 @@ def test_sphinx_site_builds_without_warnings(tmp_path):
 
 
 def test_every_module_has_its_api_page():
-    import pkgutil
-
-    import lookaround
-
     listed = set(
         re.findall(r"^   (lookaround\.\S+)$", (ROOT / "docs" / "api.rst").read_text(), re.M)
     )
-    modules = {m.name for m in pkgutil.walk_packages(lookaround.__path__, "lookaround.")
-               if not m.ispkg and m.name != "lookaround.__main__"}  # fmt: skip
+    modules = set(module_names()) - set(PACKAGES)
     # the command line's package holds main() and the parser's assembly itself
     assert listed == modules | {"lookaround.cli"}
 
@@ -76,22 +71,14 @@ def test_no_file_cites_a_theory_file_outside_the_repository():
 
 def _exported():
     """Every function and class a module of the package exports and defines."""
-    for package in ("lookaround", "lookaround.base", "lookaround.theory",
-                    "lookaround.simulations", "lookaround.figures", "lookaround.cli"):  # fmt: skip
-        root = importlib.import_module(package)
-        names = [package] + [f"{package}.{m.name}" for m in pkgutil.iter_modules(root.__path__)
-                             if not m.ispkg and not m.name.startswith("_")]  # fmt: skip
-        for name in names:
-            if (
-                name.startswith("lookaround.figures")
-                and importlib.util.find_spec("matplotlib") is None
-            ):
-                continue
-            module = importlib.import_module(name)
-            for attribute in getattr(module, "__all__", []):
-                value = getattr(module, attribute)
-                if getattr(value, "__module__", None) == name and callable(value):
-                    yield f"{name}.{attribute}", value
+    for name in module_names():
+        if name.startswith("lookaround.figures") and importlib.util.find_spec("matplotlib") is None:
+            continue
+        module = importlib.import_module(name)
+        for attribute in getattr(module, "__all__", []):
+            value = getattr(module, attribute)
+            if getattr(value, "__module__", None) == name and callable(value):
+                yield f"{name}.{attribute}", value
 
 
 def _documented(doc: str) -> set[str]:

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import doctest
 import importlib
-import pkgutil
 
 import pytest
+from packages import module_names
 
 # Collected from the installed package, not from the source folders: a user runs these
 # examples against ``lookaround.theory``, so that is the import the examples must work under.
-PACKAGES = (
-    "lookaround",
-    "lookaround.base",
-    "lookaround.cli",
-    "lookaround.theory",
-    "lookaround.simulations",
-    "lookaround.figures",
-)
-SKIP = {"lookaround.__main__"}  # running it would call main() on pytest's argv
-
-
-def _modules() -> list[str]:
-    names = []
-    for package in PACKAGES:
-        path = importlib.import_module(package).__path__
-        names.append(package)
-        names += [f"{package}.{m.name}" for m in pkgutil.iter_modules(path) if not m.ispkg]
-    return sorted(set(names) - SKIP)
 
 
 def _examples() -> list[doctest.DocTest]:
     finder = doctest.DocTestFinder(exclude_empty=True)
     tests = []
-    for name in _modules():
+    for name in module_names():
         tests += [t for t in finder.find(importlib.import_module(name)) if t.examples]
     return tests
 
@@ -43,7 +25,7 @@ EXAMPLES = _examples()
 
 def test_every_module_is_collected():
     assert {"lookaround.cli", "lookaround.theory.analysis", "lookaround.figures.render"} <= set(
-        _modules()
+        module_names()
     )
     assert len(EXAMPLES) >= 48
 

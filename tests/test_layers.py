@@ -9,34 +9,26 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
-import pkgutil
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from packages import PACKAGES, module_names
 
-# Bottom to top; a module may import its own layer and the ones before it.
-LAYERS = ("lookaround.base", "lookaround.theory", "lookaround.simulations",
-          "lookaround.figures", "lookaround.cli", "lookaround")  # fmt: skip
 MAX_LINES = 600
 
 
 def _modules() -> dict[str, Path]:
     found = {}
-    for package in LAYERS:
-        root = importlib.import_module(package)
-        found[package] = Path(root.__file__ or "")
-        for info in pkgutil.iter_modules(root.__path__):
-            name = f"{package}.{info.name}"
-            if not info.ispkg:
-                spec = importlib.util.find_spec(name)
-                assert spec is not None and spec.origin is not None
-                found[name] = Path(spec.origin)
+    for name in module_names(importable=False):
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None
+        found[name] = Path(spec.origin)
     return found
 
 
 def _layer(module: str) -> int:
-    return next(i for i, p in enumerate(LAYERS) if module == p or module.startswith(p + "."))
+    return next(i for i, p in enumerate(PACKAGES) if module == p or module.startswith(p + "."))
 
 
 def _imported(tree: ast.AST, known: set[str]) -> set[str]:
