@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lookaround.base.checks import check_count, check_positive
 from lookaround.base.errors import InputError
 from lookaround.simulations.architectures import TransformerConfig, architecture_of
-from lookaround.theory.objectives import PatternLaw, pattern_law
-from lookaround.theory.sources import Source
+
+if TYPE_CHECKING:  # the command line's parser reads the configs: it must not load the theory
+    from lookaround.theory.objectives import PatternLaw
+    from lookaround.theory.sources import Source
 
 __all__ = [
     "MAX_PARAMETERS",
@@ -206,6 +208,8 @@ def check_run(
     -------
     PatternLaw
     """
+    from lookaround.theory.objectives import pattern_law
+
     law = pattern_law(objective, source.length)
     count = parameter_count(architecture, config, vocab=source.vocab, length=source.length)
     if count > MAX_PARAMETERS:
