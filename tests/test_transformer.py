@@ -133,6 +133,8 @@ def test_spectral_loss_reaches_t1_optimum_and_subspace():
         ({"width": 30, "heads": 4}, "width 30 is not a multiple of heads 4"),
         ({"width": 0}, "width"),
         ({"schedule": "linear"}, "schedule must be one of cosine, constant"),
+        ({"architecture": "mlp"}, "architecture must be one of transformer, bottleneck"),
+        ({"bottleneck": 3}, "bottleneck is a setting of the bottleneck architecture"),
         ({"loss": "mse"}, "loss must be 'ce' or 'spectral'"),
     ],
 )
@@ -157,6 +159,7 @@ def test_bad_settings_are_refused(settings, message):
         (["--sources", "markov", "--steps", "1000000", "--batch", "8192"], "exceed 1e10"),
         (["--bottleneck", "2"], "--bottleneck is a setting of the bottleneck architecture"),
         (["--architecture", "bottleneck", "--bottleneck", "0"], "bottleneck must be"),
+        (["--architecture", "mlp"], "invalid choice: 'mlp'"),
     ],
 )
 def test_pretrain_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, message):
