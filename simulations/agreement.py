@@ -15,12 +15,22 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm import tqdm
 
-from lookaround.base.checks import check_seed
+from lookaround.base.checks import check_count, check_seed
 from lookaround.base.errors import InputError
 from lookaround.simulations.architectures import architecture_config
 from lookaround.simulations.engine import config_hash
+from lookaround.simulations.evaluations import (
+    EVALUATION_SEQUENCES,
+    EVALUATIONS,
+    MAX_EVAL_SEQUENCES,
+    MIN_EVAL_SEQUENCES,
+    PATTERNS_PER_SEQUENCE,
+    evaluation_bytes,
+    evaluation_seconds,
+)
 from lookaround.simulations.metrics import COMPARISONS
 from lookaround.simulations.pretrain import (
+    MAX_EVALUATION_ROWS,
     ClassMetrics,
     ExactTheory,
     Population,
@@ -31,8 +41,10 @@ from lookaround.simulations.pretrain import (
     exact_theory,
     population,
 )
-from lookaround.theory.limits import check_k
-from lookaround.theory.objectives import parse_objective
+from lookaround.simulations.sampled import SampledTheory, sampled_theory
+from lookaround.theory.limits import check_k, default_max_memory
+from lookaround.theory.montecarlo import FeatureMapEstimate, feature_map_estimate
+from lookaround.theory.objectives import parse_objective, pattern_count, pattern_law
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.sources import Source
 
@@ -43,15 +55,62 @@ __all__ = [
     "PretrainRequest",
     "check_one",
     "claim_request",
+    "evaluation_mode",
     "evaluation_of",
+    "feature_map_of",
     "pretrain_one",
     "pretrain_point",
     "record",
+    "sampled_theory_of",
     "theory_of",
 ]
 
 DEFAULT_SOURCES = ("topic", "markov", "hmm")
 DEFAULT_OBJECTIVES = ("ar", "mlm:2", "vmlm")
+
+
+def _patterns(objective: str, length: int) -> int:
+    kind, _, param = objective.partition(":")
+    return pattern_count(kind, param, length)[0]
+
+
+def evaluation_mode(source: Source, objectives: tuple[str, ...], requested: str = "auto") -> str:
+    """``"exact"`` where the population can be enumerated and read through a network, else
+    ``"sampled"``; ``requested`` forces one (``exact`` is refused past enumeration).
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objectives : tuple of str
+        The objectives trained on it.
+    requested : {"auto", "exact", "sampled"}
+        What the caller asked for.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> evaluation_mode(preset_source("markov"), ("ar",)), evaluation_mode(preset_source("ginc"), ("ar",))
+    ('exact', 'sampled')
+    """
+    if requested not in EVALUATIONS:
+        raise InputError(f"evaluation must be one of {', '.join(EVALUATIONS)}, got {requested!r}",
+                         field="evaluation")  # fmt: skip
+    sequences = source.vocab**source.length
+    rows = max(sequences * (_patterns(o, source.length) + source.length - 1) for o in objectives)
+    enumerable = sequences <= 10**6 and rows <= MAX_EVALUATION_ROWS
+    if requested == "exact" and not enumerable:
+        raise InputError(
+            f"evaluation exact enumerates the population of {source.name} (V^T = "
+            f"{source.vocab}^{source.length}, {rows:.3g} contexts read; at most 10^6 sequences "
+            f"and {MAX_EVALUATION_ROWS:,} contexts): use sampled", field="evaluation")  # fmt: skip
+    if requested == "auto":
+        return "exact" if enumerable else "sampled"
+    return requested
 
 
 @dataclass(frozen=True)
@@ -95,6 +154,10 @@ class PretrainRequest:
         The training and architecture settings, by name.
     comparisons : tuple of PretrainComparison
         Default: the first objective against each other one.
+    evaluation : {"auto", "exact", "sampled"}
+        How networks are judged (:func:`evaluation_mode`; ``auto``: exact where enumerable).
+    eval_sequences : int
+        Held-out sequences of a sampled evaluation.
     """
 
     sources: tuple[str, ...] = DEFAULT_SOURCES
@@ -103,12 +166,21 @@ class PretrainRequest:
     ks: tuple[int, ...] = (2, 3)
     settings: tuple[tuple[str, float | int | str], ...] = ()
     comparisons: tuple[PretrainComparison, ...] = ()
+    evaluation: str = "auto"
+    eval_sequences: int = EVALUATION_SEQUENCES
 
     def header(self) -> dict:
-        """What the results file is keyed on: what is trained (not how it is compared)."""
+        """What the results file is keyed on: what is trained and how it is judged (not how
+        it is compared); the default evaluation leaves it as earlier releases wrote it."""
         fields_ = ("sources", "objectives", "seeds", "ks")
-        return {"pretrain": {**{f: list(getattr(self, f)) for f in fields_},
-                             "settings": dict(self.settings)}}  # fmt: skip
+        out = {**{f: list(getattr(self, f)) for f in fields_}, "settings": dict(self.settings)}
+        if (self.evaluation, self.eval_sequences) != ("auto", EVALUATION_SEQUENCES):
+            out.update(evaluation=self.evaluation, eval_sequences=self.eval_sequences)
+        return {"pretrain": out}
+
+    def mode(self, source: str) -> str:
+        """``"exact"`` or ``"sampled"``: how the networks trained on ``source`` are judged."""
+        return evaluation_mode(resolve_source(source), self.objectives, self.evaluation)
 
     @property
     def point(self) -> Callable[[dict], dict]:
@@ -129,9 +201,18 @@ class PretrainRequest:
         return True
 
     def configs(self) -> list[dict]:
-        """One configuration per source, objective and seed."""
+        """One configuration per source, objective and seed (a sampled one says so)."""
+        sampled = {s: {"eval_sequences": self.eval_sequences} for s in self.sources
+                   if self.mode(s) == "sampled"}  # fmt: skip
         return [
-            {"source": s, "objective": o, "seed": seed, "ks": list(self.ks), **dict(self.settings)}
+            {
+                "source": s,
+                "objective": o,
+                "seed": seed,
+                "ks": list(self.ks),
+                **dict(self.settings),
+                **sampled.get(s, {}),
+            }  # fmt: skip
             for s in self.sources
             for o in self.objectives
             for seed in self.seeds
@@ -150,9 +231,20 @@ class PretrainRequest:
             raise InputError("seeds needs distinct seeds", field="seeds")
         for seed in self.seeds:
             check_seed(seed, "--seeds")
+        try:
+            check_count(
+                self.eval_sequences,
+                "eval_sequences",
+                low=MIN_EVAL_SEQUENCES,
+                high=MAX_EVAL_SEQUENCES,
+                what="held-out sequences, each context's law held",
+            )
+        except InputError as exc:  # named as a field, so the command line says its flag
+            raise InputError(str(exc), field="eval_sequences") from None  # fmt: skip
         for name in self.sources:
             source = resolve_source(name)
-            pop = population(source)  # enumerated once per source, not per objective
+            # enumerated once per source, not per objective
+            pop = population(source) if self.mode(name) == "exact" else None
             for objective in self.objectives:
                 _check_run(source, pop, objective, self.ks, dict(self.settings))
         _request_budget(self)  # after each run's own limits, which name their setting
@@ -165,7 +257,32 @@ def _request_budget(request: PretrainRequest) -> None:
     shape, config = architecture_config(settings), training_config(settings)
     each = len(request.objectives) * len(request.seeds)
     check_budget([(shape, config, resolve_source(name).length)
-                  for name in request.sources] * each)  # fmt: skip
+                  for name in request.sources] * each,
+                 evaluation=sum(_sampled_seconds(request, name, shape)
+                                for name in request.sources))  # fmt: skip
+
+
+def _sampled_seconds(request: PretrainRequest, name: str, shape) -> float:
+    """Modelled seconds of the sampled evaluations of ``name``'s networks and theory; its
+    memory refused first."""
+    if request.mode(name) == "exact":
+        return 0.0
+    source, n = resolve_source(name), request.eval_sequences
+    need = evaluation_bytes(n=n, length=source.length, vocab=source.vocab, width=shape.width)
+    if need > default_max_memory():
+        raise InputError(
+            f"eval_sequences {n}: a sampled evaluation on {name} holds about {need / 2**30:.1f} "
+            f"GB, over the {default_max_memory() / 2**30:.1f} GB allowed; use fewer",
+            field="eval_sequences")  # fmt: skip
+    size = {"n": n, "length": source.length, "classes": source.n_classes,
+            "states": source.init.shape[1], "ks": request.ks}  # fmt: skip
+    total = 0.0
+    for objective in request.objectives:
+        causal = pattern_law(objective, source.length).causal
+        network = evaluation_seconds(**size, width=shape.width, layers=shape.layers, causal=causal)
+        theory = evaluation_seconds(**size, width=0, layers=0, causal=True)  # no network read
+        total += network * len(request.seeds) + theory
+    return total
 
 
 def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dict) -> None:
@@ -181,11 +298,12 @@ def check_one(source: str, objective: str, *, ks: tuple[int, ...], settings: dic
         Its training and architecture settings.
     """
     resolved = resolve_source(source)
-    _check_run(resolved, population(resolved), objective, ks, settings)
+    sampled = "eval_sequences" in settings
+    _check_run(resolved, None if sampled else population(resolved), objective, ks, settings)
 
 
 def _check_run(
-    source: Source, pop: Population, objective: str, ks: tuple[int, ...], settings: dict
+    source: Source, pop: Population | None, objective: str, ks: tuple[int, ...], settings: dict
 ) -> None:
     from lookaround.simulations.training import check_run, training_config
 
@@ -194,7 +312,8 @@ def _check_run(
     check_run(
         architecture_config(settings), training_config(settings), source=source, objective=objective
     )
-    check_evaluation_size(pop, parse_objective(objective, source.length))
+    if pop is not None:  # a sampled evaluation reads a fixed number of contexts
+        check_evaluation_size(pop, parse_objective(objective, source.length))
 
 
 def claim_request(
@@ -261,7 +380,7 @@ def pretrain_one(
     evaluation : PretrainEvaluation
     """
     from lookaround.simulations.training import training_config
-    from lookaround.simulations.transformer import network_outputs, pretrain_transformer
+    from lookaround.simulations.transformer import pretrain_transformer
 
     config, shape = training_config(settings), architecture_config(settings)
     resolved = resolve_source(source)
@@ -272,12 +391,46 @@ def pretrain_one(
 
         run = pretrain_transformer(resolved, objective, config=config, architecture=shape,
                                    seed=seed, progress=shown)  # fmt: skip
-    pop = population(resolved)
-    theory = theory_of(source, objective)
-    outputs = network_outputs(run, theory, pop)
-    return float(np.mean(run.curve[-50:])), evaluate(
-        outputs, theory, pop, resolved, ks=ks, seed=seed
-    )
+    final = float(np.mean(run.curve[-50:]))
+    if "eval_sequences" in settings:
+        return final, _judged_sampled(run, source, objective, ks, seed, settings["eval_sequences"])
+    from lookaround.simulations.transformer import network_outputs
+
+    pop, theory = population(resolved), theory_of(source, objective)
+    return final, evaluate(network_outputs(run, theory, pop), theory, pop, resolved, ks=ks,
+                           seed=seed)  # fmt: skip
+
+
+def _judged_sampled(run, source: str, objective: str, ks, seed: int, n: int) -> PretrainEvaluation:
+    """A trained network on ``n`` held-out sequences of its seed, through the map of
+    :func:`feature_map_of`."""
+    from lookaround.simulations.sampled import draw_evaluation, evaluate_sampled
+    from lookaround.simulations.transformer import sampled_outputs
+
+    draws = draw_evaluation(resolve_source(source), objective, n=n, seed=seed)
+    psi = feature_map_of(source, objective, n).feature_map
+    return evaluate_sampled(sampled_outputs(run, draws), draws, psi, ks=ks, seed=seed)
+
+
+@functools.cache
+def feature_map_of(source_name: str, objective: str, n: int) -> FeatureMapEstimate:
+    """T1's map of a sampled evaluation, from ``n`` Monte Carlo contexts of seed 0, computed
+    once per process.
+
+    Parameters
+    ----------
+    source_name : str
+        A preset, family call or source file.
+    objective : str
+        An objective's name.
+    n : int
+        Contexts drawn.
+
+    Returns
+    -------
+    FeatureMapEstimate
+    """
+    return feature_map_estimate(resolve_source(source_name), objective, n=n, seed=0)
 
 
 def pretrain_point(config: dict) -> dict:
@@ -316,6 +469,33 @@ def theory_of(source_name: str, objective: str) -> ExactTheory:
     return exact_theory(source, parse_objective(objective, source.length), population(source))
 
 
+@functools.cache
+def sampled_theory_of(
+    source_name: str, objective: str, n: int, ks: tuple[int, ...]
+) -> SampledTheory:
+    """The theory's side of a sampled evaluation, computed once per process: T1's map from
+    ``n`` Monte Carlo contexts, and the exact conditionals on ``n`` held-out sequences (seed 0).
+
+    Parameters
+    ----------
+    source_name : str
+        A preset, family call or source file.
+    objective : str
+        An objective's name.
+    n : int
+        Contexts of the map, and held-out sequences.
+    ks : tuple of int
+        The ``k`` of the T1 map.
+
+    Returns
+    -------
+    SampledTheory
+    """
+    return sampled_theory(resolve_source(source_name), objective, n=n, ks=ks,
+                          per_sequence=PATTERNS_PER_SEQUENCE,
+                          feature_map=feature_map_of(source_name, objective, n))  # fmt: skip
+
+
 def record(result: PretrainEvaluation) -> dict:
     """The JSON form of an evaluation (docs/json.md).
 
@@ -330,6 +510,16 @@ def record(result: PretrainEvaluation) -> dict:
     """
     out = asdict(result)
     out["excess_per_length"] = result.excess_per_length.tolist()
+    if not result.sampled:  # an exact row is written as before intervals existed
+        for key in ("generation_excess_ci", "excess_per_length_ci", "objective_excess_ci",
+                    "sequences"):  # fmt: skip
+            del out[key]
+        for part in ("raw", "pooled", *range(len(result.t1))):
+            metrics = out["t1"][part] if isinstance(part, int) else out[part]
+            for key in ("probe_error_ci", "ari_ci") if metrics else ():
+                del metrics[key]
+        return out
+    out["excess_per_length_ci"] = np.asarray(result.excess_per_length_ci).tolist()
     return out
 
 
@@ -346,15 +536,26 @@ def evaluation_of(row: dict) -> PretrainEvaluation:
     PretrainEvaluation
     """
 
-    def metrics(value: dict | None) -> ClassMetrics | None:
-        return None if value is None else ClassMetrics(**value)
+    def pair(value: list | None) -> tuple | None:
+        return None if value is None else tuple(value)
 
+    def metrics(value: dict | None) -> ClassMetrics | None:
+        if value is None:
+            return None
+        ci = {k: pair(value.get(k)) for k in ("probe_error_ci", "ari_ci")}
+        return ClassMetrics(value["k"], value["probe_error"], value["ari"], **ci)
+
+    per_length_ci = row.get("excess_per_length_ci")
     return PretrainEvaluation(
         generation_excess=row["generation_excess"],
         excess_per_length=np.asarray(row["excess_per_length"], dtype=float),
         objective_excess=row["objective_excess"],
-        t1=tuple(ClassMetrics(**m) for m in row["t1"]),
+        t1=tuple(m for m in map(metrics, row["t1"]) if m is not None),
         raw=metrics(row["raw"]),
         pooled=metrics(row["pooled"]),
         spectral=None if row["spectral"] is None else SpectralFit(**row["spectral"]),
+        generation_excess_ci=pair(row.get("generation_excess_ci")),
+        excess_per_length_ci=None if per_length_ci is None else np.asarray(per_length_ci, float),
+        objective_excess_ci=pair(row.get("objective_excess_ci")),
+        sequences=row.get("sequences"),
     )

@@ -339,11 +339,15 @@ class ClassMetrics:
         The ``P(x)``-weighted least-squares probe's error.
     ari : float
         Population k-means ARI.
+    probe_error_ci, ari_ci : tuple of float, optional
+        95% intervals of a sampled evaluation (None when exact).
     """
 
     k: int | None
     probe_error: float
     ari: float
+    probe_error_ci: tuple[float | None, float | None] | None = None
+    ari_ci: tuple[float | None, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -383,6 +387,12 @@ class PretrainEvaluation(Presented):
         Pattern-averaged and mean-pooled hidden states (networks only; all ``d`` units plus
         an intercept, whatever ``k``).
     spectral : SpectralFit or None
+    generation_excess_ci, objective_excess_ci : tuple of float, optional
+        95% intervals of a sampled evaluation (None when exact).
+    excess_per_length_ci : ndarray, shape (T - 1, 2), optional
+        Each length's interval.
+    sequences : int, optional
+        Held-out sequences of a sampled evaluation (None: the population, exactly).
     """
 
     __repr__ = short_repr
@@ -394,6 +404,15 @@ class PretrainEvaluation(Presented):
     raw: ClassMetrics | None
     pooled: ClassMetrics | None
     spectral: SpectralFit | None
+    generation_excess_ci: tuple[float | None, float | None] | None = None
+    excess_per_length_ci: np.ndarray | None = None
+    objective_excess_ci: tuple[float | None, float | None] | None = None
+    sequences: int | None = None
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the numbers are estimates on held-out draws (with intervals)."""
+        return self.sequences is not None
 
     def at(self, k: int) -> ClassMetrics:
         """The T1-mapped metrics at ``k``."""

@@ -170,23 +170,28 @@ def pretrain_seconds(architecture: TransformerConfig, config: TrainingConfig, le
     return FIXED_SECONDS + config.steps * (STEP_SECONDS + flops / FLOPS_PER_SECOND)
 
 
-def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]]) -> None:
+def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]], *,
+                 evaluation: float = 0.0) -> None:  # fmt: skip
     """Refuse a request whose ``runs`` (each a config and the source's length ``T``) take
-    about :func:`pretrain_seconds` in all past :data:`MAX_PRETRAIN_SECONDS`; each run is its
-    architecture's config, its training config and the source's length ``T``.
+    about :func:`pretrain_seconds` in all, plus ``evaluation`` seconds of sampled evaluations,
+    past :data:`MAX_PRETRAIN_SECONDS`.
 
     Parameters
     ----------
     runs : list of (TransformerConfig, TrainingConfig, int)
         Each run's shape, training and ``T``.
+    evaluation : float
+        Modelled seconds of the request's sampled evaluations, both sides.
     """
-    seconds = sum(pretrain_seconds(a, c, length) for a, c, length in runs)
+    seconds = sum(pretrain_seconds(a, c, length) for a, c, length in runs) + evaluation
     if seconds > MAX_PRETRAIN_SECONDS:
         count = len(runs)
+        sampled = f", {evaluation / 60:,.0f} minutes of it sampled evaluation" if evaluation else ""
         raise InputError(
             f"pretraining: {count:,} runs of about {seconds / count:,.0f} s each, about "
-            f"{seconds / 3600:,.1f} hours in all (before --jobs), past the limit of "
-            f"{MAX_PRETRAIN_SECONDS / 3600:g} hours; use fewer seeds, sources, objectives or steps"
+            f"{seconds / 3600:,.1f} hours in all (before --jobs{sampled}), past the limit of "
+            f"{MAX_PRETRAIN_SECONDS / 3600:g} hours; use fewer seeds, sources, objectives, steps "
+            "or held-out sequences"
         )
 
 

@@ -43,8 +43,9 @@ from lookaround.simulations.pretrain import (
     conditionals_of,
     prefix_patterns,
 )
+from lookaround.simulations.sampled import EvaluationDraws
 from lookaround.simulations.training import TrainingConfig, check_run
-from lookaround.theory.objectives import Pattern, PatternLaw, pattern_arrays
+from lookaround.theory.objectives import PatternLaw, pattern_arrays
 from lookaround.theory.sampling import draw_sequences
 from lookaround.theory.sources import Source
 
@@ -65,6 +66,7 @@ __all__ = [
     "pooled_states",
     "pretrain_transformer",
     "read_contexts",
+    "sampled_outputs",
     "training_batch",
 ]
 
@@ -396,11 +398,44 @@ def network_outputs(run: TrainedTransformer, theory: ExactTheory, pop: Populatio
     -------
     Outputs
     """
-    length = pop.tokens.shape[1]
-    patterns = theory.objective.patterns
+    n, length = pop.tokens.shape
     check_evaluation_size(pop, theory.objective)
-    head, hidden = _read_patterns(run, pop.tokens, patterns)
-    prefix_head, _ = _read_patterns(run, pop.tokens, prefix_patterns(length))
+    visible, target = pattern_arrays(theory.objective.patterns, length)
+    prefix_visible, prefix_target = pattern_arrays(prefix_patterns(length), length)
+
+    def each(rows: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(rows, (n, *rows.shape))
+
+    return _outputs(run, pop.tokens, (each(visible), each(target)),
+                    (each(prefix_visible), each(prefix_target)))  # fmt: skip
+
+
+def sampled_outputs(run: TrainedTransformer, draws: EvaluationDraws) -> Outputs:
+    """The network's conditionals and features on the patterns and prefixes of ``draws``.
+
+    Parameters
+    ----------
+    run : TrainedTransformer
+    draws : EvaluationDraws
+        Held-out sequences of a sampled evaluation.
+
+    Returns
+    -------
+    Outputs
+    """
+    prefix = np.arange(draws.tokens.shape[1])[None, None, :] < draws.lengths[:, :, None]
+    return _outputs(run, draws.tokens, (draws.visible, draws.target), (prefix, draws.lengths))
+
+
+def _outputs(run: TrainedTransformer, tokens: np.ndarray, patterns: tuple, prefixes: tuple):
+    """Outputs of ``run`` on per-sequence ``(visible (n, P, T), target (n, P))`` patterns and
+    prefixes."""
+    if run.causal:
+        head, hidden, prefix_head, pooled = _read_causal(run, tokens, patterns, prefixes)
+    else:
+        head, hidden = _read_patterns(run, tokens, *patterns)
+        prefix_head, _ = _read_patterns(run, tokens, *prefixes)
+        pooled = pooled_states(run, tokens)
     g = np.asarray(run.model.readout, dtype=np.float64) if run.config.loss == "spectral" else None
     return Outputs(
         conditionals=conditionals_of(head, loss=run.config.loss, g=g, target_mass=run.target_mass),
@@ -408,17 +443,32 @@ def network_outputs(run: TrainedTransformer, theory: ExactTheory, pop: Populatio
             prefix_head, loss=run.config.loss, g=g, target_mass=run.target_mass
         ),
         pattern_hidden=hidden,
-        pooled=pooled_states(run, pop.tokens),
+        pooled=pooled,
         spectral_f=head if g is not None else None,
         spectral_g=g,
     )
 
 
-def _read_patterns(run: TrainedTransformer, tokens: np.ndarray, patterns: tuple[Pattern, ...]):
-    """Head and hidden state (n, P, .) of every sequence under every pattern."""
-    n, count = tokens.shape[0], len(patterns)
-    visible, target = pattern_arrays(patterns, tokens.shape[1])
+def _read_causal(run: TrainedTransformer, tokens: np.ndarray, patterns: tuple, prefixes: tuple):
+    """A causal network reads every prefix of a sequence in one pass (position ``l - 1`` sees
+    ``x_<l`` only), so each sequence is read once, whatever its patterns."""
+    n, length = tokens.shape
+    for visible, target in (patterns, prefixes):
+        prefix = np.arange(length)[None, None, :] < target[:, :, None]
+        if not np.array_equal(visible, prefix):
+            raise InputError("a causal network reads prefix contexts only")
+    positions = np.broadcast_to(np.arange(length - 1), (n, length - 1))
+    head, hidden, pooled = _read_blocks(run.model, tokens, positions, 4096)
+    rows = np.arange(n)[:, None]
+    picked = patterns[1] - 1, prefixes[1] - 1
+    return head[rows, picked[0]], hidden[rows, picked[0]], head[rows, picked[1]], pooled
+
+
+def _read_patterns(run: TrainedTransformer, tokens: np.ndarray, visible: np.ndarray,
+                   target: np.ndarray):  # fmt: skip
+    """Head and hidden state (n, P, .) of each sequence under its own patterns."""
+    n, count, length = visible.shape
     head, hidden = read_contexts(
-        run, np.repeat(tokens, count, axis=0), np.tile(visible, (n, 1)), np.tile(target, n)
+        run, np.repeat(tokens, count, axis=0), visible.reshape(-1, length), target.reshape(-1)
     )
     return head.reshape(n, count, -1), hidden.reshape(n, count, -1)

@@ -9,6 +9,11 @@ Per source, metric and ``k``, the first objective against each other one
   the same seed) beyond 2 standard errors, else ``unresolved``;
 - ``agree`` / ``disagree`` / ``unresolved`` (an exact tie agrees with an unresolved network),
   and a near-tie flag where the exact margin is below the seed noise (the paired sd).
+
+Past enumeration (a sampled evaluation, :mod:`lookaround.simulations.sampled`) the theory's
+values are estimates on held-out draws with 95% intervals; the margin's half-width is the two
+half-widths in quadrature (conservative: both sides share their draws, so they correlate
+positively), and a margin within it is ``unresolved``: no verdict, whatever the networks say.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from lookaround.simulations.agreement import (
     PretrainComparison,
     PretrainRequest,
     evaluation_of,
+    sampled_theory_of,
     theory_of,
 )
 from lookaround.simulations.metrics import EXACT_TOL, margin
@@ -32,6 +38,7 @@ from lookaround.simulations.pretrain import (
     exact_outputs,
     population,
 )
+from lookaround.simulations.sampled import SampledTheory
 from lookaround.theory.presets import resolve_source
 
 __all__ = [
@@ -86,10 +93,25 @@ class PretrainMetric:
         metrics = ev.at(k) if self.part == "t1" else getattr(ev, self.part)
         return float(getattr(metrics, self.name))
 
-    def exact(self, ev: PretrainEvaluation, theory: ExactTheory, k: int) -> float:
+    def exact(self, ev: PretrainEvaluation, theory: ExactTheory | SampledTheory, k: int) -> float:
         if self.part == "generation":
+            if isinstance(theory, SampledTheory):
+                return theory.t3.estimate
             return theory.generation.total_excess
         return float(getattr(ev.at(k), self.name))
+
+    def half_width(
+        self, ev: PretrainEvaluation, theory: ExactTheory | SampledTheory, k: int
+    ) -> float:
+        """Half the width of the theory's 95% interval of this number (0 when exact)."""
+        if self.part == "generation":
+            ci = (theory.t3.low, theory.t3.high) if isinstance(theory, SampledTheory) else None
+        else:
+            ci = getattr(ev.at(k), self.name + "_ci")
+        low, high = (None, None) if ci is None else ci
+        if low is None or high is None:
+            return 0.0
+        return (high - low) / 2
 
 
 PRETRAIN_METRICS = (
@@ -125,7 +147,8 @@ class AgreementRow(Presented):
     exact_first, exact_other, exact_margin : float
         The exact theory's values and their margin (positive favours ``first``).
     exact_verdict : str
-        ``first``, ``other``, ``tie`` or ``ambiguous``.
+        ``first``, ``other``, ``tie``, ``ambiguous`` or ``unresolved`` (a sampled margin
+        within its interval).
     network_first, network_other : tuple of float
         The networks' mean and standard deviation over seeds.
     mean_difference, standard_error : float
@@ -138,6 +161,8 @@ class AgreementRow(Presented):
         Whether the exact margin is within the tolerance of a tie.
     seeds : int
         Paired seeds.
+    exact_half_width : float
+        Half the width of the exact margin's 95% interval (0 when the theory is exact).
     """
 
     __repr__ = short_repr
@@ -160,11 +185,13 @@ class AgreementRow(Presented):
     agreement: str  # agree / disagree / unresolved / ambiguous
     near_tie: bool
     seeds: int
+    exact_half_width: float = 0.0
 
 
-def _verdict_pair(exact_margin: float, diffs: np.ndarray, ambiguous: bool) -> tuple:
+def _verdict_pair(exact_margin: float, diffs: np.ndarray, ambiguous: bool, half: float) -> tuple:
     exact = (
         "ambiguous" if ambiguous
+        else "unresolved" if half > 0 and abs(exact_margin) <= half
         else "tie" if abs(exact_margin) <= EXACT_TOL
         else "first" if exact_margin > 0 else "other"
     )  # fmt: skip
@@ -172,8 +199,8 @@ def _verdict_pair(exact_margin: float, diffs: np.ndarray, ambiguous: bool) -> tu
     sd = float(np.std(diffs, ddof=1)) if diffs.size > 1 else float("nan")
     se = sd / np.sqrt(diffs.size) if diffs.size > 1 else float("nan")
     network = "first" if mean > 2 * se else "other" if mean < -2 * se else "unresolved"
-    if exact == "ambiguous":
-        agreement = "ambiguous"
+    if exact in ("ambiguous", "unresolved"):
+        agreement = exact
     elif exact == network or (exact == "tie" and network == "unresolved"):
         agreement = "agree"
     else:
@@ -216,13 +243,7 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
     }
     out = []
     for source_name in request.sources:
-        source = resolve_source(source_name)
-        pop = population(source)
-        exact = {}
-        for objective in request.objectives:
-            theory = theory_of(source_name, objective)
-            exact[objective] = (theory, evaluate(exact_outputs(theory), theory, pop, source,
-                                                 ks=request.ks))  # fmt: skip
+        exact = _theories(request, source_name)
         nets = {
             o: [evaluation_of(found[source_name, o, s]) for s in request.seeds]
             for o in request.objectives
@@ -236,6 +257,31 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
                 for k in request.ks if metric.uses_k else request.ks[:1]:
                     out.append(_row(source_name, metric, k, pair, exact, nets))
     return tuple(out)
+
+
+def _theories(request: PretrainRequest, source_name: str) -> dict:
+    """Each objective's theory and the exact predictor's evaluation, as its networks are judged."""
+    if request.mode(source_name) == "sampled":
+        out = {}
+        for objective in request.objectives:
+            theory = sampled_theory_of(source_name, objective, request.eval_sequences, request.ks)
+            out[objective] = (theory, theory.evaluation)
+        return out
+    source = resolve_source(source_name)
+    pop = population(source)
+    return {
+        o: (
+            theory_of(source_name, o),
+            evaluate(
+                exact_outputs(theory_of(source_name, o)),
+                theory_of(source_name, o),
+                pop,
+                source,
+                ks=request.ks,
+            ),
+        )  # fmt: skip
+        for o in request.objectives
+    }
 
 
 def _spread(values: np.ndarray) -> tuple[float, float]:
@@ -252,12 +298,15 @@ def _row(source: str, metric: PretrainMetric, k: int, pair: PretrainComparison, 
     net_b = np.array([metric.network(ev, k) for ev in nets[other]])
     diffs = np.array([margin(metric.better, a, b) for a, b in zip(net_a, net_b)])
     exact_margin = margin(metric.better, value_a, value_b)
-    verdicts = _verdict_pair(exact_margin, diffs, ambiguous)
+    half = float(
+        np.hypot(metric.half_width(ev_a, theory_a, k), metric.half_width(ev_b, theory_b, k))
+    )
+    verdicts = _verdict_pair(exact_margin, diffs, ambiguous, half)
     return AgreementRow(
         source, metric.label, k if metric.uses_k else None, first, other, pair.claim,
         value_a, value_b,
         exact_margin, verdicts[0], _spread(net_a), _spread(net_b), verdicts[3], verdicts[4],
-        verdicts[1], verdicts[2], verdicts[5], diffs.size,
+        verdicts[1], verdicts[2], verdicts[5], diffs.size, half,
     )  # fmt: skip
 
 
@@ -283,7 +332,10 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
     head = (f"{'source':<10} {'comparison':<18} {'metric':<33} {'k':>2}  {'exact (first / other)':<22}"
             f" {'exact':<10} {'network mean+-sd (first / other)':<34} {'network':<10} verdict")  # fmt: skip
     lines = [head]
+    sampled = any(r.exact_half_width > 0 for r in rows)
     for r in rows:
+        values = f"{r.exact_first:.4f} / {r.exact_other:.4f}"
+        values += f" ±{r.exact_half_width:.4f}" if sampled else ""
         pick = lambda v, r=r: r.first if v == "first" else r.other if v == "other" else name[v]  # noqa: E731
         net = (f"{r.network_first[0]:.4f}+-{r.network_first[1]:.4f} / "
                f"{r.network_other[0]:.4f}+-{r.network_other[1]:.4f}")  # fmt: skip
@@ -291,8 +343,8 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
         lines.append(
             f"{r.source:<10} {(r.claim + ' ' if r.claim else '') + r.first + ' vs ' + r.other:<18} "
             f"{r.metric:<33} "
-            f"{'-' if r.k is None else r.k:>2}  {r.exact_first:.4f} / {r.exact_other:.4f}"
-            f"{'':<5} {pick(r.exact_verdict):<10} {net:<34} {pick(r.network_verdict):<10} {verdict}"
+            f"{'-' if r.k is None else r.k:>2}  {values:<{23 if sampled else 20}} "
+            f"{pick(r.exact_verdict):<10} {net:<34} {pick(r.network_verdict):<10} {verdict}"
         )
     counts = {
         v: sum(r.agreement == v for r in rows)
@@ -301,4 +353,7 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
     lines.append(", ".join(f"{n} {v}" for v, n in counts.items()) +
                  f" (network verdict: paired difference over {rows[0].seeds if rows else 0} seeds "
                  "beyond 2 standard errors)")  # fmt: skip
+    if sampled:
+        lines.append("exact: estimated on held-out draws; ± is the margin's 95% half-width "
+                     "(unresolved when the margin is within it)")  # fmt: skip
     return "\n".join(lines)

@@ -154,7 +154,7 @@ def test_console_script_has_no_traceback_and_loads_no_heavy_modules():
         # the parser reads the architecture and training configs (its choices and defaults),
         # which import no more than theory does; every other simulation module is heavy
         "light = ('lookaround.simulations', 'lookaround.simulations.architectures', "
-        "'lookaround.simulations.training'); "
+        "'lookaround.simulations.training', 'lookaround.simulations.evaluations'); "
         "heavy += [m for m in sys.modules if m.startswith('lookaround.simulations') "
         "and m not in light]; "
         "print('HEAVY', heavy, rc, rc2)"

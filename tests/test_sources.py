@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from strategies import random_spec, sources
 
 from lookaround.base.errors import InputError
+from lookaround.theory.conditionals import prefix_laws
 from lookaround.theory.marginals import joint_visible, sequence_joint
 from lookaround.theory.presets import PRESETS, preset_source
 from lookaround.theory.sampling import sample_sequences
@@ -47,6 +48,11 @@ def test_presets_are_seeded_and_valid(name):
     a, b, c = preset_source(name), preset_source(name), preset_source(f"{name}:1")
     np.testing.assert_array_equal(a.emit, b.emit)
     np.testing.assert_array_equal(a.trans, b.trans)
+    if a.vocab**a.length > 10**6:  # past enumeration: every prefix law of drawn sequences
+        for source in (a, c):
+            _, tokens = sample_sequences(source, 50, seed=0)
+            assert np.allclose(prefix_laws(source, tokens).sum(axis=-1), 1.0, atol=1e-12)
+        return
     assert abs(sequence_joint(a).sum() - 1) < 1e-12 and abs(sequence_joint(c).sum() - 1) < 1e-12
 
 

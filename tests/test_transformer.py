@@ -17,6 +17,7 @@ import jax
 
 from lookaround.base.errors import InputError
 from lookaround.cli import main
+from lookaround.simulations.agreement import PretrainRequest
 from lookaround.simulations.architectures import ARCHITECTURES, architecture_config
 from lookaround.simulations.evaluate import exact_population_clustering
 from lookaround.simulations.pretrain import (
@@ -155,7 +156,7 @@ def test_bad_settings_are_refused(settings, message):
         (["--seeds", "0,x"], "--seeds"),
         (["--loss", "mse"], "loss must be 'ce' or 'spectral'"),
         (["--sources", "markov", "--steps", "0"], "steps"),
-        (["--sources", "markov2(V=6,T=8)"], "at most 10^6 are allowed"),
+        (["--sources", "markov2(V=6,T=8)", "--evaluation", "exact"], "use sampled"),
         (["--sources", "markov", "--steps", "1000000", "--batch", "8192"], "exceed 1e10"),
         (["--bottleneck", "2"], "--bottleneck is a setting of the bottleneck architecture"),
         (["--architecture", "bottleneck", "--bottleneck", "0"], "bottleneck must be"),
@@ -202,11 +203,14 @@ def test_an_evaluation_past_its_size_is_refused_before_training(tmp_path, capsys
             "trans": rng.dirichlet(np.ones(4), size=(2, 4)).tolist()}  # fmt: skip
     (tmp_path / "dense.json").write_text(json.dumps(spec))
     argv = ["pretrain", "--sources", str(tmp_path / "dense.json"), "--objectives", "ar,mlm:1",
-            "--k", "2", "--out", str(tmp_path / "p.jsonl")]  # fmt: skip
+            "--k", "2", "--out", str(tmp_path / "p.jsonl"), "--evaluation", "exact"]  # fmt: skip
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "contexts (sequences x patterns) under ar; at most 2,000,000" in err
+    assert "4.46e+06 contexts read; at most 10^6 sequences and 2,000,000 contexts" in err
+    assert "use sampled" in err
     assert err.count("\n") == 1 and not (tmp_path / "p.jsonl").exists()
+    request = PretrainRequest(sources=(str(tmp_path / "dense.json"),), objectives=("ar", "mlm:1"))
+    assert request.mode(request.sources[0]) == "sampled"  # what auto does instead
 
 
 def test_pretrain_prints_the_table_and_resumes(tmp_path, capsys):

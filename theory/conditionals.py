@@ -22,7 +22,7 @@ import numpy as np
 from lookaround.theory.numerics import softmax
 from lookaround.theory.sources import Source
 
-__all__ = ["ContextLaws", "context_laws", "sequence_classes"]
+__all__ = ["ContextLaws", "context_laws", "prefix_laws", "sequence_classes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,3 +163,48 @@ def sequence_classes(source: Source, tokens: np.ndarray) -> np.ndarray:
             _, _, log_mass = _forward_at_target(source, z, tokens, everything, nowhere)
             log_joint[:, z] = np.log(source.prior[z]) + log_mass
     return softmax(log_joint)
+
+
+def prefix_laws(source: Source, tokens: np.ndarray) -> np.ndarray:
+    """Every prefix law ``P(x_l | x_<l)``, ``l = 1..T-1``, of each sequence: shape (n, T-1, V).
+
+    One forward pass per class serves every prefix of a sequence (the filtered state at ``l``
+    is the forward message after ``x_<l``), where :func:`context_laws` would run a forward and
+    a backward pass per prefix.
+
+    Parameters
+    ----------
+    source : Source
+    tokens : ndarray of int, shape (n, T)
+
+    Returns
+    -------
+    ndarray, shape (n, T - 1, V)
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> src, x = preset_source("hmm"), np.array([[0, 2, 1, 1, 0]])
+    >>> whole = prefix_laws(src, x)[0, 1]  # l = 2
+    >>> one = context_laws(src, x, visible=np.array([[1, 1, 0, 0, 0]], bool), target=np.array([2]))
+    >>> bool(np.allclose(whole, one.targets[0], atol=1e-12))
+    True
+    """
+    n, length = tokens.shape
+    r = source.n_classes
+    out = np.zeros((n, length - 1, source.vocab))
+    log_joint = np.repeat(np.log(np.maximum(source.prior, 1e-300))[None, :], n, axis=0)
+    states = np.empty((r, n, source.init.shape[1]))
+    with np.errstate(divide="ignore"):  # a prefix impossible under a class has log mass -inf
+        for z in range(r):
+            states[z] = source.init[z][None, :]
+        for t in range(length - 1):
+            for z in range(r):
+                alpha = states[z] * source.emit[z, t][:, tokens[:, t]].T
+                total = alpha.sum(axis=1)
+                log_joint[:, z] += np.log(total)
+                states[z] = (alpha / np.where(total > 0, total, 1.0)[:, None]) @ source.trans[z, t]
+            classes = softmax(log_joint)
+            for z in range(r):
+                out[:, t] += classes[:, z, None] * (states[z] @ source.emit[z, t + 1])
+    return out

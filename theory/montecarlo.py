@@ -55,7 +55,9 @@ from lookaround.theory.spectral import TargetSide, gram_factor
 __all__ = [
     "MC_CHUNK",
     "MAX_MC_SECONDS",
+    "FeatureMapEstimate",
     "MonteCarloEstimate",
+    "feature_map_estimate",
     "mc_seconds",
     "monte_carlo",
     "monte_carlo_context",
@@ -512,3 +514,74 @@ def _readout(gram: np.ndarray, labels: np.ndarray, target_mass: np.ndarray, k: i
     return probe_readout(
         side, spectral_features(side, k)
     )  # its noise is the draws', not rounding's
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureMapEstimate:
+    """T1's map from the Monte Carlo estimate of the target-side Gram (the estimator of
+    ``analyze --mc``), for sources whose co-occurrence cannot be built.
+
+    Attributes
+    ----------
+    singular_values : ndarray
+        ``s_1 >= s_2 >= ...`` of the estimated ``Abar`` (square roots of the Gram's
+        eigenvalues; ``s_1`` estimates 1).
+    feature_map : ndarray, shape (V, rank)
+        ``Psi = D_t^{-1/2} V S^{-1/2}``; its first ``k`` columns are ``Psi_k``.
+    target_mass : ndarray, shape (V,)
+        ``P_t``, exact.
+    n, seed : int
+        Contexts drawn, and their seed.
+    """
+
+    singular_values: np.ndarray
+    feature_map: np.ndarray
+    target_mass: np.ndarray
+    n: int
+    seed: int
+
+
+def feature_map_estimate(
+    source: Source, objective: str, *, n: int, seed: int = 0
+) -> FeatureMapEstimate:
+    """``Psi_k`` of every ``k`` from ``n`` contexts drawn from ``objective``'s pattern law.
+
+    The Gram ``Abar^T Abar = D_t^{-1/2} E_c[q_c q_c^T] D_t^{-1/2}`` is averaged over the
+    contexts' exact conditionals ``q_c = P(x_i = . | x_S)`` (forward-backward), with ``P_t``
+    exact, so no context is enumerated and memory is ``O(V^2)``.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : str
+        An objective's name.
+    n : int
+        Contexts drawn.
+    seed : int
+        Their seed (the ``monte_carlo`` stream, as ``analyze --mc``).
+
+    Returns
+    -------
+    FeatureMapEstimate
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> est = feature_map_estimate(preset_source("markov"), "ar", n=4000)
+    >>> est.feature_map.shape, round(float(est.singular_values[0]), 2)
+    ((3, 3), 1.0)
+    """
+    law = pattern_law(objective, source.length)
+    check_draws(n, "n", length=source.length, low=2)
+    target_mass = law.target_law @ position_marginals(source)
+    gram = np.zeros((source.vocab, source.vocab))
+    for q, _ in _chunks(source, law, n, seed):
+        gram += q.T @ q
+    scale = inverse_sqrt_mass(target_mass)
+    values, vectors = np.linalg.eigh(scale[:, None] * (gram / n) * scale[None, :])
+    values, vectors = values[::-1], vectors[:, ::-1]
+    rank = int(np.sum(values > 1e-12 * values[0]))
+    s = np.sqrt(values[:rank])
+    psi = scale[:, None] * vectors[:, :rank] / np.sqrt(s)[None, :]
+    return FeatureMapEstimate(s, psi, target_mass, n, seed)

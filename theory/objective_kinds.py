@@ -54,6 +54,9 @@ class ObjectiveKind:
     sampler : callable
         ``sampler(param, spec, T) -> (draw, target_law)``: ``draw(rng, n)`` gives ``visible``
         (n, T) bool and ``target`` (n,), and ``target_law[t] = P(i = t)``, exact.
+    prefixes : callable
+        ``prefixes(param, spec, T) -> covered``: ``covered[l - 1]`` says whether the prefix
+        pattern ``({0..l-1}, l)`` has positive weight (T3's coverage), without building the law.
     causal : bool
         Whether every context is a prefix ``S = {0..i-1}``, so that a network trains it with a
         causal mask on whole sequences instead of ``[MASK]`` tokens.
@@ -72,6 +75,7 @@ class ObjectiveKind:
     count: Callable[[str, int], tuple[int, int]]
     law: Law
     sampler: Sampler
+    prefixes: Callable[[str, str, int], np.ndarray]
     causal: bool = False
 
 
@@ -387,6 +391,35 @@ def _aas_sampler(param: str, spec: str, length: int) -> tuple[Draw, np.ndarray]:
     return draw, np.full(length, 1.0 / length)
 
 
+# --- prefix coverage: which prefix patterns ({0..l-1}, l) a law reaches (T3) -----------------
+
+
+def _every_prefix(param: str, spec: str, length: int) -> np.ndarray:
+    return np.ones(length - 1, dtype=bool)
+
+
+def _ar_prefixes(param: str, spec: str, length: int) -> np.ndarray:
+    return (
+        np.arange(1, length) == length - 1 if param == "last" else _every_prefix("", spec, length)
+    )
+
+
+def _hidden_between(low: int, high: int, length: int) -> np.ndarray:
+    """A masked law reaches ``({0..l-1}, l)`` iff it may hide exactly the ``T - l`` last
+    positions: a mask count in ``low..high`` (a span of ``T - l`` is one of them too)."""
+    hidden = length - np.arange(1, length)
+    return (hidden >= low) & (hidden <= high)
+
+
+def _mlm_prefixes(param: str, spec: str, length: int) -> np.ndarray:
+    m = _mask_count(param, spec, length)
+    return _hidden_between(m, m, length)
+
+
+def _vmlm_prefixes(param: str, spec: str, length: int) -> np.ndarray:
+    return _hidden_between(*_vmlm_range(param, spec, length), length)
+
+
 def _no_param(param: str) -> bool:
     return not param
 
@@ -395,16 +428,21 @@ KINDS: dict[str, ObjectiveKind] = {
     kind.name: kind
     for kind in (
         ObjectiveKind("ar", ("ar", "ar:last"), lambda p: p in ("", "last"), _ar_count,
-                      _ar_law, _ar_sampler, causal=True),
-        ObjectiveKind("dar", ("dar:J",), bool, _dar_count, _dar_law, _dar_sampler),
-        ObjectiveKind("mlm", ("mlm:m", "mlm:RATIO"), bool, _mlm_count, _mlm_law, _mlm_sampler),
+                      _ar_law, _ar_sampler, _ar_prefixes, causal=True),
+        ObjectiveKind("dar", ("dar:J",), bool, _dar_count, _dar_law, _dar_sampler,
+                      _every_prefix),
+        ObjectiveKind("mlm", ("mlm:m", "mlm:RATIO"), bool, _mlm_count, _mlm_law, _mlm_sampler,
+                      _mlm_prefixes),
         ObjectiveKind("vmlm", ("vmlm", "vmlm:LO-HI"), lambda p: True, _subsets_count,
-                      _vmlm_law, _vmlm_sampler),
+                      _vmlm_law, _vmlm_sampler, _vmlm_prefixes),
         ObjectiveKind("prefixlm", ("prefixlm",), _no_param, _prefixlm_count, _prefixlm_law,
-                      _prefixlm_sampler),
-        ObjectiveKind("span", ("span:m",), bool, _span_count, _span_law, _span_sampler),
-        ObjectiveKind("plm", ("plm",), _no_param, _subsets_count, _plm_law, _plm_sampler),
-        ObjectiveKind("aas", ("aas",), _no_param, _subsets_count, _aas_law, _aas_sampler),
+                      _prefixlm_sampler, _every_prefix),
+        ObjectiveKind("span", ("span:m",), bool, _span_count, _span_law, _span_sampler,
+                      _mlm_prefixes),
+        ObjectiveKind("plm", ("plm",), _no_param, _subsets_count, _plm_law, _plm_sampler,
+                      _every_prefix),
+        ObjectiveKind("aas", ("aas",), _no_param, _subsets_count, _aas_law, _aas_sampler,
+                      _every_prefix),
     )
 }  # fmt: skip
 """Every kind of objective, by name, in the order the help lists them."""

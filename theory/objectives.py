@@ -290,6 +290,9 @@ class PatternLaw:
         ``sampler(rng, n) -> (visible, target)``.
     target_law : ndarray, shape (T,)
         ``P(i = t)``, exact.
+    prefixes : ndarray of bool, shape (T - 1,)
+        ``prefixes[l - 1]``: whether the prefix pattern ``({0..l-1}, l)`` has positive
+        weight, so the population-optimal predictor generates at ``l`` (T3's coverage).
     causal : bool
         Whether every context is a prefix (the objective's kind says).
 
@@ -305,6 +308,7 @@ class PatternLaw:
     length: int
     sampler: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
     target_law: np.ndarray  # P(i = t), t = 0..T-1, exact
+    prefixes: np.ndarray  # covered[l - 1]: the prefix pattern ({0..l-1}, l) has weight
     causal: bool = False  # every context a prefix: trained with a causal mask (ObjectiveKind)
 
     @property
@@ -401,5 +405,7 @@ def pattern_law(spec: str, length: int) -> PatternLaw:
     ([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]], [4, 3])
     """
     kind, param = _split_name(spec, length)
-    draw, target_law = KINDS[kind].sampler(param, spec, length)
-    return PatternLaw(spec, length, draw, target_law, causal=KINDS[kind].causal)
+    record = KINDS[kind]
+    draw, target_law = record.sampler(param, spec, length)
+    covered = record.prefixes(param, spec, length)
+    return PatternLaw(spec, length, draw, target_law, covered, causal=record.causal)

@@ -62,6 +62,31 @@ def _hmm(rng: np.random.Generator) -> dict:
     }
 
 
+def _ginc(rng: np.random.Generator) -> dict:
+    # After GINC (Xie et al., 2022): each class (a "concept") is its own HMM dynamics over one
+    # shared emission table, so a class shows only through how hidden states follow each other.
+    classes, states, vocab = 4, 10, 50
+    emit = _rows(rng, (states, vocab), 0.1)  # a few likely tokens per hidden state
+    return {
+        "family": "hmm",
+        "prior": [1.0 / classes] * classes,
+        "init": _rows(rng, (classes, states), 1.0),
+        "trans": _rows(rng, (classes, states, states), 0.2),
+        "emit": [emit] * classes,
+        "length": 32,
+    }
+
+
+def _markov20(rng: np.random.Generator) -> dict:
+    return {
+        "family": "markov",
+        "prior": [1.0 / 3] * 3,
+        "init": _rows(rng, (3, 20), 2.0),
+        "trans": _rows(rng, (3, 20, 20), 0.3),
+        "length": 16,
+    }
+
+
 def _sparse_topic(rng: np.random.Generator) -> dict:
     # Classes that share no token: every graph splits into one component per class.
     return {
@@ -84,6 +109,15 @@ PRESETS: dict[str, tuple[str, Callable[[np.random.Generator], dict]]] = {
     "disjoint": (
         "iid classes on disjoint tokens: r=2, V=4, T=4 (a disconnected graph)",
         _sparse_topic,
+    ),
+    "ginc": (
+        "GINC-like mixture of HMMs past enumeration: r=4 classes of H=10 states sharing "
+        "one emission table, V=50, T=32 (sampled evaluation)",
+        _ginc,
+    ),
+    "markov20": (
+        "class-specific Markov chains past enumeration: r=3, V=20, T=16 (sampled evaluation)",
+        _markov20,
     ),
 }
 

@@ -68,6 +68,7 @@ _ENTROPY: dict[str, Callable[[int], int | list[int]]] = {
     "minibatches": lambda seed: [seed, 2],  # the shared model's batches
     "bootstrap": lambda seed: [seed, 3],  # resampled draws of the sampled mode
     "monte_carlo": lambda seed: [seed, 4],  # contexts of the exact-conditional Monte Carlo
+    "evaluation": lambda seed: [seed, 5],  # held-out draws of a network's sampled evaluation
 }
 _SUBSEEDS: dict[str, Callable[[int], int]] = {
     "heldout": lambda seed: seed + 1_000_003,  # held-out sequences of one simulated run
@@ -83,9 +84,10 @@ class Streams:
 
     Attributes
     ----------
-    draws, init, restarts, rows, patterns, minibatches, bootstrap, monte_carlo : SeedSequence
+    draws, init, restarts, rows, patterns, minibatches, bootstrap, monte_carlo, evaluation : SeedSequence
         One independent stream each: sequences drawn, initial weights, restarts, sampled rows,
-        patterns, minibatches, bootstrap resamples and Monte Carlo draws.
+        patterns, minibatches, bootstrap resamples, Monte Carlo draws, and the held-out
+        sequences and patterns of a network's sampled evaluation.
     heldout, bundle_heldout : int
         The seeds of the held-out sequences (kept as integers, as earlier releases drew them).
     """
@@ -98,6 +100,7 @@ class Streams:
     minibatches: np.random.SeedSequence
     bootstrap: np.random.SeedSequence
     monte_carlo: np.random.SeedSequence
+    evaluation: np.random.SeedSequence
     heldout: int
     bundle_heldout: int
 

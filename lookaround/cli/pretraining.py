@@ -27,6 +27,12 @@ from lookaround.cli.arguments import (
 from lookaround.cli.outputs import output
 from lookaround.cli.render import dump, moved
 from lookaround.simulations.architectures import ARCHITECTURES, BottleneckConfig
+from lookaround.simulations.evaluations import (
+    EVALUATION_SEQUENCES,
+    EVALUATIONS,
+    MAX_EVAL_SEQUENCES,
+    MIN_EVAL_SEQUENCES,
+)
 from lookaround.simulations.training import TrainingConfig
 
 
@@ -44,6 +50,8 @@ def pretrain_request(args: argparse.Namespace):
         seeds=comma(args.seeds, "--seeds", seed),
         ks=ks,
         settings=tuple(sorted(settings.items())),
+        evaluation=args.evaluation,
+        eval_sequences=args.eval_sequences,
     )
 
 
@@ -127,6 +135,13 @@ def add_pretrain(sub) -> None:
                    + " (default transformer)")  # fmt: skip
     p.add_argument("--bottleneck", type=integer, help="the bottleneck architecture's feature "
                    f"dimension K (default {shape.bottleneck})")  # fmt: skip
+    p.add_argument("--evaluation", choices=list(EVALUATIONS), default="auto",
+                   help="exact: every sequence of the population; sampled: held-out draws with "
+                   "95%% intervals on both sides; auto: exact where the population can be "
+                   "enumerated (V^T <= 10^6), sampled past it")  # fmt: skip
+    p.add_argument("--eval-sequences", type=integer, default=EVALUATION_SEQUENCES,
+                   help=f"held-out sequences of a sampled evaluation, {MIN_EVAL_SEQUENCES}-"
+                   f"{MAX_EVAL_SEQUENCES}")  # fmt: skip
     p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
     engine_arguments(p, 1, "local processes, one thread each")
     json_flag(p, csv="the table")
