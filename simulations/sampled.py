@@ -42,7 +42,12 @@ from lookaround.theory.conditionals import context_laws, prefix_laws, sequence_c
 from lookaround.theory.intervals import Interval
 from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.montecarlo import FeatureMapEstimate, feature_map_estimate
-from lookaround.theory.objectives import parse_objective, pattern_count, pattern_law
+from lookaround.theory.objectives import (
+    parse_objective,
+    pattern_arrays,
+    pattern_count,
+    pattern_law,
+)
 from lookaround.theory.sampling import draw_sequences
 from lookaround.theory.sources import Source
 
@@ -121,8 +126,7 @@ def _patterns(objective: str, length: int, n: int, rng: np.random.Generator, per
     kind, _, param = objective.partition(":")
     if pattern_count(kind, param, length)[0] <= per:
         exact = parse_objective(objective, length)
-        visible = np.array([np.isin(np.arange(length), p.visible) for p in exact.patterns])
-        target = np.array([p.target for p in exact.patterns])
+        visible, target = pattern_arrays(exact.patterns, length)
         count = target.size
         return (np.broadcast_to(visible, (n, count, length)).copy(),
                 np.broadcast_to(target, (n, count)).copy(),

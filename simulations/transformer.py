@@ -332,14 +332,18 @@ def read_contexts(
     head, hidden : ndarray
     """
     if run.causal:
-        prefix = np.arange(tokens.shape[1])[None, :] < target[:, None]
-        if not np.array_equal(visible, prefix):
-            raise InputError("a causal network reads prefix contexts only")
+        _check_prefixes(visible, target)
         inputs, positions = tokens, target - 1
     else:
         inputs, positions = np.where(visible, tokens, run.model.mask_token), target
     head, hidden, _ = _read_blocks(run.model, inputs, positions[:, None], rows)
     return head[:, 0], hidden[:, 0]
+
+
+def _check_prefixes(visible: np.ndarray, target: np.ndarray) -> None:
+    """Refuse a context a causal network cannot read: every ``S`` must be ``{0..i-1}``."""
+    if not np.array_equal(visible, np.arange(visible.shape[-1]) < target[..., None]):
+        raise InputError("a causal network reads prefix contexts only")
 
 
 def pooled_states(run: TrainedTransformer, tokens: np.ndarray, *, rows: int = 4096) -> np.ndarray:
@@ -454,9 +458,7 @@ def _read_causal(run: TrainedTransformer, tokens: np.ndarray, patterns: tuple, p
     ``x_<l`` only), so each sequence is read once, whatever its patterns."""
     n, length = tokens.shape
     for visible, target in (patterns, prefixes):
-        prefix = np.arange(length)[None, None, :] < target[:, :, None]
-        if not np.array_equal(visible, prefix):
-            raise InputError("a causal network reads prefix contexts only")
+        _check_prefixes(visible, target)
     positions = np.broadcast_to(np.arange(length - 1), (n, length - 1))
     head, hidden, pooled = _read_blocks(run.model, tokens, positions, 4096)
     rows = np.arange(n)[:, None]
