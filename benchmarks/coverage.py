@@ -48,7 +48,8 @@ def truth(source: Source, spec: str, level: str) -> dict[str, float]:
     exact = analyze(source, parse_objective(spec, source.length), 2, level=level).level(level)
     first = "phi" if level == "context" else "alpha"
     second = "s_2" if level == "context" else "lambda_2"
-    return {first: exact.disagreement, "bound": exact.bound, second: float(exact.spectrum[1])}
+    values = getattr(exact, exact.spectrum_name)
+    return {first: getattr(exact, first), "bound": exact.bound, second: float(values[1])}
 
 
 def row(source: Source, spec: str, level: str, seeds: int, n: int) -> str:

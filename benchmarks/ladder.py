@@ -77,7 +77,7 @@ def _blocks(source: Source, spec: str):
 def route_analyze(source: Source, spec: str) -> np.ndarray:
     k = min(3, source.vocab)
     res = analyze(source, parse_objective(spec, source.length), k, level="context")
-    return res.level("context").spectrum
+    return res.level("context").singular_values
 
 
 def route_spectrum(source: Source, spec: str) -> np.ndarray:

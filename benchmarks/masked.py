@@ -64,8 +64,8 @@ def _child(route: str, family: str, length: int, spec: str) -> None:
     if route == "analyze":
         result = analyze(source, parse_objective(spec, length), 1, level="context").level("context")
         numbers = {
-            "s": result.spectrum[:2].tolist(),
-            "phi": result.disagreement,
+            "s": result.singular_values[:2].tolist(),
+            "phi": result.phi,
             "probe_error": result.probe_error,
             "bound": result.bound,
             "within_class_gap": result.connectivity.within_class_gap,

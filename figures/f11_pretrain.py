@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from lookaround.figures.style import WIDE, figure, line_style, styled
 from lookaround.simulations.agreement import PretrainRequest, pretrain_point
@@ -71,6 +72,13 @@ def plot_pretrain(
                 linestyle="none")  # fmt: skip
         ax.errorbar([x + 0.12], [mean], yerr=[sd], marker=style["marker"], color=style["color"],
                     linestyle="none", capsize=2)  # fmt: skip
+    seeds = chosen[0].seeds
+    spread = f"mean ± sd over {seeds} seeds" if seeds > 1 else "1 seed, no spread"
+    ax.legend(handles=[
+        Line2D([], [], marker="o", mfc="none", color="#444444", linestyle="none", label="exact"),
+        Line2D([], [], marker="o", color="#444444", linestyle="none",
+               label=f"networks ({spread})"),
+    ], fontsize="x-small", loc="best", frameon=False)  # fmt: skip
     ax.set_xticks(range(len(points)), list(points))
     ax.set_xlim(-0.6, len(points) - 0.4)
     k = chosen[0].k
@@ -100,5 +108,5 @@ def draw(fig: Figure | None = None) -> Figure:
     rows = _rows()
     for ax, metric in zip(axes, METRICS):
         plot_pretrain(rows, metric=metric, ax=ax)
-    axes[0].set_ylabel("open: exact, filled: network")
+    axes[0].set_ylabel("value")
     return fig

@@ -8,12 +8,14 @@ import networkx as nx
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from lookaround.figures.style import CLASS_COLORS, WIDE, color, figure, styled
+from lookaround.figures.style import CLASS_COLORS, WIDE, axes_of, color, figure, styled
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import build_cooccurrence
 from lookaround.theory.graphs import context_graph, context_target_graph, sample_graph
-from lookaround.theory.objectives import Objective, parse_objective
+from lookaround.theory.objectives import Objective, as_objective, parse_objective
+from lookaround.theory.presets import as_source
 from lookaround.theory.sources import Source, source_from_dict
 
 __all__ = ["CAPTION", "NAME", "OBJECTIVES", "draw", "plot_graphs", "tiny_source"]
@@ -23,7 +25,8 @@ CAPTION = (
     "The context-target, context (two-hop) and sample graphs of two deterministic 3-cycles "
     "(class 0: 0->1->2, class 1: 0->2->1), T=3; edge width is weight. Masking spreads each "
     "sample's weight evenly over all samples (higher effective degree) and, here, erases the "
-    "class structure (lambda_2 = 0): more connections are not always better clusters."
+    "class structure (lambda_2 = 0): more connections are not always better clusters. Nodes: "
+    "contexts dark, targets amber; samples by their Bayes class (the key under each panel)."
 )
 OBJECTIVES = ("ar", "mlm:1")
 
@@ -57,12 +60,26 @@ def _draw(ax, graph: nx.Graph, pos: dict, node_color, edge_color: str) -> None:
     weights = np.array([w for _, _, w in graph.edges(data="weight")] or [1.0])
     widths = 0.3 + 3.0 * weights / weights.max()
     nx.draw_networkx_edges(graph, pos, ax=ax, width=widths, edge_color=edge_color, alpha=0.5)
-    nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=30, node_color=node_color, linewidths=0)
+    # small enough that the circle's neighbours do not touch (they did at 30)
+    size = 30 if graph.number_of_nodes() <= 12 else 12
+    nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=size, node_color=node_color, linewidths=0)
     ax.set_axis_off()
 
 
+def _node_key(ax, entries: list[tuple[str, str]]) -> None:
+    """A legend of what each node colour is."""
+    handles = [Line2D([], [], linestyle="none", marker="o", markersize=4, color=c, label=label)
+               for label, c in entries]  # fmt: skip
+    ax.legend(handles=handles, fontsize="x-small", loc="upper center", ncols=len(handles),
+              bbox_to_anchor=(0.5, 0.0), frameon=False, handletextpad=0.2)  # fmt: skip
+
+
 def plot_graphs(
-    source: Source, objective: Objective, *, axes: Sequence[Axes] | None = None
+    source: Source | str,
+    objective: Objective | str,
+    *,
+    ax: Sequence[Axes] | None = None,
+    axes: Sequence[Axes] | None = None,
 ) -> Sequence[Axes]:
     """The context-target, context (two-hop) and sample graphs of ``objective`` on a small
     ``source``, one per Axes, edge width by weight, samples coloured by their Bayes class.
@@ -70,12 +87,14 @@ def plot_graphs(
 
     Parameters
     ----------
-    source : Source
-        A small source.
-    objective : Objective
-        The objective.
+    source : Source or str
+        A small source, or its name.
+    objective : Objective or str
+        The objective, or its name.
+    ax : sequence of Axes, optional
+        Three axes: the context-target, context and sample graphs.
     axes : sequence of Axes, optional
-        Two axes: the context-target graph and the context graph.
+        Deprecated name of ``ax``.
 
     Returns
     -------
@@ -87,7 +106,10 @@ def plot_graphs(
     >>> [ax.get_title().splitlines()[0] for ax in plot_graphs(source, parse_objective("ar", 3))]
     ['ar: context-target graph', 'ar: context graph', 'ar: sample graph']
     """
-    chosen: Sequence[Axes] = axes if axes is not None else figure(WIDE, 2.1, None, ncols=3)[1]
+    source = as_source(source)
+    objective = as_objective(objective, source.length)
+    given = axes_of(ax, axes, "plot_graphs")
+    chosen: Sequence[Axes] = given if given is not None else figure(WIDE, 2.1, None, ncols=3)[1]
     co = build_cooccurrence(source, objective)
     bip = context_target_graph(co)
     contexts = [n for n, part in bip.nodes(data="bipartite") if part == 0]
@@ -102,11 +124,13 @@ def plot_graphs(
          "sample graph"),
     ]  # fmt: skip
     sample = analyze(source, objective, 1, level="sample").level("sample")
-    note = f"eff. degree {sample.degree.value:.2f}, $\\lambda_2$ = {sample.spectrum[1]:.2f}"
-    for ax, (graph, pos, node_color, title), extra in zip(chosen, panels, ("", "", note)):
-        _draw(ax, graph, pos, node_color, color(objective.name))
+    note = f"eff. degree {sample.effective_degree.value:.2f}, $\\lambda_2$ = {sample.eigenvalues[1]:.2f}"
+    for panel, (graph, pos, node_color, title), extra in zip(chosen, panels, ("", "", note)):
+        _draw(panel, graph, pos, node_color, color(objective.name))
         edges = f"{graph.number_of_edges()} edges" + (f", {extra}" if extra else "")
-        ax.set_title(f"{objective.name}: {title}\n{edges}")
+        panel.set_title(f"{objective.name}: {title}\n{edges}")
+    _node_key(chosen[0], [("context", "#444444"), ("target", "#ffbf00")])
+    _node_key(chosen[2], [(f"class {z}", CLASS_COLORS[z]) for z in sorted(set(classes.values()))])
     return chosen
 
 
@@ -126,5 +150,5 @@ def draw(fig: Figure | None = None) -> Figure:
     source = tiny_source()
     fig, axes = figure(WIDE, 4.2, fig, nrows=2, ncols=3)
     for row, spec in enumerate(OBJECTIVES):
-        plot_graphs(source, parse_objective(spec, source.length), axes=axes[row])
+        plot_graphs(source, parse_objective(spec, source.length), ax=axes[row])
     return fig

@@ -52,7 +52,7 @@ def plot_spectra(analyses: Mapping[str, Analysis], *, ax: Axes | None = None) ->
         ax = figure(COLUMN, 2.4, None)[1]
     assert ax is not None
     for spec, result in analyses.items():
-        values = result.level("context").spectrum[: result.k]
+        values = result.level("context").singular_values[: result.k]
         ax.plot(np.arange(1, values.size + 1), values, label=spec, **line_style(spec))
     ax.set_xlabel("index i")
     ax.set_ylabel("singular value $s_i$ of $\\bar A$")

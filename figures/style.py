@@ -17,6 +17,7 @@ import matplotlib
 from matplotlib.figure import Figure
 
 __all__ = [
+    "axes_of",
     "COLUMN",
     "DIVERGING",
     "FORMATS",
@@ -198,3 +199,34 @@ def save(fig: Figure, path: Path, fmt: str) -> Path:
     with matplotlib.rc_context(RC):
         fig.savefig(target, format=fmt, metadata=METADATA[fmt])
     return target
+
+
+def axes_of(ax: Any, axes: Any, where: str) -> Any:
+    """The Axes a multi-panel ``plot_*`` draws into: ``ax`` (a sequence), or the deprecated
+    ``axes`` keyword of earlier releases, warned.
+
+    Parameters
+    ----------
+    ax : sequence of Axes or None
+        The ``ax=`` every ``plot_*`` takes.
+    axes : sequence of Axes or None
+        The old name.
+    where : str
+        The function, for the warning.
+
+    Returns
+    -------
+    sequence of Axes or None
+
+    Examples
+    --------
+    >>> axes_of(None, None, "plot_generation") is None
+    True
+    """
+    if axes is None:
+        return ax
+    import warnings
+
+    warnings.warn(f"{where}(axes=...) is deprecated and will be removed in 0.3; use ax=, as "
+                  "every plot_* does", DeprecationWarning, stacklevel=3)  # fmt: skip
+    return axes if ax is None else ax

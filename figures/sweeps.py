@@ -66,9 +66,9 @@ def metrics(source: Source, spec: str, seed: int = 0) -> dict:
         averaged_features(model, objective, held.tokens), held.classes, source.n_classes, seed=seed
     )
     return {
-        "s_k1": res.level("context").spectrum[K],
-        "phi": res.level("context").disagreement,
-        "alpha": res.level("sample").disagreement,
+        "s_k1": res.level("context").singular_values[K],
+        "phi": res.level("context").phi,
+        "alpha": res.level("sample").alpha,
         "support": res.level("sample").connectivity.support_fraction,
         "gap": res.level("sample").connectivity.within_class_gap,
         "ari": clustering.ari,

@@ -7,11 +7,12 @@ The everyday names are here, one import away; each is imported on first use, so
   :func:`source_from_dict`, :class:`Source`;
 - objectives: :func:`parse_objective`, :class:`Objective`;
 - the exact theory: :func:`analyze` (T1, T2, T2'), :func:`generation_report` (T3),
-  :func:`build_cooccurrence`, :func:`certify`;
+  :func:`build_cooccurrence`, :func:`spectral_embedding` (T1's features), :func:`certify`;
 - beyond exact sizes: :func:`monte_carlo`, :func:`estimate_context`;
 - the claims: :func:`check` (every claim at every setting), :func:`robust_rows`,
   :func:`plan_map`, :func:`search_witness`;
-- training: :func:`simulate` (tabular models), :func:`load_results` (a results file).
+- training: :func:`simulate` (tabular models), :func:`pretrain` (transformers beside the exact
+  theory, extra ``transformer``), :func:`load_results` (a results file).
 
 The subpackages are layered: :mod:`lookaround.theory` (pure mathematics, docs/theory.md),
 :mod:`lookaround.simulations` (simulated pretraining, claim checks, sweeps) built on it, and
@@ -23,7 +24,7 @@ Examples
 >>> import lookaround
 >>> source = lookaround.preset_source("markov")
 >>> result = lookaround.analyze(source, lookaround.parse_objective("ar", source.length), 2)
->>> round(result.context.disagreement, 4)
+>>> round(result.context.phi, 4)
 0.4478
 >>> lookaround.__version__ == __import__("importlib.metadata").metadata.version("lookaround")
 True
@@ -48,6 +49,7 @@ _LAZY = {
     "analyze": ("lookaround.theory.analysis", "analyze"),
     "generation_report": ("lookaround.theory.coverage", "generation_report"),
     "build_cooccurrence": ("lookaround.theory.cooccurrence", "build_cooccurrence"),
+    "spectral_embedding": ("lookaround.theory.embedding", "spectral_embedding"),
     "certify": ("lookaround.theory.certificates", "certify"),
     "monte_carlo": ("lookaround.theory.montecarlo", "monte_carlo"),
     "estimate_context": ("lookaround.theory.estimates", "estimate_context"),
@@ -56,12 +58,14 @@ _LAZY = {
     "plan_map": ("lookaround.simulations.maps", "plan_map"),
     "search_witness": ("lookaround.simulations.search", "search_witness"),
     "simulate": ("lookaround.simulations.runs", "simulate"),
+    "pretrain": ("lookaround.simulations.pretrain_runs", "pretrain"),
     "load_results": ("lookaround.base.results", "load_results"),
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from lookaround.base.results import load_results
     from lookaround.simulations.maps import plan_map
+    from lookaround.simulations.pretrain_runs import pretrain
     from lookaround.simulations.robust import check, robust_rows
     from lookaround.simulations.runs import simulate
     from lookaround.simulations.search import search_witness
@@ -69,6 +73,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from lookaround.theory.certificates import certify
     from lookaround.theory.cooccurrence import build_cooccurrence
     from lookaround.theory.coverage import generation_report
+    from lookaround.theory.embedding import spectral_embedding
     from lookaround.theory.estimates import estimate_context
     from lookaround.theory.montecarlo import monte_carlo
     from lookaround.theory.objectives import Objective, parse_objective
@@ -76,7 +81,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from lookaround.theory.sources import Source, load_source, source_from_dict
 
 
+_SUBPACKAGES = ("base", "theory", "simulations", "figures", "cli")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:  # lookaround.theory without importing it first
+        return importlib.import_module(f"lookaround.{name}")
     if name not in _LAZY:
         raise AttributeError(f"module 'lookaround' has no attribute {name!r}")
     module, attribute = _LAZY[name]
@@ -86,15 +96,16 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    # what a user reaches for: the public names, not this module's own imports
+    return sorted({*__all__, *_SUBPACKAGES})
 
 
 __all__ = [  # in the order of the module's docstring
     "__version__",
     "preset_source", "resolve_source", "load_source", "source_from_dict", "Source",
     "parse_objective", "Objective",
-    "analyze", "generation_report", "build_cooccurrence", "certify",
+    "analyze", "generation_report", "build_cooccurrence", "spectral_embedding", "certify",
     "monte_carlo", "estimate_context",
     "check", "robust_rows", "plan_map", "search_witness",
-    "simulate", "load_results",
+    "simulate", "pretrain", "load_results",
 ]  # fmt: skip

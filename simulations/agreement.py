@@ -218,8 +218,9 @@ class PretrainRequest:
             for seed in self.seeds
         ]
 
-    def check(self) -> None:
-        """Everything a run would refuse, refused before the first one starts."""
+    def check(self) -> float:
+        """Everything a run would refuse, refused before the first one starts; the request's
+        modelled seconds on one process."""
         if len(self.objectives) < 2 or len(set(self.objectives)) < len(self.objectives):
             raise InputError(
                 "objectives needs at least two distinct objectives", field="objectives"
@@ -247,16 +248,16 @@ class PretrainRequest:
             pop = population(source) if self.mode(name) == "exact" else None
             for objective in self.objectives:
                 _check_run(source, pop, objective, self.ks, dict(self.settings))
-        _request_budget(self)  # after each run's own limits, which name their setting
+        return _request_budget(self)  # after each run's own limits, which name their setting
 
 
-def _request_budget(request: PretrainRequest) -> None:
+def _request_budget(request: PretrainRequest) -> float:
     from lookaround.simulations.training import check_budget, training_config
 
     settings: dict = dict(request.settings)  # the values were checked with their names
     shape, config = architecture_config(settings), training_config(settings)
     each = len(request.objectives) * len(request.seeds)
-    check_budget([(shape, config, resolve_source(name).length)
+    return check_budget([(shape, config, resolve_source(name).length)
                   for name in request.sources] * each,
                  evaluation=sum(_sampled_seconds(request, name, shape)
                                 for name in request.sources))  # fmt: skip

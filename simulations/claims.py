@@ -227,7 +227,7 @@ def _c1(b: _Trainer, ar: str, masked: str) -> list[ClaimRow]:
     rows = []
     for name in (ar, masked):
         objective = b.exact.objective(name)
-        spectrum = b.exact.analysis(name, b.k).level("context").spectrum
+        spectrum = b.exact.analysis(name, b.k).level("context").singular_values
         optimum = spectral_optimum(spectrum, b.k)
         gap = f"s_k - s_(k+1) = {spectrum[b.k - 1] - spectrum[b.k]:.4f}"
 

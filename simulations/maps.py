@@ -260,7 +260,8 @@ def _past_rank(exact: ExactSource, pair: tuple[str, str], k: int) -> bool:
     """Whether ``k`` is past both sides' ranks (``s_(k+1) = 0`` on both): there a metric of
     ``s_(k+1)`` alone ties by construction, and ``--k all`` leaves such a tie out."""
     return all(
-        exact.analysis(name, k).level("context").spectrum[k] <= AMBIGUITY_TOL for name in pair
+        exact.analysis(name, k).level("context").singular_values[k] <= AMBIGUITY_TOL
+        for name in pair
     )
 
 

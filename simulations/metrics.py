@@ -20,7 +20,7 @@ import numpy as np
 
 from lookaround.base.errors import InputError
 from lookaround.simulations.evaluate import PopulationClustering, exact_population_clustering
-from lookaround.theory.analysis import Analysis, LevelAnalysis, analyze
+from lookaround.theory.analysis import Analysis, SampleLevel, analyze
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK
 from lookaround.theory.coverage import GenerationReport, alignment, generation_report
 from lookaround.theory.coverage import prefix_weights as coverage_weights
@@ -141,7 +141,7 @@ class ExactSource:
 
     def ambiguous(self, name: str, k: int) -> bool:
         """Whether ``s_k = s_(k+1)`` (the top-``k`` subspace of ``Abar`` is not unique)."""
-        return not subspace_unique(self.analysis(name, k).level("context").spectrum, k)
+        return not subspace_unique(self.analysis(name, k).level("context").singular_values, k)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,14 +232,9 @@ def unsettled(exact: ExactSource, metric: Metric, *, winner: str, other: str, k:
     return f"within rounding: the sides differ by {gap:.3g}, rounding decides {mass:.3g}"
 
 
-def _sample(
-    read: Callable[[LevelAnalysis], float | None],
-) -> Callable[[ExactSource, str, int], float]:
+def _sample(read: Callable[[SampleLevel], float]) -> Callable[[ExactSource, str, int], float]:
     def value(e: ExactSource, name: str, k: int) -> float:
-        number = read(e.analysis(name, k).level("sample"))
-        if number is None:
-            raise ValueError(f"{name}: the sample level does not carry this number")
-        return float(number)
+        return float(read(e.analysis(name, k).level("sample")))
 
     return value
 
@@ -253,11 +248,11 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(key="support_fraction", label="sample graph: support fraction", kind=_C, better=_HIGH,
             read=_sample(lambda s: s.connectivity.support_fraction)),
     Metric(key="effective_degree", label="sample graph: effective degree", kind=_C, better=_HIGH,
-            read=_sample(lambda s: s.degree.value)),
+            read=_sample(lambda s: s.effective_degree.value)),
     Metric(key="within_class_gap", label="sample graph: within-class gap", kind=_C, better=_HIGH,
             read=_sample(lambda s: s.connectivity.within_class_gap)),
     Metric(key="phi", label="context graph: phi", kind=_C, better=_LOW,
-            read=lambda e, n, k: _context(e, n, k).disagreement),
+            read=lambda e, n, k: _context(e, n, k).phi),
     Metric(key="t2p_bound", label="T2' bound 2 alpha/(1 - lambda_(k+1))", kind=_C, better=_LOW, uses_k=True,
             read=lambda e, n, k: float(e.analysis(n, k).level("sample").bound)),
     Metric(key="averaged_probe_error", label="probe error on exact h(x)", kind=_C, better=_LOW, uses_k=True, uses_subspace=True,
@@ -266,13 +261,13 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(key="ari", label="population k-means ARI on exact h(x)", kind=_C, better=_HIGH, uses_k=True,
             uses_subspace=True, read=lambda e, n, k: e.clustering(n, k).ari, analyses=3),
     Metric(key="s_k1", label="context spectrum: s_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,
-            read=lambda e, n, k: float(_context(e, n, k).spectrum[k])),
+            read=lambda e, n, k: float(_context(e, n, k).singular_values[k])),
     Metric(key="lambda_k1", label="sample spectrum: lambda_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,
-            read=lambda e, n, k: float(e.analysis(n, k).level("sample").spectrum[k])),
+            read=lambda e, n, k: float(e.analysis(n, k).level("sample").eigenvalues[k])),
     Metric(key="t2_bound", label="T2 bound 2 phi/(1 - s_(k+1)^2)", kind=_C, better=_LOW, uses_k=True, in_table=False,
             read=lambda e, n, k: float(_context(e, n, k).bound)),
     Metric(key="alpha", label="sample graph: alpha", kind=_C, better=_LOW, in_table=False,
-            read=lambda e, n, k: e.analysis(n, k).level("sample").disagreement),
+            read=lambda e, n, k: e.analysis(n, k).level("sample").alpha),
     Metric(key="covered", label="covered prefix lengths", kind=_G, better=_HIGH,
             read=lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0)), analyses=0),
     Metric(key="chi", label="alignment chi", kind=_G, better=_LOW,

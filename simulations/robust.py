@@ -12,6 +12,8 @@ setting is decided, ``tie everywhere``.
 from __future__ import annotations
 
 import itertools
+import os
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -418,6 +420,17 @@ class RobustCheck(Presented):
         robust = [{"kind": "robust", **row._record()} for row in self.robust]
         return robust + [{"kind": "trained", **row._record()} for row in self.trained]
 
+    def summary(self) -> str:
+        """The setting, the robust rows' claim x source table with its key, and the trained
+        rows' table: every row counted, none cut."""
+        head = (
+            f"RobustCheck: {', '.join(self.sources)}; trained rows at k={self.k}, "
+            f"seed={self.seed}, n_train={self.n_train}, n_eval={self.n_eval}"
+        )
+        robust = summary_table(list(self.robust))
+        return "\n".join([head, "exact rows, every setting:", robust, textwrap.fill(SHORT_KEY, 100),
+                          "trained rows:", self.trained_summary()])  # fmt: skip
+
     def trained_summary(self) -> str:
         """Claim x source grid of the trained rows: holds / fails / ties (/ diverged, when any
         training diverged) per cell, and the key."""
@@ -443,7 +456,7 @@ class RobustCheck(Presented):
 
 
 def check(
-    sources: str | tuple[str, ...] = DEFAULT_SOURCES,
+    sources: str | os.PathLike | tuple[str, ...] = DEFAULT_SOURCES,
     *,
     k: int = 2,
     seed: SeedLike = 0,
@@ -457,8 +470,9 @@ def check(
 
     Parameters
     ----------
-    sources : str or tuple of str
-        One source name (a preset, ``NAME:SEED``, a family call or a JSON file) or several.
+    sources : str, os.PathLike or tuple of str
+        One source name (a preset, ``NAME:SEED``, a family call or a JSON file's path) or
+        several.
     k : int
         Feature dimension of the trained rows (the exact rows range over every ``k``).
     seed : int or SeedLike
@@ -477,8 +491,8 @@ def check(
         rows. A training that diverges gives ``diverged`` rows; the exact rows never depend on
         training.
     """
-    if isinstance(sources, str):  # one name, not a tuple of its letters
-        sources = (sources,)
+    if isinstance(sources, (str, os.PathLike)):  # one name, not a tuple of its letters
+        sources = (os.fspath(sources),)
     seed = as_seed(seed)
     if steps is not None:
         check_count(steps, "steps", low=1, high=MAX_STEPS)

@@ -31,7 +31,8 @@ from lookaround.theory.cooccurrence import context_offsets
 from lookaround.theory.costs import FLOAT, draws_bytes
 from lookaround.theory.limits import MAX_STEPS, check_draws, check_k, check_memory
 from lookaround.theory.numerics import log_softmax
-from lookaround.theory.objectives import Objective
+from lookaround.theory.objectives import Objective, as_objective
+from lookaround.theory.presets import as_source
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -287,8 +288,8 @@ def _heldout_classification(
 
 
 def simulate(
-    source: Source,
-    objective: Objective,
+    source: Source | str,
+    objective: Objective | str,
     *,
     model: str = "tabular",
     loss: str = "spectral",
@@ -342,6 +343,8 @@ def simulate(
     True
     """
     seed = as_seed(seed)
+    source = as_source(source)
+    objective = as_objective(objective, source.length)
     steps, lr = _check_settings(source, model, loss, k, steps, lr, seed, n_train, n_eval)
     _check_memory(source, objective, n_train)
     draws = draw_patterns(source, objective, n_train, seed=seed)

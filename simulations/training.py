@@ -171,7 +171,7 @@ def pretrain_seconds(architecture: TransformerConfig, config: TrainingConfig, le
 
 
 def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]], *,
-                 evaluation: float = 0.0) -> None:  # fmt: skip
+                 evaluation: float = 0.0) -> float:  # fmt: skip
     """Refuse a request whose ``runs`` (each a config and the source's length ``T``) take
     about :func:`pretrain_seconds` in all, plus ``evaluation`` seconds of sampled evaluations,
     past :data:`MAX_PRETRAIN_SECONDS`.
@@ -182,6 +182,11 @@ def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]], *,
         Each run's shape, training and ``T``.
     evaluation : float
         Modelled seconds of the request's sampled evaluations, both sides.
+
+    Returns
+    -------
+    float
+        The modelled seconds in all, on one process.
     """
     seconds = sum(pretrain_seconds(a, c, length) for a, c, length in runs) + evaluation
     if seconds > MAX_PRETRAIN_SECONDS:
@@ -193,6 +198,7 @@ def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]], *,
             f"{MAX_PRETRAIN_SECONDS / 3600:g} hours; use fewer seeds, sources, objectives, steps "
             "or held-out sequences"
         )
+    return seconds
 
 
 def check_run(

@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,6 +43,7 @@ from lookaround.simulations.pretrain import (
     prefix_patterns,
 )
 from lookaround.simulations.sampled import EvaluationDraws
+from lookaround.simulations.trained import TrainedTransformer
 from lookaround.simulations.training import TrainingConfig, check_run
 from lookaround.theory.objectives import PatternLaw, pattern_arrays
 from lookaround.theory.sampling import draw_sequences
@@ -191,41 +191,6 @@ def _train_chunk(model, opt_state, chunk, optimizer, loss_name: str, last_only: 
 
 
 # --- a run ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class TrainedTransformer:
-    """A pretrained network and how it got there.
-
-    Attributes
-    ----------
-    model : Transformer
-        The network (:mod:`lookaround.simulations.networks`).
-    config : TrainingConfig
-    objective : str
-        The objective it was trained under.
-    seed : int
-    curve : ndarray
-        The minibatch training loss at every step.
-    target_mass : ndarray
-        Frequencies of the trained targets (``P_t`` as the run saw it): a spectral model reads
-        ``P(t|c) ~ P_t f(c).g(t)`` with it.
-    architecture : TransformerConfig
-        The network's shape (a subclass names another architecture).
-    """
-
-    model: Transformer
-    config: TrainingConfig
-    objective: str
-    seed: int
-    curve: np.ndarray
-    target_mass: np.ndarray = field(repr=False)
-    architecture: TransformerConfig = field(default_factory=TransformerConfig)
-
-    @property
-    def causal(self) -> bool:
-        """Whether the network was trained with a causal mask (its objective's kind says)."""
-        return self.model.causal
 
 
 def _initial_key(seed: int) -> jax.Array:

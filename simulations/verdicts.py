@@ -18,6 +18,7 @@ positively), and a margin within it is ``unresolved``: no verdict, whatever the 
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -243,6 +244,7 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
     }
     out = []
     for source_name in request.sources:
+        shown = resolve_source(source_name).name  # a file's source by its name, not its path
         exact = _theories(request, source_name)
         nets = {
             o: [evaluation_of(found[source_name, o, s]) for s in request.seeds]
@@ -255,7 +257,7 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
                 if not all(metric.available(ev) for runs in nets.values() for ev in runs):
                     continue
                 for k in request.ks if metric.uses_k else request.ks[:1]:
-                    out.append(_row(source_name, metric, k, pair, exact, nets))
+                    out.append(_row(shown, metric, k, pair, exact, nets))
     return tuple(out)
 
 
@@ -285,8 +287,8 @@ def _theories(request: PretrainRequest, source_name: str) -> dict:
 
 
 def _spread(values: np.ndarray) -> tuple[float, float]:
-    """Mean and sample sd over seeds (sd 0 for one seed)."""
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if values.size > 1 else 0.0
+    """Mean and sample sd over seeds (sd nan for one seed: one value has no spread to show)."""
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if values.size > 1 else np.nan
 
 
 def _row(source: str, metric: PretrainMetric, k: int, pair: PretrainComparison, exact, nets):
@@ -310,8 +312,14 @@ def _row(source: str, metric: PretrainMetric, k: int, pair: PretrainComparison, 
     )  # fmt: skip
 
 
+TABLE_WIDTH = 100  # the printed table's lines, at most
+
+
 def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
-    """The agreement table as ``lookaround pretrain`` prints it.
+    """The agreement table as ``lookaround pretrain`` prints it, within :data:`TABLE_WIDTH`.
+
+    One block per source and comparison; metrics by key, with the key and the decision rule
+    in a footer.
 
     Parameters
     ----------
@@ -322,38 +330,68 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
     -------
     str
     """
-    name = {
-        "first": "",
-        "other": "",
-        "tie": "tie",
-        "ambiguous": "ambiguous",
-        "unresolved": "unresolved",
-    }
-    head = (f"{'source':<10} {'comparison':<18} {'metric':<33} {'k':>2}  {'exact (first / other)':<22}"
-            f" {'exact':<10} {'network mean+-sd (first / other)':<34} {'network':<10} verdict")  # fmt: skip
-    lines = [head]
+    keys = {m.label: m.key for m in PRETRAIN_METRICS}
     sampled = any(r.exact_half_width > 0 for r in rows)
+    digits = 3 if sampled else 4  # estimates to their intervals' scale; exact numbers to 4
+    lines: list[str] = []
+    for (source, first, other, claim), block in _blocks(rows):
+        seeds = block[0].seeds
+        lines.append(f"{source}: {(claim + ' ') if claim else ''}{first} vs {other} "
+                     f"({seeds} seed{'s' * (seeds != 1)})")  # fmt: skip
+        cells = [["metric", "k", "exact first/other", "winner",
+                  "networks first/other", "winner", "verdict"]]  # fmt: skip
+        for r in block:
+            pick = r.first if r.exact_verdict == "first" else r.other
+            exact = (f"{r.exact_first:.3f}/{r.exact_other:.3f} ±{r.exact_half_width:.3f}"
+                     if sampled else f"{r.exact_first:.4f}/{r.exact_other:.4f}")  # fmt: skip
+            cells.append([
+                keys.get(r.metric, r.metric), "-" if r.k is None else str(r.k), exact,
+                pick if r.exact_verdict in ("first", "other") else r.exact_verdict,
+                f"{_spread_text(r.network_first, seeds, digits)}/"
+                f"{_spread_text(r.network_other, seeds, digits)}",
+                _winner(r, r.network_verdict),
+                r.agreement + ("*" if r.near_tie else ""),
+            ])  # fmt: skip
+        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+                  for row in cells]  # fmt: skip
+    return "\n".join(lines + _footer(rows, keys, sampled))
+
+
+def _blocks(rows: tuple[AgreementRow, ...]) -> list[tuple[tuple, list[AgreementRow]]]:
+    blocks: dict[tuple, list[AgreementRow]] = {}
     for r in rows:
-        values = f"{r.exact_first:.4f} / {r.exact_other:.4f}"
-        values += f" ±{r.exact_half_width:.4f}" if sampled else ""
-        pick = lambda v, r=r: r.first if v == "first" else r.other if v == "other" else name[v]  # noqa: E731
-        net = (f"{r.network_first[0]:.4f}+-{r.network_first[1]:.4f} / "
-               f"{r.network_other[0]:.4f}+-{r.network_other[1]:.4f}")  # fmt: skip
-        verdict = r.agreement + (" (near tie)" if r.near_tie else "")
-        lines.append(
-            f"{r.source:<10} {(r.claim + ' ' if r.claim else '') + r.first + ' vs ' + r.other:<18} "
-            f"{r.metric:<33} "
-            f"{'-' if r.k is None else r.k:>2}  {values:<{23 if sampled else 20}} "
-            f"{pick(r.exact_verdict):<10} {net:<34} {pick(r.network_verdict):<10} {verdict}"
-        )
-    counts = {
-        v: sum(r.agreement == v for r in rows)
-        for v in ("agree", "disagree", "unresolved", "ambiguous")
-    }
-    lines.append(", ".join(f"{n} {v}" for v, n in counts.items()) +
-                 f" (network verdict: paired difference over {rows[0].seeds if rows else 0} seeds "
-                 "beyond 2 standard errors)")  # fmt: skip
+        blocks.setdefault((r.source, r.first, r.other, r.claim), []).append(r)
+    return list(blocks.items())
+
+
+def _spread_text(spread: tuple[float, float], seeds: int, digits: int) -> str:
+    """``mean±sd``, the sd ``n/a`` over one seed (a spread of one value is not 0)."""
+    return f"{spread[0]:.{digits}f}±" + (f"{spread[1]:.{digits}f}" if seeds > 1 else "n/a")
+
+
+def _winner(row: AgreementRow, verdict: str) -> str:
+    return {"first": row.first, "other": row.other}.get(verdict, verdict)
+
+
+def _footer(rows: tuple[AgreementRow, ...], keys: dict, sampled: bool) -> list[str]:
+    counts = {v: sum(r.agreement == v for r in rows)
+              for v in ("agree", "disagree", "unresolved", "ambiguous")}  # fmt: skip
+    seeds = rows[0].seeds if rows else 0
+    shown = dict.fromkeys(r.metric for r in rows)
+    text = [
+        ", ".join(f"{n} {v}" for v, n in counts.items()) + ".",
+        "metrics: " + "; ".join(f"{keys.get(m, m)} = {m}" for m in shown) + ".",
+        "*: near tie, the exact margin smaller than the seeds' spread of the paired difference.",
+        f"networks: mean±sd over {seeds} seed{'s' * (seeds != 1)}; their winner is the sign of "
+        "the paired difference where it is beyond 2 standard errors, else unresolved. This is "
+        "a screen, not a test at a stated level"
+        + (f" ({seeds} seeds leave the standard error {seeds - 1} degree"
+           f"{'s' * (seeds != 2)} of freedom)." if seeds < 5 else "."),
+    ]  # fmt: skip
     if sampled:
-        lines.append("exact: estimated on held-out draws; ± is the margin's 95% half-width "
-                     "(unresolved when the margin is within it)")  # fmt: skip
-    return "\n".join(lines)
+        text.append("exact: estimated on held-out draws; ± is the margin's 95% half-width "
+                    "(unresolved when the margin is within it).")  # fmt: skip
+    return [
+        part for line in text for part in textwrap.wrap(line, TABLE_WIDTH, break_on_hyphens=False)
+    ]

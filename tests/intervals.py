@@ -40,8 +40,9 @@ def coverage(
         objective = parse_objective(spec, source.length)
         exact = getattr(analyze(source, objective, K, level=level), level)
         spectrum = "s" if level == "context" else "lambda"
-        truth = {f"{spectrum}_{i + 1}": float(exact.spectrum[i]) for i in range(K + 1)}
-        truth["phi" if level == "context" else "alpha"] = exact.disagreement
+        values = getattr(exact, exact.spectrum_name)
+        truth = {f"{spectrum}_{i + 1}": float(values[i]) for i in range(K + 1)}
+        truth[exact.disagreement_name] = getattr(exact, exact.disagreement_name)
         truth.update(probe_error=exact.probe_error, bound=exact.bound)
         for seed in range(SEEDS):
             for key, interval in estimate(source, objective, K, seed).named(level):

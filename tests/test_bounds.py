@@ -56,12 +56,12 @@ def test_t2_and_t2prime_never_violated(source, spec, k):
     assert res.level("context").probe_error <= res.level("context").bound + 1e-12
     assert res.level("sample").probe_error <= res.level("sample").bound + 1e-12
     # phi is a probability and the spectrum starts at 1 (the trivial pair)
-    assert 0 <= res.level("context").disagreement <= 1
+    assert 0 <= res.level("context").phi <= 1
     assert (
-        abs(res.level("context").spectrum[0] - 1) < 1e-9
-        and abs(res.level("sample").spectrum[0] - 1) < 1e-9
+        abs(res.level("context").singular_values[0] - 1) < 1e-9
+        and abs(res.level("sample").eigenvalues[0] - 1) < 1e-9
     )
-    assert np.all(np.diff(res.level("context").spectrum) <= 1e-12)
+    assert np.all(np.diff(res.level("context").singular_values) <= 1e-12)
 
 
 def test_bound_is_infinite_when_graph_has_more_components_than_k():
@@ -76,7 +76,7 @@ def test_chunked_blocks_give_the_same_numbers():
     whole = analyze(source, objective, 2, level="context")
     chunked = analyze(source, objective, 2, level="context", chunk=40)
     np.testing.assert_allclose(
-        chunked.level("context").spectrum, whole.level("context").spectrum, atol=1e-12
+        chunked.level("context").singular_values, whole.level("context").singular_values, atol=1e-12
     )
     assert abs(chunked.level("context").probe_error - whole.level("context").probe_error) < 1e-12
-    assert abs(chunked.level("context").disagreement - whole.level("context").disagreement) < 1e-12
+    assert abs(chunked.level("context").phi - whole.level("context").phi) < 1e-12

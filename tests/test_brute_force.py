@@ -33,9 +33,9 @@ def _compare(source, spec: str, k: int) -> None:
     brute = Brute(source, spec)
     res = analyze(source, objective, k)
     ctx, ref = res.level("context"), brute.context(k)
-    n = min(ctx.spectrum.size, ref["singular_values"].size)
-    np.testing.assert_allclose(ctx.spectrum[:n], ref["singular_values"][:n], atol=TOL)
-    assert abs(ctx.disagreement - ref["phi"]) < TOL
+    n = min(ctx.singular_values.size, ref["singular_values"].size)
+    np.testing.assert_allclose(ctx.singular_values[:n], ref["singular_values"][:n], atol=TOL)
+    assert abs(ctx.phi - ref["phi"]) < TOL
     assert ctx.rows == len(brute.contexts)
     assert ctx.connectivity.components == components(ref["graph"])
     assert abs(ctx.connectivity.support_fraction - support_fraction(ref["graph"])) < TOL
@@ -44,9 +44,9 @@ def _compare(source, spec: str, k: int) -> None:
     if _separated(ref["singular_values"], k, 1e-10):
         assert abs(ctx.probe_error - ref["probe_error"]) < TOL
     smp, sref = res.level("sample"), brute.sample(k)
-    n = min(smp.spectrum.size, sref["eigenvalues"].size)
-    np.testing.assert_allclose(smp.spectrum[:n], sref["eigenvalues"][:n], atol=1e-8)
-    assert abs(smp.disagreement - sref["alpha"]) < TOL
+    n = min(smp.eigenvalues.size, sref["eigenvalues"].size)
+    np.testing.assert_allclose(smp.eigenvalues[:n], sref["eigenvalues"][:n], atol=1e-8)
+    assert abs(smp.alpha - sref["alpha"]) < TOL
     assert smp.connectivity.components == components(sref["graph"])
     assert abs(smp.connectivity.support_fraction - support_fraction(sref["graph"])) < TOL
     assert smp.effective_degree is not None and smp.augmentation_eigenvalues is not None

@@ -29,9 +29,9 @@ def test_analyze_json_matches_library(capsys):
     assert code == 0 and err == ""
     data = json.loads(out)
     res = analyze(preset_source("markov"), parse_objective("mlm:2", 5), 2)
-    assert data["context"]["singular_values"] == res.level("context").spectrum.tolist()
-    assert data["context"]["phi"] == res.level("context").disagreement
-    assert data["sample"]["alpha"] == res.level("sample").disagreement
+    assert data["context"]["singular_values"] == res.level("context").singular_values.tolist()
+    assert data["context"]["phi"] == res.level("context").phi
+    assert data["sample"]["alpha"] == res.level("sample").alpha
     for level, key in (("context", "singular_values"), ("sample", "eigenvalues")):
         values = data[level][key]
         assert len(values) >= 3 and values == sorted(values, reverse=True)

@@ -287,7 +287,7 @@ def test_sample_level_intervals_cover_on_random_sources(family, seed):
     source = source_from_dict(random_spec(family, r=2, V=3, H=2, T=4, seed=seed, sparsity=0.0))
     length = source.length
     exact = analyze(source, parse_objective("mlm:2", length), 2, level="sample").level("sample")
-    truth = {"alpha": exact.disagreement, "bound": exact.bound, "lambda_2": exact.spectrum[1]}
+    truth = {"alpha": exact.alpha, "bound": exact.bound, "lambda_2": exact.eigenvalues[1]}
     covered = dict.fromkeys(truth, 0)
     draws = 80
     for trial in range(draws):
@@ -320,7 +320,8 @@ def test_phi_covers_where_its_first_order_variance_vanishes(family, level):
     the markov source's variance is all second-order (zeta_2), which was left out (84-91 of
     100). Now both terms and a rounding slack are in."""
     source = _indistinguishable(family)
-    exact = analyze(source, parse_objective("ar", 4), 1, level=level).level(level).disagreement
+    result = analyze(source, parse_objective("ar", 4), 1, level=level).level(level)
+    exact = getattr(result, result.disagreement_name)
     assert exact == 0.0
     estimate = monte_carlo_context if level == "context" else monte_carlo_sample
     covered = [estimate(source, "ar", 1, 2000, seed=seed).values.phi.covers(exact)
@@ -337,7 +338,7 @@ def test_phi_covers_near_balanced_labels():
     covered = sum(
         monte_carlo(source, "mlm:2", 2, 5000, levels=("context",), seed=seed)[
             "context"
-        ].values.phi.covers(exact.disagreement)
+        ].values.phi.covers(exact.phi)
         for seed in range(200)
     )
     assert covered >= 186  # 95% of 200 less two binomial standard errors (3.1 each)

@@ -69,8 +69,8 @@ def test_analysis_does_not_depend_on_the_chunk():
     source, objective = preset_source("markov"), parse_objective("vmlm", 5)
     small = analyze(source, objective, 2, level="context", chunk=40).level("context")
     whole = analyze(source, objective, 2, level="context").level("context")
-    np.testing.assert_allclose(small.spectrum, whole.spectrum, atol=TOL)
-    for name in ("disagreement", "probe_error", "bound"):
+    np.testing.assert_allclose(small.singular_values, whole.singular_values, atol=TOL)
+    for name in ("phi", "probe_error", "bound"):
         assert getattr(small, name) == pytest.approx(getattr(whole, name), abs=TOL)
     assert small.connectivity.within_class_gap == pytest.approx(
         whole.connectivity.within_class_gap, abs=TOL

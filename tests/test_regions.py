@@ -115,8 +115,7 @@ def test_map_point_margin_is_the_metric_difference():
     row = map_point(config)
     source = family_source("markov2(stick=0.5,T=4)")
     winner, other = (
-        analyze(source, parse_objective(n, 4), 1).level("context").disagreement
-        for n in ("mlm:0.4", "ar")
+        analyze(source, parse_objective(n, 4), 1).level("context").phi for n in ("mlm:0.4", "ar")
     )
     assert row["margin"] == pytest.approx(other - winner, abs=1e-15)
 
@@ -135,12 +134,13 @@ def test_certificate_roots_equal_the_float_spectrum(spec, objective):
                         for c in value.charpoly]  # fmt: skip
         found = mpmath.polyroots(coefficients, maxsteps=200, extraprec=200)
         roots = sorted((mpmath.re(r) for r in found), reverse=True)
-        spectrum = res.level(level).spectrum
+        found = res.level(level)
+        spectrum = getattr(found, found.spectrum_name)
         floats = [float(r) if square else float(mpmath.sqrt(max(r, 0))) for r in roots]
         assert np.allclose(floats, spectrum[: len(floats)], atol=1e-12, rtol=0)
     for metric, number in (
-        ("phi", res.level("context").disagreement),
-        ("alpha", res.level("sample").disagreement),
+        ("phi", res.level("context").phi),
+        ("alpha", res.level("sample").alpha),
     ):
         assert float(exact_value(source, obj, metric=metric, k=1).value) == pytest.approx(
             number, abs=1e-12
@@ -185,7 +185,7 @@ def test_rounding_keeps_rows_exact_decimals():
     value = certify(source, parse_objective("mlm:2", 5), parse_objective("ar", 5), metric="phi",
                     k=1, better=METRICS["phi"].better)  # fmt: skip
     # the exact certificate agrees with the float analysis of the same rounded source
-    phi = {name: analyze(source, parse_objective(name, 5), 1).level("context").disagreement
+    phi = {name: analyze(source, parse_objective(name, 5), 1).level("context").phi
            for name in ("mlm:2", "ar")}  # fmt: skip
     assert float(value.margin) == pytest.approx(phi["ar"] - phi["mlm:2"], abs=1e-12)
 

@@ -125,7 +125,7 @@ def test_simulate_json_cli(capsys):
     assert {"final_loss", "optimum", "gap", "probe_error", "ari"} <= set(data)
     # T1's optimum from the exact spectrum, independently: -(s_1^2 + s_2^2); T1 keeps gap >= 0
     source = preset_source("markov")
-    spectrum = analyze(source, parse_objective("ar", 5), 2).level("context").spectrum
+    spectrum = analyze(source, parse_objective("ar", 5), 2).level("context").singular_values
     assert spectrum[2] > 0.1
     assert data["optimum"] == pytest.approx(-(spectrum[0] ** 2 + spectrum[1] ** 2), abs=1e-12)
     assert data["gap"] >= -1e-12 and data["gap"] == pytest.approx(

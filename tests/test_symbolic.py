@@ -67,7 +67,9 @@ def test_coverage_closed_forms_match_numerics(form, length, reach, masks):
 def test_two_class_spectrum_matches_numerics(spec, overlap):
     source = source_from_dict(two_class_source_spec(overlap))
     numeric = (
-        analyze(source, parse_objective(spec, 3), 1, level="context").level("context").spectrum[1]
+        analyze(source, parse_objective(spec, 3), 1, level="context")
+        .level("context")
+        .singular_values[1]
         ** 2
     )
     closed = float(two_class_s2_squared(spec).subs(eps, overlap))  # type: ignore[arg-type]

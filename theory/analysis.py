@@ -8,8 +8,10 @@ when they fit the cache budget, and rebuilt otherwise.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
+from typing import ClassVar, Literal, overload
 
 import numpy as np
 from tqdm import tqdm
@@ -52,7 +54,9 @@ __all__ = [
     "Analysis",
     "Connectivity",
     "EffectiveDegree",
+    "ContextLevel",
     "LevelAnalysis",
+    "SampleLevel",
     "analyze",
 ]
 
@@ -106,21 +110,15 @@ class EffectiveDegree(Presented):
     rows: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class LevelAnalysis(Presented):
-    """T2 (contexts) or T2' (samples) on one two-hop graph.
+    """T2 (contexts, :class:`ContextLevel`) or T2' (samples, :class:`SampleLevel`) on one
+    two-hop graph: what both levels share.
 
     Attributes
     ----------
-    level : {"context", "sample"}
-        Which graph.
     k : int
         The feature dimension.
-    spectrum : ndarray
-        ``s_1 >= s_2 >= ...`` of ``Abar`` (contexts) or ``lam_i = s_i(Qbar)^2`` of the
-        normalized sample graph (samples), zero-padded to at least ``k+1``.
-    disagreement : float
-        ``phi`` (contexts) or ``alpha`` (samples).
     probe_error : float
         Weighted argmax error of the least-squares probe on the top-``k`` spectral features.
     bound : float
@@ -136,24 +134,15 @@ class LevelAnalysis(Presented):
         Mass of the rows whose probe decision the scores' rounding bound made (a tie at the
         numbers' precision, read as the smallest class): ``probe_error`` is exact if those
         ties are, and within this much of it otherwise (docs/theory.md §4.6).
-    optimum : float or None
-        T1's rank-``k`` minimum ``-sum_{i<=k} s_i^2`` (contexts only).
-    averaged_probe_error : float or None
-        Error of the probe on the averaged context features ``h(x)`` (samples only).
-    averaged_rounding_mass : float or None
-        ``rounding_mass`` of that probe (samples only).
-    effective_degree : EffectiveDegree or None
-        Samples only.
-    augmentation_eigenvalues : ndarray or None
-        Top ``k+1`` eigenvalues of the augmentation graph (samples, small sources only).
     """
 
     __repr__ = short_repr
+    level: ClassVar[str]
+    # the JSON names of the level's spectrum and disagreement (docs/json.md)
+    spectrum_name: ClassVar[str]
+    disagreement_name: ClassVar[str]
 
-    level: str
     k: int
-    spectrum: np.ndarray
-    disagreement: float
     probe_error: float
     bound: float
     rows: int
@@ -161,18 +150,24 @@ class LevelAnalysis(Presented):
     label_mass: tuple[float, ...]
     connectivity: Connectivity
     rounding_mass: float = 0.0
-    optimum: float | None = None
-    averaged_probe_error: float | None = None
-    averaged_rounding_mass: float | None = None
-    effective_degree: EffectiveDegree | None = None
-    augmentation_eigenvalues: np.ndarray | None = None
+
+    def _values(self) -> np.ndarray:
+        return getattr(self, self.spectrum_name)
+
+    def _measure(self) -> float:
+        return getattr(self, self.disagreement_name)
 
     @property
-    def degree(self) -> EffectiveDegree:
-        """The effective degree of the sample graph (the sample level only)."""
-        if self.effective_degree is None:
-            raise ValueError(f"the {self.level} level has no effective degree")
-        return self.effective_degree
+    def spectrum(self) -> np.ndarray:
+        """Deprecated: ``singular_values`` (contexts) or ``eigenvalues`` (samples)."""
+        _renamed("spectrum", self.spectrum_name)
+        return self._values()
+
+    @property
+    def disagreement(self) -> float:
+        """Deprecated: ``phi`` (contexts) or ``alpha`` (samples)."""
+        _renamed("disagreement", self.disagreement_name)
+        return self._measure()
 
     @property
     def holds(self) -> bool:
@@ -183,15 +178,13 @@ class LevelAnalysis(Presented):
     def subspace_unique(self) -> bool:
         """Whether the top-``k`` subspace is unique (``s_k > s_(k+1)``); where it is not, the
         probe error depends on the basis the eigensolver returned."""
-        return subspace_unique(self.spectrum, self.k)
+        return subspace_unique(self._values(), self.k)
 
     def to_dict(self) -> dict:
         """The record of ``lookaround analyze --json`` (encoded by :mod:`lookaround.base.encoding`)."""
-        key = "singular_values" if self.level == "context" else "eigenvalues"
-        name = "phi" if self.level == "context" else "alpha"
         out = {
-            key: self.spectrum.tolist(),
-            name: self.disagreement,
+            self.spectrum_name: self._values().tolist(),
+            self.disagreement_name: self._measure(),
             "probe_error": self.probe_error,
             "bound": self.bound,
             "holds": self.holds,
@@ -203,18 +196,106 @@ class LevelAnalysis(Presented):
             "label_mass": list(self.label_mass),
             **asdict(self.connectivity),
         }
-        if self.averaged_probe_error is not None:
-            out["averaged_probe_error"] = self.averaged_probe_error
-            out["averaged_rounding_mass"] = self.averaged_rounding_mass
-        if self.optimum is not None:
-            out["optimum"] = self.optimum
-        if self.effective_degree is not None:
-            out["effective_degree"] = self.effective_degree.value
-            out["effective_degree_se"] = self.effective_degree.standard_error
-            out["effective_degree_rows"] = self.effective_degree.rows
-        if self.augmentation_eigenvalues is not None:
-            out["augmentation_eigenvalues"] = self.augmentation_eigenvalues.tolist()
-        return out
+        return out | {key: v for key, v in self._extras().items() if v is not None}
+
+    def _extras(self) -> dict:
+        return {}
+
+
+def _renamed(old: str, new: str) -> None:
+    warnings.warn(
+        f"LevelAnalysis.{old} is deprecated and will be removed in 0.3; use .{new}, the name "
+        "the JSON, summary() and to_frame() print",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
+class ContextLevel(LevelAnalysis):
+    """T2 on the two-hop context graph (docs/theory.md §5.1), with the fields of
+    :class:`LevelAnalysis`.
+
+    Attributes
+    ----------
+    singular_values : ndarray
+        ``s_1 >= s_2 >= ...`` of ``Abar``, zero-padded to at least ``k+1``.
+    phi : float
+        The labeling disagreement ``phi``.
+    optimum : float
+        T1's rank-``k`` minimum ``-sum_{i<=k} s_i^2``.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> ctx = analyze(preset_source("topic"), "ar", 2, level="context").context
+    >>> round(ctx.phi, 4), round(float(ctx.singular_values[1]), 4)
+    (0.3905, 0.3219)
+    """
+
+    level = "context"
+    spectrum_name = "singular_values"
+    disagreement_name = "phi"
+
+    singular_values: np.ndarray
+    phi: float
+    optimum: float
+
+    def _extras(self) -> dict:
+        return {"optimum": self.optimum}
+
+
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
+class SampleLevel(LevelAnalysis):
+    """T2' on the normalized sample graph (docs/theory.md §5.2), with the fields of
+    :class:`LevelAnalysis`.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray
+        ``lam_i = s_i(Qbar)^2`` of the normalized sample graph, zero-padded to at least ``k+1``.
+    alpha : float
+        The labeling disagreement ``alpha``.
+    averaged_probe_error : float
+        Error of the probe on the averaged context features ``h(x)``.
+    averaged_rounding_mass : float
+        ``rounding_mass`` of that probe.
+    effective_degree : EffectiveDegree
+        Mean ``exp(entropy)`` of ``K(x, .)``.
+    augmentation_eigenvalues : ndarray or None
+        Top ``k+1`` eigenvalues of the augmentation graph (small sources only).
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> smp = analyze(preset_source("topic"), "ar", 2, level="sample").sample
+    >>> smp.holds, round(smp.alpha, 4), round(float(smp.eigenvalues[1]), 4)
+    (True, 0.4672, 0.0847)
+    """
+
+    level = "sample"
+    spectrum_name = "eigenvalues"
+    disagreement_name = "alpha"
+
+    eigenvalues: np.ndarray
+    alpha: float
+    averaged_probe_error: float
+    averaged_rounding_mass: float
+    effective_degree: EffectiveDegree
+    augmentation_eigenvalues: np.ndarray | None = None
+
+    def _extras(self) -> dict:
+        degree = self.effective_degree
+        return {
+            "averaged_probe_error": self.averaged_probe_error,
+            "averaged_rounding_mass": self.averaged_rounding_mass,
+            "effective_degree": degree.value,
+            "effective_degree_se": degree.standard_error,
+            "effective_degree_rows": degree.rows,
+            "augmentation_eigenvalues": None
+            if self.augmentation_eigenvalues is None
+            else self.augmentation_eigenvalues.tolist(),
+        }
 
 
 def _shown(stream: Iterable, progress: bool, what: str) -> Iterator:
@@ -224,12 +305,18 @@ def _shown(stream: Iterable, progress: bool, what: str) -> Iterator:
     return iter(tqdm(stream, desc=what, unit=" blocks", leave=False))
 
 
-def _level(
-    level: str,
-    blocks: Iterable,
-    k: int,
-    context: TargetSide | None = None,
-) -> tuple[LevelAnalysis, TargetSide]:
+@dataclass(frozen=True)
+class _Passes:
+    """What the two passes over one level's rows found, before it becomes a level."""
+
+    common: dict
+    values: np.ndarray  # s_i of the level's normalized matrix
+    disagreement: float
+    scorer: ProbeScorer
+    side: TargetSide
+
+
+def _passes(blocks: Iterable, k: int, context: TargetSide | None = None) -> _Passes:
     """Two passes over the rows: (spectrum, labels, supports), then (probes, within-class).
 
     ``context`` (samples only) is the context level's target side, whose features ``Phi`` are
@@ -253,11 +340,8 @@ def _level(
         within_class_gap=within.result(),
         spectral_gap=float(1.0 - values[1] ** 2) if values.size > 1 else 1.0,
     )
-    result = LevelAnalysis(
-        level=level,
+    common = dict(
         k=k,
-        spectrum=values**2 if level == "sample" else values,
-        disagreement=disagreement,
         probe_error=scorer.errors["spectral"],
         rounding_mass=scorer.rounding_mass["spectral"],
         bound=probe_bound(disagreement, values[k]),
@@ -265,11 +349,17 @@ def _level(
         targets=int(np.sum(side.target_mass > 0)),
         label_mass=tuple(side.label_target.sum(axis=0).tolist()),
         connectivity=connectivity,
-        optimum=None if level == "sample" else spectral_optimum(values, k),
-        averaged_probe_error=scorer.errors.get("averaged"),
-        averaged_rounding_mass=scorer.rounding_mass.get("averaged"),
     )
-    return result, side
+    return _Passes(common, values, disagreement, scorer, side)
+
+
+def _context_level(blocks: Iterable, k: int) -> tuple[ContextLevel, TargetSide]:
+    found = _passes(blocks, k)
+    optimum = spectral_optimum(found.values, k)
+    level = ContextLevel(
+        singular_values=found.values, phi=found.disagreement, optimum=optimum, **found.common
+    )
+    return level, found.side
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,8 +372,10 @@ class Analysis(Presented):
         Their names.
     k : int
         The feature dimension.
-    context, sample : LevelAnalysis or None
-        The context level (T2) and the sample level (T2'); None when not asked for.
+    context : ContextLevel or None
+        The context level (T2); None when not asked for.
+    sample : SampleLevel or None
+        The sample level (T2'); None when not asked for.
     """
 
     __repr__ = short_repr
@@ -291,9 +383,15 @@ class Analysis(Presented):
     source: str
     objective: str
     k: int
-    context: LevelAnalysis | None
-    sample: LevelAnalysis | None
+    context: ContextLevel | None
+    sample: SampleLevel | None
 
+    @overload
+    def level(self, name: Literal["context"]) -> ContextLevel: ...
+    @overload
+    def level(self, name: Literal["sample"]) -> SampleLevel: ...
+    @overload
+    def level(self, name: str) -> LevelAnalysis: ...
     def level(self, name: str) -> LevelAnalysis:
         """The ``"context"`` or ``"sample"`` level, which must have been computed.
 
@@ -369,7 +467,7 @@ def analyze(
     >>> res = analyze(preset_source("topic"), parse_objective("mlm:2", 4), k=2)
     >>> res.context.holds and res.sample.holds
     True
-    >>> round(float(res.context.spectrum[0]), 12)
+    >>> round(float(res.context.singular_values[0]), 12)
     1.0
     """
     source = as_source(source)
@@ -402,7 +500,7 @@ def _analyze(
     if level == "sample":
         context_side = accumulate_target_side(context_blocks)  # only for the averaged features
     else:
-        context, context_side = _level("context", context_blocks, k)
+        context, context_side = _context_level(context_blocks, k)
     sample = None
     if level in ("sample", "both"):
         sample = _sample_level(source, objective, k, context_side, blocks)
@@ -411,7 +509,7 @@ def _analyze(
 
 def _sample_level(
     source: Source, objective: Objective, k: int, context_side: TargetSide, blocks: Iterable
-) -> LevelAnalysis:
+) -> SampleLevel:
     stream = sample_stream(source, objective, blocks=blocks)
     cached = source.vocab**source.length * (source.vocab + source.n_classes) <= CACHE_FLOATS
     blocks = (
@@ -420,7 +518,7 @@ def _sample_level(
         else Replay(lambda: ((q, cj) for _, q, cj in stream))
     )
     # h(x) = sum_c P(c|x) f*(c) = P(.|x) D_t^{-1/2} V_k S_k^{-1}: averaged context features.
-    result, _ = _level("sample", blocks, k, context_side)
+    found = _passes(blocks, k, context_side)
     if cached:
         degree = EffectiveDegree(*effective_degree(np.concatenate([b[0] for b in blocks])))
     else:
@@ -429,4 +527,12 @@ def _sample_level(
     augmentation = None
     if source.vocab**source.length <= AUGMENTATION_MAX_SEQUENCES:
         augmentation = augmentation_spectrum(source, objective, k + 1)
-    return replace(result, effective_degree=degree, augmentation_eigenvalues=augmentation)
+    return SampleLevel(
+        eigenvalues=found.values**2,
+        alpha=found.disagreement,
+        averaged_probe_error=found.scorer.errors["averaged"],
+        averaged_rounding_mass=found.scorer.rounding_mass["averaged"],
+        effective_degree=degree,
+        augmentation_eigenvalues=augmentation,
+        **found.common,
+    )

@@ -24,7 +24,8 @@ import sympy as sp
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
 from lookaround.theory.limits import check_k
-from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.objectives import Objective, Pattern, as_objective
+from lookaround.theory.presets import as_source
 from lookaround.theory.sources import Source
 
 __all__ = [
@@ -484,7 +485,13 @@ def _same_root(winner: ExactValue, other: ExactValue) -> bool:
 
 
 def certify(
-    source: Source, winner: Objective, other: Objective, *, metric: str, k: int, better: str
+    source: Source | str,
+    winner: Objective | str,
+    other: Objective | str,
+    *,
+    metric: str,
+    k: int,
+    better: str,
 ) -> Certificate:
     """Prove which of two objectives wins on ``metric`` at ``k`` on a rational source.
 
@@ -518,6 +525,9 @@ def certify(
     """
     if better not in ("higher", "lower"):
         raise InputError(f"better must be 'higher' or 'lower', got {better!r}")
+    source = as_source(source)
+    winner = as_objective(winner, source.length, "winner")
+    other = as_objective(other, source.length, "other")
     check_k(k, source.vocab)
     check_certifiable(source, winner, other)
     values = [exact_value(source, o, metric=metric, k=k) for o in (winner, other)]

@@ -16,7 +16,8 @@ import scipy.sparse as sp
 
 from lookaround.theory.chains import chain_joints, chain_pays
 from lookaround.theory.marginals import sequence_joint
-from lookaround.theory.objectives import Objective
+from lookaround.theory.objectives import Objective, as_objective
+from lookaround.theory.presets import as_source
 from lookaround.theory.recurrence import stacked_joints
 from lookaround.theory.sources import Source
 
@@ -158,7 +159,7 @@ class Cooccurrence:
         return f"{shown} -> x{pattern.target}"
 
 
-def build_cooccurrence(source: Source, objective: Objective) -> Cooccurrence:
+def build_cooccurrence(source: Source | str, objective: Objective | str) -> Cooccurrence:
     """Materialize ``A`` as a sparse matrix (contexts with ``P_c = 0`` are not contexts).
 
     Parameters
@@ -181,6 +182,8 @@ def build_cooccurrence(source: Source, objective: Objective) -> Cooccurrence:
     >>> co.matrix.shape, co.context_label(0)
     ((84, 4), 'x0=0 -> x1')
     """
+    source = as_source(source)
+    objective = as_objective(objective, source.length)
     rows, joints, patterns, contexts = [], [], [], []
     for block in iter_blocks(source, objective):
         cooc = block.cooccurrence

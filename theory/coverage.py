@@ -14,9 +14,10 @@ import numpy as np
 
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
-from lookaround.theory.limits import check_generation, check_lengths
+from lookaround.theory.limits import check_generation
 from lookaround.theory.marginals import joint_visible
-from lookaround.theory.objectives import Objective, Pattern
+from lookaround.theory.objectives import Objective, Pattern, as_objective
+from lookaround.theory.presets import as_source
 from lookaround.theory.sources import Source
 
 __all__ = ["GenerationReport", "alignment", "generation_report", "prefix_table", "prefix_weights"]
@@ -142,8 +143,8 @@ class GenerationReport(Presented):
 
 
 def generation_report(
-    source: Source,
-    objective: Objective,
+    source: Source | str,
+    objective: Objective | str,
     *,
     fallback: str = "uniform",
     test_law: np.ndarray | None = None,
@@ -173,7 +174,8 @@ def generation_report(
     >>> rep.covered.tolist(), bool(rep.total_excess > 0)
     ([False, False, True], True)
     """
-    check_lengths(source, objective)
+    source = as_source(source)
+    objective = as_objective(objective, source.length)
     check_generation(source)
     if fallback not in ("uniform", "marginal"):
         raise InputError(f"fallback must be 'uniform' or 'marginal', got {fallback!r}")

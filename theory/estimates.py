@@ -28,8 +28,9 @@ from lookaround.theory.bounds import (
     spectral_readout,
 )
 from lookaround.theory.intervals import ContextEstimates, Interval
-from lookaround.theory.limits import MAX_BOOTSTRAP, check_draws, check_k, check_lengths
-from lookaround.theory.objectives import Objective, sample_pattern_indices
+from lookaround.theory.limits import MAX_BOOTSTRAP, check_draws, check_k
+from lookaround.theory.objectives import Objective, as_objective, sample_pattern_indices
+from lookaround.theory.presets import as_source
 from lookaround.theory.sampling import sample_sequences
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import accumulate_target_side
@@ -128,8 +129,8 @@ def _numbers(a: np.ndarray, class_joint: np.ndarray, k: int) -> dict:
 
 
 def estimate_context(
-    source: Source,
-    objective: Objective,
+    source: Source | str,
+    objective: Objective | str,
     k: int,
     n: int,
     *,
@@ -166,14 +167,15 @@ def estimate_context(
     >>> from lookaround.theory.objectives import parse_objective
     >>> from lookaround.theory.analysis import analyze
     >>> source, objective = preset_source("topic"), parse_objective("ar", 4)
-    >>> exact = analyze(source, objective, 1, level="context").context.spectrum[1]
+    >>> exact = analyze(source, objective, 1, level="context").context.singular_values[1]
     >>> est = estimate_context(source, objective, 1, 5000, bootstrap=50)
     >>> s_2 = est.values.singular_values[1]
     >>> s_2.covers(exact), bool(s_2.estimate > exact)  # a biased plug-in, covered
     (True, True)
     """
     seed = as_seed(seed)
-    check_lengths(source, objective)
+    source = as_source(source)
+    objective = as_objective(objective, source.length)
     check_k(k, source.vocab)
     check_draws(n, "--sampled", length=source.length)
     check_seed(seed, "--seed")

@@ -293,7 +293,7 @@ def monte_carlo_context(
     >>> source = preset_source("markov")
     >>> exact = analyze(source, parse_objective("mlm:2", 5), 2, level="context").context
     >>> est = monte_carlo_context(source, "mlm:2", 2, 20_000, seed=1)
-    >>> est.values.singular_values[1].covers(exact.spectrum[1]), est.values.phi.covers(exact.disagreement)
+    >>> est.values.singular_values[1].covers(exact.singular_values[1]), est.values.phi.covers(exact.phi)
     (True, True)
     """
     source, objective = as_source(source), objective_name(objective)
@@ -336,9 +336,9 @@ def monte_carlo_sample(
     >>> source = preset_source("markov")
     >>> exact = analyze(source, parse_objective("mlm:1", 5), 2, level="sample").sample
     >>> est = monte_carlo_sample(source, "mlm:1", 2, 20_000, seed=1)
-    >>> est.values.singular_values[1].squared().covers(exact.spectrum[1])
+    >>> est.values.singular_values[1].squared().covers(exact.eigenvalues[1])
     True
-    >>> est.values.phi.covers(exact.disagreement)  # alpha
+    >>> est.values.phi.covers(exact.alpha)  # alpha
     True
     """
     source, objective = as_source(source), objective_name(objective)

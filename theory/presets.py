@@ -5,6 +5,7 @@ A preset is written ``NAME`` or ``NAME:SEED``; the seed draws its random paramet
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -162,7 +163,7 @@ def as_source(value: object, what: str = "source") -> Source:
 
     Parameters
     ----------
-    value : Source or str
+    value : Source, str or os.PathLike
         What the caller passed.
     what : str
         The parameter's name, for the message.
@@ -178,13 +179,16 @@ def as_source(value: object, what: str = "source") -> Source:
     >>> as_source(3)
     Traceback (most recent call last):
     ...
-    TypeError: source must be a Source or a source name (str), got int
+    TypeError: source must be a Source, a source name (str) or a JSON file's path, got int
     """
     if isinstance(value, Source):
         return value
-    if isinstance(value, str):
-        return resolve_source(value)
-    raise TypeError(f"{what} must be a Source or a source name (str), got {type(value).__name__}")
+    if isinstance(value, (str, os.PathLike)):
+        return resolve_source(os.fspath(value))
+    raise TypeError(
+        f"{what} must be a Source, a source name (str) or a JSON file's path, "
+        f"got {type(value).__name__}"
+    )
 
 
 def resolve_source(text: str) -> Source:

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from lookaround.base.errors import InputError
+from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.seeds import streams
-from lookaround.theory.sources import Source
+from lookaround.theory.mixtures import Mixture
 
-__all__ = ["draw_sequences", "sample_sequences"]
+__all__ = ["SequenceSample", "draw_sequences", "sample_sequences"]
 
 
-def sample_sequences(source: Source, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True, eq=False)
+class SequenceSample(Presented):
+    """Sequences drawn from a source, with the class each was drawn from.
+
+    Attributes
+    ----------
+    tokens : ndarray of int, shape (n, T)
+        ``x_0..x_{T-1}`` of each sequence.
+    classes : ndarray of int, shape (n,)
+        Its latent class ``z``.
+    """
+
+    __repr__ = short_repr
+
+    tokens: np.ndarray
+    classes: np.ndarray
+
+
+def sample_sequences(source: Mixture, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` sequences and their latent classes, seeded.
 
     Parameters
     ----------
-    source : Source
+    source : Source or Mixture
         The source.
     n : int
         Sequences, at least 1.
@@ -65,13 +86,13 @@ def _categorical(rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray) ->
 
 
 def draw_sequences(
-    source: Source, n: int, rng: np.random.Generator
+    source: Mixture, n: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`sample_sequences` with a generator of the caller's (e.g. one chunk of a run).
 
     Parameters
     ----------
-    source : Source
+    source : Source or Mixture
         The source.
     n : int
         Sequences.

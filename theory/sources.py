@@ -21,7 +21,10 @@ import numpy as np
 from lookaround.base.errors import InputError
 from lookaround.base.files import read_json
 from lookaround.base.reprs import short_repr
+from lookaround.base.seeds import SeedLike, as_seed
+from lookaround.theory.hmms import hmmlearn_spec, to_hmmlearn
 from lookaround.theory.objectives import MAX_LENGTH
+from lookaround.theory.sampling import SequenceSample, sample_sequences
 
 __all__ = [
     "SOURCE_FAMILIES",
@@ -107,6 +110,76 @@ class Source:
     def family(self) -> str:
         """The family named in :attr:`spec` (``"hmm"`` when built from arrays)."""
         return self.spec.get("family", "hmm")
+
+    def sample(self, n: int, *, seed: SeedLike = 0) -> SequenceSample:
+        """``n`` sequences and their classes drawn from the model, seeded.
+
+        Parameters
+        ----------
+        n : int
+            Sequences, at least 1.
+        seed : int or SeedLike
+            The draws derive from it (its ``draws`` stream): the same seed, the same bits.
+
+        Returns
+        -------
+        SequenceSample
+            ``tokens`` (n, T) and ``classes`` (n,).
+
+        Examples
+        --------
+        >>> from lookaround.theory.presets import preset_source
+        >>> drawn = preset_source("markov").sample(3, seed=1)
+        >>> drawn.tokens.shape, drawn.classes.shape
+        ((3, 5), (3,))
+        """
+        classes, tokens = sample_sequences(self, n, as_seed(seed))
+        return SequenceSample(tokens=tokens, classes=classes)
+
+    def to_hmmlearn(self, *, combined: bool = False) -> tuple[Any, ...]:
+        """hmmlearn ``CategoricalHMM`` s of this source (:func:`lookaround.theory.hmms.to_hmmlearn`):
+        one per class, whose forward passes give each class's ``log P(x | z)``.
+
+        Parameters
+        ----------
+        combined : bool
+            One model on every (class, state) pair instead of one per class.
+
+        Returns
+        -------
+        tuple of CategoricalHMM
+        """
+        return to_hmmlearn(self, combined=combined)
+
+    @classmethod
+    def from_hmmlearn(
+        cls,
+        models: Any,
+        *,
+        length: int,
+        prior: Sequence[float] | np.ndarray | None = None,
+        name: str = "hmmlearn",
+    ) -> Source:
+        """A source from hmmlearn ``CategoricalHMM`` s, one class each, validated as a JSON
+        source is (:func:`lookaround.theory.hmms.hmmlearn_spec`).
+
+        Parameters
+        ----------
+        models : CategoricalHMM or sequence of CategoricalHMM
+            One model per class.
+        length : int
+            ``T``.
+        prior : array_like, optional
+            The class prior (default: uniform).
+        name : str
+            The source's name.
+
+        Returns
+        -------
+        Source
+        """
+        spec = hmmlearn_spec(models, length=length, prior=prior, name=name)
+        return source_from_dict(spec)
 
 
 # --------------------------------------------------------------------------- validation

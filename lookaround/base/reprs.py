@@ -19,35 +19,55 @@ import numpy as np
 from lookaround.base.encoding import jsonable, restore_nonfinite
 from lookaround.base.extras import require
 
-__all__ = ["LIMIT", "Presented", "short_repr"]
+__all__ = ["LIMIT", "NOISE", "SHOWN", "Presented", "number", "short_repr"]
 
 LIMIT = 299
+NOISE = 1e-12  # below this a printed number is rounding residue (numerics.SLACK, one layer up)
+SHOWN = 16  # values of a sequence summary() prints before it cuts (a repr prints 3)
 
 
-def _value(value: Any) -> str:
+def number(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits, and ``0`` below :data:`NOISE` in magnitude.
+
+    The exact passes leave rounding residue such as ``s_3 = 1.6e-16`` where the value is 0;
+    text shows 0 and the JSON keeps the float as computed.
+
+    Examples
+    --------
+    >>> number(0.123456789), number(1.6e-16), number(-3e-30, 6), number(float("nan"))
+    ('0.1235', '0', '0', 'nan')
+    """
+    return "0" if abs(value) < NOISE else f"{value:.{digits}g}"
+
+
+def _value(value: Any, items: int = 3) -> str:
+    """``value`` in a few characters: numbers to 4 digits, the first ``items`` of a sequence
+    (all of a sequence no longer than ``items``), strings cut past 24 characters when
+    ``items`` is the repr's 3."""
     if value is None or isinstance(value, (bool, np.bool_)):
         return str(value if value is None else bool(value))
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, numbers.Real):
-        return f"{float(value):.4g}"
+        return number(float(value))
     if isinstance(value, np.ndarray):
-        head = ", ".join(_value(v) for v in value.ravel()[:3])
-        more = ", ..." if value.size > 3 else ""
+        head = ", ".join(_value(v, items) for v in value.ravel()[:items])
+        more = f", ... ({value.size} values)" if value.size > items else ""
         return f"array{value.shape}[{head}{more}]"
     if isinstance(value, str):
-        return repr(value if len(value) <= 24 else value[:21] + "...")
+        return repr(value if len(value) <= 24 or items > 3 else value[:21] + "...")
     if dataclasses.is_dataclass(value):
         return f"<{type(value).__name__}>"
     if isinstance(value, (list, tuple)):
-        inner = ", ".join(_value(v) for v in value[:3]) + (", ..." if len(value) > 3 else "")
-        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+        inner = ", ".join(_value(v, items) for v in value[:items])
+        inner += f", ... ({len(value)} values)" if len(value) > items else ""
+        if isinstance(value, list):
+            return f"[{inner}]"
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, dict):
-        return (
-            "{"
-            + ", ".join(f"{k}: {_value(v)}" for k, v in list(value.items())[:3])
-            + (", ...}" if len(value) > 3 else "}")
-        )
+        shown = list(value.items())[:items]
+        more = ", ...}" if len(value) > items else "}"
+        return "{" + ", ".join(f"{k}: {_value(v, items)}" for k, v in shown) + more
     return f"<{type(value).__name__}>"
 
 
@@ -101,7 +121,7 @@ class Presented:
         """Every field on its own labelled line (nested ones as ``part.field``)."""
         flat = dict(_flatten(self._record()))
         width = max(map(len, flat), default=0)
-        rows = [f"  {name:<{width}}  {_value(value)}" for name, value in flat.items()]
+        rows = [f"  {name:<{width}}  {_value(value, SHOWN)}" for name, value in flat.items()]
         return "\n".join([type(self).__name__, *rows])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import textwrap
 
 from lookaround.base.errors import InputError
 from lookaround.cli.arguments import (
@@ -54,7 +55,19 @@ def _analyze(args: argparse.Namespace) -> str:
             if "subspace_unique" in rows:
                 rows["top-k subspace"] = _subspace_note(rows)
             parts.append(table(f"{level} level", rows))
-    return "\n".join(parts)
+    return "\n".join(parts + _blind_note(args.objective, source.length))
+
+
+def _blind_note(name: str, length: int) -> list[str]:
+    """A word when no pattern shows a token (``mlm:T``): every context is the empty one."""
+    from lookaround.theory.objectives import parse_objective
+
+    if any(p.visible for p in parse_objective(name, length).patterns):
+        return []
+    note = (f"note: {name} leaves nothing visible at T = {length}: every context is empty (one "
+            "per masked position) and carries the class prior, so phi = 0 and the bound holds "
+            "trivially; predicting x_i from nothing learns its marginal, not a representation")  # fmt: skip
+    return textwrap.wrap(note, 100)
 
 
 def _subspace_note(rows: dict) -> str:

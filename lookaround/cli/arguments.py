@@ -40,7 +40,8 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         hidden = action.default is None or action.default is False
-        if not hidden and action.default != argparse.SUPPRESS and "%(default)" not in text:
+        said = "%(default)" in text or re.search(r"\bdefault\b", text)  # written by hand
+        if not hidden and action.default != argparse.SUPPRESS and not said:
             text += " (default: %(default)s)"
         return text
 
@@ -112,8 +113,11 @@ def json_flag(p: Parser, csv: str | None = None) -> None:
 
 
 def engine_arguments(p: Parser, jobs: int, what: str = "local worker processes") -> None:
-    """``--jobs``, ``--scheduler`` and ``--repair`` of a command run on the sweep engine."""
+    """``--jobs``, ``--scheduler``, ``--repair`` and ``--quiet`` of a command run on the sweep
+    engine."""
     p.add_argument("--jobs", type=integer, default=jobs, help=what)
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (there is none when stderr is not a terminal)")  # fmt: skip
     p.add_argument("--scheduler", help="address of a dask.distributed scheduler")
     p.add_argument(
         "--repair",

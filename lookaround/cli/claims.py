@@ -47,7 +47,8 @@ def _check(args: argparse.Namespace) -> str:
     )
     if args.csv:
         return _csv(result)
-    done, networks = trained_table(request, results, args) if results else ("", ())
+    table = trained_table(request, results, args) if results else None
+    done, networks = (table.done(), table.rows) if table else ("", ())
     if args.json:
         return dump(
             {

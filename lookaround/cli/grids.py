@@ -27,7 +27,7 @@ def _sweep(args: argparse.Namespace) -> str:
 
     out = str(output(args.out or str(Path(args.grid).with_suffix(".jsonl")), "--out", results=True))
     counts = run_sweep(args.grid, out, jobs=args.jobs, scheduler=args.scheduler,
-                       progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
+                       progress=sys.stderr.isatty() and not args.quiet, repair=args.repair)  # fmt: skip
     return (
         f"sweep: {counts['ran']} runs done, {counts['skipped']} already in {counts['out']} "
         f"({counts['configs']} in the grid)" + moved(counts)
@@ -52,7 +52,7 @@ def _map(args: argparse.Namespace) -> str:
         check_distinct({"--out": out, "--plot": plot})
         require("matplotlib", "figures", "lookaround map --plot").use("Agg")
     counts = run_plan(request, str(out), jobs=args.jobs, scheduler=args.scheduler,
-                      progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
+                      progress=sys.stderr.isatty() and not args.quiet, repair=args.repair)  # fmt: skip
     from lookaround.base.results import read_records
 
     rows = read_records(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -21,7 +22,11 @@ def _figures(args: argparse.Namespace) -> str:
 
     start = time.perf_counter()
     rows = render(args.out, only=args.only, fmt=args.format, progress=sys.stderr.isatty())
-    lines = [f"{row['name']:<11} {row['seconds']:6.1f} s  {row['file']}" for row in rows]
+    lines = []
+    for row in rows:
+        lines.append(f"{row['name']:<11} {row['seconds']:6.1f} s  {row['file']}")
+        lines += textwrap.wrap(row["caption"], 100, initial_indent=" " * 4,
+                               subsequent_indent=" " * 4)  # fmt: skip
     lines.append(f"{len(rows)} figures in {time.perf_counter() - start:.1f} s")
     return "\n".join(lines)
 
@@ -68,11 +73,21 @@ def _docs(args: argparse.Namespace) -> str:
     if args.page is not None:
         if args.page not in DOC_PAGES:
             raise InputError(f"docs page must be one of {', '.join(DOC_PAGES)}, got {args.page!r}")
-        return (folder / f"{args.page}.md").read_text(encoding="utf-8").rstrip("\n")
+        text = (folder / f"{args.page}.md").read_text(encoding="utf-8")
+        return _without_front_matter(text).strip("\n")
     width = max(map(len, DOC_PAGES))
     lines = [f"the pages shipped with lookaround {__version__}, in {folder}:"]
     lines += [f"  {name:<{width}}  {what}" for name, what in DOC_PAGES.items()]
     return "\n".join([*lines, "print one: lookaround docs PAGE"])
+
+
+def _without_front_matter(text: str) -> str:
+    """A page without the jupytext header its notebook pairing puts first (``---`` ... ``---``)."""
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end >= 0:
+            return text[end + 5 :]
+    return text
 
 
 def _families(args: argparse.Namespace) -> str:

@@ -25,7 +25,7 @@ from lookaround.cli.arguments import (
     seed,
 )
 from lookaround.cli.outputs import output
-from lookaround.cli.render import dump, moved
+from lookaround.cli.render import dump
 from lookaround.simulations.architectures import ARCHITECTURES, BottleneckConfig
 from lookaround.simulations.evaluations import (
     EVALUATION_SEQUENCES,
@@ -71,31 +71,31 @@ def require_transformer(what: str) -> None:
 
 def results_path(request, out: str | None, what: str) -> Path:
     """The results file of a pretraining ``request``, checked before any work."""
-    from lookaround.simulations.engine import config_hash
+    from lookaround.simulations.pretrain_runs import default_results_path
 
-    return output(out or f"pretrain-{config_hash(request.header())[:8]}.jsonl", what, results=True)
+    return output(out or str(default_results_path(request)), what, results=True)
 
 
-def trained_table(request, path: Path, args: argparse.Namespace) -> tuple[str, tuple]:
-    """Train (or resume) ``request`` into its results file; the file and its agreement rows."""
-    from lookaround.base.results import read_records
-    from lookaround.simulations.engine import run_plan
-    from lookaround.simulations.verdicts import agreement_table
+def trained_table(request, path: Path, args: argparse.Namespace):
+    """Train (or resume) ``request`` into its results file: its :class:`PretrainTable`."""
+    from lookaround.simulations.pretrain_runs import run_request
 
-    counts = run_plan(request, str(path), jobs=args.jobs, scheduler=args.scheduler,
-                      progress=sys.stderr.isatty(), repair=args.repair)  # fmt: skip
-    rows = agreement_table(request, [r for r in read_records(path) if "config" in r])
-    done = f"{counts['ran']} runs trained, {counts['skipped']} already in {path}" + moved(counts)
-    return done, rows
+    return run_request(request, path, jobs=args.jobs, scheduler=args.scheduler,
+                       progress=sys.stderr.isatty() and not args.quiet, repair=args.repair)  # fmt: skip
 
 
 def _pretrain(args: argparse.Namespace) -> str:
     require_transformer("lookaround pretrain")
-    from lookaround.simulations.verdicts import format_agreement
 
     request = pretrain_request(args)
-    request.check()
-    done, rows = trained_table(request, results_path(request, args.out, "--out"), args)
+    seconds = request.check()
+    path = results_path(request, args.out, "--out")
+    if not args.quiet:
+        from lookaround.simulations.pretrain_runs import announcement
+
+        print(announcement(request, seconds, path), file=sys.stderr)
+    table = trained_table(request, path, args)
+    rows = table.rows
     if args.json:
         return dump({"request": request.header()["pretrain"], "rows": [asdict(r) for r in rows]})
     if args.csv:
@@ -104,7 +104,7 @@ def _pretrain(args: argparse.Namespace) -> str:
         writer.writeheader()
         writer.writerows(asdict(r) for r in rows)
         return buffer.getvalue().rstrip("\n")
-    return f"pretrain: {done}\n" + format_agreement(rows)
+    return table.summary()
 
 
 def add_pretrain(sub) -> None:

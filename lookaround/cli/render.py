@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lookaround.base.encoding import dumps, provenance
+from lookaround.base.reprs import number
 
 
 def dump(obj: dict) -> str:
@@ -12,7 +13,7 @@ def dump(obj: dict) -> str:
 
 def fmt(value) -> str:
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return number(value, 6)
     if isinstance(value, list):
         return (
             "[" + ", ".join(fmt(v) for v in value[:8]) + (", ..." if len(value) > 8 else "") + "]"
