@@ -32,7 +32,7 @@ from lookaround.simulations.architectures import (
 from lookaround.simulations.networks import Transformer
 from lookaround.simulations.training import TrainingConfig, training_config
 
-__all__ = ["FORMAT", "TrainedTransformer", "load_transformer", "save_transformer"]
+__all__ = ["FORMAT", "TrainedTransformer"]
 
 FORMAT = "lookaround.transformer/1"
 
@@ -72,23 +72,63 @@ class TrainedTransformer:
         return self.model.causal
 
     def save(self, path: str | Path) -> Path:
-        """Write the network and its run to ``path``
-        (:func:`save_transformer`).
+        """Write the network and its run to ``path``; :meth:`load` reads back the same bits.
 
         Parameters
         ----------
         path : str or Path
-            The file.
+            The file (conventionally ``.eqx``).
 
         Returns
         -------
         Path
+            Where it was written.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from lookaround.theory.presets import preset_source
+        >>> from lookaround.simulations.transformer import pretrain_transformer
+        >>> from lookaround.simulations.training import TrainingConfig
+        >>> run = pretrain_transformer(preset_source("topic"), "ar",
+        ...                            config=TrainingConfig(steps=5, batch=8))
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     again = TrainedTransformer.load(run.save(f"{tmp}/run.eqx"))
+        >>> again.objective, again.curve.tolist() == run.curve.tolist()
+        ('ar', True)
         """
-        return save_transformer(self, path)
+        path = Path(path)
+        model = self.model
+        header = {
+            "format": FORMAT,
+            "lookaround": __version__,
+            "architecture": {"architecture": architecture_of(self.architecture).name,
+                             **asdict(self.architecture)},
+            "training": asdict(self.config),
+            "objective": self.objective,
+            "seed": self.seed,
+            "vocab": int(self.target_mass.size),
+            "length": int(model.position.shape[0]),
+            "causal": bool(model.causal),
+            "curve": self.curve.tolist(),
+            "target_mass": self.target_mass.tolist(),
+        }  # fmt: skip
+        # a name of its own per writer: two saves to one path never share a partial file
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        partial = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as f:
+                f.write((json.dumps(header) + "\n").encode())
+                eqx.tree_serialise_leaves(f, model)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return path
 
     @classmethod
     def load(cls, path: str | Path) -> TrainedTransformer:
-        """A network :meth:`save` wrote (:func:`load_transformer`).
+        """A network :meth:`save` wrote: the same network, config, objective, seed, curve and
+        target frequencies.
 
         Parameters
         ----------
@@ -98,109 +138,36 @@ class TrainedTransformer:
         Returns
         -------
         TrainedTransformer
+
+        Raises
+        ------
+        InputError
+            When the file is not one (its first line names the format it expected).
         """
-        return load_transformer(path)
-
-
-def save_transformer(run: TrainedTransformer, path: str | Path) -> Path:
-    """Write ``run`` to ``path``; :func:`load_transformer` reads back the same bits.
-
-    Parameters
-    ----------
-    run : TrainedTransformer
-        A trained network.
-    path : str or Path
-        The file (conventionally ``.eqx``).
-
-    Returns
-    -------
-    Path
-        Where it was written.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from lookaround.theory.presets import preset_source
-    >>> from lookaround.simulations.transformer import pretrain_transformer
-    >>> from lookaround.simulations.training import TrainingConfig, training_config
-    >>> run = pretrain_transformer(preset_source("topic"), "ar",
-    ...                            config=TrainingConfig(steps=5, batch=8))
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     again = load_transformer(save_transformer(run, f"{tmp}/run.eqx"))
-    >>> again.objective, again.curve.tolist() == run.curve.tolist()
-    ('ar', True)
-    """
-    path = Path(path)
-    model = run.model
-    header = {
-        "format": FORMAT,
-        "lookaround": __version__,
-        "architecture": {"architecture": architecture_of(run.architecture).name,
-                         **asdict(run.architecture)},
-        "training": asdict(run.config),
-        "objective": run.objective,
-        "seed": run.seed,
-        "vocab": int(run.target_mass.size),
-        "length": int(model.position.shape[0]),
-        "causal": bool(model.causal),
-        "curve": run.curve.tolist(),
-        "target_mass": run.target_mass.tolist(),
-    }  # fmt: skip
-    # a name of its own per writer: two saves to one path never share a partial file
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    partial = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write((json.dumps(header) + "\n").encode())
-            eqx.tree_serialise_leaves(f, model)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
-
-
-def load_transformer(path: str | Path) -> TrainedTransformer:
-    """Read a network :func:`save_transformer` wrote.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-
-    Returns
-    -------
-    TrainedTransformer
-        The same network, config, objective, seed, curve and target frequencies.
-
-    Raises
-    ------
-    InputError
-        When the file is not one (its first line names the format it expected).
-    """
-    with open(path, "rb") as f:
-        header = _header(f.readline(), path)
-        architecture = architecture_config(header["architecture"])
-        config = training_config(header["training"])
-        build = getattr(networks, architecture_of(architecture).network)
-        skeleton = build(
-            architecture,
-            vocab=header["vocab"],
-            length=header["length"],
-            out=config.outputs(header["vocab"]),
-            k=config.k,
-            causal=header["causal"],
-            key=jax.random.PRNGKey(0),  # every array is overwritten by the file's
+        with open(path, "rb") as f:
+            header = _header(f.readline(), path)
+            architecture = architecture_config(header["architecture"])
+            config = training_config(header["training"])
+            build = getattr(networks, architecture_of(architecture).network)
+            skeleton = build(
+                architecture,
+                vocab=header["vocab"],
+                length=header["length"],
+                out=config.outputs(header["vocab"]),
+                k=config.k,
+                causal=header["causal"],
+                key=jax.random.PRNGKey(0),  # every array is overwritten by the file's
+            )
+            model = eqx.tree_deserialise_leaves(f, skeleton)
+        return cls(
+            model=model,
+            config=config,
+            objective=header["objective"],
+            seed=header["seed"],
+            curve=np.asarray(header["curve"], dtype=np.float64),
+            target_mass=np.asarray(header["target_mass"], dtype=np.float64),
+            architecture=architecture,
         )
-        model = eqx.tree_deserialise_leaves(f, skeleton)
-    return TrainedTransformer(
-        model=model,
-        config=config,
-        objective=header["objective"],
-        seed=header["seed"],
-        curve=np.asarray(header["curve"], dtype=np.float64),
-        target_mass=np.asarray(header["target_mass"], dtype=np.float64),
-        architecture=architecture,
-    )
 
 
 def _header(line: bytes, path: str | Path) -> dict:
