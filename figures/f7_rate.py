@@ -59,7 +59,10 @@ def plot_rate(results: Mapping[str, Sequence[RateResult]], *, ax: Axes | None = 
             xs = np.array([r.effective_draws[l] for r in runs])
             ys = np.array([r.predicted[l] for r in runs])
             if np.all(np.isfinite(ys)):
-                ax.loglog(xs, ys, "-", color=color(spec), lw=0.7, alpha=0.6)
+                ax.loglog(xs, ys, "-", color=color(spec), lw=1.0, alpha=0.9)
+    # the key of the lines: one entry, in the objectives' colours on the plot
+    ax.plot([], [], "-", color="#666666", lw=1.0, label="prediction $c_l/(N w)$, one per length")
+    ax.legend(fontsize="x-small")
     ax.set_xlabel("$N\\,w(\\omega_l)$ (draws of the prefix pattern)")
     ax.set_ylabel("excess loss (nats)")
     return ax
@@ -85,5 +88,6 @@ def draw(fig: Figure | None = None) -> Figure:
         for spec in OBJECTIVES
     }
     plot_rate(results, ax=ax)
-    legend_outside(fig, ax, ncols=3, title="lines: the prediction, slope $-1$")
+    ax.get_legend().remove()  # the figure's legend, above the panel
+    legend_outside(fig, ax, ncols=2, title="points: measured; lines: predicted, slope $-1$")
     return fig
