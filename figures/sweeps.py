@@ -83,8 +83,17 @@ PANELS = {
 }
 
 
+SPAN = 0.02  # the least range a panel shows: a smaller change is said in words, not stretched
+
+
 def plot_sweep(
-    xs: Sequence[float], rows: Sequence[dict], *, key: str, family: str, ax: Axes | None = None
+    xs: Sequence[float],
+    rows: Sequence[dict],
+    *,
+    key: str,
+    family: str,
+    reference: dict | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """One metric of :func:`metrics` (``rows``, one per objective) along ``xs``; ``phi`` is
     drawn with the sample level's ``alpha`` beside it. Returns the Axes drawn into.
@@ -98,6 +107,8 @@ def plot_sweep(
     key : str
         The metric drawn.
     family : str
+    reference : dict, optional
+        The metrics of a reference objective (``ar``), drawn as a dashed level line.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -118,12 +129,26 @@ def plot_sweep(
     if key == "phi":
         sample = {**style, "marker": "s", "linestyle": ":"}
         ax.plot(xs, [r["alpha"] for r in rows], alpha=0.6, label="sample", **sample)
+    if reference is not None:
+        ax.axhline(reference[key], color="#000000", ls="--", lw=0.8, label="ar")
     ax.set_ylabel(PANELS.get(key, key))
     # values close to 1 would otherwise read as "1e-6 + 9.988e-1"
     ax.ticklabel_format(axis="y", useOffset=False)
+    _at_least_span(ax, [r[key] for r in rows] + ([reference[key]] if reference else []))
     if all(float(x).is_integer() for x in xs):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
+
+
+def _at_least_span(ax: Axes, values: list) -> None:
+    """A panel whose values move less than :data:`SPAN` shows a window of that width, and says
+    by how much they move, instead of stretching a change in the fourth decimal over the axis."""
+    low, high = float(np.min(values)), float(np.max(values))
+    if high - low >= SPAN:
+        return
+    middle = (low + high) / 2
+    ax.set_ylim(middle - SPAN / 2, middle + SPAN / 2)
+    ax.text(0.02, 0.03, f"range {high - low:.1e}", transform=ax.transAxes, fontsize="x-small")
 
 
 def draw_sweep(
@@ -148,9 +173,12 @@ def draw_sweep(
     """
     source = sweep_source()
     rows = [metrics(source, spec) for spec in specs]
+    reference = metrics(source, "ar")
     fig, axes = figure(WIDE, 1.9, fig, ncols=len(PANELS))
     for ax, key in zip(axes, PANELS):
-        plot_sweep(xs, rows, key=key, family=family, ax=ax)
+        plot_sweep(xs, rows, key=key, family=family, reference=reference, ax=ax)
         ax.set_xlabel(xlabel)
-    legend_outside(fig, axes[1], ncols=2, title="$\\phi$ (context) and $\\alpha$ (sample)")
+    legend_outside(
+        fig, axes[1], ncols=3, title="$\\phi$ (context) and $\\alpha$ (sample); dashed: ar"
+    )
     return fig
