@@ -13,6 +13,7 @@ from lookaround.base.threads import budgeted
 from lookaround.figures.maps import plot_map
 from lookaround.figures.style import WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
+from lookaround.simulations.metrics import METRICS
 
 __all__ = ["CAPTION", "ROWS", "NAME", "PANELS", "draw", "plot_map"]
 
@@ -56,7 +57,8 @@ def draw(fig: Figure | None = None) -> Figure:
             ax = axes[row, col]
             plot_map(request.header(), rows, ax=ax)
             ax.plot(*default, "o", color="white", markeredgecolor="black", markersize=4)
-            ax.set_title(f"{family.split('(')[0]}: {claim}, {metric}, k={k}", fontsize=7)
+            label = METRICS[metric].label if metric in METRICS else metric
+            ax.set_title(f"{family.split('(')[0]}: {claim}, {label}, k={k}", fontsize=7)
     fig.legend(handles=_KEY, loc="outside upper center", ncols=len(_KEY), frameon=False)
     return fig
 

@@ -123,6 +123,11 @@ def plot_map(header: dict, rows: list[dict], *, ax: Axes | None = None) -> Axes:
         if ties.any():
             yy, xx = np.nonzero(ties)
             ax.plot(xs[xx], ys[yy], "kx", markersize=3, linestyle="none")
+        # an ambiguous cell has no margin (left white by the mesh): outlined, as the key shows
+        ambiguous = np.array([[v == "ambiguous" for v in line] for line in verdicts])
+        if ambiguous.any():
+            yy, xx = np.nonzero(ambiguous)
+            ax.plot(xs[xx], ys[yy], "s", mfc="white", mec="0.6", markersize=5, linestyle="none")
         ax.set_ylabel(header["y"]["name"])
         ax.figure.colorbar(mesh, ax=ax, label="margin (> 0: paper wins)")
     ax.set_xlabel(header["x"]["name"])
