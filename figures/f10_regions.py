@@ -13,7 +13,6 @@ from lookaround.base.threads import budgeted
 from lookaround.figures.maps import plot_map
 from lookaround.figures.style import WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
-from lookaround.simulations.metrics import METRICS
 
 __all__ = ["CAPTION", "ROWS", "NAME", "PANELS", "draw", "plot_map"]
 
@@ -30,7 +29,12 @@ ROWS = (
     ("markov2(V=3,T=5)", "stick=0.02:0.98:8", "overlap=0:0.48:8", (0.5, 0.1)),
     ("sbm2(size=3,T=4)", "p_in=0.05:1:8", "p_out=0.05:1:8", (0.9, 0.15)),
 )
-PANELS = (("C2", "t2p_bound", "all"), ("C2", "averaged_probe_error", "2"), ("C3", "excess", "2"))
+# (claim, metric, k, the panel's title: what the metric is, short enough to sit over a panel)
+PANELS = (
+    ("C2", "t2p_bound", "all", "T2' bound, every k"),
+    ("C2", "averaged_probe_error", "2", "probe error on h(x), k=2"),
+    ("C3", "excess", "2", "T3's exact excess"),
+)
 
 
 @styled
@@ -48,7 +52,7 @@ def draw(fig: Figure | None = None) -> Figure:
     """
     fig, axes = figure(WIDE, 4.6, fig, nrows=len(ROWS), ncols=len(PANELS))
     for row, (family, x, y, default) in enumerate(ROWS):
-        for col, (claim, metric, k) in enumerate(PANELS):
+        for col, (claim, metric, k, title) in enumerate(PANELS):
             request = plan_map(family, x=x, y=y, claim=claim, metric=metric, k=k, objectives=None)
             # exact and deterministic whatever the order: two processes halve the wait
             # each of the two processes keeps one thread busy (lookaround/base/threads.py)
@@ -57,8 +61,7 @@ def draw(fig: Figure | None = None) -> Figure:
             ax = axes[row, col]
             plot_map(request.header(), rows, ax=ax)
             ax.plot(*default, "o", color="white", markeredgecolor="black", markersize=4)
-            label = METRICS[metric].label if metric in METRICS else metric
-            ax.set_title(f"{family.split('(')[0]}: {claim}, {label}, k={k}", fontsize=7)
+            ax.set_title(f"{family.split('(')[0]}, {claim}: {title}", fontsize=7)
     fig.legend(handles=_KEY, loc="outside upper center", ncols=len(_KEY), frameon=False)
     return fig
 

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from lookaround.figures.style import WIDE, figure, line_style, styled
+from lookaround.figures.style import WIDE, figure, legends_to_figure, line_style, styled
 from lookaround.simulations.agreement import PretrainRequest, pretrain_point
 from lookaround.simulations.verdicts import AgreementRow, agreement_table
 
@@ -109,4 +109,5 @@ def draw(fig: Figure | None = None) -> Figure:
     for ax, metric in zip(axes, METRICS):
         plot_pretrain(rows, metric=metric, ax=ax)
     axes[0].set_ylabel("value")
+    legends_to_figure(fig, axes, ncols=2)
     return fig

@@ -10,7 +10,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from lookaround.figures.style import CLASS_COLORS, WIDE, axes_of, color, figure, styled
+from lookaround.figures.style import (
+    CLASS_COLORS,
+    WIDE,
+    axes_of,
+    color,
+    figure,
+    legends_to_figure,
+    styled,
+)
 from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import build_cooccurrence
 from lookaround.theory.graphs import context_graph, context_target_graph, sample_graph
@@ -151,4 +159,5 @@ def draw(fig: Figure | None = None) -> Figure:
     fig, axes = figure(WIDE, 4.2, fig, nrows=2, ncols=3)
     for row, spec in enumerate(OBJECTIVES):
         plot_graphs(source, parse_objective(spec, source.length), ax=axes[row])
+    legends_to_figure(fig, axes.ravel())
     return fig

@@ -25,6 +25,7 @@ __all__ = [
     "color",
     "figure",
     "legend_outside",
+    "legends_to_figure",
     "line_style",
     "save",
     "styled",
@@ -178,6 +179,29 @@ def legend_outside(fig: Figure, ax: Any, ncols: int = 4, **kwargs: Any) -> None:
     """
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=ncols, frameon=False, **kwargs)
+
+
+def legends_to_figure(fig: Figure, axes: Any, ncols: int = 4) -> None:
+    """The panels' own legends (a ``plot_*`` draws one for a reader of a single panel) moved
+    into one figure legend above the panels, each entry once.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    axes : iterable of Axes
+        The panels whose legends move.
+    ncols : int
+    """
+    entries: dict[str, Any] = {}
+    for ax in axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        for handle, text in zip(legend.legend_handles, legend.get_texts()):
+            entries.setdefault(text.get_text(), handle)
+        legend.remove()
+    fig.legend(list(entries.values()), list(entries), loc="outside upper center", ncols=ncols,
+               frameon=False)  # fmt: skip
 
 
 def save(fig: Figure, path: Path, fmt: str) -> Path:

@@ -64,14 +64,38 @@ class PretrainTable(Presented):
 
 
 def announcement(request: PretrainRequest, seconds: float, path: Path) -> str:
-    """What a run says before it starts: its runs, their modelled time, its results file."""
+    """What a run says before it starts: its runs, their modelled time, its results file.
+
+    Parameters
+    ----------
+    request : PretrainRequest
+        What is trained.
+    seconds : float
+        Its modelled seconds on one process (:meth:`PretrainRequest.check`).
+    path : Path
+        Its results file.
+
+    Returns
+    -------
+    str
+    """
     minutes = f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
     return (f"pretrain: {len(request.configs())} runs, modelled at about {minutes} on one "
             f"process; results go to {path}")  # fmt: skip
 
 
 def default_results_path(request: PretrainRequest) -> Path:
-    """``pretrain-HASH.jsonl`` in the working directory, keyed on what is trained."""
+    """``pretrain-HASH.jsonl`` in the working directory, keyed on what is trained.
+
+    Parameters
+    ----------
+    request : PretrainRequest
+        What is trained.
+
+    Returns
+    -------
+    Path
+    """
     return Path(f"pretrain-{config_hash(request.header())[:8]}.jsonl")
 
 

@@ -108,11 +108,11 @@ def test_every_figure_draws_the_users_own_results():
     objectives = {s: parse_objective(s, 3) for s in specs}
     fig = Figure()
     axes = fig.subplots(2, 3)
-    plot_graphs(source, objectives["ar"], axes=axes[0])
+    plot_graphs(source, objectives["ar"], ax=axes[0])
     spectra = plot_spectra({s: analyze(source, o, 3) for s, o in objectives.items()}, ax=axes[1, 0])
     assert [line.get_label() for line in spectra.get_lines()] == list(specs)
     bounds = plot_bounds([analyze(source, objectives["mlm:1"], k) for k in (1, 2)], ax=axes[1, 1])
     assert np.asarray(bounds.get_lines()[1].get_xdata()).tolist() == [1, 2]
     reports = {s: generation_report(source, o) for s, o in objectives.items()}
-    top, bottom = plot_generation(reports, axes=[axes[1, 2], fig.add_subplot(3, 3, 9)])
+    top, bottom = plot_generation(reports, ax=[axes[1, 2], fig.add_subplot(3, 3, 9)])
     assert np.asarray(bottom.get_lines()[0].get_ydata())[0] == reports["ar"].excess[0]

@@ -337,7 +337,7 @@ def test_a_pretraining_row_without_its_metrics_is_corrupt_and_repaired(tmp_path,
     capsys.readouterr()
     _refused(argv, "pt.jsonl:2 is corrupt")
     assert main([*argv, "--repair"]) == 0
-    assert "1 runs trained, 1 already in" in capsys.readouterr().out
+    assert "1 runs trained, 1 resumed; results in" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -224,7 +224,7 @@ def test_pretrain_prints_the_table_and_resumes(tmp_path, capsys):
     assert {r["metric"] for r in record["rows"]} >= {"probe error, T1 map", "ARI, T1 map"}
     assert all(r["seeds"] == 2 for r in record["rows"])
     assert main(argv) == 0
-    assert capsys.readouterr().out.startswith("pretrain: 0 runs trained, 4 already")
+    assert capsys.readouterr().out.startswith("pretrain: 0 runs trained, 4 resumed; results in")
 
 
 def test_check_pretrain_gives_each_claim_row_the_networks_verdict(tmp_path, capsys):

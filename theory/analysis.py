@@ -218,6 +218,8 @@ class ContextLevel(LevelAnalysis):
 
     Attributes
     ----------
+    k, probe_error, bound, rows, targets, label_mass, connectivity, rounding_mass
+        As in :class:`LevelAnalysis`.
     singular_values : ndarray
         ``s_1 >= s_2 >= ...`` of ``Abar``, zero-padded to at least ``k+1``.
     phi : float
@@ -252,6 +254,8 @@ class SampleLevel(LevelAnalysis):
 
     Attributes
     ----------
+    k, probe_error, bound, rows, targets, label_mass, connectivity, rounding_mass
+        As in :class:`LevelAnalysis`.
     eigenvalues : ndarray
         ``lam_i = s_i(Qbar)^2`` of the normalized sample graph, zero-padded to at least ``k+1``.
     alpha : float

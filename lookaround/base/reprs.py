@@ -32,6 +32,17 @@ def number(value: float, digits: int = 4) -> str:
     The exact passes leave rounding residue such as ``s_3 = 1.6e-16`` where the value is 0;
     text shows 0 and the JSON keeps the float as computed.
 
+    Parameters
+    ----------
+    value : float
+        The number.
+    digits : int
+        Significant digits.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> number(0.123456789), number(1.6e-16), number(-3e-30, 6), number(float("nan"))

@@ -90,7 +90,7 @@ def _pretrain(args: argparse.Namespace) -> str:
     request = pretrain_request(args)
     seconds = request.check()
     path = results_path(request, args.out, "--out")
-    if not args.quiet:
+    if sys.stderr.isatty() and not args.quiet:  # with the progress bar; an error stays one line
         from lookaround.simulations.pretrain_runs import announcement
 
         print(announcement(request, seconds, path), file=sys.stderr)
