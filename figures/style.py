@@ -9,6 +9,7 @@ also has its own marker and line style, so a figure reads in grey scale too.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -249,8 +250,6 @@ def axes_of(ax: Any, axes: Any, where: str) -> Any:
     """
     if axes is None:
         return ax
-    import warnings
-
     warnings.warn(f"{where}(axes=...) is deprecated and will be removed in 0.3; use ax=, as "
                   "every plot_* does", DeprecationWarning, stacklevel=3)  # fmt: skip
     return axes if ax is None else ax

@@ -44,7 +44,7 @@ from lookaround.simulations.pretrain import (
 from lookaround.simulations.sampled import SampledTheory, sampled_theory
 from lookaround.theory.limits import check_k, default_max_memory
 from lookaround.theory.montecarlo import FeatureMapEstimate, feature_map_estimate
-from lookaround.theory.objectives import parse_objective, pattern_count, pattern_law
+from lookaround.theory.objectives import name_pattern_count, parse_objective, pattern_law
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.sources import Source
 
@@ -67,11 +67,6 @@ __all__ = [
 
 DEFAULT_SOURCES = ("topic", "markov", "hmm")
 DEFAULT_OBJECTIVES = ("ar", "mlm:2", "vmlm")
-
-
-def _patterns(objective: str, length: int) -> int:
-    kind, _, param = objective.partition(":")
-    return pattern_count(kind, param, length)[0]
 
 
 def evaluation_mode(source: Source, objectives: tuple[str, ...], requested: str = "auto") -> str:
@@ -101,7 +96,8 @@ def evaluation_mode(source: Source, objectives: tuple[str, ...], requested: str 
         raise InputError(f"evaluation must be one of {', '.join(EVALUATIONS)}, got {requested!r}",
                          field="evaluation")  # fmt: skip
     sequences = source.vocab**source.length
-    rows = max(sequences * (_patterns(o, source.length) + source.length - 1) for o in objectives)
+    rows = max(sequences * (name_pattern_count(o, source.length) + source.length - 1)
+               for o in objectives)  # fmt: skip
     enumerable = sequences <= 10**6 and rows <= MAX_EVALUATION_ROWS
     if requested == "exact" and not enumerable:
         raise InputError(

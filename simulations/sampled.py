@@ -43,9 +43,9 @@ from lookaround.theory.intervals import Interval
 from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.montecarlo import FeatureMapEstimate, feature_map_estimate
 from lookaround.theory.objectives import (
+    name_pattern_count,
     parse_objective,
     pattern_arrays,
-    pattern_count,
     pattern_law,
 )
 from lookaround.theory.sampling import draw_sequences
@@ -123,8 +123,7 @@ class EvaluationDraws:
 
 def _patterns(objective: str, length: int, n: int, rng: np.random.Generator, per: int):
     """``visible`` (n, J, T), ``target`` (n, J), ``weights`` (n, J) and whether all are read."""
-    kind, _, param = objective.partition(":")
-    if pattern_count(kind, param, length)[0] <= per:
+    if name_pattern_count(objective, length) <= per:
         exact = parse_objective(objective, length)
         visible, target = pattern_arrays(exact.patterns, length)
         count = target.size

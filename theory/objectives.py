@@ -29,6 +29,7 @@ __all__ = [
     "Objective",
     "Pattern",
     "as_objective",
+    "name_pattern_count",
     "objective_name",
     "parse_objective",
     "pattern_arrays",
@@ -204,6 +205,31 @@ def pattern_count(kind: str, param: str, length: int) -> tuple[int, int]:
     (4, 10)
     """
     return KINDS[kind].count(param, length) if kind in KINDS else (0, 0)
+
+
+def name_pattern_count(name: str, length: int) -> int:
+    """How many ``(S, i)`` patterns the objective ``name`` builds at ``length``, before
+    building it (:func:`pattern_count` of its kind and parameter).
+
+    Parameters
+    ----------
+    name : str
+        An objective's name, such as ``mlm:2``.
+    length : int
+        ``T``.
+
+    Returns
+    -------
+    int
+        0 for a name the parser refuses with its own message.
+
+    Examples
+    --------
+    >>> name_pattern_count("mlm:2", 5), name_pattern_count("ar", 5)
+    (20, 4)
+    """
+    kind, _, param = name.partition(":")
+    return pattern_count(kind, param, length)[0]
 
 
 def _check_size(kind: str, param: str, spec: str, length: int) -> None:
