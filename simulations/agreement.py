@@ -8,9 +8,10 @@ theory's is :mod:`lookaround.simulations.verdicts`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
@@ -31,16 +32,15 @@ from lookaround.simulations.evaluations import (
 from lookaround.simulations.metrics import COMPARISONS
 from lookaround.simulations.pretrain import (
     MAX_EVALUATION_ROWS,
-    ClassMetrics,
     ExactTheory,
     Population,
     PretrainEvaluation,
-    SpectralFit,
     check_evaluation_size,
     evaluate,
     exact_theory,
     population,
 )
+from lookaround.simulations.records import evaluation_of, record
 from lookaround.simulations.sampled import SampledTheory, sampled_theory
 from lookaround.theory.limits import check_k, default_max_memory
 from lookaround.theory.montecarlo import FeatureMapEstimate, feature_map_estimate
@@ -56,11 +56,9 @@ __all__ = [
     "check_one",
     "claim_request",
     "evaluation_mode",
-    "evaluation_of",
     "feature_map_of",
     "pretrain_one",
     "pretrain_point",
-    "record",
     "sampled_theory_of",
     "theory_of",
 ]
@@ -154,6 +152,10 @@ class PretrainRequest:
         How networks are judged (:func:`evaluation_mode`; ``auto``: exact where enumerable).
     eval_sequences : int
         Held-out sequences of a sampled evaluation.
+    widths : tuple of int
+        Widths trained side by side, each a block of the table (empty: the settings' one).
+    belief : bool
+        Measure every network's belief geometry too (:mod:`lookaround.simulations.beliefs`).
     """
 
     sources: tuple[str, ...] = DEFAULT_SOURCES
@@ -164,15 +166,27 @@ class PretrainRequest:
     comparisons: tuple[PretrainComparison, ...] = ()
     evaluation: str = "auto"
     eval_sequences: int = EVALUATION_SEQUENCES
+    widths: tuple[int, ...] = ()
+    belief: bool = False
 
     def header(self) -> dict:
         """What the results file is keyed on: what is trained and how it is judged (not how
-        it is compared); the default evaluation leaves it as earlier releases wrote it."""
+        it is compared); what a request leaves at its default is left out, as earlier
+        releases wrote it."""
         fields_ = ("sources", "objectives", "seeds", "ks")
         out = {**{f: list(getattr(self, f)) for f in fields_}, "settings": dict(self.settings)}
         if (self.evaluation, self.eval_sequences) != ("auto", EVALUATION_SEQUENCES):
             out.update(evaluation=self.evaluation, eval_sequences=self.eval_sequences)
+        if self.widths:
+            out.update(widths=list(self.widths))
+        if self.belief:
+            out.update(belief=True)
         return {"pretrain": out}
+
+    def shapes(self) -> list[dict]:
+        """The settings of each width trained (one entry without ``widths``)."""
+        base = dict(self.settings)
+        return [{**base, "width": w} for w in self.widths] if self.widths else [base]
 
     def mode(self, source: str) -> str:
         """``"exact"`` or ``"sampled"``: how the networks trained on ``source`` are judged."""
@@ -200,16 +214,19 @@ class PretrainRequest:
         """One configuration per source, objective and seed (a sampled one says so)."""
         sampled = {s: {"eval_sequences": self.eval_sequences} for s in self.sources
                    if self.mode(s) == "sampled"}  # fmt: skip
+        belief = {"belief": True} if self.belief else {}
         return [
             {
                 "source": s,
                 "objective": o,
                 "seed": seed,
                 "ks": list(self.ks),
-                **dict(self.settings),
+                **shape,
+                **belief,
                 **sampled.get(s, {}),
             }  # fmt: skip
             for s in self.sources
+            for shape in self.shapes()
             for o in self.objectives
             for seed in self.seeds
         ]
@@ -238,25 +255,31 @@ class PretrainRequest:
             )
         except InputError as exc:  # named as a field, so the command line says its flag
             raise InputError(str(exc), field="eval_sequences") from None  # fmt: skip
+        if len(set(self.widths)) < len(self.widths):
+            raise InputError("widths needs distinct widths", field="width")
         for name in self.sources:
             source = resolve_source(name)
+            if self.belief and self.mode(name) == "sampled":
+                raise InputError(f"belief is measured on an enumerable population; {name} is "
+                                 "judged on sampled draws", field="belief")  # fmt: skip
             # enumerated once per source, not per objective
             pop = population(source) if self.mode(name) == "exact" else None
             for objective in self.objectives:
-                _check_run(source, pop, objective, self.ks, dict(self.settings))
+                for shape in self.shapes():
+                    _check_run(source, pop, objective, self.ks, shape)
         return _request_budget(self)  # after each run's own limits, which name their setting
 
 
 def _request_budget(request: PretrainRequest) -> float:
     from lookaround.simulations.training import check_budget, training_config
 
-    settings: dict = dict(request.settings)  # the values were checked with their names
-    shape, config = architecture_config(settings), training_config(settings)
     each = len(request.objectives) * len(request.seeds)
-    return check_budget([(shape, config, resolve_source(name).length)
-                  for name in request.sources] * each,
-                 evaluation=sum(_sampled_seconds(request, name, shape)
-                                for name in request.sources))  # fmt: skip
+    runs, sampled = [], 0.0
+    for settings in request.shapes():  # the values were checked with their names
+        shape, config = architecture_config(settings), training_config(settings)
+        runs += [(shape, config, resolve_source(name).length) for name in request.sources] * each
+        sampled += sum(_sampled_seconds(request, name, shape) for name in request.sources)
+    return check_budget(runs, evaluation=sampled)
 
 
 def _sampled_seconds(request: PretrainRequest, name: str, shape) -> float:
@@ -394,8 +417,15 @@ def pretrain_one(
     from lookaround.simulations.transformer import network_outputs
 
     pop, theory = population(resolved), theory_of(source, objective)
-    return final, evaluate(network_outputs(run, theory, pop), theory, pop, resolved, ks=ks,
-                           seed=seed)  # fmt: skip
+    result = evaluate(network_outputs(run, theory, pop), theory, pop, resolved, ks=ks, seed=seed)
+    if not settings.get("belief"):
+        return final, result
+    from lookaround.simulations.beliefs import belief_geometry
+    from lookaround.simulations.transformer import context_layers
+
+    geometry = belief_geometry(lambda *a: context_layers(run, *a), resolved, theory.objective,
+                               pop.tokens, pop.mass, seed=seed)  # fmt: skip
+    return final, dataclasses.replace(result, belief=geometry)
 
 
 def _judged_sampled(run, source: str, objective: str, ks, seed: int, n: int) -> PretrainEvaluation:
@@ -491,68 +521,3 @@ def sampled_theory_of(
     return sampled_theory(resolve_source(source_name), objective, n=n, ks=ks,
                           per_sequence=PATTERNS_PER_SEQUENCE,
                           feature_map=feature_map_of(source_name, objective, n))  # fmt: skip
-
-
-def record(result: PretrainEvaluation) -> dict:
-    """The JSON form of an evaluation (docs/json.md).
-
-    Parameters
-    ----------
-    result : PretrainEvaluation
-        An evaluation.
-
-    Returns
-    -------
-    dict
-    """
-    out = asdict(result)
-    out["excess_per_length"] = result.excess_per_length.tolist()
-    if not result.sampled:  # an exact row is written as before intervals existed
-        for key in ("generation_excess_ci", "excess_per_length_ci", "objective_excess_ci",
-                    "sequences"):  # fmt: skip
-            del out[key]
-        for part in ("raw", "pooled", *range(len(result.t1))):
-            metrics = out["t1"][part] if isinstance(part, int) else out[part]
-            for key in ("probe_error_ci", "ari_ci") if metrics else ():
-                del metrics[key]
-        return out
-    out["excess_per_length_ci"] = np.asarray(result.excess_per_length_ci).tolist()
-    return out
-
-
-def evaluation_of(row: dict) -> PretrainEvaluation:
-    """A row read back from the results file.
-
-    Parameters
-    ----------
-    row : dict
-        A results row of :func:`pretrain_point`.
-
-    Returns
-    -------
-    PretrainEvaluation
-    """
-
-    def pair(value: list | None) -> tuple | None:
-        return None if value is None else tuple(value)
-
-    def metrics(value: dict | None) -> ClassMetrics | None:
-        if value is None:
-            return None
-        ci = {k: pair(value.get(k)) for k in ("probe_error_ci", "ari_ci")}
-        return ClassMetrics(value["k"], value["probe_error"], value["ari"], **ci)
-
-    per_length_ci = row.get("excess_per_length_ci")
-    return PretrainEvaluation(
-        generation_excess=row["generation_excess"],
-        excess_per_length=np.asarray(row["excess_per_length"], dtype=float),
-        objective_excess=row["objective_excess"],
-        t1=tuple(m for m in map(metrics, row["t1"]) if m is not None),
-        raw=metrics(row["raw"]),
-        pooled=metrics(row["pooled"]),
-        spectral=None if row["spectral"] is None else SpectralFit(**row["spectral"]),
-        generation_excess_ci=pair(row.get("generation_excess_ci")),
-        excess_per_length_ci=None if per_length_ci is None else np.asarray(per_length_ci, float),
-        objective_excess_ci=pair(row.get("objective_excess_ci")),
-        sequences=row.get("sequences"),
-    )

@@ -137,15 +137,18 @@ ARCHITECTURES: dict[str, Architecture] = {
                      "Transformer", "pre-LN transformer, head on the last hidden state"),
         Architecture("bottleneck", BottleneckConfig, _bottleneck_parameters,
                      "Bottlenecked", "the transformer with a K-dimensional linear "
-                     "feature layer before the head (--bottleneck K)"),
+                     "feature layer before the head (--bottleneck K implies it)"),
     )
 }  # fmt: skip
 """Every architecture, by name; ``transformer`` is the default."""
 
 
 def architecture_config(settings: Mapping[str, Any]) -> TransformerConfig:
-    """The architecture config of a run's settings: ``settings["architecture"]`` (default
-    ``"transformer"``) with the settings that are its config's fields.
+    """The architecture config of a run's settings: ``settings["architecture"]`` with the
+    settings that are its config's fields.
+
+    Unnamed, the architecture is the one whose own setting is given (``bottleneck`` gives
+    the bottleneck architecture), else ``transformer``.
 
     Parameters
     ----------
@@ -159,10 +162,10 @@ def architecture_config(settings: Mapping[str, Any]) -> TransformerConfig:
 
     Examples
     --------
-    >>> architecture_config({"architecture": "bottleneck", "bottleneck": 3, "steps": 10})
+    >>> architecture_config({"bottleneck": 3, "steps": 10})
     BottleneckConfig(width=32, layers=2, heads=2, bottleneck=3)
     """
-    name = settings.get("architecture", "transformer")
+    name = settings.get("architecture") or _implied(settings)
     if name not in ARCHITECTURES:
         raise InputError(
             f"architecture must be one of {', '.join(ARCHITECTURES)}, got {name!r}",
@@ -176,6 +179,14 @@ def architecture_config(settings: Mapping[str, Any]) -> TransformerConfig:
                 f"{key} is a setting of the {other.name} architecture, not {name}", field=key
             )
     return kind(**{key: value for key, value in settings.items() if key in known})
+
+
+def _implied(settings: Mapping[str, Any]) -> str:
+    """The one architecture whose own (not inherited) setting is given, else ``transformer``."""
+    base = {f.name for f in fields(TransformerConfig)}
+    named = [a.name for a in ARCHITECTURES.values()
+             if ({f.name for f in fields(a.config)} - base) & settings.keys()]  # fmt: skip
+    return named[0] if len(named) == 1 else "transformer"
 
 
 def architecture_of(config: TransformerConfig) -> Architecture:

@@ -101,15 +101,22 @@ class Transformer(eqx.Module):
         """The input id of ``[MASK]``: ``V``."""
         return self.embed.shape[0] - 1
 
-    def hidden(self, tokens: jax.Array) -> jax.Array:
-        """Final hidden states, shape (T, d), of one input row (``V`` is ``[MASK]``)."""
+    def residual(self, tokens: jax.Array) -> jax.Array:
+        """The residual stream of one input row (``V`` is ``[MASK]``): shape (L + 1, T, d),
+        the embeddings and then each block's output, before the final LayerNorm."""
         length = tokens.shape[0]
         x = self.embed[tokens] + self.position
         full = jnp.ones((length, length), dtype=bool)
         mask = jnp.tril(full) if self.causal else full
+        stream = [x]
         for block in self.blocks:
             x = block(x, mask)
-        return jax.vmap(self.norm)(x)
+            stream.append(x)
+        return jnp.stack(stream)
+
+    def hidden(self, tokens: jax.Array) -> jax.Array:
+        """Final hidden states, shape (T, d), of one input row (``V`` is ``[MASK]``)."""
+        return jax.vmap(self.norm)(self.residual(tokens)[-1])
 
     def features(self, states: jax.Array) -> jax.Array:
         """What the head and the probes read of hidden states ``(..., d)``: the states."""
@@ -126,6 +133,16 @@ class Transformer(eqx.Module):
         states = jax.vmap(self.hidden)(tokens)
         picked = self.features(jnp.take_along_axis(states, positions[:, :, None], axis=1))
         return jax.vmap(jax.vmap(self.head))(picked), picked, self.features(states.mean(axis=1))
+
+    def read_layers(self, tokens: jax.Array, positions: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """The residual stream and the features at ``positions`` of each row.
+
+        ``tokens`` (B, T), ``positions`` (B, P) → residual (B, P, L + 1, d), features (B, P, f).
+        """
+        stream = jax.vmap(self.residual)(tokens)  # (B, L + 1, T, d)
+        picked = jnp.take_along_axis(stream, positions[:, None, :, None], axis=2)
+        final = jax.vmap(jax.vmap(self.norm))(picked[:, -1])
+        return jnp.swapaxes(picked, 1, 2), self.features(final)
 
 
 class Bottlenecked(Transformer):

@@ -9,8 +9,12 @@ is the network's *population* value, with no sampling error:
   averaged over patterns, times ``Psi_k = D_t^{-1/2} V_k S_k^{-1/2}`` (the factor that turns
   the exact conditionals into T1's optimal features), so the exact conditionals give exactly
   the theory's ``h(x)``;
+- classification through T1's map at **full rank** (every column of ``D_t^{-1/2} V S^{-1/2}``),
+  which keeps everything the network's conditionals say about a sequence;
 - classification on the **raw** features: hidden states at the context's read-out position
-  averaged over patterns (``w``-weighted), and mean-pooled states of the whole sequence.
+  averaged over patterns (``w``-weighted), their top-``k`` principal directions (a
+  practitioner's PCA, ``P(x)``-weighted), and mean-pooled states of the whole sequence;
+- with ``belief``, the belief geometry of every layer (:mod:`lookaround.simulations.beliefs`).
 
 Probes are the ``P(x)``-weighted least-squares linear probe read by argmax against the Bayes
 labels (theory's T2'); clusterings are the population k-means ARI of the claim table.
@@ -25,6 +29,7 @@ from scipy.linalg import subspace_angles
 
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
+from lookaround.simulations.beliefs import BeliefGeometry
 from lookaround.simulations.evaluate import (
     RESTARTS,
     all_sequences,
@@ -52,6 +57,7 @@ __all__ = [
     "conditionals_of",
     "evaluate",
     "prefix_patterns",
+    "principal_directions",
     "exact_outputs",
     "exact_theory",
     "population",
@@ -387,12 +393,20 @@ class PretrainEvaluation(Presented):
         Pattern-averaged and mean-pooled hidden states (networks only; all ``d`` units plus
         an intercept, whatever ``k``).
     spectral : SpectralFit or None
+        A spectral-loss network against T1 (None for cross-entropy).
     generation_excess_ci, objective_excess_ci : tuple of float, optional
         95% intervals of a sampled evaluation (None when exact).
     excess_per_length_ci : ndarray, shape (T - 1, 2), optional
         Each length's interval.
     sequences : int, optional
         Held-out sequences of a sampled evaluation (None: the population, exactly).
+    full : ClassMetrics or None
+        Through T1's map at full rank (its ``k`` is the rank; None where not evaluated).
+    pca : tuple of ClassMetrics
+        The top-``k`` principal directions of the raw pattern-averaged states, one per ``k``
+        (networks only).
+    belief : BeliefGeometry or None
+        Every layer's belief ``R^2`` (networks trained with ``belief`` only).
     """
 
     __repr__ = short_repr
@@ -408,6 +422,9 @@ class PretrainEvaluation(Presented):
     excess_per_length_ci: np.ndarray | None = None
     objective_excess_ci: tuple[float | None, float | None] | None = None
     sequences: int | None = None
+    full: ClassMetrics | None = None
+    pca: tuple[ClassMetrics, ...] = ()
+    belief: BeliefGeometry | None = None
 
     @property
     def sampled(self) -> bool:
@@ -417,6 +434,13 @@ class PretrainEvaluation(Presented):
     def at(self, k: int) -> ClassMetrics:
         """The T1-mapped metrics at ``k``."""
         return next(m for m in self.t1 if m.k == k)
+
+    def metrics(self, part: str, k: int) -> ClassMetrics | None:
+        """The classification metrics of ``part`` (``t1``, ``pca``: at ``k``; ``raw``,
+        ``pooled``, ``full``: whatever ``k``), None where not evaluated."""
+        if part in ("t1", "pca"):
+            return next((m for m in getattr(self, part) if m.k == k), None)
+        return getattr(self, part)
 
 
 def _cross_entropy(probs: np.ndarray, truth: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -501,10 +525,16 @@ def evaluate(
     t1 = tuple(
         _classes(averaged @ theory.feature_map[:, :k], pop, k, seed, intercept=False) for k in ks
     )
+    rank = theory.feature_map.shape[1]
+    full = _classes(averaged @ theory.feature_map, pop, rank, seed, intercept=False)
     raw = pooled = None
+    pca: tuple[ClassMetrics, ...] = ()
     if outputs.pattern_hidden is not None:
         hidden = np.einsum("p,npd->nd", theory.objective.weights, outputs.pattern_hidden)
         raw = _classes(hidden, pop, None, seed, intercept=True)
+        directions = principal_directions(hidden, pop.mass)
+        pca = tuple(_classes(hidden @ directions[:, :k], pop, k, seed, intercept=True)
+                    for k in ks)  # fmt: skip
     if outputs.pooled is not None:
         pooled = _classes(outputs.pooled, pop, None, seed, intercept=True)
     return PretrainEvaluation(
@@ -515,7 +545,35 @@ def evaluate(
         raw=raw,
         pooled=pooled,
         spectral=_spectral_fit(outputs, theory, pop, source),
+        full=full,
+        pca=pca,
     )
+
+
+def principal_directions(features: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """The ``mass``-weighted principal directions of ``features``, by explained variance.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, d)
+        Features of every sequence.
+    mass : ndarray, shape (n,)
+        Their weights (``P(x)``).
+
+    Returns
+    -------
+    ndarray, shape (d, min(n, d))
+        Columns in order of decreasing weighted variance; ``features @ out[:, :k]`` are the
+        top-``k`` principal components (up to the mean, which a probe's intercept absorbs).
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0], [2.0, -1.0], [4.0, -1.0], [6.0, 1.0]])
+    >>> np.abs(principal_directions(x, np.full(4, 0.25))).round(12).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    centred = features - mass @ features / mass.sum()
+    return np.linalg.svd(np.sqrt(mass)[:, None] * centred, full_matrices=False)[2].T
 
 
 def conditionals_of(head: np.ndarray, *, loss: str, g: np.ndarray | None, target_mass: np.ndarray):

@@ -14,6 +14,7 @@ from lookaround.simulations.agreement import (
     DEFAULT_SOURCES,
     PretrainRequest,
 )
+from lookaround.simulations.belief_rows import BeliefRow, belief_table, format_beliefs
 from lookaround.simulations.engine import config_hash, run_plan
 from lookaround.simulations.evaluations import EVALUATION_SEQUENCES
 from lookaround.simulations.verdicts import AgreementRow, agreement_table, format_agreement
@@ -37,6 +38,8 @@ class PretrainTable(Presented):
         Runs trained now, and runs read back from the file.
     quarantined : int
         Lines of the file moved aside as an interrupted write (to ``path.corrupt``).
+    beliefs : tuple of BeliefRow
+        Each layer's belief ``R^2`` (requests with ``belief`` only).
     """
 
     __repr__ = short_repr
@@ -47,6 +50,7 @@ class PretrainTable(Presented):
     ran: int
     resumed: int
     quarantined: int = 0
+    beliefs: tuple[BeliefRow, ...] = ()
 
     def done(self) -> str:
         """One line: what ran, what was resumed, and where the results are."""
@@ -57,7 +61,8 @@ class PretrainTable(Presented):
 
     def summary(self) -> str:
         """The agreement table as ``lookaround pretrain`` prints it, under :meth:`done`."""
-        return f"pretrain: {self.done()}\n" + format_agreement(self.rows)
+        beliefs = "\n\n" + format_beliefs(self.beliefs) if self.beliefs else ""
+        return f"pretrain: {self.done()}\n" + format_agreement(self.rows) + beliefs
 
     def _frame_rows(self) -> list[dict]:
         return [asdict(row) for row in self.rows]
@@ -132,9 +137,10 @@ def run_request(
     path = Path(path)
     counts = run_plan(request, str(path), jobs=jobs, scheduler=scheduler, progress=progress,
                       repair=repair)  # fmt: skip
-    rows = agreement_table(request, [r for r in read_records(path) if "config" in r])
-    return PretrainTable(request, rows, path, counts["ran"], counts["skipped"],
-                         counts["quarantined"])  # fmt: skip
+    records = [r for r in read_records(path) if "config" in r]
+    return PretrainTable(request, agreement_table(request, records), path, counts["ran"],
+                         counts["skipped"], counts["quarantined"],
+                         belief_table(request, records))  # fmt: skip
 
 
 def pretrain(
@@ -148,6 +154,8 @@ def pretrain(
     progress: bool | None = None,
     evaluation: str = "auto",
     eval_sequences: int = EVALUATION_SEQUENCES,
+    widths: tuple[int, ...] = (),
+    belief: bool = False,
     **settings: float | int | str,
 ) -> PretrainTable:
     """Train tiny transformers under each objective and set their verdicts beside the exact
@@ -173,6 +181,10 @@ def pretrain(
         How networks are judged.
     eval_sequences : int
         Held-out sequences of a sampled evaluation.
+    widths : tuple of int
+        Widths trained side by side (instead of one ``width`` setting).
+    belief : bool
+        Measure each network's belief geometry (docs/theory.md §10.5).
     **settings
         Training and architecture settings: ``steps``, ``batch``, ``lr``, ``loss``, ``width``,
         ``layers``, ``heads``, ``architecture``, ``bottleneck``, ...
@@ -200,6 +212,8 @@ def pretrain(
         settings=tuple(sorted({"k": max(ks), **settings}.items())),
         evaluation=evaluation,
         eval_sequences=eval_sequences,
+        widths=tuple(widths),
+        belief=belief,
     )
     seconds = request.check()
     path = Path(out) if out is not None else default_results_path(request)

@@ -62,6 +62,7 @@ import optax
 
 __all__ = [
     "TrainedTransformer",
+    "context_layers",
     "network_outputs",
     "pooled_states",
     "pretrain_transformer",
@@ -334,21 +335,63 @@ def _read(model: Transformer, tokens: jax.Array, positions: jax.Array):
     return model.read(tokens, positions)
 
 
-def _read_blocks(model: Transformer, tokens: np.ndarray, positions: np.ndarray, rows: int):
+@eqx.filter_jit
+def _read_layers(model: Transformer, tokens: jax.Array, positions: jax.Array):
+    return model.read_layers(tokens, positions)
+
+
+def _read_blocks(model: Transformer, tokens: np.ndarray, positions: np.ndarray, rows: int,
+                 reader: Callable = _read):  # fmt: skip
     n = tokens.shape[0]
     parts: list[list[np.ndarray]] = [[], [], []]
     for start in range(0, n, rows):
         block = slice(start, min(start + rows, n))
         size = block.stop - block.start
         pad = ((0, rows - size), (0, 0))
-        outs = _read(
+        outs = reader(
             model,
             jnp.asarray(np.pad(tokens[block], pad).astype(np.int32)),
             jnp.asarray(np.pad(positions[block], pad).astype(np.int32)),
         )
         for part, out in zip(parts, outs):
             part.append(np.asarray(out, dtype=np.float64)[:size])
-    return tuple(np.concatenate(p) for p in parts)
+    return tuple(np.concatenate(p) for p in parts if p)
+
+
+def context_layers(
+    run: TrainedTransformer, tokens: np.ndarray, visible: np.ndarray, target: np.ndarray,
+    *, rows: int = 1024,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The residual stream and the probed features of ``run`` at each sequence's patterns.
+
+    A causal network reads each sequence once (its patterns must be prefixes); a masked one
+    reads each pattern with its hidden positions set to ``[MASK]``, at the target's slot.
+
+    Parameters
+    ----------
+    run : TrainedTransformer
+    tokens : ndarray of int, shape (n, T)
+    visible : ndarray of bool, shape (n, P, T)
+    target : ndarray of int, shape (n, P)
+    rows : int
+        Rows per compiled block.
+
+    Returns
+    -------
+    residual : ndarray, shape (n, P, L + 1, d)
+        The embeddings, then each block's output, at the read-out position.
+    features : ndarray, shape (n, P, f)
+        What the head and every probe read there (the final LayerNorm's output, or the
+        bottleneck's ``K`` features).
+    """
+    n, count, length = visible.shape
+    if run.causal:
+        _check_prefixes(visible, target)
+        return _read_blocks(run.model, tokens, target - 1, rows, _read_layers)
+    inputs = np.where(visible, tokens[:, None, :], run.model.mask_token).reshape(-1, length)
+    residual, features = _read_blocks(run.model, inputs, target.reshape(-1, 1), rows, _read_layers)
+    return (residual.reshape(n, count, *residual.shape[2:]),
+            features.reshape(n, count, -1))  # fmt: skip
 
 
 def network_outputs(run: TrainedTransformer, theory: ExactTheory, pop: Population) -> Outputs:

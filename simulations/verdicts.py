@@ -19,7 +19,7 @@ positively), and a margin within it is ``unresolved``: no verdict, whatever the 
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,10 +27,10 @@ from lookaround.base.reprs import Presented, short_repr
 from lookaround.simulations.agreement import (
     PretrainComparison,
     PretrainRequest,
-    evaluation_of,
     sampled_theory_of,
     theory_of,
 )
+from lookaround.simulations.architectures import architecture_config
 from lookaround.simulations.metrics import EXACT_TOL, margin
 from lookaround.simulations.pretrain import (
     ExactTheory,
@@ -39,6 +39,7 @@ from lookaround.simulations.pretrain import (
     exact_outputs,
     population,
 )
+from lookaround.simulations.records import evaluation_of
 from lookaround.simulations.sampled import SampledTheory
 from lookaround.theory.presets import resolve_source
 
@@ -56,7 +57,8 @@ class PretrainMetric:
     """A number read off a network and off the exact theory.
 
     ``part`` is where a :class:`PretrainEvaluation` keeps it: ``"t1"`` (T1's map, per ``k``),
-    ``"raw"`` or ``"pooled"`` (hidden states; the exact side is T1's number at ``k``), or
+    ``"full"`` (T1's map at full rank, against the exact conditionals' own), ``"raw"``,
+    ``"pca"`` or ``"pooled"`` (hidden states; the exact side is T1's number at ``k``), or
     ``"generation"`` (the exact side is T3's excess).
 
     Attributes
@@ -68,7 +70,8 @@ class PretrainMetric:
     better : str
         ``"lower"`` or ``"higher"``.
     part : str
-        Which part of an evaluation holds it (``t1``, ``raw``, ``pooled``, ``generation``).
+        Which part of an evaluation holds it (``t1``, ``full``, ``raw``, ``pca``, ``pooled``,
+        ``generation``).
     name : str
         The field of that part.
     """
@@ -81,25 +84,31 @@ class PretrainMetric:
 
     @property
     def uses_k(self) -> bool:
-        """Classification metrics are compared at each ``k``; generation does not use it."""
-        return self.part != "generation"
+        """Classification metrics are compared at each ``k``; generation and the full-rank
+        map do not use it."""
+        return self.part not in ("generation", "full")
+
+    @property
+    def exact_part(self) -> str:
+        """The part of the exact predictor's evaluation set beside it."""
+        return "full" if self.part == "full" else "t1"
 
     def available(self, ev: PretrainEvaluation) -> bool:
-        """Whether ``ev`` has this number (the exact predictor has no hidden states)."""
-        return self.part in ("t1", "generation") or getattr(ev, self.part) is not None
+        """Whether ``ev`` has this number (the exact predictor has no hidden states; rows
+        written before a metric existed lack it)."""
+        return self.part in ("t1", "generation") or bool(getattr(ev, self.part))
 
     def network(self, ev: PretrainEvaluation, k: int) -> float:
         if self.part == "generation":
             return ev.generation_excess
-        metrics = ev.at(k) if self.part == "t1" else getattr(ev, self.part)
-        return float(getattr(metrics, self.name))
+        return float(getattr(ev.metrics(self.part, k), self.name))
 
     def exact(self, ev: PretrainEvaluation, theory: ExactTheory | SampledTheory, k: int) -> float:
         if self.part == "generation":
             if isinstance(theory, SampledTheory):
                 return theory.t3.estimate
             return theory.generation.total_excess
-        return float(getattr(ev.at(k), self.name))
+        return float(getattr(ev.metrics(self.exact_part, k), self.name))
 
     def half_width(
         self, ev: PretrainEvaluation, theory: ExactTheory | SampledTheory, k: int
@@ -108,7 +117,7 @@ class PretrainMetric:
         if self.part == "generation":
             ci = (theory.t3.low, theory.t3.high) if isinstance(theory, SampledTheory) else None
         else:
-            ci = getattr(ev.at(k), self.name + "_ci")
+            ci = getattr(ev.metrics(self.exact_part, k), self.name + "_ci")
         low, high = (None, None) if ci is None else ci
         if low is None or high is None:
             return 0.0
@@ -118,8 +127,14 @@ class PretrainMetric:
 PRETRAIN_METRICS = (
     PretrainMetric("probe_t1", "probe error, T1 map", "lower", "t1", "probe_error"),
     PretrainMetric("ari_t1", "ARI, T1 map", "higher", "t1", "ari"),
+    PretrainMetric(
+        "probe_full", "probe error, T1 map at full rank", "lower", "full", "probe_error"
+    ),  # fmt: skip
     PretrainMetric("probe_raw", "probe error, raw pattern-averaged", "lower", "raw", "probe_error"),
     PretrainMetric("ari_raw", "ARI, raw pattern-averaged", "higher", "raw", "ari"),
+    PretrainMetric(
+        "probe_pca", "probe error, raw top-k principal directions", "lower", "pca", "probe_error"
+    ),  # fmt: skip
     PretrainMetric(
         "probe_pooled", "probe error, raw mean-pooled", "lower", "pooled", "probe_error"
     ),
@@ -164,6 +179,10 @@ class AgreementRow(Presented):
         Paired seeds.
     exact_half_width : float
         Half the width of the exact margin's 95% interval (0 when the theory is exact).
+    width : int or None
+        The networks' width ``d`` (None in tables written before rows carried it).
+    bottleneck : int or None
+        The dimension ``K`` of their feature layer (None: no bottleneck).
     """
 
     __repr__ = short_repr
@@ -187,6 +206,8 @@ class AgreementRow(Presented):
     near_tie: bool
     seeds: int
     exact_half_width: float = 0.0
+    width: int | None = None
+    bottleneck: int | None = None
 
 
 def _verdict_pair(exact_margin: float, diffs: np.ndarray, ambiguous: bool, half: float) -> tuple:
@@ -225,7 +246,7 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
 
     Examples
     --------
-    >>> from lookaround.simulations.agreement import record
+    >>> from lookaround.simulations.records import record
     >>> from lookaround.simulations.pretrain import evaluate, exact_outputs, population
     >>> from lookaround.theory.presets import resolve_source
     >>> request = PretrainRequest(sources=("topic",), objectives=("ar", "mlm:1"), seeds=(0, 1),
@@ -239,26 +260,40 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
     >>> table[0].metric, table[0].exact_verdict, table[0].network_verdict, table[0].agreement
     ('probe error, T1 map', 'other', 'other', 'agree')
     """
-    found = {
-        (r["config"]["source"], r["config"]["objective"], r["config"]["seed"]): r for r in rows
-    }
+    found = {_run_key(r["config"]): r for r in rows}
     out = []
     for source_name in request.sources:
         shown = resolve_source(source_name).name  # a file's source by its name, not its path
         exact = _theories(request, source_name)
-        nets = {
-            o: [evaluation_of(found[source_name, o, s]) for s in request.seeds]
-            for o in request.objectives
-        }
-        for pair in request.pairs():
-            for metric in PRETRAIN_METRICS:
-                if pair.kind is not None and metric.uses_k != (pair.kind == "classification"):
-                    continue
-                if not all(metric.available(ev) for runs in nets.values() for ev in runs):
-                    continue
-                for k in request.ks if metric.uses_k else request.ks[:1]:
-                    out.append(_row(shown, metric, k, pair, exact, nets))
+        for settings in request.shapes():
+            shape = architecture_config(settings)
+            nets = {
+                o: [evaluation_of(found[_run_key({**settings, "source": source_name,
+                                                  "objective": o, "seed": s})])
+                    for s in request.seeds]
+                for o in request.objectives
+            }  # fmt: skip
+            for row in _comparisons(request, shown, exact, nets):
+                out.append(replace(row, width=shape.width,
+                                   bottleneck=getattr(shape, "bottleneck", None)))  # fmt: skip
     return tuple(out)
+
+
+def _run_key(config: dict) -> tuple:
+    return config["source"], config["objective"], config["seed"], config.get("width")
+
+
+def _comparisons(request: PretrainRequest, shown: str, exact: dict, nets: dict) -> list:
+    out = []
+    for pair in request.pairs():
+        for metric in PRETRAIN_METRICS:
+            if pair.kind is not None and metric.uses_k != (pair.kind == "classification"):
+                continue
+            if not all(metric.available(ev) for runs in nets.values() for ev in runs):
+                continue
+            for k in request.ks if metric.uses_k else request.ks[:1]:
+                out.append(_row(shown, metric, k, pair, exact, nets))
+    return out
 
 
 def _theories(request: PretrainRequest, source_name: str) -> dict:
@@ -334,10 +369,14 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
     sampled = any(r.exact_half_width > 0 for r in rows)
     digits = 3 if sampled else 4  # estimates to their intervals' scale; exact numbers to 4
     lines: list[str] = []
-    for (source, first, other, claim), block in _blocks(rows):
+    shapes = len({(r.width, r.bottleneck) for r in rows}) > 1
+    for (source, first, other, claim, width, bottleneck), block in _blocks(rows):
         seeds = block[0].seeds
+        shape = (f"; width {width}" if shapes else "") + (
+            f"; bottleneck {bottleneck}" if bottleneck is not None else ""
+        )
         lines.append(f"{source}: {(claim + ' ') if claim else ''}{first} vs {other} "
-                     f"({seeds} seed{'s' * (seeds != 1)})")  # fmt: skip
+                     f"({seeds} seed{'s' * (seeds != 1)}{shape})")  # fmt: skip
         cells = [["metric", "k", "exact first/other", "winner",
                   "networks first/other", "winner", "verdict"]]  # fmt: skip
         for r in block:
@@ -361,7 +400,8 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
 def _blocks(rows: tuple[AgreementRow, ...]) -> list[tuple[tuple, list[AgreementRow]]]:
     blocks: dict[tuple, list[AgreementRow]] = {}
     for r in rows:
-        blocks.setdefault((r.source, r.first, r.other, r.claim), []).append(r)
+        blocks.setdefault((r.source, r.first, r.other, r.claim, r.width, r.bottleneck),
+                          []).append(r)  # fmt: skip
     return list(blocks.items())
 
 

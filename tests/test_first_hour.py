@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from lookaround.cli import build_parser, main
-from lookaround.simulations.agreement import PretrainRequest, record, theory_of
+from lookaround.simulations.agreement import PretrainRequest, theory_of
 from lookaround.simulations.pretrain import evaluate, exact_outputs, population
+from lookaround.simulations.records import record
 from lookaround.simulations.verdicts import TABLE_WIDTH, agreement_table, format_agreement
 from lookaround.theory.presets import resolve_source
 

@@ -10,14 +10,9 @@ from scipy.stats import binom
 
 from lookaround.base.errors import InputError
 from lookaround.cli import main
-from lookaround.simulations.agreement import (
-    PretrainRequest,
-    evaluation_mode,
-    evaluation_of,
-    record,
-    theory_of,
-)
+from lookaround.simulations.agreement import PretrainRequest, evaluation_mode, theory_of
 from lookaround.simulations.pretrain import Outputs, evaluate, population
+from lookaround.simulations.records import evaluation_of, record
 from lookaround.simulations.sampled import (
     draw_evaluation,
     evaluate_sampled,

@@ -12,9 +12,10 @@ pytest.importorskip("equinox")
 
 from lookaround.base.errors import InputError
 from lookaround.simulations import trained
-from lookaround.simulations.agreement import record, theory_of
+from lookaround.simulations.agreement import theory_of
 from lookaround.simulations.architectures import BottleneckConfig
 from lookaround.simulations.pretrain import evaluate, population
+from lookaround.simulations.records import record
 from lookaround.simulations.trained import TrainedTransformer
 from lookaround.simulations.training import TrainingConfig
 from lookaround.simulations.transformer import network_outputs, pretrain_transformer

@@ -135,7 +135,10 @@ def test_spectral_loss_reaches_t1_optimum_and_subspace():
         ({"width": 0}, "width"),
         ({"schedule": "linear"}, "schedule must be one of cosine, constant"),
         ({"architecture": "mlp"}, "architecture must be one of transformer, bottleneck"),
-        ({"bottleneck": 3}, "bottleneck is a setting of the bottleneck architecture"),
+        (
+            {"architecture": "transformer", "bottleneck": 3},
+            "bottleneck is a setting of the bottleneck architecture",
+        ),  # fmt: skip
         ({"loss": "mse"}, "loss must be 'ce' or 'spectral'"),
     ],
 )
@@ -158,7 +161,10 @@ def test_bad_settings_are_refused(settings, message):
         (["--sources", "markov", "--steps", "0"], "steps"),
         (["--sources", "markov2(V=6,T=8)", "--evaluation", "exact"], "use sampled"),
         (["--sources", "markov", "--steps", "1000000", "--batch", "8192"], "exceed 1e10"),
-        (["--bottleneck", "2"], "--bottleneck is a setting of the bottleneck architecture"),
+        (
+            ["--architecture", "transformer", "--bottleneck", "2"],
+            "--bottleneck is a setting of the bottleneck architecture",
+        ),  # fmt: skip
         (["--architecture", "bottleneck", "--bottleneck", "0"], "bottleneck must be"),
         (["--architecture", "mlp"], "invalid choice: 'mlp'"),
     ],

@@ -1,4 +1,4 @@
-"""Exact conditionals of sampled contexts: ``P(z | x_S)`` and ``P(x_i = t | x_S)`` by forward-backward.
+"""Exact conditionals of sampled contexts: ``P(z | x_S)``, ``P(x_i = t | x_S)`` and the belief ``P(z, h_i | x_S)`` by forward-backward.
 
 A context is a pattern ``(S, i)`` and the visible tokens ``x_S``. Under a source (a mixture of
 hidden Markov models, :class:`~lookaround.theory.sources.Source`), both laws come from one
@@ -35,10 +35,14 @@ class ContextLaws:
         ``P(z | x_S)``.
     targets : ndarray, shape (n, V)
         ``q_c = P(x_i = . | x_S)``, the context's row of ``A`` divided by ``P_c(c)``.
+    states : ndarray, shape (n, r, H)
+        ``P(z, h_i | x_S)``: the belief over the class and the hidden state at the target
+        (filtered for a prefix context, smoothed for a masked one); it sums to 1 per context.
     """
 
     classes: np.ndarray
     targets: np.ndarray
+    states: np.ndarray
 
 
 def _emission(source: Source, z: int, t: int, tokens: np.ndarray, visible: np.ndarray):
@@ -86,7 +90,7 @@ def _backward_at_target(source, z, tokens, visible, target) -> tuple[np.ndarray,
 def context_laws(
     source: Source, tokens: np.ndarray, *, visible: np.ndarray, target: np.ndarray
 ) -> ContextLaws:
-    """``P(z | x_S)`` and ``P(x_i = t | x_S)`` of each context ``(S, i, x_S)``, exactly.
+    """``P(z | x_S)``, ``P(x_i = t | x_S)`` and ``P(z, h_i | x_S)`` of each context, exactly.
 
     Parameters
     ----------
@@ -131,7 +135,7 @@ def context_laws(
         for z in range(r):
             weight = classes[rows, z, None] * posterior[rows, z]
             targets[rows] += weight @ source.emit[z, t]
-    return ContextLaws(classes, targets)
+    return ContextLaws(classes, targets, classes[:, :, None] * posterior)
 
 
 def sequence_classes(source: Source, tokens: np.ndarray) -> np.ndarray:

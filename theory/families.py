@@ -18,7 +18,15 @@ from lookaround.base.errors import InputError
 from lookaround.theory.numerics import parse_real
 from lookaround.theory.sources import Source, source_from_dict
 
-__all__ = ["FAMILIES", "Family", "Parameter", "family_source", "parse_family_call"]
+__all__ = [
+    "FAMILIES",
+    "MESS3_STATES",
+    "Family",
+    "Parameter",
+    "family_source",
+    "mess3_matrices",
+    "parse_family_call",
+]
 
 
 @dataclass(frozen=True)
@@ -170,6 +178,64 @@ def _sbm2(p_in: float, p_out: float, size: int, T: int) -> dict:
     }
 
 
+def mess3_matrices(x: float, alpha: float) -> np.ndarray:
+    """Mess3's labelled transition matrices ``T^(v)[i, j] = P(x_t = v, s_(t+1) = j | s_t = i)``.
+
+    The process of Marzen and Crutchfield (2017) as Shai et al. (2024) write it: from state
+    ``i``, token ``v`` is likelier when ``v = i`` (``alpha`` against ``(1 - alpha) / 2``), and
+    the next state is ``v`` with probability ``1 - 2 x``, each other state with ``x``.
+
+    Parameters
+    ----------
+    x : float
+        The chance of each of the two other next states, in ``[0, 1/2]``.
+    alpha : float
+        The weight of the token equal to the current state, in ``[0, 1]``.
+
+    Returns
+    -------
+    ndarray, shape (3, 3, 3)
+        Indexed ``[v, i, j]``; summed over ``v`` and ``j`` each row ``i`` gives 1.
+
+    Examples
+    --------
+    >>> t = mess3_matrices(0.05, 0.85)
+    >>> round(float(t[0, 0, 0]), 6), t.sum(axis=(0, 2)).round(12).tolist()
+    (0.765, [1.0, 1.0, 1.0])
+    """
+    beta = (1 - alpha) / 2
+    token = np.where(np.eye(3, dtype=bool), alpha, beta)  # [v, i]: the token's weight from i
+    move = np.where(np.eye(3, dtype=bool), 1 - 2 * x, x)  # [v, j]: the next state's given v
+    return token[:, :, None] * move[:, None, :]
+
+
+MESS3_STATES = np.repeat(np.eye(3), 3, axis=0)
+"""Mess3's process state of each of the normal form's 9 edge states ``(s_t, s_(t+1))``: a
+``(9, 3)`` 0/1 matrix (edge ``3 i + j`` starts in state ``i``), which turns a belief over
+edges at position ``t`` into Shai et al.'s belief over ``s_t``."""
+
+
+def _mess3(x: float, alpha: float, T: int) -> dict:
+    # Mess3 emits on its transitions; the normal form emits from states, so its hidden state
+    # at t is the edge (s_t, s_(t+1)): the edge emits x_t with P(x_t | s_t, s_(t+1)) and the
+    # next edge starts where this one ends. The process is doubly stochastic: s_0 is uniform.
+    labelled = mess3_matrices(x, alpha)
+    move = labelled.sum(axis=0)  # [i, j]
+    edges = move.reshape(-1)
+    emit = labelled.reshape(3, 9).T / np.where(edges > 0, edges, 1.0)[:, None]
+    emit[edges == 0] = 1.0 / 3  # an edge never taken: any law
+    follows = np.tile(np.eye(3), (3, 1))  # [edge (i, j), k]: 1 where k = j
+    trans = (follows[:, :, None] * move[None, :, :]).reshape(9, 9)
+    return {
+        "family": "hmm",
+        "prior": [1.0],
+        "init": [(edges / 3).tolist()],
+        "trans": [trans.tolist()],
+        "emit": [emit.tolist()],
+        "length": T,
+    }
+
+
 def _length(default: int) -> Parameter:
     return Parameter("T", 2, 10, default, True, "sequence length")
 
@@ -221,6 +287,17 @@ FAMILIES: dict[str, Family] = {
                 _length(4),
             ),
             _sbm2,
+        ),
+        Family(
+            "mess3",
+            "Mess3 (Marzen and Crutchfield 2017): one class, 3 states emitting on their edges, "
+            "V = 3; the belief-geometry process of Shai et al. (2024)",
+            (
+                Parameter("x", 0, 0.5, 0.05, False, "chance of each other next state"),
+                Parameter("alpha", 0, 1, 0.85, False, "weight of the token naming the state"),
+                _length(10),
+            ),
+            _mess3,
         ),
     )
 }

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lookaround.base.errors import InputError
-from lookaround.theory.families import family_source
+from lookaround.theory.families import FAMILIES, family_source
 from lookaround.theory.sources import Source, load_source, source_from_dict
 
 __all__ = ["PRESETS", "as_source", "preset_source", "resolve_source"]
@@ -98,6 +98,11 @@ def _sparse_topic(rng: np.random.Generator) -> dict:
     }
 
 
+def _mess3(rng: np.random.Generator) -> dict:
+    del rng  # Mess3 has no random parameters: every seed is Shai et al.'s process
+    return FAMILIES["mess3"].spec({})
+
+
 PRESETS: dict[str, tuple[str, Callable[[np.random.Generator], dict]]] = {
     "topic": ("iid topic model: r=2, V=4, T=4, Dirichlet(1) emissions", _topic),
     "positional": ("class only in the last token: r=2, V=3, T=5", _positional),
@@ -119,6 +124,11 @@ PRESETS: dict[str, tuple[str, Callable[[np.random.Generator], dict]]] = {
     "markov20": (
         "class-specific Markov chains past enumeration: r=3, V=20, T=16 (sampled evaluation)",
         _markov20,
+    ),
+    "mess3": (
+        "Mess3 with Shai et al.'s x = 0.05, alpha = 0.85: one class, 9 edge states "
+        "(3 process states), V=3, T=10",
+        _mess3,
     ),
 }
 

@@ -69,6 +69,7 @@ _ENTROPY: dict[str, Callable[[int], int | list[int]]] = {
     "bootstrap": lambda seed: [seed, 3],  # resampled draws of the sampled mode
     "monte_carlo": lambda seed: [seed, 4],  # contexts of the exact-conditional Monte Carlo
     "evaluation": lambda seed: [seed, 5],  # held-out draws of a network's sampled evaluation
+    "folds": lambda seed: [seed, 6],  # the cross-fitting folds of a belief map
 }
 _SUBSEEDS: dict[str, Callable[[int], int]] = {
     "heldout": lambda seed: seed + 1_000_003,  # held-out sequences of one simulated run
@@ -84,10 +85,11 @@ class Streams:
 
     Attributes
     ----------
-    draws, init, restarts, rows, patterns, minibatches, bootstrap, monte_carlo, evaluation : SeedSequence
+    draws, init, restarts, rows, patterns, minibatches, bootstrap, monte_carlo, evaluation, folds : SeedSequence
         One independent stream each: sequences drawn, initial weights, restarts, sampled rows,
-        patterns, minibatches, bootstrap resamples, Monte Carlo draws, and the held-out
-        sequences and patterns of a network's sampled evaluation.
+        patterns, minibatches, bootstrap resamples, Monte Carlo draws, the held-out
+        sequences and patterns of a network's sampled evaluation, and the cross-fitting
+        folds of a belief map.
     heldout, bundle_heldout : int
         The seeds of the held-out sequences (kept as integers, as earlier releases drew them).
     """
@@ -101,6 +103,7 @@ class Streams:
     bootstrap: np.random.SeedSequence
     monte_carlo: np.random.SeedSequence
     evaluation: np.random.SeedSequence
+    folds: np.random.SeedSequence
     heldout: int
     bundle_heldout: int
 

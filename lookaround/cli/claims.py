@@ -163,7 +163,8 @@ def _csv(result) -> str:
 def _simulate_transformer(args: argparse.Namespace) -> str:
     """One transformer trained on fresh draws and evaluated population-exact (docs/theory.md §10)."""
     require_transformer("lookaround simulate --model transformer")
-    from lookaround.simulations.agreement import check_one, pretrain_one, record
+    from lookaround.simulations.agreement import check_one, pretrain_one
+    from lookaround.simulations.records import record
 
     if args.n_train is not None or args.n_eval is not None:
         raise InputError("--model transformer draws fresh sequences every step and evaluates "

@@ -41,9 +41,12 @@ def pretrain_request(args: argparse.Namespace):
 
     ks = comma(args.k, "--k", integer)
     settings = {"loss": args.loss, "k": max(ks)}
-    for name in ("steps", "batch", "width", "layers", "heads", "lr", "architecture", "bottleneck"):
+    for name in ("steps", "batch", "layers", "heads", "lr", "architecture", "bottleneck"):
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
+    widths = comma(args.width, "--width", integer) if args.width is not None else ()
+    if len(widths) == 1:  # one width is a setting, as it always was
+        settings["width"], widths = widths[0], ()
     return PretrainRequest(
         sources=comma(args.sources, "--sources"),
         objectives=comma(args.objectives, "--objectives"),
@@ -52,6 +55,8 @@ def pretrain_request(args: argparse.Namespace):
         settings=tuple(sorted(settings.items())),
         evaluation=args.evaluation,
         eval_sequences=args.eval_sequences,
+        widths=widths,
+        belief=args.belief,
     )
 
 
@@ -97,7 +102,9 @@ def _pretrain(args: argparse.Namespace) -> str:
     table = trained_table(request, path, args)
     rows = table.rows
     if args.json:
-        return dump({"request": request.header()["pretrain"], "rows": [asdict(r) for r in rows]})
+        beliefs = {"beliefs": [asdict(r) for r in table.beliefs]} if request.belief else {}
+        return dump({"request": request.header()["pretrain"], "rows": [asdict(r) for r in rows],
+                     **beliefs})  # fmt: skip
     if args.csv:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(asdict(rows[0])), lineterminator="\n")
@@ -125,7 +132,8 @@ def add_pretrain(sub) -> None:
     training, shape = TrainingConfig(), BottleneckConfig()
     p.add_argument("--steps", type=integer, help=f"optimizer steps (default {training.steps})")
     p.add_argument("--batch", type=integer, help=f"sequences per step (default {training.batch})")
-    p.add_argument("--width", type=integer, help=f"model dimension (default {shape.width})")
+    p.add_argument("--width", help="model dimension, or comma-separated widths trained side "
+                   f"by side (default {shape.width})")  # fmt: skip
     p.add_argument("--layers", type=integer, help=f"transformer blocks (default {shape.layers})")
     p.add_argument("--heads", type=integer, help=f"attention heads (default {shape.heads})")
     p.add_argument("--lr", type=real, help="peak learning rate (default "
@@ -133,8 +141,9 @@ def add_pretrain(sub) -> None:
     p.add_argument("--architecture", choices=list(ARCHITECTURES),
                    help="; ".join(f"{a.name}: {a.summary}" for a in ARCHITECTURES.values())
                    + " (default transformer)")  # fmt: skip
-    p.add_argument("--bottleneck", type=integer, help="the bottleneck architecture's feature "
-                   f"dimension K (default {shape.bottleneck})")  # fmt: skip
+    p.add_argument("--bottleneck", type=integer, help="a K-dimensional linear feature layer "
+                   "between the trunk and the head, which every probe reads (the bottleneck "
+                   f"architecture; default K = {shape.bottleneck} when it is named)")  # fmt: skip
     p.add_argument("--evaluation", choices=list(EVALUATIONS), default="auto",
                    help="exact: every sequence of the population; sampled: held-out draws with "
                    "95%% intervals on both sides; auto: exact where the population can be "
@@ -142,6 +151,12 @@ def add_pretrain(sub) -> None:
     p.add_argument("--eval-sequences", type=integer, default=EVALUATION_SEQUENCES,
                    help=f"held-out sequences of a sampled evaluation, {MIN_EVAL_SEQUENCES}-"
                    f"{MAX_EVAL_SEQUENCES}")  # fmt: skip
+    p.add_argument(
+        "--belief",
+        action="store_true",
+        help="also the belief R^2 of every layer: the cross-fitted affine map onto "
+        "the exact class posterior and hidden-state posterior (enumerable sources)",
+    )
     p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
     engine_arguments(p, 1, "local processes, one thread each")
     json_flag(p, csv="the table")

@@ -1,0 +1,145 @@
+"""The belief table of ``lookaround pretrain --belief``: each layer's belief ``R^2`` per source,
+width and objective, over seeds (docs/theory.md §10.5)."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+
+from lookaround.base.reprs import Presented, short_repr
+from lookaround.simulations.agreement import PretrainRequest
+from lookaround.simulations.architectures import architecture_config
+from lookaround.simulations.records import evaluation_of
+from lookaround.simulations.verdicts import TABLE_WIDTH
+from lookaround.theory.presets import resolve_source
+
+__all__ = ["BeliefRow", "belief_table", "format_beliefs"]
+
+
+@dataclass(frozen=True)
+class BeliefRow(Presented):
+    """One layer's belief ``R^2`` for one source, width and objective, over seeds.
+
+    Attributes
+    ----------
+    source, objective : str
+        What the networks were trained on.
+    width : int
+        Their width ``d``.
+    bottleneck : int or None
+        The dimension ``K`` of their feature layer (None: no bottleneck).
+    layer : str
+        ``embedding``, ``block b``, ``blocks`` or ``features``
+        (:func:`lookaround.simulations.beliefs.layer_names`).
+    class_r2, state_r2 : tuple of float
+        Mean and sample sd over seeds of the ``R^2`` onto ``P(z | x_S)`` and onto
+        ``P(z, h_i | x_S)`` (sd nan over one seed; the class one nan for one class).
+    seeds : int
+        Networks, one per seed.
+    contexts : int
+        Contexts each was read on, weighted by ``P(x) w(omega)``.
+    """
+
+    __repr__ = short_repr
+
+    source: str
+    objective: str
+    width: int
+    bottleneck: int | None
+    layer: str
+    class_r2: tuple[float, float]
+    state_r2: tuple[float, float]
+    seeds: int
+    contexts: int
+
+
+def belief_table(request: PretrainRequest, rows: list[dict]) -> tuple[BeliefRow, ...]:
+    """The belief rows of ``request`` from its results rows (empty without ``belief``).
+
+    Parameters
+    ----------
+    request : PretrainRequest
+        What was trained.
+    rows : list of dict
+        Its results rows.
+
+    Returns
+    -------
+    tuple of BeliefRow
+    """
+    if not request.belief:
+        return ()
+    found = {(r["config"]["source"], r["config"]["objective"], r["config"]["seed"],
+              r["config"].get("width")): r for r in rows}  # fmt: skip
+    out = []
+    for name in request.sources:
+        shown = resolve_source(name).name
+        for settings in request.shapes():
+            shape = architecture_config(settings)
+            for objective in request.objectives:
+                runs = [evaluation_of(found[name, objective, seed, settings.get("width")]).belief
+                        for seed in request.seeds]  # fmt: skip
+                geometries = [g for g in runs if g is not None]
+                if len(geometries) < len(runs):
+                    continue  # rows written without belief
+                for fit in geometries[0].fits:
+                    each = [g.at(fit.layer) for g in geometries]
+                    out.append(BeliefRow(
+                        shown, objective, shape.width, getattr(shape, "bottleneck", None),
+                        fit.layer, _spread([f.class_r2 for f in each]),
+                        _spread([f.state_r2 for f in each]), len(each), geometries[0].contexts,
+                    ))  # fmt: skip
+    return tuple(out)
+
+
+def _spread(values: list[float]) -> tuple[float, float]:
+    arr = np.asarray(values, dtype=float)
+    sd = float(np.std(arr, ddof=1)) if arr.size > 1 else float("nan")
+    return float(np.mean(arr)), sd
+
+
+def format_beliefs(rows: tuple[BeliefRow, ...]) -> str:
+    """The belief table as ``lookaround pretrain --belief`` prints it: one block per source and
+    shape, a row per layer, two columns (class, state) per objective.
+
+    Parameters
+    ----------
+    rows : tuple of BeliefRow
+        The table's rows.
+
+    Returns
+    -------
+    str
+    """
+    blocks: dict[tuple, list[BeliefRow]] = {}
+    for r in rows:
+        blocks.setdefault((r.source, r.width, r.bottleneck), []).append(r)
+    lines: list[str] = []
+    for (source, width, bottleneck), block in blocks.items():
+        objectives = list(dict.fromkeys(r.objective for r in block))
+        layers = list(dict.fromkeys(r.layer for r in block))
+        cell = {(r.objective, r.layer): r for r in block}
+        shape = f"width {width}" + (f", bottleneck {bottleneck}" if bottleneck else "")
+        contexts = ", ".join(f"{o} {cell[o, layers[0]].contexts:,}" for o in objectives)
+        lines.append(f"belief R^2, {source} ({shape}; {block[0].seeds} seeds; contexts "
+                     f"{contexts})")  # fmt: skip
+        table = [["layer", *(f"{o} {t}" for o in objectives for t in ("class", "state"))]]
+        for layer in layers:
+            table.append([layer, *(_cell(getattr(cell[o, layer], f"{t}_r2"))
+                                   for o in objectives for t in ("class", "state"))])  # fmt: skip
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+                  for row in table]  # fmt: skip
+    note = ("R^2 of the affine map from a layer's states to the exact posterior, cross-fitted "
+            "over two halves of the sequences and weighted by P(x) w(omega); class: P(z | x_S), "
+            "n/a for one class; state: P(z, h_i | x_S) at the target. mean±sd over seeds.")  # fmt: skip
+    return "\n".join(lines + textwrap.wrap(note, TABLE_WIDTH))
+
+
+def _cell(spread: tuple[float, float]) -> str:
+    mean, sd = spread
+    if np.isnan(mean):
+        return "n/a"
+    return f"{mean:.3f}±" + ("n/a" if np.isnan(sd) else f"{sd:.3f}")
