@@ -25,7 +25,9 @@ _PLOTS = {
     "plot_training": "f8_training",
     "plot_claims": "f9_claims",
     "plot_pretrain": "f11_pretrain",
+    "plot_belief": "f12_belief",
     "plot_map": "maps",
+    "plot_split_map": "splits",
     "plot_sweep": "sweeps",
 }
 
@@ -38,10 +40,13 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from lookaround.figures.f8_training import plot_training
     from lookaround.figures.f9_claims import plot_claims
     from lookaround.figures.f11_pretrain import plot_pretrain
+    from lookaround.figures.f12_belief import plot_belief
     from lookaround.figures.maps import plot_map
+    from lookaround.figures.splits import plot_split_map
     from lookaround.figures.sweeps import plot_sweep
 
 __all__ = [
+    "plot_belief",
     "plot_bounds",
     "plot_claims",
     "plot_generation",
@@ -50,6 +55,7 @@ __all__ = [
     "plot_pretrain",
     "plot_rate",
     "plot_spectra",
+    "plot_split_map",
     "plot_sweep",
     "plot_training",
 ]  # fmt: skip (the keys of _PLOTS, sorted: a literal, as type checkers read it)

@@ -27,6 +27,7 @@ MODULES = (
     "f9_claims",
     "f10_regions",
     "f11_pretrain",
+    "f12_belief",
 )
 
 

@@ -256,7 +256,7 @@ class PretrainRequest:
         except InputError as exc:  # named as a field, so the command line says its flag
             raise InputError(str(exc), field="eval_sequences") from None  # fmt: skip
         if len(set(self.widths)) < len(self.widths):
-            raise InputError("widths needs distinct widths", field="width")
+            raise InputError("width needs distinct widths", field="width")
         for name in self.sources:
             source = resolve_source(name)
             if self.belief and self.mode(name) == "sampled":

@@ -32,8 +32,10 @@ __all__ = [
     "BELIEF_FOLDS",
     "BeliefFit",
     "BeliefGeometry",
+    "BeliefProjection",
     "CrossFit",
     "belief_geometry",
+    "belief_projection",
     "cross_fitted_r2",
     "layer_names",
 ]
@@ -81,6 +83,14 @@ class CrossFit:
             self.mass[f] += v.sum()
             self.mean[f] += v @ t
 
+    def coefficients(self) -> np.ndarray:
+        """Each fold's map, fitted on every other fold: shape (folds, inputs + 1, outputs),
+        the intercept last."""
+        folds = np.arange(self.gram.shape[0])
+        return np.stack([np.linalg.lstsq(self.gram[folds != f].sum(axis=0),
+                                         self.cross[folds != f].sum(axis=0), rcond=RCOND)[0]
+                         for f in folds])  # fmt: skip
+
     def r2(self) -> float:
         """The cross-fitted ``R^2`` (nan where the targets do not vary: nothing to explain)."""
         mass, mean = self.mass.sum(), self.mean.sum(axis=0)
@@ -88,10 +98,7 @@ class CrossFit:
         if total <= 1e-12 * max(self.square.sum(), 1e-300):
             return float("nan")
         error = 0.0
-        for f in range(self.gram.shape[0]):
-            rest = np.arange(self.gram.shape[0]) != f
-            beta = np.linalg.lstsq(self.gram[rest].sum(axis=0), self.cross[rest].sum(axis=0),
-                                   rcond=RCOND)[0]  # fmt: skip
+        for f, beta in enumerate(self.coefficients()):
             error += (self.square[f] - 2 * np.sum(beta * self.cross[f])
                       + np.sum(beta * (self.gram[f] @ beta)))  # fmt: skip
         return float(1.0 - error / total)
@@ -144,7 +151,7 @@ class BeliefFit:
     class_r2 : float
         Onto ``P(z | x_S)`` (nan for a one-class source: the posterior does not vary).
     state_r2 : float
-        Onto ``P(z, h_i | x_S)``, or its grouping when one is given.
+        Onto ``P(z, h_i | x_S)``.
     """
 
     layer: str
@@ -200,7 +207,7 @@ Reader = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
 
 def belief_geometry(
     read: Reader, source: Source, objective: Objective, tokens: np.ndarray, mass: np.ndarray,
-    *, seed: int, groups: np.ndarray | None = None,
+    *, seed: int,
 ) -> BeliefGeometry:  # fmt: skip
     """Every layer's belief ``R^2`` over the population's contexts, population-exact.
 
@@ -220,19 +227,34 @@ def belief_geometry(
         ``P(x)`` of each.
     seed : int
         Draws the folds (the run's seed).
-    groups : ndarray, shape (H, G), optional
-        Sums hidden states into the states a belief is read over (Mess3's edge states into
-        its process states, :data:`lookaround.theory.families.MESS3_STATES`).
 
     Returns
     -------
     BeliefGeometry
     """
+    fits: list[tuple[CrossFit, CrossFit]] = []
+    for f, w, targets, layers in _contexts(read, source, objective, tokens, mass, seed):
+        if not fits:
+            fits = [(CrossFit(BELIEF_FOLDS, x.shape[1], targets[0].shape[1]),
+                     CrossFit(BELIEF_FOLDS, x.shape[1], targets[1].shape[1])) for x in layers]  # fmt: skip
+        for (class_fit, state_fit), x in zip(fits, layers):
+            class_fit.add(f, x, targets[0], w)
+            state_fit.add(f, x, targets[1], w)
+    names = layer_names(len(fits) - 3)
+    return BeliefGeometry(
+        tuple(BeliefFit(name, c.r2(), s.r2()) for name, (c, s) in zip(names, fits)),
+        tokens.shape[0] * len(objective.patterns),
+    )
+
+
+def _contexts(read: Reader, source: Source, objective: Objective, tokens: np.ndarray,
+              mass: np.ndarray, seed: int):  # fmt: skip
+    """Per block of sequences: each context's fold, weight, exact beliefs (class, state) and
+    layers."""
     n, length = tokens.shape
     visible, target = pattern_arrays(objective.patterns, length)
     count = len(objective.patterns)
     fold = np.random.default_rng(streams(seed).folds).permutation(n) % BELIEF_FOLDS
-    fits: list[tuple[CrossFit, CrossFit]] = []
     for start in range(0, n, BLOCK_SEQUENCES):
         rows = slice(start, min(start + BLOCK_SEQUENCES, n))
         block, size = tokens[rows], rows.stop - rows.start
@@ -240,23 +262,78 @@ def belief_geometry(
         tgt = np.broadcast_to(target, (size, count))
         laws = context_laws(source, np.repeat(block, count, axis=0),
                             visible=vis.reshape(-1, length), target=tgt.reshape(-1))  # fmt: skip
-        states = laws.states if groups is None else laws.states @ groups
-        targets = (laws.classes, states.reshape(size * count, -1))
         residual, features = read(block, vis, tgt)
         layers = _layers(residual.reshape(size * count, *residual.shape[2:]),
                          features.reshape(size * count, -1))  # fmt: skip
-        w = (mass[rows, None] * objective.weights[None, :]).reshape(-1)
-        f = np.repeat(fold[rows], count)
-        if not fits:
-            fits = [tuple(CrossFit(BELIEF_FOLDS, x.shape[1], y.shape[1]) for y in targets)
-                    for x in layers]  # type: ignore[misc]  # fmt: skip
-        for (class_fit, state_fit), x in zip(fits, layers):
-            class_fit.add(f, x, targets[0], w)
-            state_fit.add(f, x, targets[1], w)
-    names = layer_names(len(fits) - 3)
-    return BeliefGeometry(
-        tuple(BeliefFit(name, c.r2(), s.r2()) for name, (c, s) in zip(names, fits)), n * count
-    )
+        yield (np.repeat(fold[rows], count),
+               (mass[rows, None] * objective.weights[None, :]).reshape(-1),
+               (laws.classes, laws.states.reshape(size * count, -1)), layers)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class BeliefProjection:
+    """One layer's states mapped onto the belief simplex, beside the exact beliefs.
+
+    Attributes
+    ----------
+    layer : str
+        The layer read.
+    exact : ndarray, shape (m, G)
+        ``P(z, h_i | x_S)`` of each context shown.
+    fitted : ndarray, shape (m, G)
+        The affine map's image of the layer's states there, each context mapped by the fit
+        of the other fold (out of sample).
+    weights : ndarray, shape (m,)
+        ``P(x) w(omega)`` of each.
+    r2 : float
+        The cross-fitted ``R^2`` over the whole population.
+    """
+
+    layer: str
+    exact: np.ndarray
+    fitted: np.ndarray
+    weights: np.ndarray
+    r2: float
+
+
+def belief_projection(
+    read: Reader, source: Source, objective: Objective, tokens: np.ndarray, mass: np.ndarray,
+    *, seed: int, layer: str, shown: int = 2000,
+) -> BeliefProjection:  # fmt: skip
+    """The state belief map of one ``layer``, fitted on the population, applied to the contexts
+    of ``shown`` sequences (those of largest ``P(x)``): what a belief-simplex figure draws.
+
+    Parameters
+    ----------
+    read, source, objective, tokens, mass, seed
+        As :func:`belief_geometry`.
+    layer : str
+        One of :func:`layer_names`.
+    shown : int
+        Sequences whose contexts are returned.
+
+    Returns
+    -------
+    BeliefProjection
+    """
+    pick = None
+    fit: CrossFit | None = None
+    for f, w, targets, layers in _contexts(read, source, objective, tokens, mass, seed):
+        if pick is None:
+            pick = layer_names(len(layers) - 3).index(layer)
+            fit = CrossFit(BELIEF_FOLDS, layers[pick].shape[1], targets[1].shape[1])
+        assert fit is not None
+        fit.add(f, layers[pick], targets[1], w)
+    assert fit is not None and pick is not None
+    top = np.sort(np.argsort(-mass, kind="stable")[:shown])
+    fold = np.repeat(np.random.default_rng(streams(seed).folds).permutation(tokens.shape[0])[top]
+                     % BELIEF_FOLDS, len(objective.patterns))  # the population's folds  # fmt: skip
+    parts = [(targets[1], layers[pick], w) for _, w, targets, layers
+             in _contexts(read, source, objective, tokens[top], mass[top], seed)]  # fmt: skip
+    exact, states, weights = (np.concatenate(p) for p in zip(*parts))
+    design = np.hstack([states, np.ones((states.shape[0], 1))])
+    fitted = np.einsum("md,mdg->mg", design, fit.coefficients()[fold])
+    return BeliefProjection(layer, exact, fitted, weights, fit.r2())
 
 
 def _layers(residual: np.ndarray, features: np.ndarray) -> list[np.ndarray]:

@@ -387,7 +387,8 @@ def context_layers(
     n, count, length = visible.shape
     if run.causal:
         _check_prefixes(visible, target)
-        return _read_blocks(run.model, tokens, target - 1, rows, _read_layers)
+        residual, features = _read_blocks(run.model, tokens, target - 1, rows, _read_layers)
+        return residual, features
     inputs = np.where(visible, tokens[:, None, :], run.model.mask_token).reshape(-1, length)
     residual, features = _read_blocks(run.model, inputs, target.reshape(-1, 1), rows, _read_layers)
     return (residual.reshape(n, count, *residual.shape[2:]),

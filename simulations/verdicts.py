@@ -183,6 +183,8 @@ class AgreementRow(Presented):
         The networks' width ``d`` (None in tables written before rows carried it).
     bottleneck : int or None
         The dimension ``K`` of their feature layer (None: no bottleneck).
+    loss : str
+        What they were trained on: ``ce`` or ``spectral``.
     """
 
     __repr__ = short_repr
@@ -208,6 +210,7 @@ class AgreementRow(Presented):
     exact_half_width: float = 0.0
     width: int | None = None
     bottleneck: int | None = None
+    loss: str = "ce"
 
 
 def _verdict_pair(exact_margin: float, diffs: np.ndarray, ambiguous: bool, half: float) -> tuple:
@@ -274,7 +277,7 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
                 for o in request.objectives
             }  # fmt: skip
             for row in _comparisons(request, shown, exact, nets):
-                out.append(replace(row, width=shape.width,
+                out.append(replace(row, width=shape.width, loss=settings.get("loss", "ce"),
                                    bottleneck=getattr(shape, "bottleneck", None)))  # fmt: skip
     return tuple(out)
 

@@ -20,7 +20,6 @@ from lookaround.theory.sources import Source, source_from_dict
 
 __all__ = [
     "FAMILIES",
-    "MESS3_STATES",
     "Family",
     "Parameter",
     "family_source",
@@ -182,15 +181,15 @@ def mess3_matrices(x: float, alpha: float) -> np.ndarray:
     """Mess3's labelled transition matrices ``T^(v)[i, j] = P(x_t = v, s_(t+1) = j | s_t = i)``.
 
     The process of Marzen and Crutchfield (2017) as Shai et al. (2024) write it: from state
-    ``i``, token ``v`` is likelier when ``v = i`` (``alpha`` against ``(1 - alpha) / 2``), and
-    the next state is ``v`` with probability ``1 - 2 x``, each other state with ``x``.
+    ``i`` the next state is ``i`` with probability ``1 - 2 x``, each other with ``x``; the
+    token is the next state's own with weight ``alpha``, each other with ``(1 - alpha) / 2``.
 
     Parameters
     ----------
     x : float
         The chance of each of the two other next states, in ``[0, 1/2]``.
     alpha : float
-        The weight of the token equal to the current state, in ``[0, 1]``.
+        The weight of the token naming the next state, in ``[0, 1]``.
 
     Returns
     -------
@@ -200,38 +199,32 @@ def mess3_matrices(x: float, alpha: float) -> np.ndarray:
     Examples
     --------
     >>> t = mess3_matrices(0.05, 0.85)
-    >>> round(float(t[0, 0, 0]), 6), t.sum(axis=(0, 2)).round(12).tolist()
-    (0.765, [1.0, 1.0, 1.0])
+    >>> round(float(t[0, 0, 0]), 6), round(float(t[0, 1, 0]), 6), t.sum(axis=(0, 2)).tolist()
+    (0.765, 0.0425, [1.0, 1.0, 1.0])
     """
-    beta = (1 - alpha) / 2
-    token = np.where(np.eye(3, dtype=bool), alpha, beta)  # [v, i]: the token's weight from i
-    move = np.where(np.eye(3, dtype=bool), 1 - 2 * x, x)  # [v, j]: the next state's given v
-    return token[:, :, None] * move[:, None, :]
+    move, token = _mess3_laws(x, alpha)
+    return token.T[:, None, :] * move[None, :, :]
 
 
-MESS3_STATES = np.repeat(np.eye(3), 3, axis=0)
-"""Mess3's process state of each of the normal form's 9 edge states ``(s_t, s_(t+1))``: a
-``(9, 3)`` 0/1 matrix (edge ``3 i + j`` starts in state ``i``), which turns a belief over
-edges at position ``t`` into Shai et al.'s belief over ``s_t``."""
+def _mess3_laws(x: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mess3's state chain ``[i, j]`` and its token law given the next state ``[j, v]``."""
+    same = np.eye(3, dtype=bool)
+    return np.where(same, 1 - 2 * x, x), np.where(same, alpha, (1 - alpha) / 2)
 
 
 def _mess3(x: float, alpha: float, T: int) -> dict:
-    # Mess3 emits on its transitions; the normal form emits from states, so its hidden state
-    # at t is the edge (s_t, s_(t+1)): the edge emits x_t with P(x_t | s_t, s_(t+1)) and the
-    # next edge starts where this one ends. The process is doubly stochastic: s_0 is uniform.
-    labelled = mess3_matrices(x, alpha)
-    move = labelled.sum(axis=0)  # [i, j]
-    edges = move.reshape(-1)
-    emit = labelled.reshape(3, 9).T / np.where(edges > 0, edges, 1.0)[:, None]
-    emit[edges == 0] = 1.0 / 3  # an edge never taken: any law
-    follows = np.tile(np.eye(3), (3, 1))  # [edge (i, j), k]: 1 where k = j
-    trans = (follows[:, :, None] * move[None, :, :]).reshape(9, 9)
+    # Mess3 emits on its transitions, but the token depends on the state moved to only, so
+    # the hidden state h_t = s_(t+1) makes it an HMM of three states: h_0 is uniform (the
+    # chain is doubly stochastic), h_t emits x_t and moves as s does. Shai et al.'s belief
+    # after x_<l is over s_l = h_(l-1); the belief here, over h_l at the target, is it times
+    # the chain: on the simplex, the same figure shrunk by 1 - 3x about its centre.
+    move, token = _mess3_laws(x, alpha)
     return {
         "family": "hmm",
         "prior": [1.0],
-        "init": [(edges / 3).tolist()],
-        "trans": [trans.tolist()],
-        "emit": [emit.tolist()],
+        "init": [[1.0 / 3] * 3],
+        "trans": [move.tolist()],
+        "emit": [token.tolist()],
         "length": T,
     }
 
@@ -290,11 +283,11 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "mess3",
-            "Mess3 (Marzen and Crutchfield 2017): one class, 3 states emitting on their edges, "
-            "V = 3; the belief-geometry process of Shai et al. (2024)",
+            "Mess3 (Marzen and Crutchfield 2017): one class, 3 hidden states, V = 3; the "
+            "belief-geometry process of Shai et al. (2024)",
             (
                 Parameter("x", 0, 0.5, 0.05, False, "chance of each other next state"),
-                Parameter("alpha", 0, 1, 0.85, False, "weight of the token naming the state"),
+                Parameter("alpha", 0, 1, 0.85, False, "weight of the token naming the next state"),
                 _length(10),
             ),
             _mess3,

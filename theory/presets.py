@@ -126,8 +126,7 @@ PRESETS: dict[str, tuple[str, Callable[[np.random.Generator], dict]]] = {
         _markov20,
     ),
     "mess3": (
-        "Mess3 with Shai et al.'s x = 0.05, alpha = 0.85: one class, 9 edge states "
-        "(3 process states), V=3, T=10",
+        "Mess3 with Shai et al.'s x = 0.05, alpha = 0.85: one class, H=3, V=3, T=10",
         _mess3,
     ),
 }
