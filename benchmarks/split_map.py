@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--figure", default="docs/figures/split_map.png")
     args = parser.parse_args()
     requests = split_requests("markov", ("ar", "mlm:2"), seeds=(0, 1, 2), ks=(2, 3),
-                              widths=(2, 4, 8, 32), bottlenecks=(2, 3),
+                              widths=(2, 8, 32), bottlenecks=(2, 3),
                               losses=("ce", "spectral"))  # fmt: skip
     Path(args.out).mkdir(exist_ok=True)
     rows, started = [], time.perf_counter()

@@ -257,6 +257,9 @@ class PretrainRequest:
             raise InputError(str(exc), field="eval_sequences") from None  # fmt: skip
         if len(set(self.widths)) < len(self.widths):
             raise InputError("width needs distinct widths", field="width")
+        if self.widths and "width" in dict(self.settings):
+            raise InputError("width is set twice: give one width setting or a list of widths",
+                             field="width")  # fmt: skip
         for name in self.sources:
             source = resolve_source(name)
             if self.belief and self.mode(name) == "sampled":

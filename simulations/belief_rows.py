@@ -123,7 +123,8 @@ def format_beliefs(rows: tuple[BeliefRow, ...]) -> str:
         cell = {(r.objective, r.layer): r for r in block}
         shape = f"width {width}" + (f", bottleneck {bottleneck}" if bottleneck else "")
         contexts = ", ".join(f"{o} {cell[o, layers[0]].contexts:,}" for o in objectives)
-        lines.append(f"belief R^2, {source} ({shape}; {block[0].seeds} seeds; contexts "
+        seeds = block[0].seeds
+        lines.append(f"belief R^2, {source} ({shape}; {seeds} seed{'s' * (seeds != 1)}; contexts "
                      f"{contexts})")  # fmt: skip
         table = [["layer", *(f"{o} {t}" for o in objectives for t in ("class", "state"))]]
         for layer in layers:

@@ -429,7 +429,8 @@ def _footer(rows: tuple[AgreementRow, ...], keys: dict, sampled: bool) -> list[s
         f"networks: mean±sd over {seeds} seed{'s' * (seeds != 1)}; their winner is the sign of "
         "the paired difference where it is beyond 2 standard errors, else unresolved. This is "
         "a screen, not a test at a stated level"
-        + (f" ({seeds} seeds leave the standard error {seeds - 1} degree"
+        + (" (one seed leaves no standard error)." if seeds == 1
+           else f" ({seeds} seeds leave the standard error {seeds - 1} degree"
            f"{'s' * (seeds != 2)} of freedom)." if seeds < 5 else "."),
     ]  # fmt: skip
     if sampled:

@@ -182,3 +182,39 @@ def test_bad_width_and_belief_requests_are_one_line_exit_2(tmp_path, capsys, arg
                  *argv])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_the_split_map_reads_rows_of_several_settings():
+    from lookaround.simulations.split_map import format_split_map, split_map
+    from lookaround.simulations.verdicts import AgreementRow
+
+    def row(metric, k, width, agreement, loss="ce"):
+        return AgreementRow("markov", metric, k, "ar", "mlm:2", None, 0.3, 0.4, 0.1, "first",
+                            (0.3, 0.0), (0.4, 0.0), 0.1, 0.01, "first", agreement, False, 3,
+                            width=width, loss=loss)  # fmt: skip
+
+    rows = [row("probe error, T1 map", 2, 32, "agree"),
+            row("probe error, raw pattern-averaged", 2, 32, "disagree"),
+            row("probe error, T1 map", 2, 2, "unresolved", loss="spectral"),
+            row("ARI, T1 map", 2, 32, "agree")]  # fmt: skip
+    cells = split_map(rows)
+    assert [c.metric for c in cells] == ["probe_t1", "probe_raw", "probe_t1"]  # probes only
+    text = format_split_map(cells).splitlines()
+    assert text[:5] == [
+        "markov: ar vs mlm:2",
+        "  setting       t1@2  raw@2",
+        "  exact winner  ar    ar",
+        "  d=32 ce       =     x",
+        "  d=2 spectral  ?",
+    ]
+
+
+def test_a_belief_simplex_needs_three_states():
+    from lookaround.figures.f12_belief import plot_belief
+    from lookaround.simulations.beliefs import BeliefProjection
+
+    three = BeliefProjection("block 2", np.eye(3), np.eye(3), np.full(3, 1 / 3), 1.0)
+    ax = plot_belief(three, fitted=True)
+    assert np.asarray(ax.collections[0].get_offsets()).shape == (3, 2)
+    with pytest.raises(ValueError, match="a simplex of 3 states"):
+        plot_belief(BeliefProjection("x", np.eye(4), np.eye(4), np.ones(4), 1.0), fitted=False)

@@ -129,7 +129,7 @@ def test_the_figures_package_exports_every_plot():
 
     assert figures.plot_generation is f6_generation.plot_generation
     assert figures.plot_graphs is f1_graphs.plot_graphs
-    assert all(name.startswith("plot_") for name in figures.__all__) and len(figures.__all__) == 10
+    assert all(name.startswith("plot_") for name in figures.__all__) and len(figures.__all__) == 12
     for name in figures.__all__:
         assert callable(getattr(figures, name))
 
