@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.reprs import Presented, aligned, short_repr
 from lookaround.simulations.agreement import PretrainRequest
 from lookaround.simulations.architectures import architecture_config
 from lookaround.simulations.records import evaluation_of
-from lookaround.simulations.verdicts import TABLE_WIDTH
+from lookaround.simulations.verdicts import TABLE_WIDTH, seed_spread
 from lookaround.theory.presets import resolve_source
 
 __all__ = ["BeliefRow", "belief_table", "format_beliefs"]
@@ -88,16 +88,10 @@ def belief_table(request: PretrainRequest, rows: list[dict]) -> tuple[BeliefRow,
                     each = [g.at(fit.layer) for g in geometries]
                     out.append(BeliefRow(
                         shown, objective, shape.width, getattr(shape, "bottleneck", None),
-                        fit.layer, _spread([f.class_r2 for f in each]),
-                        _spread([f.state_r2 for f in each]), len(each), geometries[0].contexts,
+                        fit.layer, seed_spread([f.class_r2 for f in each]),
+                        seed_spread([f.state_r2 for f in each]), len(each), geometries[0].contexts,
                     ))  # fmt: skip
     return tuple(out)
-
-
-def _spread(values: list[float]) -> tuple[float, float]:
-    arr = np.asarray(values, dtype=float)
-    sd = float(np.std(arr, ddof=1)) if arr.size > 1 else float("nan")
-    return float(np.mean(arr)), sd
 
 
 def format_beliefs(rows: tuple[BeliefRow, ...]) -> str:
@@ -130,9 +124,7 @@ def format_beliefs(rows: tuple[BeliefRow, ...]) -> str:
         for layer in layers:
             table.append([layer, *(_cell(getattr(cell[o, layer], f"{t}_r2"))
                                    for o in objectives for t in ("class", "state"))])  # fmt: skip
-        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-                  for row in table]  # fmt: skip
+        lines += aligned(table)
     note = ("R^2 of the affine map from a layer's states to the exact posterior, cross-fitted "
             "over two halves of the sequences and weighted by P(x) w(omega); class: P(z | x_S), "
             "n/a for one class; state: P(z, h_i | x_S) at the target. mean±sd over seeds.")  # fmt: skip

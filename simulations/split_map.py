@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.reprs import Presented, aligned, short_repr
 from lookaround.simulations.agreement import PretrainRequest
 from lookaround.simulations.verdicts import PRETRAIN_METRICS, TABLE_WIDTH, AgreementRow
 
@@ -176,10 +176,8 @@ def format_split_map(cells: tuple[SplitCell, ...]) -> str:
         for setting in settings:
             table.append([setting, *(_SYMBOL[found[setting, *col].agreement]
                                      if (setting, *col) in found else "" for col in columns)])  # fmt: skip
-        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         lines.append(f"{source}: {first} vs {other}")
-        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-                  for row in table]  # fmt: skip
+        lines += aligned(table)
     note = ("= agree, x disagree, ? unresolved (the networks' paired difference within 2 "
             "standard errors), a ambiguous (s_k = s_(k+1)). t1: T1's map at k; full: at full "
             "rank; raw: pattern-averaged states; pca: their top-k principal directions; pooled: "

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.reprs import Presented, aligned, short_repr
 from lookaround.simulations.agreement import (
     PretrainComparison,
     PretrainRequest,
@@ -49,6 +49,7 @@ __all__ = [
     "PretrainMetric",
     "agreement_table",
     "format_agreement",
+    "seed_spread",
 ]
 
 
@@ -324,9 +325,20 @@ def _theories(request: PretrainRequest, source_name: str) -> dict:
     }
 
 
-def _spread(values: np.ndarray) -> tuple[float, float]:
-    """Mean and sample sd over seeds (sd nan for one seed: one value has no spread to show)."""
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if values.size > 1 else np.nan
+def seed_spread(values: np.ndarray | list[float]) -> tuple[float, float]:
+    """Mean and sample sd over seeds (sd nan for one seed: one value has no spread to show).
+
+    Parameters
+    ----------
+    values : array_like
+        One value per seed.
+
+    Returns
+    -------
+    tuple of float
+    """
+    arr = np.asarray(values, dtype=float)
+    return float(np.mean(arr)), float(np.std(arr, ddof=1)) if arr.size > 1 else float("nan")
 
 
 def _row(source: str, metric: PretrainMetric, k: int, pair: PretrainComparison, exact, nets):
@@ -345,7 +357,7 @@ def _row(source: str, metric: PretrainMetric, k: int, pair: PretrainComparison, 
     return AgreementRow(
         source, metric.label, k if metric.uses_k else None, first, other, pair.claim,
         value_a, value_b,
-        exact_margin, verdicts[0], _spread(net_a), _spread(net_b), verdicts[3], verdicts[4],
+        exact_margin, verdicts[0], seed_spread(net_a), seed_spread(net_b), verdicts[3], verdicts[4],
         verdicts[1], verdicts[2], verdicts[5], diffs.size, half,
     )  # fmt: skip
 
@@ -394,9 +406,7 @@ def format_agreement(rows: tuple[AgreementRow, ...]) -> str:
                 _winner(r, r.network_verdict),
                 r.agreement + ("*" if r.near_tie else ""),
             ])  # fmt: skip
-        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-                  for row in cells]  # fmt: skip
+        lines += aligned(cells)
     return "\n".join(lines + _footer(rows, keys, sampled))
 
 

@@ -19,11 +19,32 @@ import numpy as np
 from lookaround.base.encoding import jsonable, restore_nonfinite
 from lookaround.base.extras import require
 
-__all__ = ["LIMIT", "NOISE", "SHOWN", "Presented", "number", "short_repr"]
+__all__ = ["LIMIT", "NOISE", "SHOWN", "Presented", "aligned", "number", "short_repr"]
 
 LIMIT = 299
 NOISE = 1e-12  # below this a printed number is rounding residue (numerics.SLACK, one layer up)
 SHOWN = 16  # values of a sequence summary() prints before it cuts (a repr prints 3)
+
+
+def aligned(table: list[list[str]]) -> list[str]:
+    """The rows of a text table, each cell padded to its column's width, indented by two.
+
+    Parameters
+    ----------
+    table : list of list of str
+        Rows of cells, the header first; every row as long as the header.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> aligned([["k", "value"], ["12", "0.5"]])
+    ['  k   value', '  12  0.5']
+    """
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
 
 
 def number(value: float, digits: int = 4) -> str:
