@@ -12,7 +12,7 @@ from lookaround.base.reprs import Presented, aligned, short_repr
 from lookaround.simulations.agreement import PretrainRequest
 from lookaround.simulations.architectures import architecture_config
 from lookaround.simulations.records import evaluation_of
-from lookaround.simulations.verdicts import TABLE_WIDTH, seed_spread
+from lookaround.simulations.verdicts import TABLE_WIDTH, run_key, seed_spread
 from lookaround.theory.presets import resolve_source
 
 __all__ = ["BeliefRow", "belief_table", "format_beliefs"]
@@ -71,15 +71,15 @@ def belief_table(request: PretrainRequest, rows: list[dict]) -> tuple[BeliefRow,
     """
     if not request.belief:
         return ()
-    found = {(r["config"]["source"], r["config"]["objective"], r["config"]["seed"],
-              r["config"].get("width")): r for r in rows}  # fmt: skip
+    found = {run_key(r["config"]): r for r in rows}
     out = []
     for name in request.sources:
         shown = resolve_source(name).name
         for settings in request.shapes():
             shape = architecture_config(settings)
             for objective in request.objectives:
-                runs = [evaluation_of(found[name, objective, seed, settings.get("width")]).belief
+                runs = [evaluation_of(found[run_key({**settings, "source": name, "objective": objective,
+                                                        "seed": seed})]).belief
                         for seed in request.seeds]  # fmt: skip
                 geometries = [g for g in runs if g is not None]
                 if len(geometries) < len(runs):

@@ -49,6 +49,7 @@ __all__ = [
     "PretrainMetric",
     "agreement_table",
     "format_agreement",
+    "run_key",
     "seed_spread",
 ]
 
@@ -264,7 +265,7 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
     >>> table[0].metric, table[0].exact_verdict, table[0].network_verdict, table[0].agreement
     ('probe error, T1 map', 'other', 'other', 'agree')
     """
-    found = {_run_key(r["config"]): r for r in rows}
+    found = {run_key(r["config"]): r for r in rows}
     out = []
     for source_name in request.sources:
         shown = resolve_source(source_name).name  # a file's source by its name, not its path
@@ -272,7 +273,7 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
         for settings in request.shapes():
             shape = architecture_config(settings)
             nets = {
-                o: [evaluation_of(found[_run_key({**settings, "source": source_name,
+                o: [evaluation_of(found[run_key({**settings, "source": source_name,
                                                   "objective": o, "seed": s})])
                     for s in request.seeds]
                 for o in request.objectives
@@ -283,7 +284,19 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
     return tuple(out)
 
 
-def _run_key(config: dict) -> tuple:
+def run_key(config: dict) -> tuple:
+    """The key of a results row's run: source, objective, seed and width (None: the default).
+
+    Parameters
+    ----------
+    config : dict
+        A run's configuration (a results row's ``config``, or a request's settings with the
+        source, objective and seed).
+
+    Returns
+    -------
+    tuple
+    """
     return config["source"], config["objective"], config["seed"], config.get("width")
 
 
