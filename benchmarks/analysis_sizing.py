@@ -7,12 +7,18 @@ Maps and searches sum the model over their points and evaluations and are refuse
 markov2's sparse chains have zero-probability sequences, which ``V^T`` counts, so they run
 faster than modelled.
 
-Usage: ``python benchmarks/analysis_sizing.py``
+``--factored`` measures instead the factored context level (docs/theory.md §4.7), time on one
+thread and tracemalloc's peak, against ``Estimate.seconds`` and ``Estimate.memory_bytes``, on
+Markov chains (the blanket path) and HMMs with ``2 r H <= V`` (the hidden-state path).
+
+Usage: ``python benchmarks/analysis_sizing.py [--factored]``
 """
 
 from __future__ import annotations
 
+import sys
 import time
+import tracemalloc
 
 from lookaround.base.threads import thread_budget
 from lookaround.theory.analysis import analyze
@@ -29,7 +35,50 @@ SOURCES = [
 OBJECTIVES = ("ar", "mlm:2", "dar:2", "vmlm")
 
 
+FACTORED = [
+    ("markov", 3, 10, None), ("markov", 3, 12, None), ("markov", 5, 8, None),
+    ("markov", 5, 9, None), ("markov", 10, 6, None), ("markov", 10, 7, None),
+    ("markov", 20, 5, None), ("markov", 30, 5, None), ("markov", 50, 4, None),
+    ("hmm", 3, 12, 1), ("hmm", 10, 6, 2), ("hmm", 10, 7, 2), ("hmm", 20, 5, 3),
+    ("hmm", 16, 6, 2), ("hmm", 30, 5, 2),
+]  # fmt: skip
+
+
+def factored() -> None:
+    sys.path.insert(0, "benchmarks")
+    from random_sources import random_source
+
+    from lookaround.theory.blankets import factored_states
+
+    print(f"{'source':<16} {'objective':<9} {'path':<8} {'seconds':>8} {'model':>7} {'ratio':>6} "
+          f"{'peak MB':>8} {'model':>7} {'ratio':>6}")  # fmt: skip
+    for family, vocab, length, states in FACTORED:
+        source = random_source(family, vocab, length, states=states, seed=0)
+        for spec in OBJECTIVES:
+            objective = parse_objective(spec, length)
+            path = factored_states(source, objective)
+            model = estimate(source, objective, level="context", chunk=DEFAULT_CHUNK)
+            if path is None or model.seconds > 20:
+                continue
+            tracemalloc.start()
+            analyze(source, objective, 2, level="context")
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            with thread_budget(1):
+                start = time.perf_counter()
+                analyze(source, objective, 2, level="context")
+                measured = time.perf_counter() - start
+            name = f"{family} V={vocab} T={length}"
+            print(f"{name:<16} {spec:<9} {'blanket' if path == 1 else 'hidden':<8} "
+                  f"{measured:8.2f} {model.seconds:7.2f} {measured / model.seconds:6.2f} "
+                  f"{peak / 2**20:8.1f} {model.memory_bytes / 2**20:7.1f} "
+                  f"{peak / model.memory_bytes:6.2f}", flush=True)  # fmt: skip
+
+
 def main() -> None:
+    if "--factored" in sys.argv:
+        factored()
+        return
     print(f"{'source':<22} {'objective':<9} {'measured':>9} {'model':>7} {'ratio':>6}")
     for name in SOURCES:
         source = resolve_source(name)

@@ -1,14 +1,18 @@
 """Benchmark ladder: lookaround's exact context analysis against the strongest peer routes.
 
-Every route but the two direct ones reads the same co-occurrence blocks (``lookaround.theory.cooccurrence.iter_blocks``,
-the forward algorithm) and must give the same top singular values of ``Abar`` to 1e-9. Each
-runs in a fresh subprocess, so that its peak memory is its own; times are the median of
-``--repeat`` runs.
+The peers read the co-occurrence blocks of the row path (``lookaround.theory.cooccurrence.iter_blocks``,
+the forward algorithm) or build ``A`` from the chain's arrays by hand; every route must give
+the same top singular values of ``Abar`` to 1e-9. Each runs in a fresh subprocess, so that
+its peak memory is its own; times are the median of ``--repeat`` runs. Routes that hold all
+of ``A`` are left out past 2e8 entries.
 
+- ``enumerate``: the enumeration limit, every context's class joint ``P(z, c)`` generated once
+  by the path ``analyze`` takes and nothing more.
 - ``analyze``: ``lookaround.theory.analysis.analyze(level="context")``, every number of T2
   (spectrum, ``phi``, the probe error, connectivity, the within-class gap; two passes).
-- ``spectrum``: lookaround's first pass alone (``target_side_pass``: BLAS Gram, labels,
-  ``P_t``), then the singular values.
+- ``spectrum``: lookaround's first pass alone (``target_side_pass`` over
+  ``context_chunks``, the path ``analyze`` takes: Gram, labels, ``P_t``), then the singular
+  values.
 - ``csr_svds``: ``A`` assembled as a ``scipy.sparse`` CSR matrix, normalized, and
   ``scipy.sparse.linalg.svds`` for the top 4 singular values; the route a numerically literate
   user writes first.
@@ -21,15 +25,22 @@ runs in a fresh subprocess, so that its peak memory is its own; times are the me
   into one CSR matrix, normalized, and ``svds`` for the top 4: the route a user writes by
   hand for this case, spectrum only.
 - ``direct_gram`` (``ar`` only): the same rows, one length at a time, into the ``V x V`` Gram
-  of ``streamed_gram``: the strongest hand-written route we know, spectrum only.
+  of ``streamed_gram``, spectrum only.
+- ``direct_blanket`` (``ar`` only): the Markov-blanket factorization written by hand in plain
+  numpy (prefix joints extended a token at a time, ``W_v`` by one ``einsum`` per length,
+  ``G = sum_v M_v^T W_v M_v``): the strongest hand-written route we know, spectrum only.
+- ``command_line``: ``lookaround analyze --level context --json`` as a command, start-up
+  included, on a held-out source of the same size (the next seed); ``start_up`` is
+  ``lookaround --version`` alone, and ``held_out_csr_svds`` the CSR + ``svds`` route on the
+  held-out source, which the command line is compared against.
 
 Every child makes the allocator setting the command line makes (``lookaround.base.allocator``:
 freed blocks are reused instead of faulted in again), whatever its route.
 
-The table gives seconds and extra peak MB per route, each peer's time over ``analyze``'s
-(above 1: ``analyze``, with all its numbers, is faster), ns per context-target entry for
-``analyze``, and the fraction of this machine's memory bandwidth (measured here by a large
-copy) that ``analyze`` reaches reading ``A`` once per pass.
+Each rung gives seconds and extra peak MB per route, each peer's time over ``analyze``'s and
+over its first pass's (above 1: lookaround, with all its numbers or with the spectrum alone,
+is faster), ns per context-target entry for ``analyze``, and ``analyze``'s time over the
+enumeration limit.
 
 Usage: ``python benchmarks/ladder.py [--quick] [--repeat N]``
 """
@@ -42,8 +53,10 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,7 +65,9 @@ from scipy.sparse.linalg import svds
 
 from lookaround.base.allocator import keep_freed_memory
 from lookaround.theory.analysis import analyze
-from lookaround.theory.cooccurrence import iter_blocks
+from lookaround.theory.blankets import context_chunks
+from lookaround.theory.cooccurrence import DEFAULT_CHUNK, iter_blocks
+from lookaround.theory.factored import FactoredChunk
 from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.sources import Source
@@ -80,8 +95,49 @@ def route_analyze(source: Source, spec: str) -> np.ndarray:
     return res.level("context").singular_values
 
 
+def route_enumerate(source: Source, spec: str) -> np.ndarray:
+    """The enumeration limit: every context's class joint ``P(z, c)`` generated once (by the
+    path ``analyze`` takes), nothing else; returns ``[1.0]``, the total mass, for the check."""
+    objective = parse_objective(spec, source.length)
+    total = 0.0
+    for part in context_chunks(source, objective, chunk=DEFAULT_CHUNK):
+        total += float(part.mass.sum() if isinstance(part, FactoredChunk) else part[1].sum())
+    return np.array([total])
+
+
+def _held_out(source: Source) -> Source:
+    """A source of the same size the in-process routes never saw (the next seed)."""
+    return markov_source(source.vocab, source.length, seed=1)
+
+
+def route_command_line(source: Source, spec: str) -> np.ndarray:
+    """``lookaround analyze --level context --json`` on the held-out source, start-up included
+    (the child's time is the wall time of the command)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "source.json"
+        path.write_text(json.dumps(_held_out(source).spec))
+        k = str(min(3, source.vocab))
+        command = [sys.executable, "-m", "lookaround", "analyze", "--source", str(path),
+                   "--objective", spec, "--k", k, "--level", "context", "--json"]  # fmt: skip
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return np.array(json.loads(out)["context"]["singular_values"])
+
+
+def route_start_up(source: Source, spec: str) -> np.ndarray:
+    """``lookaround --version``: what every command pays before it reads its request."""
+    command = [sys.executable, "-m", "lookaround", "--version"]
+    subprocess.run(command, capture_output=True, text=True, check=True)
+    return np.array([])
+
+
+def route_held_out_csr_svds(source: Source, spec: str) -> np.ndarray:
+    """``csr_svds`` on the held-out source, in this process."""
+    return route_csr_svds(_held_out(source), spec)
+
+
 def route_spectrum(source: Source, spec: str) -> np.ndarray:
-    side = target_side_pass((b.cooccurrence, b.class_joint) for b in _blocks(source, spec))
+    objective = parse_objective(spec, source.length)
+    side = target_side_pass(context_chunks(source, objective, chunk=DEFAULT_CHUNK))
     return side.singular_values(TOP)
 
 
@@ -145,6 +201,29 @@ def route_direct_gram(source: Source, spec: str) -> np.ndarray:
     return _gram_values(_direct_rows(source, spec))
 
 
+def route_direct_blanket(source: Source, spec: str) -> np.ndarray:
+    """The Markov-blanket route written by hand: the prefix joints ``u = P(z, x_{<l})`` extended
+    one token at a time, and the Gram through ``W_v = sum_{x_{<l} ending in v} u u^T / P``
+    (one ``einsum`` per length) and the chain's step ``M_v``: ``G += M_v^T W_v M_v``."""
+    assert spec == "ar", "the direct routes build autoregressive prefixes only"
+    r, vocab, length = source.n_classes, source.vocab, source.length
+    prefix = source.prior[:, None] * source.init  # P(z, x_0), shape (r, V)
+    gram, mass_t = np.zeros((vocab, vocab)), np.zeros(vocab)
+    for step in range(length - 1):
+        move = source.trans[:, step] / (length - 1)  # (r, V_last, V_next), weight 1/(T-1)
+        u = prefix.reshape(r, -1, vocab)  # (r, prefixes without the last, last)
+        scale = inverse_sqrt_mass(u.sum(axis=0) / (length - 1))  # P_c^{-1/2}, (n, V)
+        scaled = (u * scale[None]).transpose(2, 0, 1)  # (V, r, n)
+        small = scaled @ scaled.transpose(0, 2, 1)  # W_v, (V, r, r)
+        by_last = move.transpose(1, 0, 2)  # M_v, (V, r, V_next)
+        gram += by_last.reshape(-1, vocab).T @ (small @ by_last).reshape(-1, vocab)
+        mass_t += np.einsum("zv,zvt->t", u.sum(axis=1), move)
+        prefix = (u[:, :, :, None] * source.trans[:, step][:, None]).reshape(r, -1)
+    scale = inverse_sqrt_mass(mass_t)
+    values = np.linalg.eigvalsh(scale[:, None] * gram * scale[None, :])[::-1]
+    return np.sqrt(np.maximum(values[:TOP], 0.0))
+
+
 def _normalized_svds(a: sp.csr_matrix) -> np.ndarray:
     left = inverse_sqrt_mass(np.asarray(a.sum(axis=1)).ravel())
     right = inverse_sqrt_mass(np.asarray(a.sum(axis=0)).ravel())
@@ -154,6 +233,7 @@ def _normalized_svds(a: sp.csr_matrix) -> np.ndarray:
 
 
 ROUTES = {
+    "enumerate": route_enumerate,
     "analyze": route_analyze,
     "spectrum": route_spectrum,
     "csr_svds": route_csr_svds,
@@ -161,9 +241,18 @@ ROUTES = {
     "streamed_gram": route_streamed_gram,
     "direct_svds": route_direct_svds,
     "direct_gram": route_direct_gram,
+    "direct_blanket": route_direct_blanket,
+    "command_line": route_command_line,
+    "start_up": route_start_up,
+    "held_out_csr_svds": route_held_out_csr_svds,
 }
-PEERS = ("csr_svds", "dense_gram", "streamed_gram", "direct_svds", "direct_gram")
-DIRECT = ("direct_svds", "direct_gram")
+HELD_OUT = ("command_line", "start_up", "held_out_csr_svds")
+PEERS = ("csr_svds", "dense_gram", "streamed_gram", "direct_svds", "direct_gram", "direct_blanket")
+DIRECT = ("direct_svds", "direct_gram", "direct_blanket")
+# routes that hold all of A (or all prefix laws at the widest length, and their rows) at once:
+# past this many entries they would need tens of GB, and are left out of the rung
+MATERIALIZING = ("csr_svds", "dense_gram", "direct_svds", "direct_gram", "held_out_csr_svds")
+MATERIALIZED_ENTRIES = 200_000_000
 
 
 def _child(route: str, vocab: int, length: int, spec: str) -> None:
@@ -193,17 +282,6 @@ def run_route(route: str, vocab: int, length: int, spec: str, repeat: int) -> di
     return best
 
 
-def bandwidth() -> float:
-    """Bytes per second of a large copy (read plus write), the machine's practical ceiling."""
-    source = np.ones(2**26)  # 512 MB
-    target = np.empty_like(source)
-    np.copyto(target, source)  # first touch of the pages is not bandwidth
-    start = time.perf_counter()
-    for _ in range(3):
-        np.copyto(target, source)
-    return 3 * 2 * source.nbytes / (time.perf_counter() - start)
-
-
 def entries(vocab: int, length: int, spec: str) -> int:
     objective = parse_objective(spec, length)
     return sum(vocab ** (len(p.visible) + 1) for p in objective.patterns)
@@ -217,34 +295,56 @@ LADDER = [
     (10, 7, "mlm:2"),
     (10, 8, "ar"),
     (2, 13, "vmlm"),
+    (10, 9, "ar"),
+    (30, 6, "ar"),
 ]
 QUICK = [(3, 8, "ar"), (10, 6, "ar"), (10, 7, "ar")]
 
 
-def _row(vocab: int, length: int, spec: str, repeat: int, ceiling: float) -> str:
-    """One rung: every route that applies, timed, and the ratios against ``analyze``."""
+def _same(values: list, reference: list) -> bool:
+    count = min(len(values), len(reference))
+    return bool(np.allclose(values[:count], reference[:count], atol=CHECK_TOL))
+
+
+def _rung(vocab: int, length: int, spec: str, repeat: int) -> list[str]:
+    """One rung: every route that applies, timed, and each peer's time over ``analyze``'s and
+    over its first pass's (``spectrum``)."""
     count = entries(vocab, length, spec)
-    routes = [r for r in ROUTES if r not in DIRECT or spec == "ar"]
+    routes = [
+        r
+        for r in ROUTES
+        if (r not in DIRECT or spec == "ar")
+        and (r not in MATERIALIZING or count <= MATERIALIZED_ENTRIES)
+    ]
     results = {r: run_route(r, vocab, length, spec, repeat) for r in routes}
-    base = results["analyze"]["time"]
-    cells = []
+    base, first = results["analyze"]["time"], results["spectrum"]["time"]
+    check = abs(results["enumerate"]["top"][0] - 1.0) < CHECK_TOL and all(
+        _same(r["top"], results["analyze"]["top"])
+        for name, r in results.items()
+        if name not in ("enumerate", *HELD_OUT)
+    )
+    if "held_out_csr_svds" in results:
+        check &= _same(results["held_out_csr_svds"]["top"], results["command_line"]["top"])
+    limit = results["enumerate"]["time"]
+    lines = [
+        f"V={vocab} T={length} {spec}: {count:,} entries; analyze {1e9 * base / count:.1f} ns "
+        f"an entry, {base / limit:.1f}x the enumeration limit; singular values "
+        + ("equal" if check else "DIFFER")
+    ]
     for name in ROUTES:
         res = results.get(name)
-        ratio = "" if res is None or name not in PEERS else f" {res['time'] / base:5.2f}x"
-        cells.append(
-            "-" if res is None else f"{res['time']:7.3f}s {res['peak'] / 2**20:6.0f}MB{ratio:>7}"
+        if res is None:
+            lines.append(f"  {name:<17} left out (it would hold A whole)")
+            continue
+        ratios = f"{res['time'] / base:8.2f}x {res['time'] / first:8.2f}x" if name in PEERS else ""
+        lines.append(f"  {name:<17} {res['time']:9.3f}s {res['peak'] / 2**20:8.0f}MB {ratios}")
+    if "held_out_csr_svds" in results:
+        cli, peer = results["command_line"]["time"], results["held_out_csr_svds"]["time"]
+        lines.append(
+            f"  command line (start-up {results['start_up']['time']:.2f}s included) against "
+            f"CSR + svds on the same held-out source: {peer / cli:.2f}x"
         )
-    top = np.array(results["analyze"]["top"])
-    check = all(
-        np.allclose(r["top"][: min(top.size, len(r["top"]))], top[: len(r["top"])], atol=CHECK_TOL)
-        for r in results.values()
-    )
-    reached = 2 * 8 * count / base / ceiling  # two passes over A's entries
-    return (
-        f"{vocab:>3} {length:>3} {spec:<7} {count:>11,} | "
-        + " | ".join(f"{c:>22}" for c in cells)
-        + f" | {1e9 * base / count:8.1f}  {reached:8.1%}  {'equal' if check else 'DIFFER'}"
-    )
+    return lines
 
 
 def main() -> None:
@@ -254,30 +354,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short ladder (about a minute)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per route (median time)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
-    parser.add_argument("--bandwidth", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.bandwidth:
-        print(bandwidth())
-        return
     if args.child:
         route, vocab, length, spec = args.child
         _child(route, int(vocab), int(length), spec)
         return
-    # measured in a child: Linux carries a parent's peak RSS into the children it forks
-    probe = [sys.executable, __file__, "--bandwidth"]
-    ceiling = float(subprocess.run(probe, capture_output=True, text=True, check=True).stdout)
-    print(f"markov sources, r=2, exact context level, k=min(3, V); "
-          f"memory bandwidth {ceiling / 2**30:.1f} GiB/s")  # fmt: skip
-    print("cells: seconds / extra peak MB; x = peer time / analyze time (above 1: analyze faster)")
-    header = (
-        f"{'V':>3} {'T':>3} {'objective':<7} {'entries':>11} | "
-        + " | ".join(f"{name:>22}" for name in ROUTES)
-        + " | ns/entry  bandwidth  check"
+    print("markov sources, r=2, exact context level, k=min(3, V); seconds (median of "
+          f"{args.repeat}) and extra peak MB per route, each in a fresh process")  # fmt: skip
+    print(
+        "x: peer time / analyze time, then / its first pass (spectrum); above 1: lookaround faster"
     )
-    print(header)
-    print("-" * len(header))
     for vocab, length, spec in QUICK if args.quick else LADDER:
-        print(_row(vocab, length, spec, args.repeat, ceiling), flush=True)
+        print("\n".join(_rung(vocab, length, spec, args.repeat)), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 ``analyze`` turns a source, an objective and ``k`` into the spectrum, the labeling
 disagreement, the argmax probe error and its bound, plus connectivity of the graph. Every
-pass reads the co-occurrence in blocks; blocks are kept in memory for the second pass only
-when they fit the cache budget, and rebuilt otherwise.
+pass reads the co-occurrence in blocks (on chain sources with many contexts a pattern, as
+``u(c) M_b`` by Markov blanket: :mod:`lookaround.theory.blankets`); blocks are kept in memory
+for the second pass only when they fit the cache budget, and rebuilt otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.threads import thread_budget
+from lookaround.theory.blankets import context_chunks
 from lookaround.theory.bounds import (
     ProbeScorer,
     label_disagreement,
@@ -41,9 +43,10 @@ from lookaround.theory.objectives import Objective, as_objective
 from lookaround.theory.presets import as_source
 from lookaround.theory.sources import Source
 from lookaround.theory.spectral import (
-    RowChunk,
+    Chunk,
     TargetSide,
     accumulate_target_side,
+    as_chunks,
     row_chunks,
     run_pass,
     target_side_pass,
@@ -326,7 +329,7 @@ def _passes(blocks: Iterable, k: int, context: TargetSide | None = None) -> _Pas
     ``context`` (samples only) is the context level's target side, whose features ``Phi`` are
     read out on ``P(.|x)`` as the averaged features ``h(x)``.
     """
-    if isinstance(blocks, list) and blocks and not isinstance(blocks[0], RowChunk):
+    if isinstance(blocks, list) and blocks and not isinstance(blocks[0], Chunk):
         blocks = list(row_chunks(blocks))  # cached: filter and label once for both passes
     counter = SupportCounter()
     side = target_side_pass(blocks, [counter])
@@ -488,18 +491,16 @@ def _analyze(
     if level not in ("context", "sample", "both"):
         raise InputError(f"level must be context, sample or both, got {level!r}")
     sizes = check_request(source, objective, level, chunk=chunk, max_memory=max_memory)
-    built = Replay(
-        lambda: _shown(iter_blocks(source, objective, chunk), progress, "context blocks")
-    )
+    built = Replay(lambda: iter_blocks(source, objective, chunk))
     # Cached: the rows are filtered and labelled once for both passes of a level, and the
     # blocks are kept only for the sample level's tables. Streamed: rebuilt for each pass.
     keep = sizes.cached() and level != "context"
     blocks = list(built) if keep else built
 
-    def rows() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        return ((b.cooccurrence, b.class_joint) for b in blocks)
+    def rows() -> Iterator:
+        return _shown(context_chunks(source, objective, blocks, chunk=chunk), progress, "chunks")
 
-    context_blocks = list(row_chunks(rows())) if sizes.cached() else Replay(rows)
+    context_blocks = list(as_chunks(rows())) if sizes.cached() else Replay(rows)
     context = None
     if level == "sample":
         context_side = accumulate_target_side(context_blocks)  # only for the averaged features

@@ -15,7 +15,7 @@ import numpy as np
 
 from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.numerics import SLACK, TIE_TOL, inverse_sqrt_mass, normalize
-from lookaround.theory.spectral import RowChunk, TargetSide, run_pass
+from lookaround.theory.spectral import Chunk, TargetSide, run_pass
 
 __all__ = [
     "ProbeScorer",
@@ -99,6 +99,9 @@ ROUNDING_CONFIDENCE = 10.0
 (Higham and Mary 2019), which fails with probability at most ``2 exp(-lambda^2 / 2)``
 (``4e-22`` here); the worst case ``n u`` is far too pessimistic at a million rows."""
 PROBES = 4
+# Widens the bound on the probes' changes past the rounding of the two products that compute
+# it and them, so that a row it rules out is one the changes would rule out
+BOUND_SLACK = 1.000001
 """Readouts recomputed from perturbed Grams to measure the scores' sensitivity."""
 PROBE_MARGIN = 2.0
 """The tie tolerance is this many times the largest score change the probes show."""
@@ -206,10 +209,14 @@ class Readout:
     changes: np.ndarray | None
 
     @cached_property
-    def stacked(self) -> np.ndarray:
-        """``[B, B' - B, max_z |B[:, z]|]`` side by side: one product per chunk reads all."""
-        parts = [self.matrix] if self.changes is None else [self.matrix, self.changes]
-        return np.concatenate([*parts, np.abs(self.matrix).max(axis=1, keepdims=True)], axis=1)
+    def head(self) -> np.ndarray:
+        """``[B, max_z |B[:, z]|, max_j |(B' - B)[:, j]|]`` side by side: the scores, the
+        scale of their own rounding and (the rows being nonnegative) a bound on every
+        probe's change, by one product per chunk."""
+        parts = [self.matrix, np.abs(self.matrix).max(axis=1, keepdims=True)]
+        if self.changes is not None:
+            parts.append(np.abs(self.changes).max(axis=1, keepdims=True))
+        return np.concatenate(parts, axis=1)
 
 
 def _eigen(side: TargetSide, k: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -371,31 +378,58 @@ class ProbeScorer:
         self.errors = dict.fromkeys(readouts, 0.0)
         self.rounding_mass = dict.fromkeys(readouts, 0.0)
 
-    def add(self, chunk: RowChunk) -> None:
+    def add(self, chunk: Chunk) -> None:
         # rows are P_c(c) P(.|c): the positive factor P_c(c) moves no argmax (nor the
         # tolerances, which scale with it), so the conditionals are never formed
         for name, readout in self.readouts.items():
-            # one product gives the scores, their changes under the probes and the scale of
-            # the product's own rounding
-            columns = chunk.rows @ readout.stacked
+            columns = chunk.columns(readout.head)  # (k, n): reductions over rows
             classes = readout.matrix.shape[1]
-            scores = columns[:, :classes]
-            top = scores.max(axis=1, keepdims=True)
-            stated = TIE_TOL * np.abs(top[:, 0])
+            scores = columns[:classes]
+            top = scores.max(axis=0)
+            stated = TIE_TOL * np.abs(top)
             if readout.changes is None:
-                labels = bayes_labels(scores)  # the stated rule alone
+                labels = bayes_labels(scores, axis=0)  # the stated rule alone
                 self.rounding_mass[name] += float(chunk.mass.sum())
             else:
-                moved = np.abs(columns[:, classes:-1]).max(axis=1)
-                own = 4 * chunk.rows.shape[1] * UNIT_ROUNDOFF * columns[:, -1]
-                slack = PROBE_MARGIN * 2 * moved + own
-                tied = scores >= top - np.maximum(stated, slack)[:, None]
-                labels = np.argmax(tied, axis=1)
-                # rows whose correctness hangs on telling a tie from a near tie
-                open_ = (slack > stated) & (tied.sum(axis=1) > 1)
-                decided = open_ & tied[np.arange(labels.size), chunk.labels]
-                self.rounding_mass[name] += float(chunk.mass[decided].sum())
+                own = 4 * chunk.width * UNIT_ROUNDOFF * columns[classes]
+                # the probes' changes are computed only where their bound lets a second
+                # class tie: elsewhere the top class alone ties, whatever they are
+                bound = PROBE_MARGIN * 2 * BOUND_SLACK * columns[classes + 1] + own
+                tied = scores >= (top - np.maximum(stated, bound))[None, :]
+                labels = _first(tied)
+                near = np.flatnonzero(tied.sum(axis=0) > 1)
+                if near.size:
+                    labels[near], decided = _near_ties(chunk, readout, near, own[near])
+                    self.rounding_mass[name] += float(chunk.mass[near][decided].sum())
             self.errors[name] += float(chunk.mass[labels != chunk.labels].sum())
+
+
+def _near_ties(
+    chunk: Chunk, readout: Readout, near: np.ndarray, own: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels of the rows ``near`` by the probes' measured changes, and which of them that
+    widened rule decided (their correctness hangs on telling a tie from a near tie)."""
+    assert readout.changes is not None
+    columns = chunk.columns_at(np.concatenate([readout.matrix, readout.changes], axis=1), near)
+    classes = readout.matrix.shape[1]
+    scores, changes = columns[:classes], columns[classes:]
+    top = scores.max(axis=0)
+    stated = TIE_TOL * np.abs(top)
+    moved = np.maximum(changes.max(axis=0), -changes.min(axis=0))
+    slack = PROBE_MARGIN * 2 * moved + own
+    tied = scores >= (top - np.maximum(stated, slack))[None, :]
+    labels = _first(tied)
+    open_ = (slack > stated) & (tied.sum(axis=0) > 1)
+    return labels, open_ & tied[chunk.labels[near], np.arange(near.size)]
+
+
+def _first(tied: np.ndarray) -> np.ndarray:
+    """The first ``True`` along axis 0 of ``tied`` (r, n), each column having one: ``argmax``
+    over a short leading axis copies the array to make it trailing, this reads rows."""
+    first = np.full(tied.shape[1], tied.shape[0] - 1)
+    for z in range(tied.shape[0] - 2, -1, -1):
+        first = np.where(tied[z], z, first)
+    return first
 
 
 def probe_errors(

@@ -21,7 +21,7 @@ import numpy as np
 
 from lookaround.theory.sources import Source
 
-__all__ = ["CHAIN_SETS", "CHAIN_VOCAB", "chain_joints", "chain_pays"]
+__all__ = ["CHAIN_SETS", "CHAIN_VOCAB", "ChainMoves", "chain_joints", "chain_pays"]
 
 # Measured (benchmarks/ladder.py and a sweep of markov rungs, medians of 3): above 64 visible
 # sets for one target, sharing prefixes (the stacked recurrence) beats building each set
@@ -50,8 +50,14 @@ def chain_pays(source: Source, visible_sets: np.ndarray) -> bool:
     return source.emits_state and source.vocab >= CHAIN_VOCAB and len(visible_sets) <= CHAIN_SETS
 
 
-class _Gaps:
-    """``M_z(a, b)`` and ``pi_z mu_z(p)`` of one source, each computed once."""
+class ChainMoves:
+    """``M_z(a, b)`` and ``pi_z mu_z(p)`` of one source, each computed once.
+
+    Parameters
+    ----------
+    source : Source
+        A source whose token is its state.
+    """
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -107,7 +113,7 @@ def chain_joints(
     >>> all(np.allclose(fast[m], slow[m], rtol=0, atol=1e-15) for m in slow)
     True
     """
-    gaps = _Gaps(source)
+    gaps = ChainMoves(source)
     for mask in visible_sets:
         visible = [p for p in range(int(mask).bit_length()) if int(mask) >> p & 1]
         positions = sorted([*visible, target])
@@ -119,7 +125,7 @@ def chain_joints(
 
 
 def _extend(
-    gaps: _Gaps,
+    gaps: ChainMoves,
     joint: np.ndarray,
     positions: list[int],
     at: int,

@@ -1,7 +1,8 @@
 """What an exact request will cost, estimated before it starts: memory and modelled time.
 
 The estimates follow the streaming design: the context level holds one block chunk (or, when
-they fit the cache, all blocks); the sample level holds the per-visible-set conditional
+they fit the cache, all blocks; on the blanket path, docs/theory.md §4.7, ``3 r + 2`` floats
+a context instead of a row); the sample level holds the per-visible-set conditional
 tables, the class-joint of every sequence and, when they fit, the sample blocks. The guards
 that refuse a request past its limits are in :mod:`lookaround.theory.limits`.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lookaround.theory.blankets import BLANKET_CHUNK, factored_states
+from lookaround.theory.bounds import PROBES
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
 from lookaround.theory.graphs import KERNEL_CHUNK, degree_entries
 from lookaround.theory.objectives import Objective
@@ -35,6 +38,14 @@ AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds pas
 _FIXED, _PER_PATTERN = 0.026, 9.3e-5
 _PER_WORK, _PER_GATHER = 1.28e-8, 5.3e-8
 _PER_KERNEL_ENTRY, _PER_AUGMENTED_ENTRY = 3.24e-9, 1.47e-5
+# The factored context level (docs/theory.md §4.7), fitted to 35 runs on markov chains (the
+# blanket path; r = 2, V = 3..50, T = 4..12; ar, mlm:2, dar:2, vmlm) and 20 on HMMs (the
+# hidden-state path; H = 2, 3, V = 10..30): measured/model 0.83-1.47 and 0.88-1.15
+# (benchmarks/analysis_sizing.py --factored). The blanket path's last term is the
+# per-blanket ``M_b^T W_b M_b``, ``V^2`` for each value of each pattern's blanket; the hidden
+# path's, its walks' reads, ``V`` per context.
+_BLANKET = (6.0e-3, 1.49e-4, 1.29e-7, 2.85e-9)
+_HIDDEN = (0.0, 3.11e-4, 1.36e-7, 3.09e-8)
 
 
 def draws_bytes(n: int, length: int) -> int:
@@ -122,10 +133,14 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     entries = sum(vocab ** (len(p.visible) + 1) for p in objective.patterns)
     states = 1 if source.emits_state else source.n_states
     work = r * states * entries
-    # A block lives as alpha, the joint, A's rows and class-joint (r + 2 floats an entry); all
-    # blocks when cached, else one chunk and, half the time, the next one built beside it.
     cached = entries <= CACHE_FLOATS
-    context_bytes = int(FLOAT * (r + 2) * (entries if cached else 1.5 * chunk))
+    states = factored_states(source, objective)
+    if states is not None:
+        context_bytes = _factored_bytes(source, objective, cached, states)
+    else:
+        # A block lives as alpha, the joint, A's rows and class-joint (r + 2 floats an entry);
+        # all blocks when cached, else one chunk and, half the time, the next one built beside it.
+        context_bytes = int(FLOAT * (r + 2) * (entries if cached else 1.5 * chunk))
     sequences = vocab**source.length
     sets = {p.visible for p in objective.patterns}
     gathers = sequences * len(sets)
@@ -144,7 +159,55 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
         kernel = 3 * FLOAT * min(sequences**2, max(sequences, KERNEL_CHUNK))
         memory += tables + joint + blocks + (kernel if rows <= CACHE_FLOATS else 0)
     seconds = _seconds(source, objective, level, entries, work, gathers)
+    if states is not None:  # the context level factored; the row model stays for the sample's
+        factored = _factored_seconds(source, objective, states)
+        seconds = factored + (0 if level == "context" else seconds)
     return Estimate(entries, work, sequences, gathers, memory, seconds)
+
+
+def _blanket_values(source: Source, objective: Objective, states: int) -> list[int]:
+    """How many bases ``M_b`` each pattern has: ``V`` per visible neighbour of ``i`` on the
+    blanket path, one on the hidden-state path."""
+    if states > 1:
+        return [1] * len(objective.patterns)
+    return [
+        source.vocab
+        ** (any(q < p.target for q in p.visible) + any(q > p.target for q in p.visible))
+        for p in objective.patterns
+    ]
+
+
+def _factored_bytes(source: Source, objective: Objective, cached: bool, states: int) -> int:
+    """Peak bytes of a factored context level (docs/theory.md §4.7): per context its ``r S``
+    coefficients, class joint and indicator (``r`` floats each), mass and label; each chunk's
+    bases; and one chunk's probe scores (``r (PROBES + 1) + 1`` floats a context), its
+    scaled coefficients and ties."""
+    r, vocab = source.n_classes, source.vocab
+    weights = r * states
+    contexts = sum(vocab ** len(p.visible) for p in objective.patterns)
+    per_chunk = min(contexts, BLANKET_CHUNK // weights)
+    values = _blanket_values(source, objective, states)
+    # streamed: the chunk consumed, two waiting, one being built (the blanket path; six on
+    # the hidden-state path, fitted), and a walk's message at each position it has read
+    held = contexts if cached else (4 if states == 1 else 6) * per_chunk
+    stack = 0 if cached else source.length * BLANKET_CHUNK
+    basis = (sum(values) if cached else max(values)) * weights * vocab
+    # one chunk's passing arrays: scores, per-class scaled coefficients, their products
+    # with the bases (three bases' worth), the class joint before it is summed
+    passing = per_chunk * (r * (PROBES + 1) + 1 + 2 * weights + r * weights)
+    passing += 3 * max(values) * weights * vocab * r
+    return int(FLOAT * (held * (weights + 2 * r + 2) + basis + passing + stack))
+
+
+def _factored_seconds(source: Source, objective: Objective, states: int) -> float:
+    vocab = source.vocab
+    contexts = sum(vocab ** len(p.visible) for p in objective.patterns)
+    fixed, per_pattern, per_context, last = _BLANKET if states == 1 else _HIDDEN
+    if states == 1:
+        extra = sum(_blanket_values(source, objective, states)) * vocab**2
+    else:
+        extra = contexts * vocab
+    return fixed + per_pattern * len(objective.patterns) + per_context * contexts + last * extra
 
 
 def _seconds(

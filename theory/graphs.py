@@ -29,10 +29,7 @@ from lookaround.theory.marginals import bayes_labels, sequence_joint
 from lookaround.theory.numerics import inverse_sqrt_mass
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
-from lookaround.theory.spectral import (
-    RowChunk,
-    TargetSide,
-)
+from lookaround.theory.spectral import Chunk, TargetSide
 
 __all__ = [
     "Rows",
@@ -66,12 +63,12 @@ class SupportCounter:
     def __init__(self) -> None:
         self.counts: Counter = Counter()
 
-    def add(self, chunk: RowChunk) -> None:
-        support = chunk.rows > 0
+    def add(self, chunk: Chunk) -> None:
+        support, weights = chunk.supports()
         width = support.shape[1]
         if width <= _COUNTED_WIDTH:  # keys small enough to count by index, without a sort
             keys = (support @ _POWERS[:width]).astype(np.intp)
-            count = np.bincount(keys, minlength=1 << width)
+            count = np.bincount(keys, weights=weights, minlength=1 << width)
             for key in np.flatnonzero(count).tolist():
                 self.counts[(key,)] += int(count[key])
             return
@@ -80,13 +77,10 @@ class SupportCounter:
             for lo in range(0, width, 64)
         ]
         keys = np.stack(words, axis=1)
-        if keys.shape[1] == 1:
-            unique, count = np.unique(keys[:, 0], return_counts=True)
-            unique = unique[:, None]
-        else:
-            unique, count = np.unique(keys, axis=0, return_counts=True)
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        count = np.bincount(inverse.ravel(), weights=weights, minlength=unique.shape[0])
         for key, n in zip(map(tuple, unique.tolist()), count.tolist()):
-            self.counts[key] += n
+            self.counts[key] += int(n)
 
     def masks(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         """Boolean supports (G, V) and their row counts (G,)."""
@@ -120,25 +114,16 @@ class WithinClassBuilder:
         self.grams = np.zeros((classes, width, width))
         self.counts = np.zeros(classes, dtype=int)
 
-    def add(self, chunk: RowChunk) -> None:
-        # every row scaled by its degree within its own class, then one BLAS product per
-        # class on the rows masked to it, the last class's Gram being the total's remainder
-        degrees = (self.inv_t[:, None] * self.side.label_target).T @ chunk.rows.T  # (r, n)
+    def add(self, chunk: Chunk) -> None:
+        # every row scaled by its degree within its own class, then each class's Gram
+        degrees = chunk.columns(self.inv_t[:, None] * self.side.label_target)  # (r, n)
         own = np.einsum("zn,zn->n", degrees, chunk.indicator)
         # own > 0 for every row with mass (it meets itself at its own targets); a row of zero
         # mass, or one whose degree underflows, is no vertex and contributes nothing
         scale = np.zeros_like(own)
         np.divide(1.0, np.sqrt(own), out=scale, where=own > 0)
-        scaled = chunk.rows * scale[:, None]
-        counts = np.bincount(chunk.labels, minlength=self.counts.size)
-        present = np.flatnonzero(counts)
-        remainder = scaled.T @ scaled
-        for z in present[:-1]:
-            part = (scaled.T * chunk.indicator[z]) @ scaled
-            self.grams[z] += part
-            remainder -= part
-        self.grams[present[-1]] += remainder
-        self.counts += counts
+        self.grams += chunk.class_grams(scale)
+        self.counts += chunk.indicator.sum(axis=1).astype(int)
 
     def result(self) -> float:
         """``min_z (1 - s_2(B_z)^2)``; nan when no class has two rows."""

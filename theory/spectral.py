@@ -25,6 +25,7 @@ from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.numerics import inverse_sqrt_mass
 
 __all__ = [
+    "Chunk",
     "GRAM_LIMIT",
     "QRTargetSideBuilder",
     "target_side_pass",
@@ -33,6 +34,7 @@ __all__ = [
     "TargetSide",
     "TargetSideBuilder",
     "accumulate_target_side",
+    "as_chunks",
     "gram_factor",
     "qr_append",
     "row_chunks",
@@ -110,8 +112,55 @@ class TargetSide:
         return values[:keep], vectors[:, :keep]
 
 
+class Chunk:
+    """Rows of ``R`` handed to a pass's consumers, through the few products they need.
+
+    Every consumer reads a chunk only through these members, so the rows may be held densely
+    (:class:`RowChunk`) or as a product of small factors
+    (:class:`lookaround.theory.factored.FactoredChunk`) without the consumer knowing.
+    ``mass``, ``labels`` and ``indicator`` run over the chunk's rows in one order; rows of
+    zero mass, where a chunk keeps them, have a zero column in ``indicator``.
+    """
+
+    mass: np.ndarray
+    labels: np.ndarray
+    indicator: np.ndarray
+    n_rows: int
+    width: int
+
+    def gram(self, scale: np.ndarray) -> np.ndarray:
+        """``X^T X`` with ``X = diag(scale) R``, the chunk's rows scaled, shape (V, V)."""
+        raise NotImplementedError
+
+    def class_grams(self, scale: np.ndarray) -> np.ndarray:
+        """``X_z^T X_z`` for each class ``z``, ``X_z`` the rows labelled ``z`` scaled by
+        ``scale``, shape (r, V, V)."""
+        raise NotImplementedError
+
+    def columns(self, matrix: np.ndarray) -> np.ndarray:
+        """``(R @ matrix)^T``, shape (k, rows): a reduction over ``k`` runs along rows."""
+        raise NotImplementedError
+
+    def columns_at(self, matrix: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """``columns(matrix)[:, index]``, computed for those rows only."""
+        raise NotImplementedError
+
+    def transposed_times(self, weights: np.ndarray) -> np.ndarray:
+        """``R^T @ weights`` for ``weights`` of shape (rows, k), shape (V, k)."""
+        raise NotImplementedError
+
+    def supports(self) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean supports over the targets, shape (G, V), and how many positive-mass rows
+        have each (G,); a support may repeat."""
+        raise NotImplementedError
+
+    def dense(self) -> RowChunk:
+        """The positive-mass rows written out (for the rare consumer that needs them)."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True, eq=False)
-class RowChunk:
+class RowChunk(Chunk):
     """Positive-mass rows of ``R`` with what every consumer of a pass needs, computed once.
 
     Attributes
@@ -132,18 +181,59 @@ class RowChunk:
         """``r``."""
         return self.class_joint.shape[1]
 
+    @property
+    def n_rows(self) -> int:  # type: ignore[override]
+        """Rows, all of positive mass."""
+        return self.rows.shape[0]
+
+    @property
+    def width(self) -> int:  # type: ignore[override]
+        """``V``, the targets."""
+        return self.rows.shape[1]
+
     # Computed on first use, by the consumers' thread: the thread that builds the rows is
-    # the busier one (see _as_chunks).
+    # the busier one (see as_chunks).
     @cached_property
-    def labels(self) -> np.ndarray:
+    def labels(self) -> np.ndarray:  # type: ignore[override]
         """Bayes labels ``argmax_z P(z, row)``, shape (n,)."""
         return bayes_labels(self.class_joint)
 
     @cached_property
-    def indicator(self) -> np.ndarray:
+    def indicator(self) -> np.ndarray:  # type: ignore[override]
         """``Y^T``, shape (r, n): 1 where the row's label is ``z``; a product with it sums by
         label at BLAS speed."""
         return (np.arange(self.classes)[:, None] == self.labels[None, :]).astype(float)
+
+    def gram(self, scale: np.ndarray) -> np.ndarray:
+        scaled = self.rows * scale[:, None]
+        return scaled.T @ scaled
+
+    def class_grams(self, scale: np.ndarray) -> np.ndarray:
+        # one BLAS product per class on the rows masked to it, the last class's Gram being
+        # the total's remainder
+        grams = np.zeros((self.classes, self.width, self.width))
+        present = np.flatnonzero(self.indicator.any(axis=1))
+        remainder = self.gram(scale)
+        for z in present[:-1]:
+            grams[z] = self.gram(scale * self.indicator[z])
+            remainder -= grams[z]
+        grams[present[-1]] = remainder
+        return grams
+
+    def columns(self, matrix: np.ndarray) -> np.ndarray:
+        return matrix.T @ self.rows.T
+
+    def columns_at(self, matrix: np.ndarray, index: np.ndarray) -> np.ndarray:
+        return matrix.T @ self.rows[index].T
+
+    def transposed_times(self, weights: np.ndarray) -> np.ndarray:
+        return self.rows.T @ weights
+
+    def supports(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.rows > 0, np.ones(self.n_rows, dtype=np.int64)
+
+    def dense(self) -> RowChunk:
+        return self
 
 
 def row_chunks(
@@ -201,43 +291,61 @@ def _join(arrays: Sequence[np.ndarray]) -> np.ndarray:
 def run_pass(blocks: Iterable, consumers: list) -> None:
     """Feed every chunk of one pass over ``blocks`` to each consumer's ``add``.
 
-    ``blocks`` are ``(rows, class_joint)`` pairs, or :class:`RowChunk` already made (a cached
-    pass reads them again without filtering or labelling anew). Passes are what streaming
+    ``blocks`` are ``(rows, class_joint)`` pairs, or chunks already made (:class:`Chunk`: a
+    cached pass reads them again without filtering or labelling anew). Passes are what streaming
     costs (a block not cached is rebuilt for each), so everything that needs only the
     previous pass's results shares one.
 
     Parameters
     ----------
     blocks : iterable
-        ``(rows, class_joint)`` pairs or :class:`RowChunk`.
+        ``(rows, class_joint)`` pairs or :class:`Chunk`.
     consumers : list
         Objects with ``add(chunk)``.
     """
-    for chunk in _as_chunks(blocks):
+    for chunk in as_chunks(blocks):
         for consumer in consumers:
             consumer.add(chunk)
 
 
-def _as_chunks(blocks: Iterable) -> Iterator[RowChunk]:
+def as_chunks(blocks: Iterable) -> Iterator[Chunk]:
+    """``(rows, class_joint)`` pairs as :class:`RowChunk` (built on a second thread past the
+    first two), or chunks passed on as they are.
+
+    Parameters
+    ----------
+    blocks : iterable
+        ``(rows, class_joint)`` pairs or :class:`Chunk`.
+
+    Yields
+    ------
+    Chunk
+    """
+    if isinstance(blocks, list):  # cached chunks: nothing to build
+        yield from blocks if not blocks or isinstance(blocks[0], Chunk) else row_chunks(blocks)
+        return
     iterator = iter(blocks)
     first = next(iterator, None)
     if first is None:
         return
-    if isinstance(first, RowChunk):
-        yield first
-        yield from iterator
-    else:
-        # building the rows (forward passes, masses) takes about as long as consuming them:
-        # on a second thread the two overlap, as numpy releases the GIL in both (vmlm at
-        # T = 14: 3.4 s against 4.0 s). A pass of one or two chunks, the common small case,
-        # starts no thread: its hand-offs would cost more than they save.
-        chunks = row_chunks(itertools.chain([first], iterator))
-        for _ in range(2):  # the first two in this thread: most passes have one chunk only
-            head = next(chunks, None)
-            if head is None:
-                return
-            yield head
-        yield from in_background(chunks) if producer_allowed() else chunks
+    rest = itertools.chain([first], iterator)
+    # building the rows (forward passes, masses) takes about as long as consuming them: on
+    # a second thread the two overlap, as numpy releases the GIL in both (vmlm at T = 14:
+    # 3.4 s against 4.0 s). Chunks made elsewhere (the blanket path's) are cheap to make, so
+    # the second thread also gives them their labels. A pass of one or two chunks, the
+    # common small case, starts no thread: its hand-offs would cost more than they save.
+    chunks = map(_labelled, rest) if isinstance(first, Chunk) else row_chunks(rest)
+    for _ in range(2):  # the first two in this thread: most passes have one chunk only
+        head = next(chunks, None)
+        if head is None:
+            return
+        yield head
+    yield from in_background(chunks) if producer_allowed() else chunks
+
+
+def _labelled(chunk: Chunk) -> Chunk:
+    chunk.indicator  # noqa: B018 - computed (with the masses and labels) on this thread
+    return chunk
 
 
 class TargetSideBuilder:
@@ -252,15 +360,13 @@ class TargetSideBuilder:
         self.gram = self.label_target = None
         self.n_rows = 0
 
-    def add(self, chunk: RowChunk) -> None:
+    def add(self, chunk: Chunk) -> None:
         if self.gram is None:
-            width = chunk.rows.shape[1]
-            self.gram = np.zeros((width, width))
-            self.label_target = np.zeros((width, chunk.classes))
-        scaled = chunk.rows * (1.0 / np.sqrt(chunk.mass))[:, None]
-        self.gram += scaled.T @ scaled
-        self.label_target += chunk.rows.T @ chunk.indicator.T
-        self.n_rows += chunk.rows.shape[0]
+            self.gram = np.zeros((chunk.width, chunk.width))
+            self.label_target = np.zeros((chunk.width, chunk.indicator.shape[0]))
+        self.gram += chunk.gram(inverse_sqrt_mass(chunk.mass))
+        self.label_target += chunk.transposed_times(chunk.indicator.T)
+        self.n_rows += chunk.n_rows
 
     def result(self) -> TargetSide | None:
         if self.gram is None or self.label_target is None:
@@ -305,9 +411,10 @@ class QRTargetSideBuilder:
         self.factor = self.mass_t = self.label_target = None
         self.n_rows = 0
 
-    def add(self, chunk: RowChunk) -> None:
+    def add(self, chunk: Chunk) -> None:
+        chunk = chunk.dense()
         if self.factor is None:
-            width = chunk.rows.shape[1]
+            width = chunk.width
             self.factor = np.zeros((0, width))
             self.mass_t = np.zeros(width)
             self.label_target = np.zeros((width, chunk.classes))
@@ -323,7 +430,7 @@ class QRTargetSideBuilder:
 
 
 def target_side_pass(
-    blocks: Iterable[tuple[np.ndarray, np.ndarray]] | Iterable[RowChunk], others: Sequence = ()
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]] | Iterable[Chunk], others: Sequence = ()
 ) -> TargetSide:
     """One pass over ``(rows, class_joint)`` blocks of ``R`` building its :class:`TargetSide`,
     with ``others`` fed the same chunks; a second, QR pass only when the Gram is
@@ -331,7 +438,7 @@ def target_side_pass(
 
     Parameters
     ----------
-    blocks : iterable of (rows, class_joint) or RowChunk
+    blocks : iterable of (rows, class_joint) or Chunk
         One pass over the rows of ``R``.
     others : sequence
         Further consumers fed the same chunks.
@@ -357,7 +464,7 @@ def target_side_pass(
 
 
 def accumulate_target_side(
-    blocks: Iterable[tuple[np.ndarray, np.ndarray]] | Iterable[RowChunk],
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]] | Iterable[Chunk],
 ) -> TargetSide:
     """One pass over ``(rows, class_joint)`` blocks of ``R``: mass, Gram factor, label masses.
 

@@ -1,0 +1,283 @@
+"""The context rows of a chain source by Markov blanket, as :class:`FactoredChunk` (docs/theory.md §4.7).
+
+When the token is the state (markov, graph walk), the target ``x_i`` of a pattern ``(S, i)``
+depends on the context only through the class and the nearest visible positions ``a < i < b``:
+
+``P(z, x_S, x_i = t) = L_z(x_{S <= a}) M_z(a, i)[x_a, t] M_z(i, b)[t, x_b] R_z(x_{S >= b})``
+
+with ``L_z`` the chain's joint of the visible tokens up to ``a`` and ``R_z`` the law of those
+after ``b`` given ``x_b``. So ``u(c) = L_z R_z`` (``r`` numbers, the product of two chain
+walks) and ``M_{(x_a, x_b)}[z, t] = M_z(a, i)[x_a, t] M_z(i, b)[t, x_b]`` (one ``r x V`` matrix
+per blanket value), where the row path (:mod:`lookaround.theory.chains`) writes ``r V`` numbers
+per context and its Gram costs ``V^2``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from lookaround.theory.chains import ChainMoves
+from lookaround.theory.cooccurrence import Block, iter_blocks
+from lookaround.theory.factored import FactoredChunk, right_budget
+from lookaround.theory.hidden import hidden_chunks, hidden_pays
+from lookaround.theory.objectives import Objective
+from lookaround.theory.sources import Source
+
+__all__ = [
+    "BLANKET_CHUNK",
+    "BLANKET_CONTEXTS",
+    "blanket_chunks",
+    "blankets_pay",
+    "context_chunks",
+    "factored_states",
+]
+
+# Floats of coefficients per chunk. Small enough that a pass's per-context arrays (the probe
+# scores: 11 floats a context at r = 2) stay in cache: ar at V = 10, T = 8 took 2.84 s at
+# 2e6, 2.19 s at 5e5, 1.90 s at 131,072, 2.28 s at 32,768 (Python's share grows below).
+BLANKET_CHUNK = 131_072
+
+# Each pattern is walked on its own (no sharing of prefixes between visible sets) at about a
+# hundred microseconds of Python, so the path pays where patterns have many contexts: at a
+# mean of 729 and 1,024 contexts per pattern it was 1.5x and 1.3x faster than the row path, at
+# 128 and 26 (vmlm at V = 3, T = 8 and V = 2, T = 9) 2.1x and 5.9x slower (benchmarks/blankets.py).
+BLANKET_CONTEXTS = 512
+
+
+def blankets_pay(source: Source, objective: Objective) -> bool:
+    """Whether :func:`blanket_chunks` applies (the token is the state) and pays (the cost
+    model of docs/theory.md §4.7: at least :data:`BLANKET_CONTEXTS` contexts per pattern).
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source, resolve_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> blankets_pay(resolve_source("markov2(V=6,T=8)"), parse_objective("ar", 8))
+    True
+    >>> blankets_pay(preset_source("markov"), parse_objective("ar", 5))  # 30 contexts a pattern
+    False
+    >>> blankets_pay(preset_source("topic"), parse_objective("ar", 4))  # an HMM
+    False
+    """
+    if not source.emits_state:
+        return False
+    contexts = sum(source.vocab ** len(p.visible) for p in objective.patterns)
+    return contexts >= BLANKET_CONTEXTS * len(objective.patterns)
+
+
+def factored_states(source: Source, objective: Objective) -> int | None:
+    """The path :func:`context_chunks` takes: 1 (by Markov blanket), ``H`` (by the target's
+    hidden state) or None (the row path).
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+
+    Returns
+    -------
+    int or None
+        The hidden states each class's coefficients run over, or None for the row path.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> factored_states(preset_source("markov"), parse_objective("ar", 5)) is None
+    True
+    """
+    if blankets_pay(source, objective):
+        return 1
+    if hidden_pays(source, objective, BLANKET_CONTEXTS):
+        return source.n_states
+    return None
+
+
+def context_chunks(
+    source: Source, objective: Objective, blocks: Iterable[Block] | None = None, *, chunk: int
+) -> Iterator[FactoredChunk] | Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The rows of ``A`` for one pass, by the cheapest path: :func:`blanket_chunks` where
+    :func:`blankets_pay`, :func:`lookaround.theory.hidden.hidden_chunks` where
+    :func:`lookaround.theory.hidden.hidden_pays`, else ``(rows, class_joint)`` of the
+    objective's blocks.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+    blocks : iterable of Block, optional
+        The blocks the row path reads (default: :func:`iter_blocks`, built now).
+    chunk : int
+        Floats per block or chunk, about (a chunk of the blanket path holds at most
+        :data:`BLANKET_CHUNK`).
+
+    Returns
+    -------
+    iterator
+        Chunks for :func:`lookaround.theory.spectral.run_pass`.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> from lookaround.theory.spectral import target_side_pass
+    >>> src = preset_source("markov")
+    >>> side = target_side_pass(context_chunks(src, parse_objective("ar", 5), chunk=10**6))
+    >>> round(float(side.singular_values(1)[0]), 12)
+    1.0
+    """
+    states = factored_states(source, objective)
+    if states == 1:
+        return blanket_chunks(source, objective, chunk=min(chunk, BLANKET_CHUNK))
+    if states is not None:
+        return hidden_chunks(source, objective, chunk=min(chunk, BLANKET_CHUNK))
+    rows = iter_blocks(source, objective, chunk) if blocks is None else blocks
+    return ((b.cooccurrence, b.class_joint) for b in rows)
+
+
+def blanket_chunks(source: Source, objective: Objective, *, chunk: int) -> Iterator[FactoredChunk]:
+    """Every context of ``objective`` on a chain ``source``, pattern after pattern, as
+    :class:`FactoredChunk` of about ``chunk`` floats each.
+
+    Parameters
+    ----------
+    source : Source
+        A source whose token is its state (``source.emits_state``).
+    objective : Objective
+        Of the source's length.
+    chunk : int
+        Floats of one chunk's coefficients, about.
+
+    Yields
+    ------
+    FactoredChunk
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> src = preset_source("markov")
+    >>> total = sum(c.mass.sum() for c in blanket_chunks(src, parse_objective("mlm:2", 5), chunk=10**6))
+    >>> round(float(total), 12)
+    1.0
+    """
+    moves = ChainMoves(source)
+    parts = (
+        part
+        for pattern, weight in zip(objective.patterns, objective.weights)
+        for part in _pattern_chunks(moves, pattern.visible, pattern.target, float(weight), chunk)
+    )
+    yield from _gathered(parts, chunk)
+
+
+def _gathered(parts: Iterator[FactoredChunk], chunk: int) -> Iterator[FactoredChunk]:
+    """Small chunks joined along the blanket axis (those with as many contexts per blanket):
+    a chunk costs each consumer a few dozen numpy calls whatever its size, and a pattern of a
+    masked objective may have only a few contexts."""
+    pending: dict[int, list[FactoredChunk]] = {}
+    held = 0
+    for part in parts:
+        if 4 * part.coefficients.size >= chunk:
+            yield part
+            continue
+        if held + part.coefficients.size > chunk:  # all groups at once: bounds what is held
+            yield from map(_joined, pending.values())
+            pending, held = {}, 0
+        pending.setdefault(part.coefficients.shape[2], []).append(part)
+        held += part.coefficients.size
+    yield from map(_joined, pending.values())
+
+
+def _joined(parts: list[FactoredChunk]) -> FactoredChunk:
+    if len(parts) == 1:
+        return parts[0]
+    return FactoredChunk(
+        np.concatenate([p.coefficients for p in parts]), np.concatenate([p.basis for p in parts])
+    )
+
+
+def _pattern_chunks(
+    moves: ChainMoves, visible: tuple[int, ...], target: int, weight: float, chunk: int
+) -> Iterator[FactoredChunk]:
+    source = moves.source
+    r, vocab = source.n_classes, source.vocab
+    left = [p for p in visible if p < target]
+    right = [p for p in visible if p > target]
+    into = moves.move(left[-1], target) if left else moves.start(target)[:, None, :]
+    out = moves.move(target, right[0]) if right else np.ones((r, vocab, 1))
+    # M_(a, b)[z, t] = M_z(a, i)[a, t] M_z(i, b)[t, b], blanket (a, b) flattened a-major
+    basis = np.einsum("zat,ztb->abzt", into, out).reshape(-1, r, vocab) * weight
+    # the product of the two walks' parts has (L's size)(R's size) / r floats
+    left_size = r * vocab ** len(left)
+    for after in _walks(moves, right, True, right_budget(chunk, r, left_size)):  # (r, V_b, n_R)
+        budget = chunk * r // after.size
+        for before in _walks(moves, left, False, budget):  # (r, n_L, V_a)
+            # u[(a, b), z, (l, m)] = L_z[l, a] R_z[b, m]
+            product = (
+                before.transpose(2, 0, 1)[:, None, :, :, None]
+                * after.transpose(1, 0, 2)[None, :, :, None, :]
+            )
+            yield FactoredChunk(product.reshape(-1, r, product.shape[3] * product.shape[4]), basis)
+
+
+def _walks(
+    moves: ChainMoves, positions: list[int], given_first: bool, budget: int
+) -> Iterator[np.ndarray]:
+    """The chain's joint over ``positions`` in parts of about ``budget`` floats.
+
+    ``L_z(x_positions)`` as (r, n, V_last), the class's prior included; or, ``given_first``,
+    ``R_z(x_rest | x_first)`` as (r, V_first, n). No positions (or only the given one): a
+    single ``1`` per class (and first token).
+    """
+    source = moves.source
+    r, vocab = source.n_classes, source.vocab
+    if len(positions) <= given_first:  # no position: 1; the given one only: 1 per token
+        yield np.ones((r, vocab if positions else 1, 1))
+        return
+    if given_first:  # (r, K = V_first, n = 1, V_second): the first move, the first token kept
+        start = moves.move(positions[0], positions[1])[:, :, None, :]
+        at, rest = positions[1], positions[2:]
+    else:
+        start = moves.start(positions[0])[:, None, None, :]  # (r, K = 1, n = 1, V)
+        at, rest = positions[0], positions[1:]
+    for part in _extend(moves, start, at, rest, budget):
+        yield part.reshape(r, part.shape[1], -1) if given_first else part[:, 0]
+
+
+def _extend(
+    moves: ChainMoves, joint: np.ndarray, at: int, rest: list[int], budget: int
+) -> Iterator[np.ndarray]:
+    """Read ``rest`` into ``joint[z, k, n, last]`` (``last`` the token at ``at``), halving the
+    contexts ``n`` whenever the next product (or, at the end, the joint) would pass
+    ``budget`` floats."""
+    r, carried, count, vocab = joint.shape
+    if joint.size * (vocab if rest else 1) > budget and count > 1:
+        half = count // 2
+        yield from _extend(moves, joint[:, :, :half], at, rest, budget)
+        yield from _extend(moves, joint[:, :, half:], at, rest, budget)
+        return
+    if not rest:
+        yield joint
+        return
+    move = moves.move(at, rest[0])  # (r, V_from, V_to)
+    grown = joint[:, :, :, :, None] * move[:, None, None, :, :]
+    yield from _extend(
+        moves, grown.reshape(r, carried, count * vocab, vocab), rest[0], rest[1:], budget
+    )

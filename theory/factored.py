@@ -1,0 +1,183 @@
+"""Rows of ``A`` held as small factors: ``A[c, :] = u(c) M_b``, ``b`` the context's blanket.
+
+For a pattern ``(S, i)`` the target depends on the context only through the class and the
+target's visible neighbours, its blanket ``b`` (docs/theory.md §4.7). So the rows of a
+blanket's contexts are ``u(c) M_b``, with ``u(c)`` of ``r`` numbers and ``M_b`` one ``r x V``
+matrix, and every product a pass needs goes through them: the Gram is
+``sum_b M_b^T W_b M_b`` with ``W_b = sum_{c in b} u(c)^T u(c) / P(c)``, ``r^2`` multiply-adds per
+context where the rows cost ``V^2``, and no ``V``-wide row is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from lookaround.theory.marginals import bayes_labels
+from lookaround.theory.spectral import Chunk, RowChunk
+
+__all__ = ["FactoredChunk", "right_budget"]
+
+
+@dataclass(frozen=True, eq=False)
+class FactoredChunk(Chunk):
+    """The contexts of ``B`` blankets, ``n`` each: row ``(b, j)`` of ``A`` is
+    ``coefficients[b, :, j] @ basis[b]``.
+
+    Rows run blanket after blanket (``b`` major). Contexts of zero mass are kept (the
+    shapes stay regular) and have a zero column in ``indicator``.
+
+    Attributes
+    ----------
+    coefficients : ndarray, shape (B, r S, n)
+        ``u(c)``: the weight of each context on each class (and, ``S > 1``, each hidden
+        state of the target, class major), so that ``P(z, c) = sum_h u_{z,h}(c) sum_t
+        M_b[(z, h), t]``.
+    basis : ndarray, shape (B, r S, V)
+        ``M_b``: the target's law given each class (and state) and the blanket, up to the
+        part of the context's probability it carries.
+    states : int
+        ``S``: 1 on the blanket path (the class alone); ``H`` on the hidden-state path.
+
+    Examples
+    --------
+    >>> u = np.array([[[0.1, 0.2], [0.3, 0.0]]])  # one blanket, two classes, two contexts
+    >>> m = np.array([[[0.5, 0.5], [1.0, 0.0]]])
+    >>> chunk = FactoredChunk(u, m)
+    >>> chunk.dense().rows.tolist(), chunk.labels.tolist()
+    ([[0.35, 0.05], [0.1, 0.1]], [1, 0])
+    """
+
+    coefficients: np.ndarray
+    basis: np.ndarray
+    states: int = 1
+
+    @property
+    def classes(self) -> int:
+        """``r``."""
+        return self.basis.shape[1] // self.states
+
+    @property
+    def width(self) -> int:  # type: ignore[override]
+        """``V``, the targets."""
+        return self.basis.shape[2]
+
+    @cached_property
+    def _class_joint(self) -> np.ndarray:
+        """``P(z, c)``, shape (B, r, n)."""
+        joint = self.coefficients * self.basis.sum(axis=2)[:, :, None]
+        if self.states == 1:
+            return joint
+        blankets, _, count = joint.shape
+        return joint.reshape(blankets, self.classes, self.states, count).sum(axis=2)
+
+    @cached_property
+    def mass(self) -> np.ndarray:  # type: ignore[override]
+        """``P(c)``, shape (B n,); 0 for contexts of zero mass."""
+        return self._class_joint.sum(axis=1).reshape(-1)
+
+    @cached_property
+    def labels(self) -> np.ndarray:  # type: ignore[override]
+        """Bayes labels, shape (B n,)."""
+        return bayes_labels(self._class_joint, axis=1).reshape(-1)
+
+    @cached_property
+    def indicator(self) -> np.ndarray:  # type: ignore[override]
+        """``Y^T``, shape (r, B n), zero on contexts of zero mass."""
+        classes = np.arange(self.classes)[:, None]
+        return ((classes == self.labels[None, :]) & (self.mass > 0)[None, :]).astype(float)
+
+    @property
+    def n_rows(self) -> int:  # type: ignore[override]
+        """Contexts of positive mass."""
+        return int(np.count_nonzero(self.mass > 0))
+
+    def gram(self, scale: np.ndarray) -> np.ndarray:
+        blankets, classes, count = self.coefficients.shape
+        scaled = self.coefficients * scale.reshape(blankets, 1, count)
+        small = scaled @ scaled.transpose(0, 2, 1)  # W_b, shape (B, r, r)
+        flat = self.basis.reshape(-1, self.width)
+        return flat.T @ (small @ self.basis).reshape(-1, self.width)
+
+    def class_grams(self, scale: np.ndarray) -> np.ndarray:
+        blankets, _, count = self.coefficients.shape
+        classes = self.classes
+        scaled = self.coefficients * scale.reshape(blankets, 1, count)  # (B, r S, n)
+        by_class = self.indicator.reshape(classes, blankets, 1, count).transpose(1, 0, 2, 3)
+        small = (scaled[:, None] * by_class) @ scaled[:, None].transpose(0, 1, 3, 2)
+        through = (small @ self.basis[:, None]).transpose(1, 0, 2, 3)  # (r_y, B, r, V)
+        flat = self.basis.reshape(-1, self.width)
+        return flat.T[None] @ through.reshape(classes, -1, self.width)
+
+    def columns(self, matrix: np.ndarray) -> np.ndarray:
+        blankets, _, count = self.coefficients.shape
+        through = (self.basis @ matrix).transpose(0, 2, 1)  # (B, k, r)
+        out = np.empty((matrix.shape[1], blankets, count))
+        np.matmul(through, self.coefficients, out=out.transpose(1, 0, 2))
+        return out.reshape(matrix.shape[1], -1)
+
+    def columns_at(self, matrix: np.ndarray, index: np.ndarray) -> np.ndarray:
+        count = self.coefficients.shape[2]
+        blanket, context = np.divmod(index, count)
+        through = self.basis[blanket] @ matrix  # (m, r, k)
+        return np.einsum("mr,mrk->km", self.coefficients[blanket, :, context], through)
+
+    def transposed_times(self, weights: np.ndarray) -> np.ndarray:
+        blankets, _, count = self.coefficients.shape
+        small = self.coefficients @ weights.reshape(blankets, count, -1)  # (B, r, k)
+        return self.basis.reshape(-1, self.width).T @ small.reshape(-1, weights.shape[1])
+
+    def supports(self) -> tuple[np.ndarray, np.ndarray]:
+        # a context's support is the union of M_b's rows it has weight on: one support per
+        # (blanket, set of rows), counted; past 16 rows, from the rows written out
+        blankets, weights, count = self.coefficients.shape
+        if weights > 16:
+            return self.dense().supports()
+        bits = 1 << np.arange(weights)
+        present = (self.coefficients > 0) & (self.mass > 0).reshape(blankets, 1, count)
+        keys = np.einsum("brn,r->bn", present.astype(np.int64), bits)
+        keys += (np.arange(blankets) << weights)[:, None]
+        found = np.bincount(keys.reshape(-1), minlength=blankets << weights)
+        found[:: 1 << weights] = 0  # contexts of zero mass: no row
+        seen = np.flatnonzero(found)
+        chosen = (seen[:, None] & bits[None, :]) > 0  # (G, r S)
+        rows = ((self.basis[seen >> weights] > 0) & chosen[:, :, None]).any(axis=1)
+        return rows, found[seen]
+
+    def dense(self) -> RowChunk:
+        rows = self.columns(np.eye(self.width)).T
+        keep = self.mass > 0
+        joint = self._class_joint.transpose(0, 2, 1).reshape(-1, self.classes)
+        return RowChunk(rows[keep], self.mass[keep], joint[keep])
+
+
+def right_budget(chunk: int, weights: int, left: int) -> int:
+    """Floats of a part of a pattern's right walk, given its left walk's ``left`` floats.
+
+    A part of each walk multiplies into ``(L's size)(R's size) / weights`` floats
+    (``weights`` the coefficients a context has). The parts should make about ``chunk`` of
+    them without either walk being cut into many small pieces: the right walk whole against
+    a small left one, ``sqrt(chunk weights)`` each when both are large (the left walk is
+    repeated for each part of the right).
+
+    Parameters
+    ----------
+    chunk : int
+        Floats of one chunk's coefficients.
+    weights : int
+        Coefficients per context (``r``, or ``r H``).
+    left : int
+        Floats of the whole left walk.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> right_budget(131_072, 2, 2), right_budget(131_072, 2, 10**6)
+    (131072, 512)
+    """
+    return max(int(np.sqrt(chunk * weights)), chunk * weights // left)
