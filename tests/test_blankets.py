@@ -29,8 +29,8 @@ def _both(monkeypatch, source, spec, k, path="blankets", **options):
         with monkeypatch.context() as patch:
             patch.setattr(blankets, "blankets_pay", lambda *_, pays=blanket: pays)
             patch.setattr(blankets, "hidden_pays", lambda *_, pays=hidden: pays)
-            found.append(analyze(source, spec, k, level="context", **options).context.to_dict())
-    return found
+            found.append(analyze(source, spec, k, level="context", **options).level("context"))
+    return [level.to_dict() for level in found]
 
 
 def _assert_same(fast: dict, slow: dict) -> None:

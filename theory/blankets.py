@@ -20,7 +20,7 @@ import numpy as np
 
 from lookaround.theory.chains import ChainMoves
 from lookaround.theory.cooccurrence import Block, iter_blocks
-from lookaround.theory.factored import FactoredChunk, right_budget
+from lookaround.theory.factored import FactoredChunk, gathered, right_budget
 from lookaround.theory.hidden import hidden_chunks, hidden_pays
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
@@ -184,33 +184,7 @@ def blanket_chunks(source: Source, objective: Objective, *, chunk: int) -> Itera
         for pattern, weight in zip(objective.patterns, objective.weights)
         for part in _pattern_chunks(moves, pattern.visible, pattern.target, float(weight), chunk)
     )
-    yield from _gathered(parts, chunk)
-
-
-def _gathered(parts: Iterator[FactoredChunk], chunk: int) -> Iterator[FactoredChunk]:
-    """Small chunks joined along the blanket axis (those with as many contexts per blanket):
-    a chunk costs each consumer a few dozen numpy calls whatever its size, and a pattern of a
-    masked objective may have only a few contexts."""
-    pending: dict[int, list[FactoredChunk]] = {}
-    held = 0
-    for part in parts:
-        if 4 * part.coefficients.size >= chunk:
-            yield part
-            continue
-        if held + part.coefficients.size > chunk:  # all groups at once: bounds what is held
-            yield from map(_joined, pending.values())
-            pending, held = {}, 0
-        pending.setdefault(part.coefficients.shape[2], []).append(part)
-        held += part.coefficients.size
-    yield from map(_joined, pending.values())
-
-
-def _joined(parts: list[FactoredChunk]) -> FactoredChunk:
-    if len(parts) == 1:
-        return parts[0]
-    return FactoredChunk(
-        np.concatenate([p.coefficients for p in parts]), np.concatenate([p.basis for p in parts])
-    )
+    yield from gathered(parts, chunk)
 
 
 def _pattern_chunks(

@@ -10,6 +10,7 @@ context where the rows cost ``V^2``, and no ``V``-wide row is written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,7 +19,7 @@ import numpy as np
 from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.spectral import Chunk, RowChunk
 
-__all__ = ["FactoredChunk", "right_budget"]
+__all__ = ["FactoredChunk", "gathered", "right_budget"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,3 +182,47 @@ def right_budget(chunk: int, weights: int, left: int) -> int:
     (131072, 512)
     """
     return max(int(np.sqrt(chunk * weights)), chunk * weights // left)
+
+
+def gathered(parts: Iterable[FactoredChunk], chunk: int) -> Iterator[FactoredChunk]:
+    """Small chunks joined along the blanket axis (those with as many contexts per blanket):
+    a chunk costs each consumer a few dozen numpy calls whatever its size, and a pattern of a
+    masked objective may have only a few contexts.
+
+    Parameters
+    ----------
+    parts : iterable of FactoredChunk
+        Chunks of one path (the same ``states``).
+    chunk : int
+        Floats of coefficients a joined chunk holds at most; a part of at least a quarter of
+        it is passed on alone.
+
+    Yields
+    ------
+    FactoredChunk
+
+    Examples
+    --------
+    >>> one = FactoredChunk(np.ones((1, 2, 3)), np.ones((1, 2, 4)))
+    >>> [c.coefficients.shape for c in gathered([one, one, one], chunk=100)]
+    [(3, 2, 3)]
+    """
+    pending: dict[int, list[FactoredChunk]] = {}
+    held = 0
+    for part in parts:
+        if 4 * part.coefficients.size >= chunk:
+            yield part
+            continue
+        if held + part.coefficients.size > chunk:  # all groups at once: bounds what is held
+            yield from map(_joined, pending.values())
+            pending, held = {}, 0
+        pending.setdefault(part.coefficients.shape[2], []).append(part)
+        held += part.coefficients.size
+    yield from map(_joined, pending.values())
+
+
+def _joined(parts: list[FactoredChunk]) -> FactoredChunk:
+    if len(parts) == 1:
+        return parts[0]
+    coefficients = np.concatenate([p.coefficients for p in parts])
+    return FactoredChunk(coefficients, np.concatenate([p.basis for p in parts]), parts[0].states)

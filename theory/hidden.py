@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from lookaround.theory.factored import FactoredChunk, right_budget
+from lookaround.theory.factored import FactoredChunk, gathered, right_budget
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 
@@ -82,8 +82,12 @@ def hidden_chunks(source: Source, objective: Objective, *, chunk: int) -> Iterat
     1.0
     """
     steps = _Steps(source)
-    for pattern, weight in zip(objective.patterns, objective.weights):
-        yield from _pattern_chunks(steps, pattern.visible, pattern.target, float(weight), chunk)
+    parts = (
+        part
+        for pattern, weight in zip(objective.patterns, objective.weights)
+        for part in _pattern_chunks(steps, pattern.visible, pattern.target, float(weight), chunk)
+    )
+    yield from gathered(parts, chunk)
 
 
 class _Steps:
