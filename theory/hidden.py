@@ -25,9 +25,9 @@ def hidden_pays(source: Source, objective: Objective, contexts_per_pattern: int)
     """Whether :func:`hidden_chunks` pays: an HMM with ``2 r H <= V``, and at least
     ``contexts_per_pattern`` contexts a pattern on average.
 
-    Measured against the row path (``analyze`` at the context level, medians of 2): 1.5x to
-    1.8x faster at ``V = 10, r H = 4`` (ar, mlm:2, vmlm), 3.2x at ``V = 20, r H = 6``, 1.2x at
-    ``V = 3, r H = 2``; at ``V / r H`` of 1.25 to 1.5 from 0.72x to 1.24x, so not taken there.
+    Measured against the row path (``analyze`` at the context level, best of 2;
+    ``benchmarks/paths.py``): 1.4x to 1.8x faster at ``V = 10, r H = 4`` (ar, mlm:2, vmlm),
+    2.8x at ``V = 20, r H = 6``; at ``V / r H`` of 1.25 and 1.5, 0.99x to 1.09x, so not taken.
 
     Parameters
     ----------
