@@ -14,13 +14,14 @@ per context and its Gram costs ``V^2``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from lookaround.theory.chains import ChainMoves
 from lookaround.theory.cooccurrence import Block, iter_blocks
-from lookaround.theory.factored import FactoredChunk, gathered, right_budget
+from lookaround.theory.factored import FactoredChunk, by_pattern, right_budget
 from lookaround.theory.hidden import hidden_chunks, hidden_pays
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
@@ -179,12 +180,7 @@ def blanket_chunks(source: Source, objective: Objective, *, chunk: int) -> Itera
     1.0
     """
     moves = ChainMoves(source)
-    parts = (
-        part
-        for pattern, weight in zip(objective.patterns, objective.weights)
-        for part in _pattern_chunks(moves, pattern.visible, pattern.target, float(weight), chunk)
-    )
-    yield from gathered(parts, chunk)
+    return by_pattern(objective, functools.partial(_pattern_chunks, moves, chunk=chunk), chunk)
 
 
 def _pattern_chunks(

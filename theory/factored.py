@@ -10,16 +10,17 @@ context where the rows cost ``V^2``, and no ``V``-wide row is written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from lookaround.theory.marginals import bayes_labels
+from lookaround.theory.objectives import Objective
 from lookaround.theory.spectral import Chunk, RowChunk
 
-__all__ = ["FactoredChunk", "gathered", "right_budget"]
+__all__ = ["FactoredChunk", "by_pattern", "gathered", "right_budget"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,3 +227,37 @@ def _joined(parts: list[FactoredChunk]) -> FactoredChunk:
         return parts[0]
     coefficients = np.concatenate([p.coefficients for p in parts])
     return FactoredChunk(coefficients, np.concatenate([p.basis for p in parts]), parts[0].states)
+
+
+PatternChunks = Callable[[tuple[int, ...], int, float], Iterator[FactoredChunk]]
+
+
+def by_pattern(objective: Objective, chunks: PatternChunks, chunk: int) -> Iterator[FactoredChunk]:
+    """Every pattern's chunks, ``chunks(visible, target, weight)``, small ones gathered.
+
+    Parameters
+    ----------
+    objective : Objective
+        The objective whose patterns are read.
+    chunks : callable
+        ``(S, i, w(S, i))`` to that pattern's chunks.
+    chunk : int
+        Floats of coefficients a gathered chunk holds at most.
+
+    Yields
+    ------
+    FactoredChunk
+
+    Examples
+    --------
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> one = lambda visible, target, weight: iter([FactoredChunk(np.ones((1, 1, 1)), np.ones((1, 1, 2)))])
+    >>> [c.coefficients.shape for c in by_pattern(parse_objective("ar", 3), one, chunk=100)]
+    [(2, 1, 1)]
+    """
+    parts = (
+        part
+        for pattern, weight in zip(objective.patterns, objective.weights)
+        for part in chunks(pattern.visible, pattern.target, float(weight))
+    )
+    return gathered(parts, chunk)

@@ -10,11 +10,12 @@ the contexts of a pattern, the emission rows ``E_{z,i}``. Where ``r H < V`` each
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import numpy as np
 
-from lookaround.theory.factored import FactoredChunk, gathered, right_budget
+from lookaround.theory.factored import FactoredChunk, by_pattern, right_budget
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 
@@ -82,12 +83,7 @@ def hidden_chunks(source: Source, objective: Objective, *, chunk: int) -> Iterat
     1.0
     """
     steps = _Steps(source)
-    parts = (
-        part
-        for pattern, weight in zip(objective.patterns, objective.weights)
-        for part in _pattern_chunks(steps, pattern.visible, pattern.target, float(weight), chunk)
-    )
-    yield from gathered(parts, chunk)
+    return by_pattern(objective, functools.partial(_pattern_chunks, steps, chunk=chunk), chunk)
 
 
 class _Steps:
