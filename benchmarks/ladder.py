@@ -286,7 +286,7 @@ def run_route(route: str, vocab: int, length: int, spec: str, repeat: int) -> di
 
 def entries(vocab: int, length: int, spec: str) -> int:
     objective = parse_objective(spec, length)
-    return sum(vocab ** (len(p.visible) + 1) for p in objective.patterns)
+    return vocab * objective.context_count(vocab)
 
 
 LADDER = [

@@ -64,7 +64,7 @@ def main() -> None:
     for family, vocab, length, states, spec in CASES:
         source = random_source(family, vocab, length, states=states, seed=0)
         objective = parse_objective(spec, length)
-        contexts = sum(vocab ** len(p.visible) for p in objective.patterns)
+        contexts = objective.context_count(vocab)
         path = "blankets" if family == "markov" else "hidden"
         taken = blankets.factored_states(source, objective) is not None
         factored, rows = best(source, spec, path), best(source, spec, "rows")

@@ -21,7 +21,7 @@ import numpy as np
 
 from lookaround.theory.chains import ChainMoves
 from lookaround.theory.cooccurrence import Block, iter_blocks
-from lookaround.theory.factored import FactoredChunk, by_pattern, right_budget
+from lookaround.theory.factored import FactoredChunk, by_pattern, halves, right_budget
 from lookaround.theory.hidden import hidden_chunks, hidden_pays
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
@@ -73,10 +73,8 @@ def blankets_pay(source: Source, objective: Objective) -> bool:
     >>> blankets_pay(preset_source("topic"), parse_objective("ar", 4))  # an HMM
     False
     """
-    if not source.emits_state:
-        return False
-    contexts = sum(source.vocab ** len(p.visible) for p in objective.patterns)
-    return contexts >= BLANKET_CONTEXTS * len(objective.patterns)
+    contexts = objective.context_count(source.vocab)
+    return source.emits_state and contexts >= BLANKET_CONTEXTS * len(objective.patterns)
 
 
 def factored_states(source: Source, objective: Objective) -> int | None:
@@ -237,17 +235,12 @@ def _extend(
     """Read ``rest`` into ``joint[z, k, n, last]`` (``last`` the token at ``at``), halving the
     contexts ``n`` whenever the next product (or, at the end, the joint) would pass
     ``budget`` floats."""
-    r, carried, count, vocab = joint.shape
-    if joint.size * (vocab if rest else 1) > budget and count > 1:
-        half = count // 2
-        yield from _extend(moves, joint[:, :, :half], at, rest, budget)
-        yield from _extend(moves, joint[:, :, half:], at, rest, budget)
-        return
     if not rest:
-        yield joint
+        yield from halves(joint, 2, budget)
         return
+    r, carried, _, vocab = joint.shape
     move = moves.move(at, rest[0])  # (r, V_from, V_to)
-    grown = joint[:, :, :, :, None] * move[:, None, None, :, :]
-    yield from _extend(
-        moves, grown.reshape(r, carried, count * vocab, vocab), rest[0], rest[1:], budget
-    )
+    for part in halves(joint, 2, budget // vocab):
+        grown = part[:, :, :, :, None] * move[:, None, None, :, :]
+        grown = grown.reshape(r, carried, part.shape[2] * vocab, vocab)
+        yield from _extend(moves, grown, rest[0], rest[1:], budget)

@@ -99,12 +99,12 @@ ROUNDING_CONFIDENCE = 10.0
 (Higham and Mary 2019), which fails with probability at most ``2 exp(-lambda^2 / 2)``
 (``4e-22`` here); the worst case ``n u`` is far too pessimistic at a million rows."""
 PROBES = 4
-# Widens the bound on the probes' changes past the rounding of the two products that compute
-# it and them, so that a row it rules out is one the changes would rule out
-BOUND_SLACK = 1.000001
 """Readouts recomputed from perturbed Grams to measure the scores' sensitivity."""
 PROBE_MARGIN = 2.0
 """The tie tolerance is this many times the largest score change the probes show."""
+BOUND_SLACK = 1.000001
+"""Widens the bound on the probes' changes past the rounding of the two products that compute
+it and them, so that a row the bound rules out is one the changes would rule out."""
 _PROBE_SEED = 29  # fixed: the same perturbations, and so the same bits, on every run
 
 

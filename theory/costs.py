@@ -130,9 +130,8 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     (336, 256)
     """
     r, vocab = source.n_classes, source.vocab
-    entries = sum(vocab ** (len(p.visible) + 1) for p in objective.patterns)
-    states = 1 if source.emits_state else source.n_states
-    work = r * states * entries
+    entries = vocab * objective.context_count(vocab)
+    work = r * (1 if source.emits_state else source.n_states) * entries
     cached = entries <= CACHE_FLOATS
     states = factored_states(source, objective)
     if states is not None:
@@ -184,7 +183,7 @@ def _factored_bytes(source: Source, objective: Objective, cached: bool, states: 
     scaled coefficients and ties."""
     r, vocab = source.n_classes, source.vocab
     weights = r * states
-    contexts = sum(vocab ** len(p.visible) for p in objective.patterns)
+    contexts = objective.context_count(vocab)
     per_chunk = min(contexts, BLANKET_CHUNK // weights)
     values = _blanket_values(source, objective, states)
     # streamed: the chunk consumed, two waiting, one being built (the blanket path; six on
@@ -201,7 +200,7 @@ def _factored_bytes(source: Source, objective: Objective, cached: bool, states: 
 
 def _factored_seconds(source: Source, objective: Objective, states: int) -> float:
     vocab = source.vocab
-    contexts = sum(vocab ** len(p.visible) for p in objective.patterns)
+    contexts = objective.context_count(vocab)
     fixed, per_pattern, per_context, last = _BLANKET if states == 1 else _HIDDEN
     if states == 1:
         extra = sum(_blanket_values(source, objective, states)) * vocab**2

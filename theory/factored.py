@@ -20,7 +20,7 @@ from lookaround.theory.marginals import bayes_labels
 from lookaround.theory.objectives import Objective
 from lookaround.theory.spectral import Chunk, RowChunk
 
-__all__ = ["FactoredChunk", "by_pattern", "gathered", "right_budget"]
+__all__ = ["FactoredChunk", "by_pattern", "gathered", "halves", "right_budget"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,6 +183,37 @@ def right_budget(chunk: int, weights: int, left: int) -> int:
     (131072, 512)
     """
     return max(int(np.sqrt(chunk * weights)), chunk * weights // left)
+
+
+def halves(array: np.ndarray, axis: int, budget: int) -> Iterator[np.ndarray]:
+    """``array`` cut in halves along ``axis`` (views), again and again, until each part holds
+    at most ``budget`` floats or one entry along ``axis``: how a walk keeps its messages to a
+    chunk.
+
+    Parameters
+    ----------
+    array : ndarray
+        The message to cut.
+    axis : int
+        Its contexts' axis.
+    budget : int
+        Floats a part may hold.
+
+    Yields
+    ------
+    ndarray
+
+    Examples
+    --------
+    >>> [part.shape for part in halves(np.zeros((2, 5)), 1, 4)]
+    [(2, 2), (2, 1), (2, 2)]
+    """
+    count = array.shape[axis]
+    if array.size <= budget or count == 1:
+        yield array
+        return
+    for part in np.split(array, [count // 2], axis=axis):
+        yield from halves(part, axis, budget)
 
 
 def gathered(parts: Iterable[FactoredChunk], chunk: int) -> Iterator[FactoredChunk]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from lookaround.theory.factored import FactoredChunk, by_pattern, right_budget
+from lookaround.theory.factored import FactoredChunk, by_pattern, halves, right_budget
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 
@@ -52,8 +52,7 @@ def hidden_pays(source: Source, objective: Objective, contexts_per_pattern: int)
     """
     if source.emits_state or 2 * source.n_classes * source.n_states > source.vocab:
         return False
-    contexts = sum(source.vocab ** len(p.visible) for p in objective.patterns)
-    return contexts >= contexts_per_pattern * len(objective.patterns)
+    return objective.context_count(source.vocab) >= contexts_per_pattern * len(objective.patterns)
 
 
 def hidden_chunks(source: Source, objective: Objective, *, chunk: int) -> Iterator[FactoredChunk]:
@@ -117,22 +116,18 @@ def _forward(
     """``P(z, x_{S < stop}, h_stop)`` as (r, n, H) from ``alpha`` at position ``at``, halving
     the contexts ``n`` whenever a read (or, at the end, the message) would pass ``budget``
     floats."""
-    r, count, states = alpha.shape
     if at == stop:
-        yield from _halves(alpha, 1, budget)
+        yield from halves(alpha, 1, budget)
         return
     if at not in visible:  # masked: the emission sums to 1, only the move remains
         yield from _forward(steps, alpha @ steps.source.trans[:, at], visible, at + 1, stop, budget)
         return
+    r, _, states = alpha.shape
     vocab = steps.source.vocab
-    if alpha.size * vocab > budget and count > 1:
-        half = count // 2
-        yield from _forward(steps, alpha[:, :half], visible, at, stop, budget)
-        yield from _forward(steps, alpha[:, half:], visible, at, stop, budget)
-        return
     read = steps.read[:, at].reshape(r, states, vocab * states)  # (r, H, V H')
-    grown = (alpha @ read).reshape(r, count * vocab, states)
-    yield from _forward(steps, grown, visible, at + 1, stop, budget)
+    for part in halves(alpha, 1, budget // vocab):
+        grown = (part @ read).reshape(r, part.shape[1] * vocab, states)
+        yield from _forward(steps, grown, visible, at + 1, stop, budget)
 
 
 def _backward(
@@ -160,29 +155,14 @@ def _back(
     if at == target or at not in visible:
         moved = move @ beta
         if at == target:
-            yield from _halves(moved, 2, budget)
+            yield from halves(moved, 2, budget)
         else:
             yield from _back(steps, moved, visible, at - 1, target, budget)
         return
-    r, states, count = beta.shape
+    r, states, _ = beta.shape
     vocab = source.vocab
-    if beta.size * vocab > budget and count > 1:
-        half = count // 2
-        yield from _back(steps, beta[:, :, :half], visible, at, target, budget)
-        yield from _back(steps, beta[:, :, half:], visible, at, target, budget)
-        return
     # beta'[z, h, (x, n)] = E_at[h, x] sum_h' A_at[h, h'] beta[z, h', n]; x most significant
     read = steps.read[:, at].reshape(r, states * vocab, states)
-    grown = (read @ beta).reshape(r, states, vocab * count)
-    yield from _back(steps, grown, visible, at - 1, target, budget)
-
-
-def _halves(message: np.ndarray, axis: int, budget: int) -> Iterator[np.ndarray]:
-    """``message`` cut in halves along its contexts ``axis`` until each fits ``budget``."""
-    count = message.shape[axis]
-    if message.size <= budget or count == 1:
-        yield message
-        return
-    half = count // 2
-    yield from _halves(np.take(message, range(half), axis=axis), axis, budget)
-    yield from _halves(np.take(message, range(half, count), axis=axis), axis, budget)
+    for part in halves(beta, 2, budget // vocab):
+        grown = (read @ part).reshape(r, states, vocab * part.shape[2])
+        yield from _back(steps, grown, visible, at - 1, target, budget)

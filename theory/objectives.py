@@ -7,6 +7,7 @@ ways (the same ``(S, i)``) add exactly and every objective sums to 1.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -105,6 +106,21 @@ class Objective:
         return {
             int(i): (np.flatnonzero(targets == i), masks[targets == i]) for i in np.unique(targets)
         }
+
+    def context_count(self, vocab: int) -> int:
+        """``sum_omega V^|S|``: the contexts of every pattern, zero-mass ones included.
+
+        Examples
+        --------
+        >>> parse_objective("ar", 3).context_count(2)  # x_0, then (x_0, x_1)
+        6
+        """
+        return sum(count * vocab**size for size, count in self._visible_sizes.items())
+
+    @cached_property
+    def _visible_sizes(self) -> Counter:
+        # by size, so that a count is O(T) however many patterns (T 2^(T-1) for vmlm)
+        return Counter(len(p.visible) for p in self.patterns)
 
     def weight_of(self, pattern: Pattern) -> float:
         """``w(omega)``, 0 for a pattern outside the support."""
