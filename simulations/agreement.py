@@ -244,7 +244,7 @@ class PretrainRequest:
         if not self.seeds or len(set(self.seeds)) < len(self.seeds):
             raise InputError("seeds needs distinct seeds", field="seeds")
         for seed in self.seeds:
-            check_seed(seed, "--seeds")
+            check_seed(seed, "seeds")
         try:
             check_count(
                 self.eval_sequences,

@@ -96,7 +96,7 @@ def check_scheduler(address: str | None) -> str | None:
             f"scheduler must be a TCP address such as tcp://127.0.0.1:8786, got {address[:80]!r}",
             field="scheduler",
         )
-    require("dask.distributed", "dask", "--scheduler")
+    require("dask.distributed", "dask", "a scheduler")
     return address
 
 
@@ -289,7 +289,7 @@ def run_configs(
         Counts of rows run, resumed and repaired.
     """
     check_scheduler(scheduler)
-    check_count(jobs, "--jobs", low=1, high=MAX_JOBS)
+    check_count(jobs, "jobs", low=1, high=MAX_JOBS)
     hashes = {config_hash(c): c for c in configs}
     with Journal(out, config_hash(header), header) as journal:
         resumed = journal.resume(frozenset(hashes), repair=repair,

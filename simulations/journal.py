@@ -87,7 +87,7 @@ class Journal:
 
     def _lock(self, shown: str) -> None:
         busy = InputError(
-            f"{shown} is being written by another sweep; wait for it to end or choose another --out"
+            f"{shown} is being written by another sweep; wait for it to end or choose another results file"
         )
         if fcntl is None:
             from filelock import FileLock, Timeout
@@ -169,8 +169,9 @@ class Journal:
             ):
                 if not repair:
                     raise InputError(
-                        f"{self.path}:{number} is corrupt (not a result row); rerun with --repair "
-                        f"to move corrupt lines to {self.path}.corrupt and keep every good row"
+                        f"{self.path}:{number} is corrupt (not a result row); rerun with "
+                        f"repair=True (--repair) to move corrupt lines to {self.path}.corrupt "
+                        "and keep every good row"
                     )
                 bad.append(line)
             else:
@@ -195,10 +196,14 @@ class Journal:
             if any(i in hashes for i in ids) or not any(isinstance(i, str) for i in ids):
                 return False  # rewritten from the request; rows not of it are quarantined
         found = header.get("grid_hash") if header else "no readable header"
-        advice = "" if header else " (--repair writes it again if its rows are this request's)"
+        advice = (
+            ""
+            if header
+            else " (repair=True, --repair, writes it again if its rows are this request's)"
+        )
         raise InputError(
             f"results file {str(self.path)!r} belongs to another request ({found} != "
-            f"{self.request_hash}){advice}; choose another --out"
+            f"{self.request_hash}){advice}; choose another results file"
         )
 
     def _header_line(self) -> bytes:

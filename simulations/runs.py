@@ -210,7 +210,7 @@ def _check_settings(
     steps = check_count(
         defaults["steps"] if steps is None else steps, "steps", low=1, high=MAX_STEPS
     )
-    lr = check_positive(defaults["lr"] if lr is None else lr, "learning rate")
+    lr = check_positive(defaults["lr"] if lr is None else lr, "lr")
     check_draws(n_train, "n_train", length=source.length)
     check_draws(n_eval, "n_eval", length=source.length, low=4)
     check_seed(seed)

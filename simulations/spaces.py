@@ -250,8 +250,8 @@ def probabilities_of(spec: dict, keys: tuple[str, ...]) -> np.ndarray:
 
 
 def space_of(family: str | None, shape: str | None, *, degenerate: bool = False) -> SearchSpace:
-    """The search space of ``--family`` or ``--shape`` (exactly one of them); ``degenerate``
-    lifts a shape's floors (``--allow-degenerate``).
+    """The search space of a family or a shape (exactly one of them); ``degenerate`` lifts a
+    shape's floors.
 
     Parameters
     ----------
@@ -266,12 +266,11 @@ def space_of(family: str | None, shape: str | None, *, degenerate: bool = False)
     -------
     SearchSpace
     """
-    if (family is None) == (shape is None):
-        raise InputError("give exactly one of --family and --shape")
-    if family is not None:
+    if family is not None and shape is None:
         if family.split("(")[0] not in FAMILIES:
-            raise InputError(f"unknown family {family!r} (families: {', '.join(FAMILIES)})")
+            raise InputError(f"family {family!r} is unknown (families: {', '.join(FAMILIES)})",
+                             field="family")  # fmt: skip
         return family_space(family)
-    if shape is None:
-        raise InputError("search needs --family or --shape")
-    return shape_space(shape, degenerate=degenerate)
+    if shape is not None and family is None:
+        return shape_space(shape, degenerate=degenerate)
+    raise InputError("give exactly one of family and shape")

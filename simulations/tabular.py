@@ -102,7 +102,8 @@ def empirical_cooccurrence(draws: PatternDraws, vocab: int) -> np.ndarray:
     total = int(context_offsets(draws.objective, vocab)[-1])
     if total > MAX_DENSE_CONTEXTS:
         raise InputError(
-            f"tabular model: {total} contexts exceed {MAX_DENSE_CONTEXTS}; use --model shared"
+            f"model 'tabular' would hold {total} contexts, over {MAX_DENSE_CONTEXTS}; use 'shared'",
+            field="model",
         )
     counts = np.zeros((total, vocab))
     np.add.at(counts, (dense_context_ids(draws, vocab), draws.targets), 1.0)

@@ -194,7 +194,7 @@ def check_budget(runs: list[tuple[TransformerConfig, TrainingConfig, int]], *,
         sampled = f", {evaluation / 60:,.0f} minutes of it sampled evaluation" if evaluation else ""
         raise InputError(
             f"pretraining: {count:,} runs of about {seconds / count:,.0f} s each, about "
-            f"{seconds / 3600:,.1f} hours in all (before --jobs{sampled}), past the limit of "
+            f"{seconds / 3600:,.1f} hours in all (on one process{sampled}), past the limit of "
             f"{MAX_PRETRAIN_SECONDS / 3600:g} hours; use fewer seeds, sources, objectives, steps "
             "or held-out sequences"
         )

@@ -74,7 +74,7 @@ def test_repair_writes_a_corrupt_header_again_when_the_rows_are_the_requests(tmp
     lines = path.read_bytes().split(b"\n")
     path.write_bytes(b"\n".join([b"garbage", *lines[1:]]))
     with Journal(path, HASH, HEADER) as journal:
-        with pytest.raises(InputError, match="--repair writes it again"):
+        with pytest.raises(InputError, match="--repair, writes it again"):
             journal.resume(frozenset({"h0", "h1", "h2"}), repair=False)
     with Journal(path, HASH, HEADER) as journal:
         resumed = journal.resume(frozenset({"h0", "h1"}), repair=True)

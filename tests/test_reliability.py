@@ -54,7 +54,7 @@ CASES = [
     (["coverage", "--objective", "vmlm", "--length", "30"], "patterns"),
     (["coverage", "--objective", "plm", "--length", "26"], "patterns"),
     (["simulate", "--source", "topic", "--objective", "ar", "--n-train", "10000000000"],
-     "n_train must be an integer in [2, 20000000]"),
+     "--n-train must be an integer in [2, 20000000]"),
     ([*A, "--k", "1", "--sampled", "100", "--seed", "-1"], "a seed must be an integer in [0,"),
     (["analyze", "--source", "markov:-1", "--objective", "ar", "--k", "1"], "NAME:SEED takes a seed"),
     (["analyze", "--source", "markov:", "--objective", "ar", "--k", "1"], "NAME:SEED takes a seed"),

@@ -147,11 +147,11 @@ def test_simulate_json_cli(capsys):
         ),
         (
             ["--source", "topic", "--objective", "ar", "--steps", "0"],
-            "steps must be an integer in [1, 1000000]",
+            "--steps must be an integer in [1, 1000000]",
         ),
         (
             ["--source", "topic", "--objective", "ar", "--lr", "-1"],
-            "learning rate must be a finite number > 0",
+            "--lr must be a finite number > 0",
         ),
     ],
 )

@@ -177,9 +177,9 @@ def estimate_context(
     source = as_source(source)
     objective = as_objective(objective, source.length)
     check_k(k, source.vocab)
-    check_draws(n, "--sampled", length=source.length)
-    check_seed(seed, "--seed")
-    check_count(bootstrap, "--bootstrap", low=2, high=MAX_BOOTSTRAP)
+    check_draws(n, "n", length=source.length)
+    check_seed(seed, "seed")
+    check_count(bootstrap, "bootstrap", low=2, high=MAX_BOOTSTRAP)
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), got {confidence}")
     context, target, classes = _draw_contexts(source, objective, n, seed)

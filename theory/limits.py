@@ -149,11 +149,11 @@ def check_seconds(seconds: float, what: str, advice: str, *, jobs: bool = False)
     >>> check_seconds(5e4, "the map: 400 points of", "use fewer points", jobs=True)
     Traceback (most recent call last):
     ...
-    lookaround.base.errors.InputError: the map: 400 points of about 13.9 hours in all (before --jobs), past the limit of 4 hours; use fewer points
+    lookaround.base.errors.InputError: the map: 400 points of about 13.9 hours in all (on one process), past the limit of 4 hours; use fewer points
     """
     if seconds > MAX_REQUEST_SECONDS:
         raise InputError(
-            f"{what} about {seconds / 3600:,.3g} hours in all{' (before --jobs)' if jobs else ''}, "
+            f"{what} about {seconds / 3600:,.3g} hours in all{' (on one process)' if jobs else ''}, "
             f"past the limit of {MAX_REQUEST_SECONDS / 3600:g} hours; {advice}"
         )
 
@@ -231,7 +231,7 @@ def check_request(
     check_lengths(source, objective)
     limit = default_max_memory() if max_memory is None else max_memory
     est = estimate(source, objective, level=level, chunk=chunk)
-    hint = "; --mc N estimates the context level with confidence intervals, at any size"
+    hint = "; monte_carlo (analyze --mc N) estimates the context level with intervals, at any size"
     if est.context_work > MAX_CONTEXT_WORK:
         raise InputError(
             f"source: {est.context_work:.3g} context-target entries under {objective.name!r} "
@@ -241,12 +241,12 @@ def check_request(
         raise InputError(
             f"source: V^T = {source.vocab}^{source.length} = {est.sequences} sequences x "
             f"{est.sample_gathers // est.sequences} visible sets is too large for the exact "
-            f"sample level (limit {MAX_SAMPLE_GATHERS:.0e} gathers); --level context analyzes "
+            f"sample level (limit {MAX_SAMPLE_GATHERS:.0e} gathers); level='context' analyzes "
             "the context level alone"
         )
     if est.memory_bytes > limit:
         raise InputError(
             f"source: the exact {level} analysis needs about {est.memory_bytes / 2**30:.2f} GB, "
-            f"over --max-memory {limit / 2**30:.2f} GB{hint}"
+            f"over max_memory = {limit / 2**30:.2f} GB{hint}"
         )
     return est

@@ -245,17 +245,18 @@ class _FirstPass:
 
 def _check(source: Source, k: int, n: int, seed: int, confidence: float, laws: int = 1) -> None:
     check_k(k, source.vocab)
-    check_draws(n, "--mc", length=source.length, low=2)
-    check_seed(seed, "--seed")
+    check_draws(n, "n", length=source.length, low=2)
+    check_seed(seed, "seed")
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), got {confidence}")
     seconds = mc_seconds(source, n, laws)
     if seconds > MAX_MC_SECONDS:
         each = f", {laws} conditionals per sequence" if laws > 1 else ""
         raise InputError(
-            f"--mc {n}: about {seconds / 60:.3g} minutes on this source (V = {source.vocab}, "
-            f"T = {source.length}{each}) on two cores, over the limit of "
-            f"{MAX_MC_SECONDS / 60:.0f} minutes; use fewer draws"
+            f"n = {n} draws take about {seconds / 60:.3g} minutes on this source "
+            f"(V = {source.vocab}, T = {source.length}{each}) on two cores, over the limit of "
+            f"{MAX_MC_SECONDS / 60:.0f} minutes; use fewer draws",
+            field="n",
         )
 
 

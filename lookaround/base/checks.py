@@ -1,7 +1,8 @@
 """The validators of plain numbers every layer takes: counts, seeds, positive reals.
 
 Each raises :class:`~lookaround.base.errors.InputError` whose message opens with the field the
-caller names, so a command-line flag and a Python parameter read the same way.
+caller names. A library caller names its parameter (``n``); the error then carries it as its
+``field``, so the command line says the flag that set it (``--mc``) and Python says ``n``.
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ def check_count(value: object, field: str, *, low: int, high: int, what: str = "
 
     Examples
     --------
-    >>> check_count(10**10, "--sampled", low=2, high=20_000_000, what="draws of T = 5 tokens")
+    >>> check_count(10**10, "n", low=2, high=20_000_000, what="draws of T = 5 tokens")
     Traceback (most recent call last):
     ...
-    lookaround.base.errors.InputError: --sampled must be an integer in [2, 20000000] (draws of T = 5 tokens), got 10000000000
+    lookaround.base.errors.InputError: n must be an integer in [2, 20000000] (draws of T = 5 tokens), got 10000000000
     """
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         note = f" ({what})" if what else ""
-        raise InputError(f"{field} must be an integer in [{low}, {high}]{note}, got {value!r}")
+        raise _error(f"{field} must be an integer in [{low}, {high}]{note}, got {value!r}", field)
     return value
 
 
@@ -83,5 +84,10 @@ def check_positive(value: object, field: str) -> float:
         or not isinstance(value, (int, float))
         or not (math.isfinite(value) and value > 0)
     ):
-        raise InputError(f"{field} must be a finite number > 0, got {value!r}")
+        raise _error(f"{field} must be a finite number > 0, got {value!r}", field)
     return float(value)
+
+
+def _error(message: str, field: str) -> InputError:
+    """The error, carrying ``field`` when it is a parameter's name (not a phrase or a flag)."""
+    return InputError(message, field=field if field.isidentifier() else None)

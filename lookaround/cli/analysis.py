@@ -10,6 +10,7 @@ import textwrap
 from lookaround.base.errors import InputError
 from lookaround.cli.arguments import (
     command,
+    flags,
     integer,
     json_flag,
     objective_argument,
@@ -109,14 +110,15 @@ def _plug_in(args: argparse.Namespace, source) -> dict:
     from lookaround.theory.objectives import parse_objective
 
     objective = parse_objective(args.objective, source.length)
-    estimate = estimate_context(
-        source,
-        objective,
-        args.k,
-        args.sampled,
-        seed=args.seed,
-        bootstrap=200 if args.bootstrap is None else args.bootstrap,
-    )
+    with flags(n="--sampled"):
+        estimate = estimate_context(
+            source,
+            objective,
+            args.k,
+            args.sampled,
+            seed=args.seed,
+            bootstrap=200 if args.bootstrap is None else args.bootstrap,
+        )
     record = {"source": source.name, "objective": objective.name, "k": args.k}
     return {**record, "context": estimate.to_dict()}
 
@@ -125,15 +127,16 @@ def _monte_carlo(args: argparse.Namespace, source) -> dict:
     from lookaround.theory.montecarlo import monte_carlo
 
     levels = {None: ("context",), "both": ("context", "sample")}.get(args.level, (args.level,))
-    estimates = monte_carlo(
-        source,
-        args.objective,
-        args.k,
-        args.mc,
-        levels=levels,
-        seed=args.seed,
-        progress=sys.stderr.isatty(),
-    )
+    with flags(n="--mc"):
+        estimates = monte_carlo(
+            source,
+            args.objective,
+            args.k,
+            args.mc,
+            levels=levels,
+            seed=args.seed,
+            progress=sys.stderr.isatty(),
+        )
     record = {"source": source.name, "objective": args.objective, "k": args.k}
     return {**record, **{level: e.to_dict() for level, e in estimates.items()}}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from lookaround.base.errors import InputError
@@ -20,6 +21,18 @@ class Parser(argparse.ArgumentParser):
 
 class Usage(Exception):
     pass
+
+
+@contextmanager
+def flags(**names: str) -> Iterator[None]:
+    """Within, a library error on a parameter in ``names`` says its flag instead: for a
+    parameter set by a flag not spelled ``--<parameter>`` (``n`` of ``analyze --mc N``)."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.field not in names:
+            raise
+        raise InputError(exc.flagged(names)) from None
 
 
 def comma(text: str, what: str, convert: Callable[[str], Any] = str) -> tuple:

@@ -195,8 +195,11 @@ def add_search(sub) -> None:
     p.add_argument(
         "--metric", help="a certifiable metric: s_k1, lambda_k1, phi, alpha, t2_bound, chi"
     )
-    p.add_argument("--family", help="search a family's real knobs: markov2 or 'markov2(V=3,T=5)'")
-    p.add_argument("--shape", help="search class-conditional Markov chains of shape r,V,T")
+    space = p.add_mutually_exclusive_group(required=True)
+    space.add_argument(
+        "--family", help="search a family's real knobs: markov2 or 'markov2(V=3,T=5)'"
+    )
+    space.add_argument("--shape", help="search class-conditional Markov chains of shape r,V,T")
     p.add_argument("--allow-degenerate", action="store_true",
                    help="let a --shape search reach class priors below 0.1 and other "
                         "probabilities below 0.01 (deterministic tokens, vanishing classes)")  # fmt: skip
