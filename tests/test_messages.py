@@ -67,7 +67,7 @@ def test_no_library_message_names_a_flag_alone():
         (lambda: estimate_context("topic", "ar", 1, 100, seed=-1), "seed"),
         (lambda: monte_carlo("topic", "ar", 1, 1), "n"),
         (lambda: monte_carlo("topic", "ar", 1, 100, seed=2**64), "seed"),
-        (lambda: run_configs({}, [], print, "unused.jsonl", jobs=0), "jobs"),
+        (lambda: run_configs({}, [], dict, "unused.jsonl", jobs=0), "jobs"),
     ],
 )
 def test_a_python_caller_reads_the_parameter_it_passed(call, field):

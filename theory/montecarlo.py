@@ -349,8 +349,8 @@ def monte_carlo_sample(
 
 
 def monte_carlo(
-    source: Source,
-    objective: str,
+    source: Source | str,
+    objective: Objective | str,
     k: int,
     n: int,
     *,
