@@ -15,23 +15,27 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lookaround.base.errors import InputError
-from lookaround.simulations.evaluate import PopulationClustering, exact_population_clustering
-from lookaround.theory.analysis import Analysis, SampleLevel, analyze
-from lookaround.theory.cooccurrence import DEFAULT_CHUNK
-from lookaround.theory.coverage import GenerationReport, alignment, generation_report
-from lookaround.theory.coverage import prefix_weights as coverage_weights
-from lookaround.theory.limits import check_request
 from lookaround.theory.numerics import AMBIGUITY_TOL, subspace_unique
 from lookaround.theory.objective_kinds import mask_count
 from lookaround.theory.objectives import Objective, parse_objective
 from lookaround.theory.sources import Source
 
+if TYPE_CHECKING:
+    from lookaround.simulations.evaluate import PopulationClustering
+    from lookaround.theory.analysis import Analysis, SampleLevel
+    from lookaround.theory.coverage import GenerationReport
+
+# The command line's parser reads METRICS (its choices and help), so what computes a metric
+# (the exact passes, scikit-learn's k-means) is imported on first use, not with this module.
+
 __all__ = [
     "AMBIGUITY_TOL",
+    "CERTIFIABLE_METRICS",
     "CLAIM_KINDS",
     "COMPARISONS",
     "EXACT_TOL",
@@ -129,15 +133,27 @@ class ExactSource:
 
     @functools.cache  # noqa: B019
     def analysis(self, name: str, k: int) -> Analysis:
+        from lookaround.theory.analysis import analyze
+
         return analyze(self.source, self.objective(name), k)
 
     @functools.cache  # noqa: B019
     def generation(self, name: str) -> GenerationReport:
+        from lookaround.theory.coverage import generation_report
+
         return generation_report(self.source, self.objective(name))
 
     @functools.cache  # noqa: B019
     def clustering(self, name: str, k: int) -> PopulationClustering:
+        from lookaround.simulations.evaluate import exact_population_clustering
+
         return exact_population_clustering(self.source, self.objective(name), k)
+
+    def prefix_weights(self, name: str) -> np.ndarray:
+        """The weights ``w_l`` of the objective's prefix lengths (docs/theory.md §7)."""
+        from lookaround.theory.coverage import prefix_weights
+
+        return prefix_weights(self.objective(name))
 
     def ambiguous(self, name: str, k: int) -> bool:
         """Whether ``s_k = s_(k+1)`` (the top-``k`` subspace of ``Abar`` is not unique)."""
@@ -175,6 +191,10 @@ class Metric:
         settle (probe errors).
     analyses : int
         Exact analyses it reads per objective and ``k`` (for sizing).
+    certifiable : bool
+        Whether a rational certificate decides it (``search``, ``verify``).
+    column : str or None
+        Its column in a sweep row (docs/json.md), or None where a sweep does not record it.
     """
 
     key: str
@@ -187,6 +207,8 @@ class Metric:
     in_table: bool = True
     rounding: Callable[[ExactSource, str, int], float] | None = None
     analyses: int = 1  # exact analyses read per objective and k (k-means adds two)
+    certifiable: bool = False
+    column: str | None = None
 
 
 def unsettled(exact: ExactSource, metric: Metric, *, winner: str, other: str, k: int) -> str:
@@ -243,39 +265,56 @@ def _context(e: ExactSource, name: str, k: int):
     return e.analysis(name, k).level("context")
 
 
+def _alignment(weights: np.ndarray) -> float:
+    from lookaround.theory.coverage import alignment
+
+    return alignment(weights)
+
+
 _C, _G, _LOW, _HIGH = "classification", "generation", Better.LOWER, Better.HIGHER
 METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(key="support_fraction", label="sample graph: support fraction", kind=_C, better=_HIGH,
-            read=_sample(lambda s: s.connectivity.support_fraction)),
+            column="support_fraction", read=_sample(lambda s: s.connectivity.support_fraction)),
     Metric(key="effective_degree", label="sample graph: effective degree", kind=_C, better=_HIGH,
-            read=_sample(lambda s: s.effective_degree.value)),
+            column="effective_degree", read=_sample(lambda s: s.effective_degree.value)),
     Metric(key="within_class_gap", label="sample graph: within-class gap", kind=_C, better=_HIGH,
-            read=_sample(lambda s: s.connectivity.within_class_gap)),
-    Metric(key="phi", label="context graph: phi", kind=_C, better=_LOW,
-            read=lambda e, n, k: _context(e, n, k).phi),
+            column="within_class_gap", read=_sample(lambda s: s.connectivity.within_class_gap)),
+    Metric(key="phi", label="context graph: phi", kind=_C, better=_LOW, certifiable=True,
+            column="phi", read=lambda e, n, k: _context(e, n, k).phi),
     Metric(key="t2p_bound", label="T2' bound 2 alpha/(1 - lambda_(k+1))", kind=_C, better=_LOW, uses_k=True,
-            read=lambda e, n, k: float(e.analysis(n, k).level("sample").bound)),
+            column="sample_bound", read=_sample(lambda s: float(s.bound))),
     Metric(key="averaged_probe_error", label="probe error on exact h(x)", kind=_C, better=_LOW, uses_k=True, uses_subspace=True,
-            read=_sample(lambda s: s.averaged_probe_error),
+            column="averaged_probe_error", read=_sample(lambda s: s.averaged_probe_error),
             rounding=_sample(lambda s: s.averaged_rounding_mass)),
     Metric(key="ari", label="population k-means ARI on exact h(x)", kind=_C, better=_HIGH, uses_k=True,
             uses_subspace=True, read=lambda e, n, k: e.clustering(n, k).ari, analyses=3),
     Metric(key="s_k1", label="context spectrum: s_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,
-            read=lambda e, n, k: float(_context(e, n, k).singular_values[k])),
+            certifiable=True, column="s_k1", read=lambda e, n, k: float(_context(e, n, k).singular_values[k])),
     Metric(key="lambda_k1", label="sample spectrum: lambda_(k+1)", kind=_C, better=_LOW, uses_k=True, in_table=False,
-            read=lambda e, n, k: float(e.analysis(n, k).level("sample").eigenvalues[k])),
+            certifiable=True, column="lambda_k1", read=_sample(lambda s: float(s.eigenvalues[s.k]))),
     Metric(key="t2_bound", label="T2 bound 2 phi/(1 - s_(k+1)^2)", kind=_C, better=_LOW, uses_k=True, in_table=False,
-            read=lambda e, n, k: float(_context(e, n, k).bound)),
+            certifiable=True, column="context_bound", read=lambda e, n, k: float(_context(e, n, k).bound)),
     Metric(key="alpha", label="sample graph: alpha", kind=_C, better=_LOW, in_table=False,
-            read=lambda e, n, k: e.analysis(n, k).level("sample").alpha),
+            certifiable=True, column="alpha", read=_sample(lambda s: s.alpha)),
+    Metric(key="context_probe_error", label="probe error on f(c) (T2's left side)", kind=_C, better=_LOW,
+            uses_k=True, uses_subspace=True, in_table=False, column="context_probe_error",
+            read=lambda e, n, k: _context(e, n, k).probe_error,
+            rounding=lambda e, n, k: _context(e, n, k).rounding_mass),
+    Metric(key="sample_probe_error", label="probe error on samples (T2''s left side)", kind=_C, better=_LOW,
+            uses_k=True, uses_subspace=True, in_table=False, column="sample_probe_error",
+            read=_sample(lambda s: s.probe_error), rounding=_sample(lambda s: s.rounding_mass)),
     Metric(key="covered", label="covered prefix lengths", kind=_G, better=_HIGH,
-            read=lambda e, n, k: float(np.sum(coverage_weights(e.objective(n)) > 0)), analyses=0),
-    Metric(key="chi", label="alignment chi", kind=_G, better=_LOW,
-            read=lambda e, n, k: alignment(coverage_weights(e.objective(n))), analyses=0),
+            read=lambda e, n, k: float(np.sum(e.prefix_weights(n) > 0)), analyses=0),
+    Metric(key="chi", label="alignment chi", kind=_G, better=_LOW, certifiable=True, column="chi",
+            read=lambda e, n, k: _alignment(e.prefix_weights(n)), analyses=0),
     # T3's prefix table: 0.1 s at V^T = 1.7e6, sized by memory (check_generation)
     Metric(key="excess", label="exact excess generation loss (T3)", kind=_G, better=_LOW,
-            read=lambda e, n, k: e.generation(n).total_excess, analyses=0),
+            column="generation_excess", read=lambda e, n, k: e.generation(n).total_excess, analyses=0),
 )}  # fmt: skip
+"""Every metric, in the claim table's order; a sweep row has one column per metric with a
+``column``, in this order too."""
+CERTIFIABLE_METRICS = tuple(m.key for m in METRICS.values() if m.certifiable)
+"""The metrics a rational certificate decides (:func:`lookaround.theory.certificates.certify`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -476,9 +515,13 @@ def _analysis_seconds(source: Source, name: str) -> float:
     shape = (source.vocab, source.length, source.n_classes, source.n_states, source.emits_state)
     if (shape, name) not in _SECONDS:
         objective = parse_objective(name, source.length)
+        from lookaround.theory.cooccurrence import DEFAULT_CHUNK
+        from lookaround.theory.limits import check_request
+
         try:  # a point past the exact limits would fail only when its turn came
             sized = check_request(source, objective, "both", chunk=DEFAULT_CHUNK)
         except InputError as exc:
-            raise InputError(f"under {name}: {str(exc).split('; --')[0]}") from None
+            # the refusal without its advice ("; ..."), which names another route than a map
+            raise InputError(f"under {name}: {str(exc).split('; ')[0]}") from None
         _SECONDS[shape, name] = sized.seconds
     return _SECONDS[shape, name]

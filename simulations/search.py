@@ -23,6 +23,7 @@ from lookaround.base.errors import InputError
 from lookaround.base.reprs import Presented, short_repr
 from lookaround.base.seeds import SeedLike, as_seed, streams
 from lookaround.simulations.metrics import (
+    CERTIFIABLE_METRICS,
     EXACT_TOL,
     METRICS,
     ExactSource,
@@ -35,7 +36,7 @@ from lookaround.simulations.metrics import (
 from lookaround.simulations.rates import count_estimator_rate
 from lookaround.simulations.spaces import DENOMINATORS, SearchSpace, above_floors, round_spec
 from lookaround.theory.analysis import analyze
-from lookaround.theory.certificates import CERTIFIABLE, Certificate, certify
+from lookaround.theory.certificates import Certificate, certify
 from lookaround.theory.limits import check_seconds
 from lookaround.theory.marginals import bayes_labels, sequence_joint
 from lookaround.theory.objectives import parse_objective
@@ -266,9 +267,10 @@ def search_witness(
     -------
     Witness
     """
-    if metric not in CERTIFIABLE:
+    if metric not in CERTIFIABLE_METRICS:
         raise InputError(
-            f"metric must be certifiable ({', '.join(CERTIFIABLE)}), got {metric!r}", field="metric"
+            f"metric must be certifiable ({', '.join(CERTIFIABLE_METRICS)}), got {metric!r}",
+            field="metric",
         )
     seed = as_seed(seed)
     chosen = check_claim_metric(claim, metric)  # the rule map applies too

@@ -18,10 +18,9 @@ from lookaround.base.extras import require
 from lookaround.base.files import read_bytes
 from lookaround.simulations.architectures import architecture_config
 from lookaround.simulations.engine import EngineOptions, config_hash, run_configs
+from lookaround.simulations.metrics import METRICS, ExactSource
 from lookaround.simulations.models import LOSSES, MODELS
-from lookaround.theory.analysis import analyze
 from lookaround.theory.cooccurrence import DEFAULT_CHUNK
-from lookaround.theory.coverage import alignment, generation_report, prefix_weights
 from lookaround.theory.limits import check_draws, check_k, check_request
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.presets import resolve_source
@@ -60,6 +59,7 @@ SETTINGS = {
 
 
 MAX_CONFIGS = 100_000  # a grid's configurations, counted before any is built
+SWEPT = tuple(m for m in METRICS.values() if m.column)  # a row's exact columns, in METRICS' order
 
 
 def _fields(template: str) -> list[str]:
@@ -222,27 +222,9 @@ def run_config(config: dict) -> dict:
     """
     source = resolve_source(config["source"])
     objective = parse_objective(config["objective"], source.length)
-    k = config["k"]
-    res = analyze(source, objective, k)
-    ctx, smp = res.level("context"), res.level("sample")
-    row = {
-        "hash": config_hash(config),
-        "config": config,
-        "s_k1": float(ctx.singular_values[k]),
-        "phi": ctx.phi,
-        "context_probe_error": ctx.probe_error,
-        "context_bound": ctx.bound,
-        "lambda_k1": float(smp.eigenvalues[k]),
-        "alpha": smp.alpha,
-        "sample_probe_error": smp.probe_error,
-        "sample_bound": smp.bound,
-        "averaged_probe_error": smp.averaged_probe_error,
-        "support_fraction": smp.connectivity.support_fraction,
-        "effective_degree": smp.effective_degree.value,
-        "within_class_gap": smp.connectivity.within_class_gap,
-        "chi": alignment(prefix_weights(objective)),
-        "generation_excess": generation_report(source, objective).total_excess,
-    }
+    k, exact = config["k"], ExactSource(source)
+    row = {"hash": config_hash(config), "config": config}
+    row.update({m.column: m.read(exact, config["objective"], k) for m in SWEPT})
     if config["mode"] == SweepMode.PRETRAIN:
         row.update(_pretrained(config))
     if config["mode"] == SweepMode.TRAIN:

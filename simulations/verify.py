@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookaround.base.errors import InputError
-from lookaround.simulations.metrics import METRICS, check_claim_metric
+from lookaround.simulations.metrics import CERTIFIABLE_METRICS, METRICS, check_claim_metric
 from lookaround.simulations.spaces import PROBABILITIES, probabilities_of
-from lookaround.theory.certificates import CERTIFIABLE, certify
+from lookaround.theory.certificates import certify
 from lookaround.theory.limits import check_k
 from lookaround.theory.objectives import Objective, parse_objective
 from lookaround.theory.sources import Source, source_from_dict
@@ -21,7 +21,7 @@ __all__ = ["verify_record"]
 # The witness fields read before anything is recomputed, with what each must be.
 _SHAPES: dict[str, tuple[type, str]] = {
     "claim": (str, "a claim label such as 'C2'"),
-    "metric": (str, f"one of {', '.join(CERTIFIABLE)}"),
+    "metric": (str, f"one of {', '.join(CERTIFIABLE_METRICS)}"),
     "k": (int, "an integer k >= 1"),
     "objectives": (list, "a list of two objective names"),
     "wanted": (str, "'holds' or 'fails'"),
@@ -53,7 +53,7 @@ def _read_witness(record: object) -> _Witness:
         raise InputError(
             f"witness.wanted must be 'holds' or 'fails', got {record['wanted'][:20]!r}"
         )
-    if record["metric"] not in CERTIFIABLE:
+    if record["metric"] not in CERTIFIABLE_METRICS:
         raise InputError(f"witness.metric {record['metric']!r} has no certificate")
     names = record["objectives"]
     if len(names) != 2 or not all(isinstance(name, str) for name in names):

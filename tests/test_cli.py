@@ -151,10 +151,12 @@ def test_console_script_has_no_traceback_and_loads_no_heavy_modules():
         "rc2 = main(['analyze', '--source', 'topic', '--objective', 'ar', '--k', '1']); "
         "names = ('sympy', 'matplotlib', 'pandas', 'sklearn', 'jax', 'lookaround.figures'); "
         "heavy = [m for m in names if m in sys.modules]; "
-        # the parser reads the architecture and training configs (its choices and defaults),
-        # which import no more than theory does; every other simulation module is heavy
+        # the parser reads the architecture and training configs and the metric registry (its
+        # choices, defaults and help), which import no more than theory does; every other
+        # simulation module is heavy
         "light = ('lookaround.simulations', 'lookaround.simulations.architectures', "
-        "'lookaround.simulations.training', 'lookaround.simulations.evaluations'); "
+        "'lookaround.simulations.training', 'lookaround.simulations.evaluations', "
+        "'lookaround.simulations.metrics'); "
         "heavy += [m for m in sys.modules if m.startswith('lookaround.simulations') "
         "and m not in light]; "
         "print('HEAVY', heavy, rc, rc2)"

@@ -7,7 +7,14 @@ import pytest
 from brute import Brute, effective_degree, support_fraction, within_class_gap
 
 from lookaround.simulations.evaluate import RESTARTS, population_ari, population_clustering
-from lookaround.simulations.metrics import AMBIGUITY_TOL, EXACT_TOL, METRICS, decide
+from lookaround.simulations.metrics import (
+    AMBIGUITY_TOL,
+    CERTIFIABLE_METRICS,
+    EXACT_TOL,
+    METRICS,
+    ExactSource,
+    decide,
+)
 from lookaround.simulations.robust import (
     RobustRow,
     Setting,
@@ -15,6 +22,7 @@ from lookaround.simulations.robust import (
     robust_rows,
     summary_table,
 )
+from lookaround.theory.certificates import CERTIFIABLE
 from lookaround.theory.presets import preset_source, resolve_source
 
 
@@ -52,6 +60,8 @@ ORACLES = {
     "lambda_k1": lambda b, k, T: b.sample(k)["eigenvalues"][k],
     "t2_bound": lambda b, k, T: 2 * b.context(k)["phi"] / (1 - b.context(k)["singular_values"][k] ** 2),
     "alpha": lambda b, k, T: b.sample(k)["alpha"],
+    "context_probe_error": lambda b, k, T: b.context(k)["probe_error"],
+    "sample_probe_error": lambda b, k, T: b.sample(k)["probe_error"],
     "covered": lambda b, k, T: float(sum(w > 0 for w in _prefix_weights(b, T))),
     "chi": lambda b, k, T: _chi(b, T),
     "excess": lambda b, k, T: b.generation_excess(),
@@ -60,6 +70,28 @@ ORACLES = {
 
 def test_every_metric_has_its_brute_force_twin():
     assert set(ORACLES) == set(METRICS)
+
+
+def test_the_certifiable_metrics_are_those_a_certificate_decides():
+    assert set(CERTIFIABLE_METRICS) == set(CERTIFIABLE)
+
+
+@pytest.mark.parametrize("name", ["markov:1", "hmm:2"])
+def test_every_metric_reads_its_brute_force_value(name):
+    # every metric, in the claim table or not (a sweep column, a map's or a search's metric)
+    source = preset_source(name)
+    exact = ExactSource(source)
+    for objective in ("ar", "mlm:2", "dar:2"):
+        brute = Brute(source, objective)
+        for k in (1, 2):
+            spectrum = brute.context(k)["singular_values"]
+            tied = spectrum[k - 1] - spectrum[k] <= AMBIGUITY_TOL
+            for key, metric in METRICS.items():
+                if metric.uses_subspace and tied:
+                    continue
+                want = ORACLES[key](brute, k, source.length)
+                got = metric.read(exact, objective, k)
+                assert got == pytest.approx(want, rel=1e-9, abs=1e-9), (objective, k, key)
 
 
 @pytest.mark.parametrize("name", ["markov:1", "hmm:2", "positional"])

@@ -14,7 +14,10 @@ from lookaround.base.extras import require
 from lookaround.cli.arguments import command, engine_arguments, integer, seed
 from lookaround.cli.outputs import output
 from lookaround.cli.render import dump, duration, moved
+from lookaround.simulations.metrics import CERTIFIABLE_METRICS, CLAIM_KINDS, METRICS
 from lookaround.theory.theorems import Theorem
+
+CLAIMS = ", ".join(CLAIM_KINDS)
 
 
 class Unverified(Exception):
@@ -172,10 +175,8 @@ def add_map(sub) -> None:
                    "'markov2(V=3,T=6)'")  # fmt: skip
     p.add_argument("--x", required=True, help="PARAM=lo:hi:n, the first axis")
     p.add_argument("--y", help="PARAM=lo:hi:n, a second axis")
-    p.add_argument("--claim", required=True, help="C2, C3 or C4")
-    p.add_argument(
-        "--metric", required=True, help="a metric key: s_k1, phi, t2p_bound, ari, chi, ..."
-    )
+    p.add_argument("--claim", required=True, help=f"the claim: {CLAIMS}")
+    p.add_argument("--metric", required=True, help=f"a metric key: {', '.join(METRICS)}")
     p.add_argument("--k", default="2", help="features k, or 'all' (the smallest decided margin)")
     p.add_argument("--objectives", help="A,B: the paper's side and the other (default per claim)")
     p.add_argument("--out", help="results file; unset means map-FAMILY-CLAIM-METRIC.jsonl")
@@ -191,10 +192,8 @@ def add_search(sub) -> None:
         "lookaround search --claim C2 --metric s_k1 --family markov2 --seed 0 --evaluations 1000",
         _search,
     )
-    p.add_argument("--claim", help="C2, C3 or C4")
-    p.add_argument(
-        "--metric", help="a certifiable metric: s_k1, lambda_k1, phi, alpha, t2_bound, chi"
-    )
+    p.add_argument("--claim", help=f"the claim: {CLAIMS}")
+    p.add_argument("--metric", help=f"a certifiable metric: {', '.join(CERTIFIABLE_METRICS)}")
     space = p.add_mutually_exclusive_group(required=True)
     space.add_argument(
         "--family", help="search a family's real knobs: markov2 or 'markov2(V=3,T=5)'"
