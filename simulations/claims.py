@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from lookaround.base.reprs import Presented, short_repr
+from lookaround.base.reprs import Presented, number, short_repr
 from lookaround.base.seeds import streams
 from lookaround.simulations.data import PatternDraws, draw_patterns
 from lookaround.simulations.evaluate import (
@@ -101,6 +101,14 @@ class ClaimRow(Presented):
         out = asdict(self)
         out["holds"] = self.holds
         return out
+
+    def line(self) -> str:
+        """One line: claim, source, verdict, metric, each side's value, the rule and why."""
+        shown = "  ".join(f"{name}={number(value, 6)}" for name, value in self.values.items())
+        return (
+            f"{self.claim}  {self.source:<11} {self.verdict:<5}  {self.metric:<45} {shown}  "
+            f"[{self.winner} {self.better}; tol {self.tolerance:g}]  {self.detail}"
+        )
 
 
 def compare(

@@ -11,6 +11,8 @@ setting is decided, ``tie everywhere``.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import os
 import textwrap
@@ -217,6 +219,19 @@ class RobustRow(Presented):
         chosen = [e.setting for e in self.settings if e.verdict == verdict]
         return _compact(chosen)
 
+    def line(self) -> str:
+        """One line: the row's verdict and counts, and where it holds, fails and flips."""
+        c = self.counts
+        head = (
+            f"{self.claim} {self.source:<11} {self.metric:<40} {self.winner} vs {self.other} "
+            f"({self.better} wins): {self.verdict}; {c['holds']} hold, {c['fails']} fail, "
+            f"{c['tie']} tie, {c['ambiguous']} ambiguous"
+        )
+        if self.verdict == "depends":
+            head += f"; holds at {self.where('holds')}; fails at {self.where('fails')}"
+            head += "; flips: " + ", ".join(self.flips)
+        return head
+
 
 def _compact(settings: list[Setting]) -> str:
     groups: dict = {}
@@ -420,16 +435,57 @@ class RobustCheck(Presented):
         robust = [{"kind": "robust", **row._record()} for row in self.robust]
         return robust + [{"kind": "trained", **row._record()} for row in self.trained]
 
-    def summary(self) -> str:
-        """The setting, the robust rows' claim x source table with its key, and the trained
-        rows' table: every row counted, none cut."""
-        head = (
-            f"RobustCheck: {', '.join(self.sources)}; trained rows at k={self.k}, "
-            f"seed={self.seed}, n_train={self.n_train}, n_eval={self.n_eval}"
-        )
-        robust = summary_table(list(self.robust))
-        return "\n".join([head, "exact rows, every setting:", robust, textwrap.fill(SHORT_KEY, 100),
-                          "trained rows:", self.trained_summary()])  # fmt: skip
+    def summary(self, *, detail: bool = False) -> str:
+        """What ``lookaround check`` prints: the robust rows' claim x source table with its
+        key, then the trained rows' table; every row counted, none cut.
+
+        Parameters
+        ----------
+        detail : bool
+            Also one line per row (``check --detail``).
+
+        Returns
+        -------
+        str
+        """
+        single = (f"k={self.k}, m=round(0.4 T), seed={self.seed}, N_train={self.n_train}, "
+                  f"N_eval={self.n_eval}")  # fmt: skip
+        lines = ["where the claims hold: every exact row at every admissible setting",
+                 "(m = 1..T-1 for mlm:m, J = 2..T-1 for dar:J, k = 1..V where the metric uses k)",
+                 "", summary_table(list(self.robust)), *textwrap.wrap(SHORT_KEY, 92)]  # fmt: skip
+        if detail:
+            lines += ["", *(row.line() for row in self.robust)]
+        lines += ["", f"trained and held-out rows, at one setting ({single}):", "",
+                  self.trained_summary()]  # fmt: skip
+        if detail:
+            lines += ["", *(row.line() for row in self.trained)]
+        return "\n".join(lines)
+
+    def record(self) -> dict:
+        """The JSON form: the trained rows' setting, every robust row, every trained row."""
+        settings = {"sources": list(self.sources), "k": self.k, "seed": self.seed,
+                    "n_train": self.n_train, "n_eval": self.n_eval}  # fmt: skip
+        return {"settings": settings, "robust": [row.record() for row in self.robust],
+                "trained": [row.to_dict() for row in self.trained]}  # fmt: skip
+
+    def to_csv(self) -> str:
+        """Every setting of every robust row, then the trained rows: one CSV line each."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["claim", "source", "metric", "winner", "other", "better", "setting",
+                         "winner_value", "other_value", "verdict"])  # fmt: skip
+        for row in self.robust:
+            for entry in row.settings:
+                other, winner = entry.values  # built other side first (_setting_verdict)
+                writer.writerow([row.claim, row.source, row.metric, winner, other, row.better,
+                                 entry.setting.label(), repr(entry.values[winner]),
+                                 repr(entry.values[other]), entry.verdict])  # fmt: skip
+        for row in self.trained:
+            other = next(n for n in row.values if n != row.winner)
+            writer.writerow([row.claim, row.source, row.metric, row.winner, other, row.better,
+                             "single", repr(row.values[row.winner]), repr(row.values[other]),
+                             row.verdict])  # fmt: skip
+        return buffer.getvalue().rstrip("\n")
 
     def trained_summary(self) -> str:
         """Claim x source grid of the trained rows: holds / fails / ties (/ diverged, when any

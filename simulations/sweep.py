@@ -59,7 +59,8 @@ SETTINGS = {
 
 
 MAX_CONFIGS = 100_000  # a grid's configurations, counted before any is built
-SWEPT = tuple(m for m in METRICS.values() if m.column)  # a row's exact columns, in METRICS' order
+# a row's exact columns, in METRICS' order: (column, metric)
+SWEPT = tuple((m.column, m) for m in METRICS.values() if m.column is not None)
 
 
 def _fields(template: str) -> list[str]:
@@ -224,7 +225,7 @@ def run_config(config: dict) -> dict:
     objective = parse_objective(config["objective"], source.length)
     k, exact = config["k"], ExactSource(source)
     row = {"hash": config_hash(config), "config": config}
-    row.update({m.column: m.read(exact, config["objective"], k) for m in SWEPT})
+    row.update({column: m.read(exact, config["objective"], k) for column, m in SWEPT})
     if config["mode"] == SweepMode.PRETRAIN:
         row.update(_pretrained(config))
     if config["mode"] == SweepMode.TRAIN:

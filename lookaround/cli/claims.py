@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
-import textwrap
 from dataclasses import asdict
 
 from lookaround.base.errors import InputError
@@ -22,7 +19,7 @@ from lookaround.cli.arguments import (
     source_arguments,
 )
 from lookaround.cli.pretraining import require_transformer, results_path, trained_table
-from lookaround.cli.render import dump, fmt, table
+from lookaround.cli.render import dump, table
 
 
 def _check(args: argparse.Namespace) -> str:
@@ -46,20 +43,13 @@ def _check(args: argparse.Namespace) -> str:
         progress=not (args.json or args.csv) and sys.stderr.isatty(),
     )
     if args.csv:
-        return _csv(result)
+        return result.to_csv()
     table = trained_table(request, results, args) if results else None
     done, networks = (table.done(), table.rows) if table else ("", ())
     if args.json:
-        return dump(
-            {
-                "settings": {"sources": list(sources), "k": args.k, "seed": args.seed,
-                             "n_train": args.n_train, "n_eval": args.n_eval},
-                "robust": [row.record() for row in result.robust],
-                "trained": [row.to_dict() for row in result.trained],
-                **({"pretrain": [asdict(r) for r in networks]} if request else {}),
-            }
-        )  # fmt: skip
-    lines = _check_text(args, result)
+        pretrain = {"pretrain": [asdict(r) for r in networks]} if request else {}
+        return dump({**result.record(), **pretrain})
+    lines = [result.summary(detail=args.detail)]
     if request:
         from lookaround.simulations.verdicts import format_agreement
 
@@ -67,30 +57,6 @@ def _check(args: argparse.Namespace) -> str:
         lines += ["", f"transformers at one setting (k={args.k}, m=round(0.4 T), J=2, seeds "
                   f"{seeds}; docs/theory.md §10): {done}", "", format_agreement(networks)]  # fmt: skip
     return "\n".join(lines)
-
-
-def _check_text(args: argparse.Namespace, result) -> list[str]:
-    """The robust table and the trained rows, as ``lookaround check`` prints them."""
-    from lookaround.simulations.robust import SHORT_KEY, summary_table
-
-    single = (
-        f"k={args.k}, m=round(0.4 T), seed={args.seed}, N_train={args.n_train}, "
-        f"N_eval={args.n_eval}"
-    )
-    lines = [
-        "where the claims hold: every exact row at every admissible setting",
-        "(m = 1..T-1 for mlm:m, J = 2..T-1 for dar:J, k = 1..V where the metric uses k)",
-        "",
-        summary_table(list(result.robust)),
-        *textwrap.wrap(SHORT_KEY, 92),
-    ]
-    if args.detail:
-        lines += ["", *(_robust_line(row) for row in result.robust)]
-    lines += ["", f"trained and held-out rows, at one setting ({single}):", "",
-              result.trained_summary()]  # fmt: skip
-    if args.detail:
-        lines += ["", *(_claim_line(row) for row in result.trained)]
-    return lines
 
 
 def refuse_unused(args: argparse.Namespace, needs: str, names: tuple[str, ...], **defaults) -> None:
@@ -116,48 +82,6 @@ def _claim_request(args: argparse.Namespace, sources: tuple[str, ...]):
                             settings=settings)  # fmt: skip
     request.check()
     return request
-
-
-def _robust_line(row) -> str:
-    c = row.counts
-    head = (
-        f"{row.claim} {row.source:<11} {row.metric:<40} {row.winner} vs {row.other} "
-        f"({row.better} wins): {row.verdict}; {c['holds']} hold, {c['fails']} fail, "
-        f"{c['tie']} tie, {c['ambiguous']} ambiguous"
-    )
-    if row.verdict == "depends":
-        head += f"; holds at {row.where('holds')}; fails at {row.where('fails')}"
-        head += "; flips: " + ", ".join(row.flips)
-    return head
-
-
-def _claim_line(row) -> str:
-    shown = "  ".join(f"{name}={fmt(value)}" for name, value in row.values.items())
-    return (
-        f"{row.claim}  {row.source:<11} {row.verdict:<5}  {row.metric:<45} {shown}  "
-        f"[{row.winner} {row.better}; tol {row.tolerance:g}]  {row.detail}"
-    )
-
-
-def _csv(result) -> str:
-    """Every setting of every robust row, then the trained rows, as CSV."""
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["claim", "source", "metric", "winner", "other", "better", "setting",
-                     "winner_value", "other_value", "verdict"])  # fmt: skip
-    for row in result.robust:
-        for entry in row.settings:
-            other, winner = entry.values  # built other side first (robust._setting_verdict)
-            writer.writerow([row.claim, row.source, row.metric, winner, other, row.better,
-                             entry.setting.label(), repr(entry.values[winner]),
-                             repr(entry.values[other]), entry.verdict])  # fmt: skip
-    for row in result.trained:
-        other = next(n for n in row.values if n != row.winner)
-        writer.writerow([row.claim, row.source, row.metric, row.winner, other, row.better,
-                         "single", repr(row.values[row.winner]), repr(row.values[other]),
-                         row.verdict])  # fmt: skip
-    return buffer.getvalue().rstrip("\n")
 
 
 def _simulate_transformer(args: argparse.Namespace) -> str:
