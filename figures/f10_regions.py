@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 from joblib import Parallel, delayed
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from lookaround.base.threads import budgeted
 from lookaround.figures.maps import plot_map
-from lookaround.figures.style import WIDE, figure, styled
+from lookaround.figures.style import DIVERGING, WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
 
 __all__ = ["CAPTION", "ROWS", "NAME", "PANELS", "draw", "plot_map"]
 
 NAME = "regions"
 CAPTION = (
-    "Exact signed margins (> 0: the paper's side wins; black line: 0; x: tie; white: "
-    "ambiguous, s_k = s_(k+1) on a side) over two families, 8 x 8 grids. Rows: markov2 (stick x overlap, V=3, T=5) and sbm2 "
+    "Exact signed margins (> 0: the paper's side wins; black line: 0, drawn through bands of "
+    "ties; x: tie; white: ambiguous, s_k = s_(k+1) on a side) over two families, 8 x 8 grids, "
+    "on one colour scale: each panel's margin over its largest |margin| (in its title). Rows: markov2 (stick x overlap, V=3, T=5) and sbm2 "
     "(p_in x p_out, two blocks of 3, T=4). Columns: C2 on the T2' bound (every k, the "
     "smallest margin), C2 on the probe error of averaged features h(x) (k=2), C3 on T3's "
     "exact excess. The dot marks the family's default; sbm2's is the sbm-walk preset's "
@@ -59,10 +63,15 @@ def draw(fig: Figure | None = None) -> Figure:
             points = (delayed(budgeted)(map_point, 1, c) for c in request.configs())
             rows = cast(list[dict], Parallel(n_jobs=2)(points))
             ax = axes[row, col]
-            plot_map(request.header(), rows, ax=ax)
+            plot_map(request.header(), rows, ax=ax, panel=True)
             ax.plot(*default, "o", color="white", markeredgecolor="black", markersize=4)
-            ax.set_title(f"{family.split('(')[0]}, {claim}: {title}", fontsize=7)
+            span = max((abs(r["margin"]) for r in rows if math.isfinite(r["margin"])), default=0)
+            ax.set_title(f"{family.split('(')[0]}, {claim}: {title}\n|margin| up to {span:.3g}",
+                         fontsize=7)  # fmt: skip
     fig.legend(handles=_KEY, loc="outside upper center", ncols=len(_KEY), frameon=False)
+    scale = ScalarMappable(TwoSlopeNorm(vcenter=0.0, vmin=-1.0, vmax=1.0), cmap=DIVERGING)
+    fig.colorbar(scale, ax=axes, shrink=0.6, label="margin / the panel's largest |margin| "
+                 "(> 0: paper wins)")  # fmt: skip
     return fig
 
 

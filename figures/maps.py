@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from lookaround.figures.style import COLUMN, DIVERGING, figure, legend_outside, styled
 
-__all__ = ["draw_map", "map_grid", "plot_map"]
+__all__ = ["bridge_ties", "draw_map", "map_grid", "plot_map"]
 
 
 def map_grid(header: dict, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -70,11 +70,14 @@ def draw_map(header: dict, rows: list[dict], fig: Figure | None = None) -> Figur
     return fig
 
 
-def plot_map(header: dict, rows: list[dict], *, ax: Axes | None = None) -> Axes:
+def plot_map(
+    header: dict, rows: list[dict], *, ax: Axes | None = None, panel: bool = False
+) -> Axes:
     """A map's margins: a curve over one knob, colour over two (with its own colour bar), the
-    zero line between wins and losses, ties crossed. ``header`` is the request's
-    (``MapRequest.header()``, or a results file's first line), ``rows`` its points
-    (``map_point`` rows, or :func:`lookaround.base.results.read_records`). Returns the Axes.
+    zero line between wins and losses, ties crossed, ambiguous cells outlined, and a key of
+    these marks above the axes. ``header`` is the request's (``MapRequest.header()``, or a
+    results file's first line), ``rows`` its points (``map_point`` rows, or
+    :func:`lookaround.base.results.read_records`). Returns the Axes.
 
     Parameters
     ----------
@@ -83,6 +86,11 @@ def plot_map(header: dict, rows: list[dict], *, ax: Axes | None = None) -> Axes:
     rows : list of dict
         Its rows.
     ax : matplotlib.axes.Axes, optional
+    panel : bool
+        One panel of a figure that draws the key and one colour bar for every panel: over two
+        knobs the colour is the margin over the panel's largest ``|margin|`` (in ``[-1, 1]``,
+        the same scale in every panel, whatever the metric's unit), and no key or colour bar
+        is drawn here.
 
     Returns
     -------
@@ -101,34 +109,88 @@ def plot_map(header: dict, rows: list[dict], *, ax: Axes | None = None) -> Axes:
         ax = figure(COLUMN, 2.6, None)[1]
     assert ax is not None
     xs, ys, margin, verdicts = map_grid(header, rows)
-    ties = np.array([[v == "tie" for v in line] for line in verdicts])
     if header["y"] is None:
+        ties = np.array([v == "tie" for v in verdicts[0]])
         ax.plot(xs, margin[0], color="#0072B2", marker="o", label="margin (> 0: paper's side)")
         ax.axhline(0.0, color="black", linewidth=0.8)
         if ties.any():
-            ax.plot(xs[ties[0]], margin[0][ties[0]], "kx", linestyle="none", label="tie")
+            ax.plot(xs[ties], margin[0][ties], "kx", linestyle="none", label="tie")
         ax.set_ylabel("margin")
-        legend_outside(cast(Figure, ax.figure), ax, ncols=2)
     else:
-        finite = margin[np.isfinite(margin)]
-        span = float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
-        norm = TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span)
-        mesh = ax.pcolormesh(xs, ys, np.ma.masked_invalid(margin), cmap=DIVERGING, norm=norm,
-                             shading="nearest")  # fmt: skip
-        # the zero line between wins and losses; exact ties are left out of it, or it would
-        # circle every tied point
-        decided = np.ma.masked_where(ties | ~np.isfinite(margin), margin)
-        if decided.min() < 0 < decided.max() and min(xs.size, ys.size) > 1:
-            ax.contour(xs, ys, decided, levels=[0.0], colors="black", linewidths=0.9)
-        if ties.any():
-            yy, xx = np.nonzero(ties)
-            ax.plot(xs[xx], ys[yy], "kx", markersize=3, linestyle="none")
-        # an ambiguous cell has no margin (left white by the mesh): outlined, as the key shows
-        ambiguous = np.array([[v == "ambiguous" for v in line] for line in verdicts])
-        if ambiguous.any():
-            yy, xx = np.nonzero(ambiguous)
-            ax.plot(xs[xx], ys[yy], "s", mfc="white", mec="0.6", markersize=5, linestyle="none")
+        _plot_plane(ax, xs, ys, margin, verdicts, panel=panel)
         ax.set_ylabel(header["y"]["name"])
-        ax.figure.colorbar(mesh, ax=ax, label="margin (> 0: paper wins)")
+    if not panel:
+        legend_outside(cast(Figure, ax.figure), ax, ncols=3)
     ax.set_xlabel(header["x"]["name"])
     return ax
+
+
+def _plot_plane(
+    ax: Axes, xs: np.ndarray, ys: np.ndarray, margin: np.ndarray, verdicts: list, *, panel: bool
+) -> None:
+    """The margin over two knobs as colour, with the zero line and the marks of its key."""
+    ties = np.array([[v == "tie" for v in line] for line in verdicts])
+    ambiguous = np.array([[v == "ambiguous" for v in line] for line in verdicts])
+    finite = margin[np.isfinite(margin)]
+    span = float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
+    shown, limit = (margin / span, 1.0) if panel else (margin, span)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
+    mesh = ax.pcolormesh(xs, ys, np.ma.masked_invalid(shown), cmap=DIVERGING, norm=norm,
+                         shading="nearest")  # fmt: skip
+    bridged = bridge_ties(margin, ties)
+    if np.nanmin(bridged) < 0 < np.nanmax(bridged) and min(xs.size, ys.size) > 1:
+        ax.contour(xs, ys, np.ma.masked_invalid(bridged), levels=[0.0], colors="black",
+                   linewidths=0.9)  # fmt: skip
+        ax.plot([], [], color="black", linewidth=0.9, label="margin = 0")
+    if ties.any():
+        yy, xx = np.nonzero(ties)
+        ax.plot(xs[xx], ys[yy], "kx", markersize=3, linestyle="none",
+                label="tie: |margin| within the tolerance")  # fmt: skip
+    if ambiguous.any():  # no margin (left white by the mesh): outlined, as the key shows
+        yy, xx = np.nonzero(ambiguous)
+        ax.plot(xs[xx], ys[yy], "s", mfc="white", mec="0.6", markersize=5, linestyle="none",
+                label="ambiguous: s_k = s_(k+1), no verdict")  # fmt: skip
+    if not panel:
+        ax.figure.colorbar(mesh, ax=ax, label="margin (> 0: paper wins)")
+
+
+def bridge_ties(margin: np.ndarray, ties: np.ndarray) -> np.ndarray:
+    """The margin with each tied cell set to the mean of its neighbours' (ties filled inward,
+    a ring at a time), for drawing the zero line alone.
+
+    Left out, a tied cell would cut the line in two where it crosses a band of ties; set to
+    its own near-zero value, the line would circle a tie inside a region of one sign. Bridged,
+    the line runs through a band and never circles a lone tie. Ambiguous and missing cells
+    (NaN, no margin) stay NaN.
+
+    Parameters
+    ----------
+    margin : ndarray, shape (ny, nx)
+        The margins; NaN where there is none.
+    ties : ndarray of bool, shape (ny, nx)
+        The tied cells.
+
+    Returns
+    -------
+    ndarray, shape (ny, nx)
+
+    Examples
+    --------
+    >>> margin = np.array([[1.0, 1e-12, -1.0]])
+    >>> bridge_ties(margin, np.array([[False, True, False]]))
+    array([[ 1.,  0., -1.]])
+    """
+    z = np.where(ties, np.nan, margin)
+    for _ in range(z.size):
+        missing = ties & np.isnan(z)
+        padded = np.pad(z, 1, constant_values=np.nan)
+        around = np.stack(
+            [padded[:-2, 1:-1], padded[2:, 1:-1], padded[1:-1, :-2], padded[1:-1, 2:]]
+        )
+        known = np.isfinite(around)
+        counts = known.sum(axis=0)
+        fill = missing & (counts > 0)
+        if not fill.any():
+            break
+        z[fill] = np.where(known, around, 0.0).sum(axis=0)[fill] / counts[fill]
+    return z

@@ -116,3 +116,50 @@ def test_every_figure_draws_the_users_own_results():
     reports = {s: generation_report(source, o) for s, o in objectives.items()}
     top, bottom = plot_generation(reports, ax=[axes[1, 2], fig.add_subplot(3, 3, 9)])
     assert np.asarray(bottom.get_lines()[0].get_ydata())[0] == reports["ar"].excess[0]
+
+
+def _plane(margins: list[list[float]], verdicts: list[list[str]]) -> tuple[dict, list[dict]]:
+    """A two-knob map's header and rows with the given margins and verdicts."""
+    ny, nx = len(margins), len(margins[0])
+    header = {"x": {"name": "a", "values": list(range(nx))},
+              "y": {"name": "b", "values": list(range(ny))}}  # fmt: skip
+    rows = [{"config": {"knobs": {"a": j, "b": i}}, "margin": margins[i][j],
+             "verdict": verdicts[i][j]} for i in range(ny) for j in range(nx)]  # fmt: skip
+    return header, rows
+
+
+def _zero_lines(ax) -> list:
+    from matplotlib.contour import ContourSet
+
+    sets = [c for c in ax.get_children() if isinstance(c, ContourSet)]
+    return [segment for c in sets for segment in c.allsegs[0]]
+
+
+def test_the_zero_line_runs_through_a_band_of_ties_and_never_circles_a_lone_one():
+    from lookaround.figures.maps import plot_map
+
+    # wins on the left, losses on the right, a band of ties between: one line, unbroken
+    band = [[1.0, 0.5, 1e-12, -0.5, -1.0]] * 5
+    verdicts = [["holds", "holds", "tie", "fails", "fails"]] * 5
+    ax = plot_map(*_plane(band, verdicts), panel=True)
+    assert len(_zero_lines(ax)) == 1
+    # a tie inside a region of wins: no line at all
+    lone = [[1.0] * 3, [1.0, -1e-12, 1.0], [1.0] * 3]
+    ax = plot_map(*_plane(lone, [["holds"] * 3, ["holds", "tie", "holds"], ["holds"] * 3]),
+                  panel=True)  # fmt: skip
+    assert _zero_lines(ax) == []
+
+
+def test_a_map_plot_says_what_its_marks_are():
+    from lookaround.figures.maps import plot_map
+
+    margins = [[1.0, 1e-12, -1.0], [1.0, float("nan"), -1.0]]
+    verdicts = [["holds", "tie", "fails"], ["holds", "ambiguous", "fails"]]
+    ax = plot_map(*_plane(margins, verdicts))
+    (legend,) = ax.figure.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == ["margin = 0", "tie: |margin| within the tolerance",
+                      "ambiguous: s_k = s_(k+1), no verdict"]  # fmt: skip
+    assert len(ax.figure.axes) == 2  # the map and its colour bar
+    panel = plot_map(*_plane(margins, verdicts), panel=True)
+    assert len(panel.figure.axes) == 1 and not panel.figure.legends  # the figure draws both

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,8 @@ from lookaround.simulations.pretrain import evaluate, exact_outputs, population
 from lookaround.simulations.records import record
 from lookaround.simulations.verdicts import TABLE_WIDTH, agreement_table, format_agreement
 from lookaround.theory.presets import resolve_source
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(capsys, *argv):
@@ -184,3 +188,14 @@ def test_the_graphs_say_what_their_node_colours_are():
     keys = [[t.get_text() for t in legend.get_texts()] for legend in legends if legend]
     assert keys == [["context", "target"], ["class 0", "class 1"]]
     plt.close("all")
+
+
+def test_the_notebooks_extra_brings_what_the_readme_says_to_run():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extra = " ".join(project["optional-dependencies"]["notebooks"])
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "pip install -e '.[notebooks]'" in readme
+    for tool in ("jupyterlab", "nbconvert", "nbclient", "ipykernel", "jupytext", "transformer"):
+        assert tool in extra, tool
+    assert "jupyter lab docs/tutorial.ipynb" in readme
+    assert "jupyter nbconvert --to notebook --execute docs/tutorial.ipynb" in readme
