@@ -452,9 +452,10 @@ class SampledTheory:
     t3: Interval
 
     def ambiguous(self, k: int, tol: float = 1e-9) -> bool:
-        """Never decided on estimates: a near-tie of ``s_k`` and ``s_(k+1)`` shows instead as
-        a wide interval of the T1-map numbers."""
-        return False
+        """Whether the Monte Carlo map cannot separate ``s_k`` from ``s_(k+1)`` (the 95%
+        interval of their gap reaches 0): T1's top-``k`` map is then not resolved, as an exact
+        tie leaves it undefined. ``tol`` is the exact side's and unused here."""
+        return self.feature_map.ambiguous(k)
 
 
 def sampled_theory(

@@ -39,7 +39,7 @@ from lookaround.theory.influence import context_intervals, second_pass
 from lookaround.theory.intervals import ContextEstimates
 from lookaround.theory.limits import check_draws, check_k
 from lookaround.theory.marginals import bayes_labels, position_marginals
-from lookaround.theory.numerics import inverse_sqrt_mass
+from lookaround.theory.numerics import AMBIGUITY_TOL, inverse_sqrt_mass
 from lookaround.theory.objectives import (
     Objective,
     PatternLaw,
@@ -533,6 +533,9 @@ class FeatureMapEstimate:
         ``P_t``, exact.
     n, seed : int
         Contexts drawn, and their seed.
+    gap_low : ndarray, shape (V - 1,)
+        ``gap_low[k - 1]``: the lower end of the 95% interval of ``s_k^2 - s_(k+1)^2`` (the
+        Gram's eigenvalue gap; first-order influence functions over the same draws).
     """
 
     singular_values: np.ndarray
@@ -540,6 +543,27 @@ class FeatureMapEstimate:
     target_mass: np.ndarray
     n: int
     seed: int
+    gap_low: np.ndarray
+
+    def ambiguous(self, k: int) -> bool:
+        """Whether the draws cannot separate ``s_k`` from ``s_(k+1)``: the interval of their
+        gap reaches 0, so the top-``k`` subspace, and T1's map with it, is not resolved.
+
+        A screen, not a test at a stated level: at an exact tie the sorted estimates are
+        pushed apart (by about ``1/sqrt(n)``), so it still flags most ties, not 95% of them
+        (docs/theory.md §10.4).
+
+        Parameters
+        ----------
+        k : int
+            The feature dimension, ``1 <= k``; past ``V - 1`` there is no ``s_(k+1)`` to tie.
+
+        Returns
+        -------
+        bool
+        """
+        # equal eigenvalues of a rank-deficient Gram (0 = 0) are estimated equal to rounding
+        return k <= self.gap_low.size and bool(self.gap_low[k - 1] <= AMBIGUITY_TOL)
 
 
 def feature_map_estimate(
@@ -585,4 +609,22 @@ def feature_map_estimate(
     rank = int(np.sum(values > 1e-12 * values[0]))
     s = np.sqrt(values[:rank])
     psi = scale[:, None] * vectors[:, :rank] / np.sqrt(s)[None, :]
-    return FeatureMapEstimate(s, psi, target_mass, n, seed)
+    gap_low = _gap_lows(source, law, n, seed, scale[None, :] * vectors.T)
+    return FeatureMapEstimate(s, psi, target_mass, n, seed, gap_low)
+
+
+def _gap_lows(
+    source: Source, law: PatternLaw, n: int, seed: int, directions: np.ndarray
+) -> np.ndarray:
+    """Lower 95% ends of ``lambda_k - lambda_(k+1)``, from a second pass over the same draws:
+    a context's influence on ``lambda_j`` is ``(v_j . D^(-1/2) q)^2 - lambda_j``, so on the
+    gap it is the difference of two squares; the Gram's ``O(V^2)`` memory is kept."""
+    first = np.zeros(directions.shape[0])
+    second = np.zeros((directions.shape[0] - 1,))
+    for q, _ in _chunks(source, law, n, seed):
+        squares = (q @ directions.T) ** 2  # (contexts, V): (v_j . D^(-1/2) q)^2
+        first += squares.sum(axis=0)
+        second += (np.diff(-squares, axis=1) ** 2).sum(axis=0)
+    gaps = -np.diff(first / n)  # lambda_k - lambda_(k+1), the estimates themselves
+    spread = np.sqrt(np.maximum(second / n - gaps**2, 0.0) / n)
+    return gaps - float(norm.ppf(0.975)) * spread
