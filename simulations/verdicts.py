@@ -91,6 +91,12 @@ class PretrainMetric:
         return self.part not in ("generation", "full")
 
     @property
+    def kind(self) -> str:
+        """``"generation"`` or ``"classification"``: the claims' kinds (the full-rank map
+        classifies, though it uses no ``k``)."""
+        return "generation" if self.part == "generation" else "classification"
+
+    @property
     def exact_part(self) -> str:
         """The part of the exact predictor's evaluation set beside it."""
         return "full" if self.part == "full" else "t1"
@@ -304,7 +310,7 @@ def _comparisons(request: PretrainRequest, shown: str, exact: dict, nets: dict) 
     out = []
     for pair in request.pairs():
         for metric in PRETRAIN_METRICS:
-            if pair.kind is not None and metric.uses_k != (pair.kind == "classification"):
+            if pair.kind is not None and metric.kind != pair.kind:
                 continue
             if not all(metric.available(ev) for runs in nets.values() for ev in runs):
                 continue

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lookaround.cli import build_parser, main
-from lookaround.simulations.agreement import PretrainRequest, theory_of
+from lookaround.simulations.agreement import PretrainComparison, PretrainRequest, theory_of
 from lookaround.simulations.pretrain import evaluate, exact_outputs, population
 from lookaround.simulations.records import record
 from lookaround.simulations.verdicts import TABLE_WIDTH, agreement_table, format_agreement
@@ -64,8 +64,9 @@ def test_rounding_residue_prints_as_zero_on_the_command_line(capsys):
     assert spectra and not any(re.search(r"e-(1[3-9]|[2-9]\d)", line) for line in spectra)
 
 
-def _table(seeds: tuple[int, ...], sources=("topic", "markov")):
-    request = PretrainRequest(sources=sources, objectives=("ar", "mlm:1"), seeds=seeds, ks=(2,))
+def _table(seeds: tuple[int, ...], sources=("topic", "markov"), comparisons=()):
+    request = PretrainRequest(sources=sources, objectives=("ar", "mlm:1"), seeds=seeds, ks=(2,),
+                              comparisons=comparisons)  # fmt: skip
     rows = []
     for name in sources:
         source = resolve_source(name)
@@ -199,3 +200,14 @@ def test_the_notebooks_extra_brings_what_the_readme_says_to_run():
         assert tool in extra, tool
     assert "jupyter lab docs/tutorial.ipynb" in readme
     assert "jupyter nbconvert --to notebook --execute docs/tutorial.ipynb" in readme
+
+
+def test_a_claims_comparison_reads_the_metrics_of_its_kind():
+    # the full-rank probe classifies though it uses no k: C2's rows, never C3's
+    pairs = (PretrainComparison("mlm:1", "ar", claim="C2", kind="classification"),
+             PretrainComparison("ar", "mlm:1", claim="C3", kind="generation"))  # fmt: skip
+    rows = _table((0, 1), sources=("topic",), comparisons=pairs)
+    by_claim = {c: {r.metric for r in rows if r.claim == c} for c in ("C2", "C3")}
+    assert by_claim["C3"] == {"generation excess (nats)"}
+    assert "probe error, T1 map at full rank" in by_claim["C2"]
+    assert "generation excess (nats)" not in by_claim["C2"]
