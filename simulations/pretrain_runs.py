@@ -18,6 +18,7 @@ from lookaround.simulations.belief_rows import BeliefRow, belief_table, format_b
 from lookaround.simulations.engine import config_hash, run_plan
 from lookaround.simulations.evaluations import EVALUATION_SEQUENCES
 from lookaround.simulations.verdicts import AgreementRow, agreement_table, format_agreement
+from lookaround.theory.presets import resolve_source
 
 __all__ = ["PretrainTable", "announcement", "default_results_path", "pretrain", "run_request"]
 
@@ -62,7 +63,10 @@ class PretrainTable(Presented):
     def summary(self) -> str:
         """The agreement table as ``lookaround pretrain`` prints it, under :meth:`done`."""
         beliefs = "\n\n" + format_beliefs(self.beliefs) if self.beliefs else ""
-        return f"pretrain: {self.done()}\n" + format_agreement(self.rows) + beliefs
+        single = [s.name for s in map(resolve_source, self.request.sources) if s.n_classes == 1]
+        note = "".join(f"\n{name}: one class, so every classifier is right and only generation "
+                       "is compared" for name in single)  # fmt: skip
+        return f"pretrain: {self.done()}\n" + format_agreement(self.rows) + note + beliefs
 
     def _frame_rows(self) -> list[dict]:
         return [asdict(row) for row in self.rows]

@@ -274,7 +274,10 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
     found = {run_key(r["config"]): r for r in rows}
     out = []
     for source_name in request.sources:
-        shown = resolve_source(source_name).name  # a file's source by its name, not its path
+        source = resolve_source(source_name)
+        shown = source.name  # a file's source by its name, not its path
+        # one class (Mess3): every classifier is right, so only generation is compared
+        kinds = ("generation",) if source.n_classes == 1 else ("classification", "generation")
         exact = _theories(request, source_name)
         for settings in request.shapes():
             shape = architecture_config(settings)
@@ -284,7 +287,7 @@ def agreement_table(request: PretrainRequest, rows: list[dict]) -> tuple[Agreeme
                     for s in request.seeds]
                 for o in request.objectives
             }  # fmt: skip
-            for row in _comparisons(request, shown, exact, nets):
+            for row in _comparisons(request, shown, exact, nets, kinds):
                 out.append(replace(row, width=shape.width, loss=settings.get("loss", "ce"),
                                    bottleneck=getattr(shape, "bottleneck", None)))  # fmt: skip
     return tuple(out)
@@ -306,11 +309,13 @@ def run_key(config: dict) -> tuple:
     return config["source"], config["objective"], config["seed"], config.get("width")
 
 
-def _comparisons(request: PretrainRequest, shown: str, exact: dict, nets: dict) -> list:
+def _comparisons(
+    request: PretrainRequest, shown: str, exact: dict, nets: dict, kinds: tuple[str, ...]
+) -> list:
     out = []
     for pair in request.pairs():
         for metric in PRETRAIN_METRICS:
-            if pair.kind is not None and metric.kind != pair.kind:
+            if metric.kind not in kinds or (pair.kind is not None and metric.kind != pair.kind):
                 continue
             if not all(metric.available(ev) for runs in nets.values() for ev in runs):
                 continue

@@ -12,6 +12,7 @@ import pytest
 from lookaround.cli import build_parser, main
 from lookaround.simulations.agreement import PretrainComparison, PretrainRequest, theory_of
 from lookaround.simulations.pretrain import evaluate, exact_outputs, population
+from lookaround.simulations.pretrain_runs import PretrainTable
 from lookaround.simulations.records import record
 from lookaround.simulations.verdicts import TABLE_WIDTH, agreement_table, format_agreement
 from lookaround.theory.presets import resolve_source
@@ -211,3 +212,11 @@ def test_a_claims_comparison_reads_the_metrics_of_its_kind():
     assert by_claim["C3"] == {"generation excess (nats)"}
     assert "probe error, T1 map at full rank" in by_claim["C2"]
     assert "generation excess (nats)" not in by_claim["C2"]
+
+
+def test_a_one_class_source_compares_generation_alone():
+    rows = _table((0, 1), sources=("mess3(T=5)",))
+    assert {r.metric for r in rows} == {"generation excess (nats)"}
+    table = PretrainTable(PretrainRequest(sources=("mess3(T=5)",), objectives=("ar", "mlm:1")),
+                          rows, Path("results.jsonl"), 4, 0)  # fmt: skip
+    assert "one class, so every classifier is right" in table.summary()
