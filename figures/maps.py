@@ -138,7 +138,8 @@ def _plot_plane(
     mesh = ax.pcolormesh(xs, ys, np.ma.masked_invalid(shown), cmap=DIVERGING, norm=norm,
                          shading="nearest")  # fmt: skip
     bridged = bridge_ties(margin, ties)
-    if np.nanmin(bridged) < 0 < np.nanmax(bridged) and min(xs.size, ys.size) > 1:
+    signs = np.sign(bridged[np.isfinite(bridged)])  # none where every cell is ambiguous
+    if signs.size and signs.min() < 0 < signs.max() and min(xs.size, ys.size) > 1:
         ax.contour(xs, ys, np.ma.masked_invalid(bridged), levels=[0.0], colors="black",
                    linewidths=0.9)  # fmt: skip
         ax.plot([], [], color="black", linewidth=0.9, label="margin = 0")

@@ -163,3 +163,14 @@ def test_a_map_plot_says_what_its_marks_are():
     assert len(ax.figure.axes) == 2  # the map and its colour bar
     panel = plot_map(*_plane(margins, verdicts), panel=True)
     assert len(panel.figure.axes) == 1 and not panel.figure.legends  # the figure draws both
+
+
+def test_a_map_of_ambiguous_cells_alone_draws_without_a_warning():
+    import warnings
+
+    from lookaround.figures.maps import plot_map
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot_map(*_plane([[float("nan")] * 3] * 2, [["ambiguous"] * 3] * 2))
+    assert _zero_lines(ax) == []
