@@ -39,9 +39,9 @@ from lookaround.simulations.evaluate import RESTARTS, population_ari
 from lookaround.simulations.evaluations import PATTERNS_PER_SEQUENCE
 from lookaround.simulations.pretrain import ClassMetrics, Outputs, PretrainEvaluation
 from lookaround.theory.conditionals import context_laws, prefix_laws, sequence_classes
+from lookaround.theory.feature_maps import FeatureMapEstimate, feature_map_estimate
 from lookaround.theory.intervals import Interval
 from lookaround.theory.marginals import bayes_labels
-from lookaround.theory.montecarlo import FeatureMapEstimate, feature_map_estimate
 from lookaround.theory.objectives import (
     name_pattern_count,
     parse_objective,
@@ -360,7 +360,7 @@ def evaluate_sampled(
     draws : EvaluationDraws
         The held-out draws.
     feature_map : ndarray, shape (V, rank)
-        T1's map ``Psi`` (exact, or :func:`~lookaround.theory.montecarlo.feature_map_estimate`).
+        T1's map ``Psi`` (exact, or :func:`~lookaround.theory.feature_maps.feature_map_estimate`).
     ks : tuple of int
         The ``k`` of the T1 map.
     seed : int
@@ -373,7 +373,7 @@ def evaluate_sampled(
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
-    >>> from lookaround.theory.montecarlo import feature_map_estimate
+    >>> from lookaround.theory.feature_maps import feature_map_estimate
     >>> src = preset_source("markov")
     >>> d = draw_evaluation(src, "ar", n=400, seed=0)
     >>> psi = feature_map_estimate(src, "ar", n=2000).feature_map

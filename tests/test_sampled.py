@@ -22,7 +22,7 @@ from lookaround.simulations.sampled import (
 )
 from lookaround.simulations.verdicts import _verdict_pair
 from lookaround.theory.coverage import prefix_weights
-from lookaround.theory.montecarlo import feature_map_estimate
+from lookaround.theory.feature_maps import feature_map_estimate
 from lookaround.theory.objectives import parse_objective, pattern_law
 from lookaround.theory.presets import preset_source
 

@@ -242,8 +242,11 @@ def test_check_pretrain_gives_each_claim_row_the_networks_verdict(tmp_path, caps
     pairs = {(r["claim"], r["first"], r["other"]) for r in rows}
     assert pairs == {("C2", "mlm:0.4", "ar"), ("C3", "ar", "mlm:0.4"), ("C4", "dar:2", "ar"),
                      ("C4", "vmlm", "mlm:0.4")}  # fmt: skip
-    generation = {r["claim"] for r in rows if r["k"] is None}
-    assert generation == {"C3", "C4"}  # C2 compares classification metrics only
+    claims = {m: {r["claim"] for r in rows if r["metric"] == m}
+              for m in ("generation excess (nats)", "probe error, T1 map at full rank")}  # fmt: skip
+    assert claims["generation excess (nats)"] == {"C3", "C4"}  # C2 compares classification only
+    # the full-rank probe uses no k but classifies: C2 and C4's dar:2 pair, never C3
+    assert claims["probe error, T1 map at full rank"] == {"C2", "C4"}
     assert main(["check", "--sources", "topic", "--pretrain", "--csv"]) == 2
     assert "--pretrain prints its rows" in capsys.readouterr().err
 
