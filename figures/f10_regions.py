@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import cast
 
 from joblib import Parallel, delayed
@@ -13,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from lookaround.base.threads import budgeted
-from lookaround.figures.maps import plot_map
+from lookaround.figures.maps import largest_margin, map_grid, plot_map
 from lookaround.figures.style import DIVERGING, WIDE, figure, styled
 from lookaround.simulations.maps import map_point, plan_map
 
@@ -65,7 +64,7 @@ def draw(fig: Figure | None = None) -> Figure:
             ax = axes[row, col]
             plot_map(request.header(), rows, ax=ax, panel=True)
             ax.plot(*default, "o", color="white", markeredgecolor="black", markersize=4)
-            span = max((abs(r["margin"]) for r in rows if math.isfinite(r["margin"])), default=0)
+            span = largest_margin(map_grid(request.header(), rows)[2])
             ax.set_title(f"{family.split('(')[0]}, {claim}: {title}\n|margin| up to {span:.3g}",
                          fontsize=7)  # fmt: skip
     fig.legend(handles=_KEY, loc="outside upper center", ncols=len(_KEY), frameon=False)

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from lookaround.figures.style import COLUMN, DIVERGING, figure, legend_outside, styled
 
-__all__ = ["bridge_ties", "draw_map", "map_grid", "plot_map"]
+__all__ = ["bridge_ties", "draw_map", "largest_margin", "map_grid", "plot_map"]
 
 
 def map_grid(header: dict, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -131,8 +131,7 @@ def _plot_plane(
     """The margin over two knobs as colour, with the zero line and the marks of its key."""
     ties = np.array([[v == "tie" for v in line] for line in verdicts])
     ambiguous = np.array([[v == "ambiguous" for v in line] for line in verdicts])
-    finite = margin[np.isfinite(margin)]
-    span = float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
+    span = largest_margin(margin) or 1.0  # a map of ties and ambiguous cells alone has none
     shown, limit = (margin / span, 1.0) if panel else (margin, span)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     mesh = ax.pcolormesh(xs, ys, np.ma.masked_invalid(shown), cmap=DIVERGING, norm=norm,
@@ -153,6 +152,28 @@ def _plot_plane(
                 label="ambiguous: s_k = s_(k+1), no verdict")  # fmt: skip
     if not panel:
         ax.figure.colorbar(mesh, ax=ax, label="margin (> 0: paper wins)")
+
+
+def largest_margin(margins: np.ndarray) -> float:
+    """The largest finite ``|margin|`` of a map, 0 when it has none: a two-knob map's colour
+    spans it (a panel's margins are divided by it).
+
+    Parameters
+    ----------
+    margins : ndarray
+        The margins; NaN where there is none, infinite where a side's bound is.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> largest_margin(np.array([0.2, -0.5, np.nan, np.inf]))
+    0.5
+    """
+    finite = np.abs(margins[np.isfinite(margins)])
+    return float(finite.max()) if finite.size else 0.0
 
 
 def bridge_ties(margin: np.ndarray, ties: np.ndarray) -> np.ndarray:

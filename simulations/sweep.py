@@ -222,8 +222,8 @@ def run_config(config: dict) -> dict:
         Its JSON row.
     """
     source = resolve_source(config["source"])
-    objective = parse_objective(config["objective"], source.length)
-    k, exact = config["k"], ExactSource(source)
+    exact = ExactSource(source)
+    objective, k = exact.objective(config["objective"]), config["k"]
     row = {"hash": config_hash(config), "config": config}
     row.update({column: m.read(exact, config["objective"], k) for column, m in SWEPT})
     if config["mode"] == SweepMode.PRETRAIN:
