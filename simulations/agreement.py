@@ -259,9 +259,6 @@ class PretrainRequest:
                              field="width")  # fmt: skip
         for name in self.sources:
             source = resolve_source(name)
-            if self.belief and self.mode(name) == "sampled":
-                raise InputError(f"belief is measured on an enumerable population; {name} is "
-                                 "judged on sampled draws", field="belief")  # fmt: skip
             # enumerated once per source, not per objective
             pop = population(source) if self.mode(name) == "exact" else None
             for objective in self.objectives:
@@ -299,7 +296,8 @@ def _sampled_seconds(request: PretrainRequest, name: str, shape) -> float:
     total = 0.0
     for objective in request.objectives:
         causal = pattern_law(objective, source.length).causal
-        network = evaluation_seconds(**size, width=shape.width, layers=shape.layers, causal=causal)
+        network = evaluation_seconds(**size, width=shape.width, layers=shape.layers, causal=causal,
+                                     belief=request.belief)  # fmt: skip
         theory = evaluation_seconds(**size, width=0, layers=0, causal=True)  # no network read
         total += network * len(request.seeds) + theory
     return total
@@ -413,7 +411,7 @@ def pretrain_one(
                                    seed=seed, progress=shown)  # fmt: skip
     final = float(np.mean(run.curve[-50:]))
     if "eval_sequences" in settings:
-        return final, _judged_sampled(run, source, objective, ks, seed, settings["eval_sequences"])
+        return final, _judged_sampled(run, source, objective, ks, seed, settings)
     from lookaround.simulations.transformer import network_outputs
 
     pop, theory = population(resolved), theory_of(source, objective)
@@ -428,15 +426,28 @@ def pretrain_one(
     return final, dataclasses.replace(result, belief=geometry)
 
 
-def _judged_sampled(run, source: str, objective: str, ks, seed: int, n: int) -> PretrainEvaluation:
-    """A trained network on ``n`` held-out sequences of its seed, through the map of
-    :func:`feature_map_of`."""
+def _judged_sampled(
+    run, source: str, objective: str, ks, seed: int, settings: dict
+) -> PretrainEvaluation:
+    """A trained network on the held-out sequences of its seed, through the map of
+    :func:`feature_map_of` (and its belief geometry on the same draws, with ``belief``)."""
     from lookaround.simulations.sampled import draw_evaluation, evaluate_sampled
-    from lookaround.simulations.transformer import sampled_outputs
+    from lookaround.simulations.transformer import context_layers, sampled_outputs
 
-    draws = draw_evaluation(resolve_source(source), objective, n=n, seed=seed)
+    n = settings["eval_sequences"]
+    resolved = resolve_source(source)
+    draws = draw_evaluation(resolved, objective, n=n, seed=seed)
     psi = feature_map_of(source, objective, n).feature_map
-    return evaluate_sampled(sampled_outputs(run, draws), draws, psi, ks=ks, seed=seed)
+    result = evaluate_sampled(sampled_outputs(run, draws), draws, psi, ks=ks, seed=seed)
+    if not settings.get("belief"):
+        return result
+    from lookaround.simulations.beliefs import sampled_belief_geometry
+
+    geometry = sampled_belief_geometry(
+        lambda *a: context_layers(run, *a), resolved, draws.tokens, visible=draws.visible,
+        target=draws.target, weights=draws.weights, seed=seed,
+    )  # fmt: skip
+    return dataclasses.replace(result, belief=geometry)
 
 
 @functools.cache

@@ -1,5 +1,5 @@
 """The belief table of ``lookaround pretrain --belief``: each layer's belief ``R^2`` per source,
-width and objective, over seeds (docs/theory.md §10.5)."""
+width and objective, over seeds (docs/theory.md §10.6)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,12 @@ class BeliefRow(Presented):
     seeds : int
         Networks, one per seed.
     contexts : int
-        Contexts each was read on, weighted by ``P(x) w(omega)``.
+        Contexts each was read on, weighted by ``P(x) w(omega)`` (``w(omega) / n`` sampled).
+    class_r2_ci, state_r2_ci : tuple of float, optional
+        Sampled only: the lowest and highest end of the seeds' 95% intervals for ``R^2_*``
+        (one seed: its interval; ends nan where the targets do not vary).
+    sequences : int or None
+        Held-out sequences each network was read on, when sampled (None: the population).
     """
 
     __repr__ = short_repr
@@ -53,6 +58,9 @@ class BeliefRow(Presented):
     state_r2: tuple[float, float]
     seeds: int
     contexts: int
+    class_r2_ci: tuple[float, float] | None = None
+    state_r2_ci: tuple[float, float] | None = None
+    sequences: int | None = None
 
 
 def belief_table(request: PretrainRequest, rows: list[dict]) -> tuple[BeliefRow, ...]:
@@ -84,14 +92,26 @@ def belief_table(request: PretrainRequest, rows: list[dict]) -> tuple[BeliefRow,
                 geometries = [g for g in runs if g is not None]
                 if len(geometries) < len(runs):
                     continue  # rows written without belief
+                sequences = geometries[0].sequences
                 for fit in geometries[0].fits:
                     each = [g.at(fit.layer) for g in geometries]
+                    hulls = ({} if sequences is None else
+                             {f"{t}_r2_ci": _hull([getattr(f, f"{t}_r2_ci") for f in each])
+                              for t in ("class", "state")})  # fmt: skip
                     out.append(BeliefRow(
                         shown, objective, shape.width, getattr(shape, "bottleneck", None),
                         fit.layer, seed_spread([f.class_r2 for f in each]),
                         seed_spread([f.state_r2 for f in each]), len(each), geometries[0].contexts,
+                        sequences=sequences, **hulls,
                     ))  # fmt: skip
     return tuple(out)
+
+
+def _hull(intervals: list) -> tuple[float, float]:
+    """The lowest and highest end of the seeds' intervals (nan where one has none)."""
+    ends = np.array([(np.nan, np.nan) if ci is None or None in ci else ci for ci in intervals],
+                    dtype=float)  # fmt: skip
+    return float(np.min(ends[:, 0])), float(np.max(ends[:, 1]))
 
 
 def format_beliefs(rows: tuple[BeliefRow, ...]) -> str:
@@ -117,22 +137,44 @@ def format_beliefs(rows: tuple[BeliefRow, ...]) -> str:
         cell = {(r.objective, r.layer): r for r in block}
         shape = f"width {width}" + (f", bottleneck {bottleneck}" if bottleneck else "")
         contexts = ", ".join(f"{o} {cell[o, layers[0]].contexts:,}" for o in objectives)
-        seeds = block[0].seeds
+        seeds, sequences = block[0].seeds, block[0].sequences
+        drawn = "" if sequences is None else f"; sampled, {sequences:,} sequences"
         lines.append(f"belief R^2, {source} ({shape}; {seeds} seed{'s' * (seeds != 1)}; contexts "
-                     f"{contexts})")  # fmt: skip
-        table = [["layer", *(f"{o} {t}" for o in objectives for t in ("class", "state"))]]
-        for layer in layers:
-            table.append([layer, *(_cell(getattr(cell[o, layer], f"{t}_r2"))
-                                   for o in objectives for t in ("class", "state"))])  # fmt: skip
-        lines += aligned(table)
+                     f"{contexts}{drawn})")  # fmt: skip
+        columns = {o: [[f"{o} {t}", *(_cell(cell[o, layer], t) for layer in layers)]
+                       for t in ("class", "state")] for o in objectives}  # fmt: skip
+        for group in _fitting(["layer", *layers], list(columns.values())):
+            table = [["layer", *layers], *(c for o in group for c in o)]
+            lines += aligned([list(row) for row in zip(*table)])
     note = ("R^2 of the affine map from a layer's states to the exact posterior, cross-fitted "
             "over two halves of the sequences and weighted by P(x) w(omega); class: P(z | x_S), "
             "n/a for one class; state: P(z, h_i | x_S) at the target. mean±sd over seeds.")  # fmt: skip
+    if any(r.sequences is not None for r in rows):
+        note += (" Sampled: the mean over seeds and [low, high], the widest span of the seeds' "
+                 "95% intervals for R^2_*, the population R^2 of the best affine map.")  # fmt: skip
     return "\n".join(lines + textwrap.wrap(note, TABLE_WIDTH))
 
 
-def _cell(spread: tuple[float, float]) -> str:
-    mean, sd = spread
+def _fitting(first: list[str], objectives: list[list[list[str]]]) -> list[list]:
+    """The objectives' columns in groups, each group's table within ``TABLE_WIDTH``."""
+    width = lambda column: 2 + max(map(len, column))  # noqa: E731  (a cell and its gap)
+    groups: list[list] = [[]]
+    used = width(first)
+    for columns in objectives:
+        need = sum(map(width, columns))
+        if groups[-1] and used + need > TABLE_WIDTH:
+            groups.append([])
+            used = width(first)
+        groups[-1].append(columns)
+        used += need
+    return groups
+
+
+def _cell(row: BeliefRow, target: str) -> str:
+    mean, sd = getattr(row, f"{target}_r2")
     if np.isnan(mean):
         return "n/a"
+    hull = getattr(row, f"{target}_r2_ci")
+    if hull is not None:
+        return f"{mean:.3f} [{hull[0]:.3f}, {hull[1]:.3f}]"
     return f"{mean:.3f}±" + ("n/a" if np.isnan(sd) else f"{sd:.3f}")

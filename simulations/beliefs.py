@@ -1,5 +1,5 @@
 """Belief geometry: how linearly a network's hidden states hold the exact posteriors
-(docs/theory.md §10.5).
+(docs/theory.md §10.6).
 
 For every context ``(S, i, x_S)`` of an objective the source gives two exact beliefs
 (:func:`lookaround.theory.conditionals.context_laws`): the class posterior ``P(z | x_S)`` and
@@ -12,18 +12,27 @@ mass ``P(x) w(omega)``:
 
 ``R^2 = 1 - sum_x,omega w ||y - yhat||^2 / sum_x,omega w ||y - ybar||^2``.
 
-The sums are accumulated block by block as moments (``X'WX``, ``X'WY``, ``Y'WY``), so no layer
-of the whole population is ever held.
+The sums are accumulated block by block as moments
+(:class:`lookaround.simulations.crossfit.CrossFit`), so no layer of the whole population is
+ever held.
+
+Past enumeration (:func:`sampled_belief_geometry`) the contexts are a sampled evaluation's
+draws, each weighted ``w(omega) / n``, and each ``R^2`` carries a 95% interval for ``R^2_*``,
+the population ``R^2`` of the best affine map: from the cross-fitted estimate (biased low) to
+the in-sample one (biased high), each widened by its spread over ``BELIEF_BATCHES`` batches of
+draws.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from lookaround.base.seeds import streams
+from lookaround.simulations.crossfit import CrossFit
 from lookaround.theory.conditionals import context_laws
 from lookaround.theory.objectives import Objective, pattern_arrays
 from lookaround.theory.sources import Source
@@ -33,109 +42,15 @@ __all__ = [
     "BeliefFit",
     "BeliefGeometry",
     "BeliefProjection",
-    "CrossFit",
     "belief_geometry",
     "belief_projection",
-    "cross_fitted_r2",
     "layer_names",
+    "sampled_belief_geometry",
 ]
 
 BELIEF_FOLDS = 2
+BELIEF_BATCHES = 20  # batches of draws whose spread gives a sampled R^2 its interval
 BLOCK_SEQUENCES = 2048  # sequences read per block: bounds the layers held at once
-RCOND = 1e-10  # directions of X'WX below this fraction of its largest are left out of a fit
-
-
-class CrossFit:
-    """Weighted moments of a multi-output regression, per fold, and its cross-fitted ``R^2``.
-
-    Parameters
-    ----------
-    folds : int
-        Folds of the cross-fitting.
-    inputs, outputs : int
-        Columns of the features (an intercept is added) and of the targets.
-
-    Examples
-    --------
-    >>> x = np.arange(8.0)[:, None]
-    >>> fit = CrossFit(2, 1, 1)
-    >>> fit.add(np.arange(8) % 2, x, 3 * x + 1, np.full(8, 0.125))
-    >>> round(fit.r2(), 12)
-    1.0
-    """
-
-    def __init__(self, folds: int, inputs: int, outputs: int) -> None:
-        self.gram = np.zeros((folds, inputs + 1, inputs + 1))
-        self.cross = np.zeros((folds, inputs + 1, outputs))
-        self.square = np.zeros(folds)  # sum w ||y||^2
-        self.mass = np.zeros(folds)
-        self.mean = np.zeros((folds, outputs))  # sum w y
-
-    def add(self, fold: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
-        """Add rows ``x`` (m, inputs), ``y`` (m, outputs) of weights ``w`` to their folds."""
-        design = np.hstack([x, np.ones((x.shape[0], 1))])
-        for f in range(self.gram.shape[0]):
-            rows = fold == f
-            d, t, v = design[rows], y[rows], w[rows]
-            self.gram[f] += (d * v[:, None]).T @ d
-            self.cross[f] += (d * v[:, None]).T @ t
-            self.square[f] += float(v @ np.sum(t * t, axis=1))
-            self.mass[f] += v.sum()
-            self.mean[f] += v @ t
-
-    def coefficients(self) -> np.ndarray:
-        """Each fold's map, fitted on every other fold: shape (folds, inputs + 1, outputs),
-        the intercept last."""
-        folds = np.arange(self.gram.shape[0])
-        return np.stack([np.linalg.lstsq(self.gram[folds != f].sum(axis=0),
-                                         self.cross[folds != f].sum(axis=0), rcond=RCOND)[0]
-                         for f in folds])  # fmt: skip
-
-    def r2(self) -> float:
-        """The cross-fitted ``R^2`` (nan where the targets do not vary: nothing to explain)."""
-        mass, mean = self.mass.sum(), self.mean.sum(axis=0)
-        total = self.square.sum() - float(mean @ mean) / mass
-        if total <= 1e-12 * max(self.square.sum(), 1e-300):
-            return float("nan")
-        error = 0.0
-        for f, beta in enumerate(self.coefficients()):
-            error += (self.square[f] - 2 * np.sum(beta * self.cross[f])
-                      + np.sum(beta * (self.gram[f] @ beta)))  # fmt: skip
-        return float(1.0 - error / total)
-
-
-def cross_fitted_r2(
-    x: np.ndarray, y: np.ndarray, w: np.ndarray, fold: np.ndarray, *, folds: int = BELIEF_FOLDS
-) -> float:
-    """The cross-fitted weighted ``R^2`` of the affine map from ``x`` to ``y``, in one call.
-
-    Parameters
-    ----------
-    x : ndarray, shape (m, inputs)
-        Features of each row.
-    y : ndarray, shape (m, outputs)
-        Targets of each row.
-    w : ndarray, shape (m,)
-        Weights.
-    fold : ndarray of int, shape (m,)
-        The fold of each row, ``0..folds-1``.
-    folds : int
-        Folds.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> beliefs = rng.dirichlet(np.ones(3), 50)  # the targets themselves as features
-    >>> round(cross_fitted_r2(beliefs, beliefs, np.full(50, 0.02), np.arange(50) % 2), 9)
-    1.0
-    """
-    fit = CrossFit(folds, x.shape[1], y.shape[1])
-    fit.add(fold, x, y, w)
-    return fit.r2()
 
 
 @dataclass(frozen=True)
@@ -152,11 +67,16 @@ class BeliefFit:
         Onto ``P(z | x_S)`` (nan for a one-class source: the posterior does not vary).
     state_r2 : float
         Onto ``P(z, h_i | x_S)``.
+    class_r2_ci, state_r2_ci : tuple of float, optional
+        Sampled only: the 95% interval for ``R^2_*``, the population ``R^2`` of the best
+        affine map (ends None where the targets do not vary).
     """
 
     layer: str
     class_r2: float
     state_r2: float
+    class_r2_ci: tuple[float | None, float | None] | None = None
+    state_r2_ci: tuple[float | None, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,14 +88,18 @@ class BeliefGeometry:
     fits : tuple of BeliefFit
         One per layer, from the embeddings up.
     contexts : int
-        Contexts read (sequences times patterns), each weighted by ``P(x) w(omega)``.
+        Contexts read (sequences times patterns), each weighted by ``P(x) w(omega)`` (by
+        ``w(omega) / n`` when sampled).
     folds : int
         Folds of the cross-fitting (sequences split at random by the run's seed).
+    sequences : int or None
+        Held-out sequences drawn, when sampled (None: the population).
     """
 
     fits: tuple[BeliefFit, ...]
     contexts: int
     folds: int = BELIEF_FOLDS
+    sequences: int | None = None
 
     def at(self, layer: str) -> BeliefFit:
         """The fit of ``layer``."""
@@ -205,9 +129,35 @@ def layer_names(layers: int) -> tuple[str, ...]:
 Reader = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
+class _Contexts(NamedTuple):
+    """The contexts a belief map reads: per sequence its patterns, their weights, its fold
+    and its batch (None: one batch)."""
+
+    tokens: np.ndarray  # (n, T)
+    visible: np.ndarray  # (n, P, T)
+    target: np.ndarray  # (n, P)
+    weight: np.ndarray  # (n, P)
+    fold: np.ndarray  # (n,)
+    batch: np.ndarray | None  # (n,)
+
+
+def _population(objective: Objective, tokens: np.ndarray, mass: np.ndarray, seed: int):
+    """Every pattern of ``objective`` on every sequence, weighted ``P(x) w(omega)``."""
+    n, length = tokens.shape
+    visible, target = pattern_arrays(objective.patterns, length)
+    count = target.size
+    return _Contexts(tokens, np.broadcast_to(visible, (n, count, length)),
+                     np.broadcast_to(target, (n, count)),
+                     mass[:, None] * objective.weights[None, :], _folds(n, seed), None)  # fmt: skip
+
+
+def _folds(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(streams(seed).folds).permutation(n) % BELIEF_FOLDS
+
+
 def belief_geometry(
     read: Reader, source: Source, objective: Objective, tokens: np.ndarray, mass: np.ndarray,
-    *, seed: int,
+    *, seed: int, best: bool = False,
 ) -> BeliefGeometry:  # fmt: skip
     """Every layer's belief ``R^2`` over the population's contexts, population-exact.
 
@@ -227,47 +177,99 @@ def belief_geometry(
         ``P(x)`` of each.
     seed : int
         Draws the folds (the run's seed).
+    best : bool
+        Give ``R^2_*`` instead, the ``R^2`` of the best affine map (fitted on the whole
+        population and scored there): what a sampled interval covers.
 
     Returns
     -------
     BeliefGeometry
     """
-    fits: list[tuple[CrossFit, CrossFit]] = []
-    for f, w, targets, layers in _contexts(read, source, objective, tokens, mass, seed):
+    contexts = _population(objective, tokens, mass, seed)
+    fits = _fits(read, source, contexts, batches=1)
+    return _geometry(fits, source.n_classes, contexts, sampled=False, best=best)
+
+
+def sampled_belief_geometry(
+    read: Reader, source: Source, tokens: np.ndarray, *, visible: np.ndarray,
+    target: np.ndarray, weights: np.ndarray, seed: int,
+) -> BeliefGeometry:  # fmt: skip
+    """Every layer's belief ``R^2`` on held-out draws, each with its 95% interval for ``R^2_*``.
+
+    Parameters
+    ----------
+    read, source
+        As :func:`belief_geometry`.
+    tokens : ndarray of int, shape (n, T)
+        Sequences drawn from ``source`` (a sampled evaluation's,
+        :func:`lookaround.simulations.sampled.draw_evaluation`).
+    visible : ndarray of bool, shape (n, J, T)
+        Each sequence's patterns.
+    target : ndarray of int, shape (n, J)
+        Their targets.
+    weights : ndarray, shape (n, J)
+        Their weights, each row summing to 1.
+    seed : int
+        Draws the folds (the run's seed).
+
+    Returns
+    -------
+    BeliefGeometry
+        ``sequences`` is ``n``; every fit carries its intervals.
+    """
+    n = tokens.shape[0]
+    batches = min(BELIEF_BATCHES, n)
+    contexts = _Contexts(tokens, visible, target, weights / n, _folds(n, seed),
+                         np.arange(n) * batches // n)  # fmt: skip
+    fits = _fits(read, source, contexts, batches=batches)
+    return _geometry(fits, source.n_classes, contexts, sampled=True)
+
+
+def _fits(read: Reader, source: Source, contexts: _Contexts, batches: int) -> list[CrossFit]:
+    """One fit per layer onto the beliefs side by side (class, then state)."""
+    fits: list[CrossFit] = []
+    for fold, weight, batch, beliefs, layers in _blocks(read, source, contexts):
         if not fits:
-            fits = [(CrossFit(BELIEF_FOLDS, x.shape[1], targets[0].shape[1]),
-                     CrossFit(BELIEF_FOLDS, x.shape[1], targets[1].shape[1])) for x in layers]  # fmt: skip
-        for (class_fit, state_fit), x in zip(fits, layers):
-            class_fit.add(f, x, targets[0], w)
-            state_fit.add(f, x, targets[1], w)
+            fits = [CrossFit(BELIEF_FOLDS, x.shape[1], beliefs.shape[1], batches=batches)
+                    for x in layers]  # fmt: skip
+        for fit, x in zip(fits, layers):
+            fit.add(fold, x, beliefs, weight, batch)
+    return fits
+
+
+def _geometry(
+    fits: list[CrossFit], r: int, contexts: _Contexts, sampled: bool, best: bool = False
+) -> BeliefGeometry:
+    """Each layer's ``R^2`` onto the class columns (the first ``r``) and the state ones."""
     names = layer_names(len(fits) - 3)
-    return BeliefGeometry(
-        tuple(BeliefFit(name, c.r2(), s.r2()) for name, (c, s) in zip(names, fits)),
-        tokens.shape[0] * len(objective.patterns),
-    )
+    out = []
+    for name, fit in zip(names, fits):
+        if not sampled:
+            r2 = fit.in_sample_r2 if best else fit.r2
+            out.append(BeliefFit(name, r2(slice(0, r)), r2(slice(r, None))))
+            continue
+        c, s = fit.interval(slice(0, r)), fit.interval(slice(r, None))
+        out.append(BeliefFit(name, c.estimate, s.estimate, (c.low, c.high), (s.low, s.high)))
+    n, count = contexts.target.shape
+    return BeliefGeometry(tuple(out), n * count, sequences=n if sampled else None)
 
 
-def _contexts(read: Reader, source: Source, objective: Objective, tokens: np.ndarray,
-              mass: np.ndarray, seed: int):  # fmt: skip
-    """Per block of sequences: each context's fold, weight, exact beliefs (class, state) and
-    layers."""
-    n, length = tokens.shape
-    visible, target = pattern_arrays(objective.patterns, length)
-    count = len(objective.patterns)
-    fold = np.random.default_rng(streams(seed).folds).permutation(n) % BELIEF_FOLDS
+def _blocks(read: Reader, source: Source, contexts: _Contexts):
+    """Per block of sequences: each context's fold, weight, batch, exact beliefs (class and
+    state side by side) and layers."""
+    n, count, length = contexts.visible.shape
     for start in range(0, n, BLOCK_SEQUENCES):
         rows = slice(start, min(start + BLOCK_SEQUENCES, n))
-        block, size = tokens[rows], rows.stop - rows.start
-        vis = np.broadcast_to(visible, (size, *visible.shape))
-        tgt = np.broadcast_to(target, (size, count))
+        block, size = contexts.tokens[rows], rows.stop - rows.start
+        vis, tgt = contexts.visible[rows], contexts.target[rows]
         laws = context_laws(source, np.repeat(block, count, axis=0),
                             visible=vis.reshape(-1, length), target=tgt.reshape(-1))  # fmt: skip
         residual, features = read(block, vis, tgt)
         layers = _layers(residual.reshape(size * count, *residual.shape[2:]),
                          features.reshape(size * count, -1))  # fmt: skip
-        yield (np.repeat(fold[rows], count),
-               (mass[rows, None] * objective.weights[None, :]).reshape(-1),
-               (laws.classes, laws.states.reshape(size * count, -1)), layers)  # fmt: skip
+        batch = None if contexts.batch is None else np.repeat(contexts.batch[rows], count)
+        yield (np.repeat(contexts.fold[rows], count), contexts.weight[rows].reshape(-1), batch,
+               np.hstack([laws.classes, laws.states.reshape(size * count, -1)]), layers)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -316,23 +318,24 @@ def belief_projection(
     -------
     BeliefProjection
     """
+    r, contexts = source.n_classes, _population(objective, tokens, mass, seed)
     pick = None
     fit: CrossFit | None = None
-    for f, w, targets, layers in _contexts(read, source, objective, tokens, mass, seed):
+    for fold, weight, _, beliefs, layers in _blocks(read, source, contexts):
         if pick is None:
             pick = layer_names(len(layers) - 3).index(layer)
-            fit = CrossFit(BELIEF_FOLDS, layers[pick].shape[1], targets[1].shape[1])
+            fit = CrossFit(BELIEF_FOLDS, layers[pick].shape[1], beliefs.shape[1] - r)
         assert fit is not None
-        fit.add(f, layers[pick], targets[1], w)
+        fit.add(fold, layers[pick], beliefs[:, r:], weight)
     assert fit is not None and pick is not None
     top = np.sort(np.argsort(-mass, kind="stable")[:shown])
-    fold = np.repeat(np.random.default_rng(streams(seed).folds).permutation(tokens.shape[0])[top]
-                     % BELIEF_FOLDS, len(objective.patterns))  # the population's folds  # fmt: skip
-    parts = [(targets[1], layers[pick], w) for _, w, targets, layers
-             in _contexts(read, source, objective, tokens[top], mass[top], seed)]  # fmt: skip
-    exact, states, weights = (np.concatenate(p) for p in zip(*parts))
+    picked = _Contexts(contexts.tokens[top], contexts.visible[top], contexts.target[top],
+                       contexts.weight[top], contexts.fold[top], None)  # the population's folds  # fmt: skip
+    parts = [(beliefs[:, r:], layers[pick], weight, fold)
+             for fold, weight, _, beliefs, layers in _blocks(read, source, picked)]  # fmt: skip
+    exact, states, weights, folds = (np.concatenate(p) for p in zip(*parts))
     design = np.hstack([states, np.ones((states.shape[0], 1))])
-    fitted = np.einsum("md,mdg->mg", design, fit.coefficients()[fold])
+    fitted = np.einsum("md,mdg->mg", design, fit.coefficients()[folds])
     return BeliefProjection(layer, exact, fitted, weights, fit.r2())
 
 

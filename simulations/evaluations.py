@@ -28,11 +28,15 @@ PATTERNS_PER_SEQUENCE = 8  # J and G: patterns and prefix lengths read per seque
 LAW_SECONDS = 4.3e-9
 READ_FLOPS_PER_SECOND = 1.4e10
 METRIC_SECONDS, METRIC_FEATURE_SECONDS = 1.2e-4, 1.0e-5
+# The belief maps (``belief``): their laws and reads cost this share of the evaluation's per
+# unit (no head, no prefix rows), and their moments this much per context and squared feature.
+BELIEF_DISCOUNT, MOMENT_SECONDS = 0.5, 1e-9
 
 
 def evaluation_seconds(
     *, n: int, length: int, classes: int, states: int, width: int, layers: int,
     ks: tuple[int, ...], causal: bool, per_sequence: int = PATTERNS_PER_SEQUENCE,
+    belief: bool = False,
 ) -> float:  # fmt: skip
     """Modelled seconds of one sampled evaluation of one network on ``n`` sequences.
 
@@ -50,6 +54,9 @@ def evaluation_seconds(
         A causal network reads a sequence once; a masked one once per pattern and length.
     per_sequence : int
         ``J`` and ``G``.
+    belief : bool
+        Add the belief maps on the same draws: the beliefs of every context, the network's
+        layers read again and each layer's moments.
 
     Returns
     -------
@@ -69,6 +76,21 @@ def evaluation_seconds(
     )
     features = [*ks, width + 1, width + 1]
     metrics = sum(n * (METRIC_SECONDS + METRIC_FEATURE_SECONDS * d) for d in features)
+    if belief:
+        again = n * (1 if causal else patterns)  # rows a belief pass reads
+        belief_s = BELIEF_DISCOUNT * (
+            n * patterns * length * classes * states**2 * LAW_SECONDS
+            + again
+            * 2
+            * length
+            * layers
+            * (12 * width**2 + 2 * length * width)
+            / READ_FLOPS_PER_SECOND
+        )
+        sides = [width] * (layers + 2) + [
+            layers * width
+        ]  # embeddings, blocks, features, all blocks
+        metrics += belief_s + n * patterns * sum((d + 1) ** 2 for d in sides) * MOMENT_SECONDS
     return laws + reads + metrics
 
 

@@ -188,7 +188,7 @@ def pretrain(
     widths : tuple of int
         Widths trained side by side (instead of one ``width`` setting).
     belief : bool
-        Measure each network's belief geometry (docs/theory.md §10.5).
+        Measure each network's belief geometry (docs/theory.md §10.6).
     **settings
         Training and architecture settings: ``steps``, ``batch``, ``lr``, ``loss``, ``width``,
         ``layers``, ``heads``, ``architecture``, ``bottleneck``, ...

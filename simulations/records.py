@@ -35,6 +35,10 @@ def record(result: PretrainEvaluation) -> dict:
         for metrics in filter(None, parts):
             for key in ("probe_error_ci", "ari_ci"):
                 del metrics[key]
+        if out["belief"] is not None:
+            del out["belief"]["sequences"]
+            for fit in out["belief"]["fits"]:
+                del fit["class_r2_ci"], fit["state_r2_ci"]
         return out
     out["excess_per_length_ci"] = np.asarray(result.excess_per_length_ci).tolist()
     return out
@@ -84,5 +88,11 @@ def evaluation_of(row: dict) -> PretrainEvaluation:
 def _belief(value: dict | None) -> BeliefGeometry | None:
     if value is None:
         return None
-    fits = tuple(BeliefFit(**fit) for fit in value["fits"])
-    return BeliefGeometry(fits, value["contexts"], value["folds"])
+
+    def fit(row: dict) -> BeliefFit:
+        ci = {k: None if row.get(k) is None else tuple(row[k])
+              for k in ("class_r2_ci", "state_r2_ci")}  # fmt: skip
+        return BeliefFit(row["layer"], row["class_r2"], row["state_r2"], **ci)
+
+    fits = tuple(fit(row) for row in value["fits"])
+    return BeliefGeometry(fits, value["contexts"], value["folds"], value.get("sequences"))

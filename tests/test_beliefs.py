@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from lookaround.cli import main
-from lookaround.simulations.beliefs import CrossFit, belief_geometry, cross_fitted_r2
+from lookaround.simulations.beliefs import belief_geometry
+from lookaround.simulations.crossfit import CrossFit, cross_fitted_r2
 from lookaround.simulations.pretrain import population
 from lookaround.simulations.probes import weighted_probe_error
 from lookaround.theory.conditionals import context_laws
@@ -174,7 +175,6 @@ def test_widths_and_belief_rows_on_the_command_line(tmp_path, capsys):
     [
         (["--width", "8,8"], "--width needs distinct widths"),
         (["--width", "8,x"], "--width"),
-        (["--sources", "ginc", "--belief"], "--belief is measured on an enumerable population"),
     ],
 )
 def test_bad_width_and_belief_requests_are_one_line_exit_2(tmp_path, capsys, argv, message):

@@ -155,7 +155,8 @@ def add_pretrain(sub) -> None:
         "--belief",
         action="store_true",
         help="also the belief R^2 of every layer: the cross-fitted affine map onto "
-        "the exact class posterior and hidden-state posterior (enumerable sources)",
+        "the exact class posterior and hidden-state posterior (on the held-out draws, with "
+        "95%% intervals, when the evaluation is sampled)",
     )
     p.add_argument("--out", help="results file (resumable); unset means pretrain-HASH.jsonl")
     engine_arguments(p, 1, "local processes, one thread each")
