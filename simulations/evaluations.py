@@ -22,15 +22,17 @@ MIN_EVAL_SEQUENCES = 100  # two halves of a cross-fit, each with room for its pr
 MAX_EVAL_SEQUENCES = 100_000  # (n, J, V) exact laws and network outputs are held at once
 PATTERNS_PER_SEQUENCE = 8  # J and G: patterns and prefix lengths read per sequence
 
-# Fitted on this 2-core machine (benchmarks/sampled_sizing.py): the exact laws of one context
-# by forward-backward, per T r H^2; one network read, per floating-point operation; one probe
-# and one ARI with their bootstraps, per sequence and per feature.
-LAW_SECONDS = 4.3e-9
+# Fitted on this 2-core machine (benchmarks/sampled_sizing.py, recorded 2026-12-06): the exact
+# laws of one context by forward-backward, per T r H^2; one network read, per floating-point
+# operation, a masked row at a share of a causal one's (one read-out slot, not every position);
+# one probe and one ARI with their bootstraps, per sequence and per feature.
+LAW_SECONDS = 2.8e-9
 READ_FLOPS_PER_SECOND = 1.4e10
-METRIC_SECONDS, METRIC_FEATURE_SECONDS = 1.2e-4, 1.0e-5
-# The belief maps (``belief``): their laws and reads cost this share of the evaluation's per
-# unit (no head, no prefix rows), and their moments this much per context and squared feature.
-BELIEF_DISCOUNT, MOMENT_SECONDS = 0.5, 1e-9
+MASKED_ROW_SHARE = 0.62
+METRIC_SECONDS, METRIC_FEATURE_SECONDS = 5.4e-5, 4.5e-6
+# The belief maps (``belief``): their laws and reads at this share of the evaluation's per unit
+# (no head to compute), and their moments per context and squared feature.
+BELIEF_SHARE, MOMENT_SECONDS = 0.75, 1e-9
 
 
 def evaluation_seconds(
@@ -66,32 +68,29 @@ def evaluation_seconds(
     --------
     >>> round(evaluation_seconds(n=20_000, length=32, classes=4, states=10, width=32, layers=2,
     ...                          ks=(2, 4), causal=False))
-    78
+    45
+    >>> round(evaluation_seconds(n=20_000, length=32, classes=4, states=10, width=32, layers=2,
+    ...                          ks=(2, 4), causal=False, belief=True))
+    60
     """
     patterns, lengths = min(per_sequence, length * 8), min(per_sequence, length - 1)
-    laws = n * (patterns + 1) * length * classes * states**2 * LAW_SECONDS
-    rows = n * (2 if causal else patterns + lengths + 1)  # a causal read's head is per position
-    reads = (
-        rows * 2 * length * layers * (12 * width**2 + 2 * length * width) / READ_FLOPS_PER_SECOND
+    law = length * classes * states**2 * LAW_SECONDS  # one context's
+    rows = n * (2 if causal else MASKED_ROW_SHARE * (patterns + lengths + 1))
+    seconds = n * (patterns + 1) * law + _reads(rows, length, layers, width)
+    seconds += sum(
+        n * (METRIC_SECONDS + METRIC_FEATURE_SECONDS * d) for d in [*ks, width + 1, width + 1]
     )
-    features = [*ks, width + 1, width + 1]
-    metrics = sum(n * (METRIC_SECONDS + METRIC_FEATURE_SECONDS * d) for d in features)
     if belief:
-        again = n * (1 if causal else patterns)  # rows a belief pass reads
-        belief_s = BELIEF_DISCOUNT * (
-            n * patterns * length * classes * states**2 * LAW_SECONDS
-            + again
-            * 2
-            * length
-            * layers
-            * (12 * width**2 + 2 * length * width)
-            / READ_FLOPS_PER_SECOND
-        )
-        sides = [width] * (layers + 2) + [
-            layers * width
-        ]  # embeddings, blocks, features, all blocks
-        metrics += belief_s + n * patterns * sum((d + 1) ** 2 for d in sides) * MOMENT_SECONDS
-    return laws + reads + metrics
+        again = n * (1 if causal else MASKED_ROW_SHARE * patterns)  # rows a belief pass reads
+        seconds += BELIEF_SHARE * (n * patterns * law + _reads(again, length, layers, width))
+        sides = [width] * (layers + 2) + [layers * width]  # embeddings, blocks, features, all
+        seconds += n * patterns * sum((d + 1) ** 2 for d in sides) * MOMENT_SECONDS
+    return seconds
+
+
+def _reads(rows: float, length: int, layers: int, width: int) -> float:
+    """Seconds of ``rows`` reads of ``length`` tokens through ``layers`` blocks of ``width``."""
+    return rows * 2 * length * layers * (12 * width**2 + 2 * length * width) / READ_FLOPS_PER_SECOND
 
 
 def evaluation_bytes(*, n: int, length: int, vocab: int, width: int,

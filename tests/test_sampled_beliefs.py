@@ -135,3 +135,14 @@ def test_belief_on_a_sampled_evaluation_prints_its_intervals(tmp_path, capsys):
     row = json.loads(out.read_text().splitlines()[1])  # after the header
     low, high = row["belief"]["fits"][-1]["state_r2_ci"]
     assert low <= row["belief"]["fits"][-1]["state_r2"] <= high
+
+
+def test_a_sampled_request_with_belief_is_sized_with_its_maps():
+    from lookaround.simulations.agreement import PretrainRequest
+
+    def seconds(belief: bool) -> float:
+        return PretrainRequest(sources=("ginc",), objectives=("ar", "mlm:2"), seeds=(0,), ks=(2,),
+                               settings=(("k", 2),), belief=belief).check()  # fmt: skip
+
+    without, with_maps = seconds(False), seconds(True)
+    assert 0 < with_maps - without < 0.5 * without  # the maps, a small share of the runs
