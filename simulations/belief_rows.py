@@ -157,7 +157,10 @@ def format_beliefs(rows: tuple[BeliefRow, ...]) -> str:
 
 def _fitting(first: list[str], objectives: list[list[list[str]]]) -> list[list]:
     """The objectives' columns in groups, each group's table within ``TABLE_WIDTH``."""
-    width = lambda column: 2 + max(map(len, column))  # noqa: E731  (a cell and its gap)
+
+    def width(column: list[str]) -> int:
+        return 2 + max(map(len, column))  # its widest cell and the gap before it
+
     groups: list[list] = [[]]
     used = width(first)
     for columns in objectives:
