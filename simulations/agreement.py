@@ -264,6 +264,9 @@ class PretrainRequest:
             for objective in self.objectives:
                 for shape in self.shapes():
                     _check_run(source, pop, objective, self.ks, shape)
+            if self.belief:
+                for shape in self.shapes():
+                    _check_belief(source, architecture_config(shape), self.mode(name) == "sampled")
         return _request_budget(self)  # after each run's own limits, which name their setting
 
 
@@ -332,6 +335,22 @@ def _check_run(
     )
     if pop is not None:  # a sampled evaluation reads a fixed number of contexts
         check_evaluation_size(pop, parse_objective(objective, source.length))
+
+
+def _check_belief(source: Source, shape, sampled: bool) -> None:
+    """The belief maps' moments within the memory allowed, or one line naming ``belief``."""
+    from lookaround.simulations.beliefs import belief_bytes
+
+    features = getattr(shape, "bottleneck", None) or shape.width
+    outputs = source.n_classes * (1 + source.init.shape[1])
+    need = belief_bytes(width=shape.width, layers=shape.layers, features=features,
+                        outputs=outputs, sampled=sampled)  # fmt: skip
+    if need > default_max_memory():
+        raise InputError(
+            f"belief needs about {need / 2**20:,.0f} MB for the maps' moments at width "
+            f"{shape.width} and {shape.layers} layers, over the "
+            f"{default_max_memory() / 2**20:,.0f} MB allowed; use a smaller width or fewer layers",
+            field="belief")  # fmt: skip
 
 
 def claim_request(
@@ -437,8 +456,9 @@ def _judged_sampled(
     n = settings["eval_sequences"]
     resolved = resolve_source(source)
     draws = draw_evaluation(resolved, objective, n=n, seed=seed)
-    psi = feature_map_of(source, objective, n).feature_map
-    result = evaluate_sampled(sampled_outputs(run, draws), draws, psi, ks=ks, seed=seed)
+    estimate = feature_map_of(source, objective, n)
+    result = evaluate_sampled(sampled_outputs(run, draws), draws, estimate.feature_map, ks=ks,
+                              seed=seed, estimate=estimate)  # fmt: skip
     if not settings.get("belief"):
         return result
     from lookaround.simulations.beliefs import sampled_belief_geometry

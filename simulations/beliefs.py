@@ -42,6 +42,7 @@ __all__ = [
     "BeliefFit",
     "BeliefGeometry",
     "BeliefProjection",
+    "belief_bytes",
     "belief_geometry",
     "belief_projection",
     "layer_names",
@@ -124,6 +125,36 @@ def layer_names(layers: int) -> tuple[str, ...]:
     ('embedding', 'block 1', 'block 2', 'blocks', 'features')
     """
     return ("embedding", *(f"block {b}" for b in range(1, layers + 1)), "blocks", "features")
+
+
+def belief_bytes(*, width: int, layers: int, features: int, outputs: int, sampled: bool) -> int:
+    """Modelled peak bytes of one network's belief maps: every layer's moments, per fold (and
+    per batch when sampled), and the workspace of the largest layer's fit.
+
+    Parameters
+    ----------
+    width, layers : int
+        The network's ``d`` and ``L``.
+    features : int
+        Units of its feature layer (``d``, or the bottleneck's ``K``).
+    outputs : int
+        Belief coordinates: ``r`` for the class and ``r H`` for the state.
+    sampled : bool
+        On held-out draws (``BELIEF_BATCHES`` batches of moments) or on the population (one).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> belief_bytes(width=32, layers=2, features=32, outputs=6, sampled=True) // 2**20
+    3
+    """
+    sides = [width] * (layers + 1) + [layers * width, features]
+    batches = BELIEF_BATCHES if sampled else 1
+    moments = sum((p + 1) * (p + 1 + outputs) for p in sides) * BELIEF_FOLDS * batches
+    return 8 * (moments + 4 * (max(sides) + 1) ** 2)  # lstsq's SVD of the largest Gram
 
 
 Reader = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]

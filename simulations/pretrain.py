@@ -326,7 +326,10 @@ class SpectralFit:
     loss, optimum, gap : float
         The population spectral loss, T1's optimum and their difference.
     max_angle_deg : float
-        The largest principal angle to the top-``k`` subspace, in degrees.
+        The largest principal angle to the top-``k`` subspace, in degrees (sampled: from the
+        draws' moments and the estimated ``V_k``, without an interval).
+    loss_ci, optimum_ci, gap_ci : tuple of float, optional
+        Sampled only: their 95% intervals.
     """
 
     k: int
@@ -334,6 +337,9 @@ class SpectralFit:
     optimum: float
     gap: float
     max_angle_deg: float
+    loss_ci: tuple[float | None, float | None] | None = None
+    optimum_ci: tuple[float | None, float | None] | None = None
+    gap_ci: tuple[float | None, float | None] | None = None
 
 
 @dataclass(frozen=True, eq=False)

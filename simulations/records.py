@@ -35,6 +35,9 @@ def record(result: PretrainEvaluation) -> dict:
         for metrics in filter(None, parts):
             for key in ("probe_error_ci", "ari_ci"):
                 del metrics[key]
+        if out["spectral"] is not None:
+            for key in ("loss_ci", "optimum_ci", "gap_ci"):
+                del out["spectral"][key]
         if out["belief"] is not None:
             del out["belief"]["sequences"]
             for fit in out["belief"]["fits"]:
@@ -74,7 +77,7 @@ def evaluation_of(row: dict) -> PretrainEvaluation:
         t1=tuple(m for m in map(metrics, row["t1"]) if m is not None),
         raw=metrics(row["raw"]),
         pooled=metrics(row["pooled"]),
-        spectral=None if row["spectral"] is None else SpectralFit(**row["spectral"]),
+        spectral=_spectral(row["spectral"]),
         generation_excess_ci=pair(row.get("generation_excess_ci")),
         excess_per_length_ci=None if per_length_ci is None else np.asarray(per_length_ci, float),
         objective_excess_ci=pair(row.get("objective_excess_ci")),
@@ -83,6 +86,15 @@ def evaluation_of(row: dict) -> PretrainEvaluation:
         pca=tuple(m for m in map(metrics, row.get("pca", ())) if m is not None),
         belief=_belief(row.get("belief")),
     )
+
+
+def _spectral(value: dict | None) -> SpectralFit | None:
+    if value is None:
+        return None
+    ci = {k: None if value.get(k) is None else tuple(value[k])
+          for k in ("loss_ci", "optimum_ci", "gap_ci")}  # fmt: skip
+    numbers = (value["loss"], value["optimum"], value["gap"], value["max_angle_deg"])
+    return SpectralFit(value["k"], *numbers, **ci)
 
 
 def _belief(value: dict | None) -> BeliefGeometry | None:

@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 from lookaround.base.seeds import streams
 from lookaround.simulations.evaluate import RESTARTS, population_ari
 from lookaround.simulations.evaluations import PATTERNS_PER_SEQUENCE
-from lookaround.simulations.pretrain import ClassMetrics, Outputs, PretrainEvaluation
+from lookaround.simulations.pretrain import ClassMetrics, Outputs, PretrainEvaluation, SpectralFit
 from lookaround.theory.conditionals import context_laws, prefix_laws, sequence_classes
 from lookaround.theory.feature_maps import FeatureMapEstimate, feature_map_estimate
 from lookaround.theory.intervals import Interval
@@ -62,6 +62,7 @@ __all__ = [
     "evaluate_sampled",
     "exact_sampled_outputs",
     "mean_interval",
+    "sampled_spectral_fit",
     "sampled_theory",
     "t3_interval",
 ]
@@ -349,7 +350,7 @@ def _per_length(kl: np.ndarray, lengths: np.ndarray, length: int) -> list[Interv
 
 def evaluate_sampled(
     outputs: Outputs, draws: EvaluationDraws, feature_map: np.ndarray, *,
-    ks: tuple[int, ...], seed: int = 0,
+    ks: tuple[int, ...], seed: int = 0, estimate: FeatureMapEstimate | None = None,
 ) -> PretrainEvaluation:  # fmt: skip
     """Every number of one predictor on the draws, each with its 95% interval.
 
@@ -365,6 +366,9 @@ def evaluate_sampled(
         The ``k`` of the T1 map.
     seed : int
         Seed of k-means and of the bootstrap.
+    estimate : FeatureMapEstimate, optional
+        The estimate ``feature_map`` came from: with it, a spectral-loss network's fit
+        against T1 (``spectral``) is estimated too.
 
     Returns
     -------
@@ -399,11 +403,69 @@ def evaluate_sampled(
     return PretrainEvaluation(
         generation_excess=generation.estimate,
         excess_per_length=np.array([i.estimate for i in per_length]),
-        objective_excess=fit.estimate, t1=t1, raw=raw, pooled=pooled, spectral=None,
+        objective_excess=fit.estimate, t1=t1, raw=raw, pooled=pooled,
+        spectral=None if estimate is None else sampled_spectral_fit(outputs, draws, estimate),
         generation_excess_ci=(generation.low, generation.high),
         excess_per_length_ci=np.array([[i.low, i.high] for i in per_length], dtype=float),
         objective_excess_ci=(fit.low, fit.high), sequences=draws.n,
     )  # fmt: skip
+
+
+def sampled_spectral_fit(
+    outputs: Outputs, draws: EvaluationDraws, estimate: FeatureMapEstimate
+) -> SpectralFit | None:
+    """A spectral-loss network against T1 on the draws (None for cross-entropy).
+
+    The loss ``-2 E f(c).g(t) + E_c E_t (f(c).g(t))^2`` is a mean over sequences of
+    ``sum_j w_j [-2 q_c . s_c + P_t . s_c^2]`` with ``s_c = g f(c)`` and ``q_c`` exact:
+    unbiased, with a central-limit interval. T1's optimum ``-(s_1^2 + ... + s_k^2)`` is the
+    Monte Carlo estimate's, with its influence-function interval; the gap's half-width joins
+    the two (independent draws). The largest principal angle is read from the draws' moments
+    ``E[f f^T]`` and ``E[f (q Psi_k)^T]``, the left singular vectors being
+    ``u_i(c) = sqrt(P_c) (q_c . Psi_i) sqrt(s_i) / s_i``; it has no interval.
+
+    Parameters
+    ----------
+    outputs : Outputs
+        A predictor's outputs on the draws (``spectral_f`` and ``spectral_g`` set for a
+        spectral-loss network).
+    draws : EvaluationDraws
+    estimate : FeatureMapEstimate
+        The theory's side: ``s_i``, ``Psi`` and ``P_t``.
+
+    Returns
+    -------
+    SpectralFit or None
+    """
+    f, g = outputs.spectral_f, outputs.spectral_g
+    if f is None or g is None:
+        return None
+    k = g.shape[1]
+    scores = f @ g.T  # (n, J, V)
+    per = -2 * np.sum(draws.conditionals * scores, axis=2) + scores**2 @ estimate.target_mass
+    loss = mean_interval(np.sum(draws.weights * per, axis=1))
+    optimum = -float(np.sum(estimate.singular_values[:k] ** 2))
+    half = float(estimate.top_half[k - 1])
+    gap = loss.estimate - optimum
+    gap_half = float(np.hypot(0.0 if loss.high is None else loss.high - loss.estimate, half))
+    w = draws.weights / draws.n
+    left = draws.conditionals @ estimate.feature_map[:, :k] / np.sqrt(estimate.singular_values[:k])
+    cross = np.einsum("nj,nja,nji->ai", w, f, left)
+    whiten_f, whiten_u = (_whitening(np.einsum("nj,nja,njb->ab", w, x, x)) for x in (f, left))
+    cosines = np.linalg.svd(whiten_f.T @ cross @ whiten_u, compute_uv=False)
+    smallest = float(cosines.min()) if cosines.size else 0.0  # no direction held: 90 degrees
+    angle = float(np.degrees(np.arccos(np.clip(smallest, -1.0, 1.0))))
+    return SpectralFit(k, loss.estimate, optimum, gap, angle, loss_ci=(loss.low, loss.high),
+                       optimum_ci=(optimum - half, optimum + half),
+                       gap_ci=(gap - gap_half, gap + gap_half))  # fmt: skip
+
+
+def _whitening(gram: np.ndarray) -> np.ndarray:
+    """``W`` with ``W^T gram W = I`` on the directions ``gram`` spans (what an orthonormal
+    basis of a subspace is, given its vectors' inner products)."""
+    values, vectors = np.linalg.eigh(gram)
+    kept = values > 1e-12 * max(values.max(), 1e-300)
+    return vectors[:, kept] / np.sqrt(values[kept])
 
 
 def t3_interval(draws: EvaluationDraws, covered: np.ndarray) -> Interval:

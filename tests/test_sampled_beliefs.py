@@ -146,3 +146,16 @@ def test_a_sampled_request_with_belief_is_sized_with_its_maps():
 
     without, with_maps = seconds(False), seconds(True)
     assert 0 < with_maps - without < 0.5 * without  # the maps, a small share of the runs
+
+
+def test_belief_maps_past_the_memory_allowed_are_one_line_exit_2(monkeypatch, tmp_path, capsys):
+    from lookaround.simulations import agreement
+
+    monkeypatch.setattr(agreement, "default_max_memory", lambda: 2**20)  # 1 MB allowed
+    code = main(["pretrain", "--sources", "markov", "--objectives", "ar,mlm:2", "--belief",
+                 "--evaluation", "sampled", "--out", str(tmp_path / "p.jsonl")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("lookaround: error: --belief needs about 3 MB for the maps' moments at "
+                          "width 32 and 2 layers, over the 1 MB allowed")  # fmt: skip
+    assert not (tmp_path / "p.jsonl").exists()  # refused before any training

@@ -43,6 +43,9 @@ class FeatureMapEstimate:
     gap_low : ndarray, shape (V - 1,)
         ``gap_low[k - 1]``: the lower end of the 95% interval of ``s_k^2 - s_(k+1)^2`` (the
         Gram's eigenvalue gap; first-order influence functions over the same draws).
+    top_half : ndarray, shape (V,)
+        ``top_half[k - 1]``: the half-width of the 95% interval of ``s_1^2 + ... + s_k^2``
+        (minus T1's optimum at ``k``; the same influence functions).
     """
 
     singular_values: np.ndarray
@@ -51,6 +54,7 @@ class FeatureMapEstimate:
     n: int
     seed: int
     gap_low: np.ndarray
+    top_half: np.ndarray
 
     def ambiguous(self, k: int) -> bool:
         """Whether the draws cannot separate ``s_k`` from ``s_(k+1)``: the interval of their
@@ -116,22 +120,27 @@ def feature_map_estimate(
     rank = int(np.sum(values > 1e-12 * values[0]))
     s = np.sqrt(values[:rank])
     psi = scale[:, None] * vectors[:, :rank] / np.sqrt(s)[None, :]
-    gap_low = _gap_lows(source, law, n, seed, scale[None, :] * vectors.T)
-    return FeatureMapEstimate(s, psi, target_mass, n, seed, gap_low)
+    gap_low, top_half = _influence_ends(source, law, n, seed, scale[None, :] * vectors.T)
+    return FeatureMapEstimate(s, psi, target_mass, n, seed, gap_low, top_half)
 
 
-def _gap_lows(
+def _influence_ends(
     source: Source, law: PatternLaw, n: int, seed: int, directions: np.ndarray
-) -> np.ndarray:
-    """Lower 95% ends of ``lambda_k - lambda_(k+1)``, from a second pass over the same draws:
-    a context's influence on ``lambda_j`` is ``(v_j . D^(-1/2) q)^2 - lambda_j``, so on the
-    gap it is the difference of two squares; the Gram's ``O(V^2)`` memory is kept."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower 95% ends of ``lambda_k - lambda_(k+1)`` and half-widths of ``lambda_1 + ... +
+    lambda_k``, from a second pass over the same draws: a context's influence on
+    ``lambda_j`` is ``(v_j . D^(-1/2) q)^2 - lambda_j``, so on the gap it is the difference of
+    two squares and on the sum their running sum; the Gram's ``O(V^2)`` memory is kept."""
     first = np.zeros(directions.shape[0])
     second = np.zeros((directions.shape[0] - 1,))
+    running = np.zeros(directions.shape[0])
     for q, _ in drawn_contexts(source, law, n=n, seed=seed):
         squares = (q @ directions.T) ** 2  # (contexts, V): (v_j . D^(-1/2) q)^2
         first += squares.sum(axis=0)
         second += (np.diff(-squares, axis=1) ** 2).sum(axis=0)
+        running += (np.cumsum(squares, axis=1) ** 2).sum(axis=0)
+    z = float(norm.ppf(0.975))
     gaps = -np.diff(first / n)  # lambda_k - lambda_(k+1), the estimates themselves
     spread = np.sqrt(np.maximum(second / n - gaps**2, 0.0) / n)
-    return gaps - float(norm.ppf(0.975)) * spread
+    sums = np.cumsum(first / n)
+    return gaps - z * spread, z * np.sqrt(np.maximum(running / n - sums**2, 0.0) / n)
