@@ -457,8 +457,7 @@ def _judged_sampled(
     resolved = resolve_source(source)
     draws = draw_evaluation(resolved, objective, n=n, seed=seed)
     estimate = feature_map_of(source, objective, n)
-    result = evaluate_sampled(sampled_outputs(run, draws), draws, estimate.feature_map, ks=ks,
-                              seed=seed, estimate=estimate)  # fmt: skip
+    result = evaluate_sampled(sampled_outputs(run, draws), draws, estimate, ks=ks, seed=seed)
     if not settings.get("belief"):
         return result
     from lookaround.simulations.beliefs import sampled_belief_geometry

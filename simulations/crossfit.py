@@ -56,6 +56,7 @@ class CrossFit:
         self.square = np.zeros((batches, folds, outputs))  # sum w y_j^2
         self.mass = np.zeros((batches, folds))
         self.total = np.zeros((batches, folds, outputs))  # sum w y
+        self._maps: dict[str, np.ndarray] = {}  # fitted maps, until rows are added again
 
     def add(
         self, fold: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray,
@@ -63,6 +64,7 @@ class CrossFit:
     ) -> None:  # fmt: skip
         """Add rows ``x`` (m, inputs), ``y`` (m, outputs) of weights ``w`` to their folds
         (and batches: all in batch 0 when None)."""
+        self._maps.clear()
         design = np.hstack([x, np.ones((x.shape[0], 1))])
         batch = np.zeros(x.shape[0], dtype=int) if batch is None else batch
         for b in np.unique(batch):
@@ -78,17 +80,21 @@ class CrossFit:
     def coefficients(self) -> np.ndarray:
         """Each fold's map, fitted on every other fold: shape (folds, inputs + 1, outputs),
         the intercept last."""
-        gram, cross = self.gram.sum(axis=0), self.cross.sum(axis=0)
-        folds = np.arange(gram.shape[0])
-        return np.stack([np.linalg.lstsq(gram[folds != f].sum(axis=0),
-                                         cross[folds != f].sum(axis=0), rcond=RCOND)[0]
-                         for f in folds])  # fmt: skip
+        if "folds" not in self._maps:  # one fit serves every column set read from it
+            gram, cross = self.gram.sum(axis=0), self.cross.sum(axis=0)
+            folds = np.arange(gram.shape[0])
+            self._maps["folds"] = np.stack([np.linalg.lstsq(gram[folds != f].sum(axis=0),
+                                                            cross[folds != f].sum(axis=0),
+                                                            rcond=RCOND)[0] for f in folds])  # fmt: skip
+        return self._maps["folds"]
 
     def _pooled(self) -> np.ndarray:
         """The map fitted on every fold, repeated per fold (folds, inputs + 1, outputs)."""
-        beta = np.linalg.lstsq(self.gram.sum(axis=(0, 1)), self.cross.sum(axis=(0, 1)),
-                               rcond=RCOND)[0]  # fmt: skip
-        return np.broadcast_to(beta, self.cross.shape[1:])
+        if "pooled" not in self._maps:
+            beta = np.linalg.lstsq(self.gram.sum(axis=(0, 1)), self.cross.sum(axis=(0, 1)),
+                                   rcond=RCOND)[0]  # fmt: skip
+            self._maps["pooled"] = np.broadcast_to(beta, self.cross.shape[1:])
+        return self._maps["pooled"]
 
     def _errors(self, beta: np.ndarray, columns: slice) -> np.ndarray:
         """``sum w ||y - x beta_f||^2`` over the ``columns`` of each batch, fold ``f`` read

@@ -4,6 +4,7 @@ the evaluation read back from it."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 
@@ -28,23 +29,24 @@ def record(result: PretrainEvaluation) -> dict:
     out = asdict(result)
     out["excess_per_length"] = result.excess_per_length.tolist()
     if not result.sampled:  # an exact row is written as before intervals existed
-        for key in ("generation_excess_ci", "excess_per_length_ci", "objective_excess_ci",
-                    "sequences"):  # fmt: skip
-            del out[key]
-        parts = [out["raw"], out["pooled"], out["full"], *out["t1"], *out["pca"]]
-        for metrics in filter(None, parts):
-            for key in ("probe_error_ci", "ari_ci"):
-                del metrics[key]
-        if out["spectral"] is not None:
-            for key in ("loss_ci", "optimum_ci", "gap_ci"):
-                del out["spectral"][key]
-        if out["belief"] is not None:
-            del out["belief"]["sequences"]
-            for fit in out["belief"]["fits"]:
-                del fit["class_r2_ci"], fit["state_r2_ci"]
-        return out
+        return _without_intervals(out)
     out["excess_per_length_ci"] = np.asarray(result.excess_per_length_ci).tolist()
     return out
+
+
+def _without_intervals(value: Any) -> Any:
+    """``value`` with every ``NAME_ci`` and ``sequences`` key dropped, at any depth: what a
+    sampled evaluation adds and an exact one has not."""
+    if isinstance(value, dict):
+        return {k: _without_intervals(v) for k, v in value.items()
+                if not k.endswith("_ci") and k != "sequences"}  # fmt: skip
+    if isinstance(value, (list, tuple)):  # asdict keeps a tuple of records a tuple
+        return type(value)(_without_intervals(v) for v in value)
+    return value
+
+
+def _pair(value: list | None) -> tuple | None:
+    return None if value is None else tuple(value)
 
 
 def evaluation_of(row: dict) -> PretrainEvaluation:
@@ -60,13 +62,10 @@ def evaluation_of(row: dict) -> PretrainEvaluation:
     PretrainEvaluation
     """
 
-    def pair(value: list | None) -> tuple | None:
-        return None if value is None else tuple(value)
-
     def metrics(value: dict | None) -> ClassMetrics | None:
         if value is None:
             return None
-        ci = {k: pair(value.get(k)) for k in ("probe_error_ci", "ari_ci")}
+        ci = {k: _pair(value.get(k)) for k in ("probe_error_ci", "ari_ci")}
         return ClassMetrics(value["k"], value["probe_error"], value["ari"], **ci)
 
     per_length_ci = row.get("excess_per_length_ci")
@@ -78,9 +77,9 @@ def evaluation_of(row: dict) -> PretrainEvaluation:
         raw=metrics(row["raw"]),
         pooled=metrics(row["pooled"]),
         spectral=_spectral(row["spectral"]),
-        generation_excess_ci=pair(row.get("generation_excess_ci")),
+        generation_excess_ci=_pair(row.get("generation_excess_ci")),
         excess_per_length_ci=None if per_length_ci is None else np.asarray(per_length_ci, float),
-        objective_excess_ci=pair(row.get("objective_excess_ci")),
+        objective_excess_ci=_pair(row.get("objective_excess_ci")),
         sequences=row.get("sequences"),
         full=metrics(row.get("full")),
         pca=tuple(m for m in map(metrics, row.get("pca", ())) if m is not None),
@@ -91,8 +90,7 @@ def evaluation_of(row: dict) -> PretrainEvaluation:
 def _spectral(value: dict | None) -> SpectralFit | None:
     if value is None:
         return None
-    ci = {k: None if value.get(k) is None else tuple(value[k])
-          for k in ("loss_ci", "optimum_ci", "gap_ci")}  # fmt: skip
+    ci = {k: _pair(value.get(k)) for k in ("loss_ci", "optimum_ci", "gap_ci")}
     numbers = (value["loss"], value["optimum"], value["gap"], value["max_angle_deg"])
     return SpectralFit(value["k"], *numbers, **ci)
 
@@ -102,8 +100,7 @@ def _belief(value: dict | None) -> BeliefGeometry | None:
         return None
 
     def fit(row: dict) -> BeliefFit:
-        ci = {k: None if row.get(k) is None else tuple(row[k])
-              for k in ("class_r2_ci", "state_r2_ci")}  # fmt: skip
+        ci = {k: _pair(row.get(k)) for k in ("class_r2_ci", "state_r2_ci")}
         return BeliefFit(row["layer"], row["class_r2"], row["state_r2"], **ci)
 
     fits = tuple(fit(row) for row in value["fits"])

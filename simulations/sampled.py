@@ -349,8 +349,8 @@ def _per_length(kl: np.ndarray, lengths: np.ndarray, length: int) -> list[Interv
 
 
 def evaluate_sampled(
-    outputs: Outputs, draws: EvaluationDraws, feature_map: np.ndarray, *,
-    ks: tuple[int, ...], seed: int = 0, estimate: FeatureMapEstimate | None = None,
+    outputs: Outputs, draws: EvaluationDraws, feature_map: np.ndarray | FeatureMapEstimate, *,
+    ks: tuple[int, ...], seed: int = 0,
 ) -> PretrainEvaluation:  # fmt: skip
     """Every number of one predictor on the draws, each with its 95% interval.
 
@@ -360,15 +360,14 @@ def evaluate_sampled(
         What the predictor says on the draws' patterns and prefixes.
     draws : EvaluationDraws
         The held-out draws.
-    feature_map : ndarray, shape (V, rank)
-        T1's map ``Psi`` (exact, or :func:`~lookaround.theory.feature_maps.feature_map_estimate`).
+    feature_map : ndarray, shape (V, rank), or FeatureMapEstimate
+        T1's map ``Psi``: exact, or estimated
+        (:func:`~lookaround.theory.feature_maps.feature_map_estimate`). Given as the estimate,
+        a spectral-loss network's fit against T1 (``spectral``) is estimated too.
     ks : tuple of int
         The ``k`` of the T1 map.
     seed : int
         Seed of k-means and of the bootstrap.
-    estimate : FeatureMapEstimate, optional
-        The estimate ``feature_map`` came from: with it, a spectral-loss network's fit
-        against T1 (``spectral``) is estimated too.
 
     Returns
     -------
@@ -385,6 +384,8 @@ def evaluate_sampled(
     >>> ev.objective_excess, ev.objective_excess_ci, ev.sequences
     (0.0, (0.0, 0.0), 400)
     """
+    estimate = feature_map if isinstance(feature_map, FeatureMapEstimate) else None
+    psi = feature_map.feature_map if isinstance(feature_map, FeatureMapEstimate) else feature_map
     r = draws.n_classes
     gen_kl = _kl(draws.prefix_conditionals, outputs.prefix_conditionals)
     generation = mean_interval(gen_kl.mean(axis=1))
@@ -392,7 +393,7 @@ def evaluate_sampled(
         np.sum(draws.weights * _kl(draws.conditionals, outputs.conditionals), axis=1)
     )
     averaged = np.einsum("nj,njv->nv", draws.weights, outputs.conditionals)
-    t1 = tuple(_metrics(averaged @ feature_map[:, :k], draws, k, r, seed, False) for k in ks)
+    t1 = tuple(_metrics(averaged @ psi[:, :k], draws, k, r, seed, False) for k in ks)
     raw = pooled = None
     if outputs.pattern_hidden is not None:
         hidden = np.einsum("nj,njd->nd", draws.weights, outputs.pattern_hidden)
@@ -555,6 +556,6 @@ def sampled_theory(
     """
     psi = feature_map or feature_map_estimate(source, objective, n=n, seed=0)
     draws = draw_evaluation(source, objective, n=n, seed=0, per_sequence=per_sequence)
-    evaluation = evaluate_sampled(exact_sampled_outputs(draws), draws, psi.feature_map, ks=ks)
+    evaluation = evaluate_sampled(exact_sampled_outputs(draws), draws, psi, ks=ks)
     covered = pattern_law(objective, source.length).prefixes
     return SampledTheory(objective, psi, evaluation, t3_interval(draws, covered))

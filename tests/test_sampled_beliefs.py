@@ -47,6 +47,13 @@ def test_in_sample_r2_is_a_direct_fit_and_batches_only_split_the_moments():
     assert interval.low is not None and interval.high is not None
     assert interval.low < split.r2() < split.in_sample_r2() < interval.high
     assert one.interval().low is None  # one batch: no spread to read
+    y2 = y + rng.normal(size=y.shape)
+    split.add(fold, x, y2, w, batch)  # rows added after a fit: the maps are fitted again
+    fresh = CrossFit(2, 3, 3)
+    fresh.add(np.concatenate([fold, fold]), np.vstack([x, x]), np.vstack([y, y2]),
+              np.concatenate([w, w]))  # fmt: skip
+    assert abs(split.r2() - fresh.r2()) < 1e-12
+    assert abs(split.in_sample_r2() - fresh.in_sample_r2()) < 1e-12
 
 
 def _reader(vocab: int, length: int, d: int):
