@@ -34,10 +34,12 @@ __all__ = [
 SCHEDULES = ("cosine", "constant")
 MAX_PARAMETERS = 5_000_000  # a "tiny" transformer; past this a run is refused before it starts
 # pretrain_seconds' constants, fitted to benchmarks/pretrain_sizing.py on this 2-core machine
-# (8 settings of width 16-64, 2-4 layers, batch 64-256, T 4-10: measured/model 0.85-1.17)
-FIXED_SECONDS = 8.5  # compiling the step once per shape, and the exact evaluation
-STEP_SECONDS = 4.1e-3  # per step, besides its arithmetic (dispatch, the draws)
-FLOPS_PER_SECOND = 2.7e10
+# (10 settings of width 16-64, 2-4 layers, batch 64-256, T 4-32: measured/model 0.73-1.28 on
+# the fitting run, 0.78-1.25 on the next, benchmarks/pretrain_sizing_2026-12-06.txt),
+# refitted when the draws became a bisection and overlapped the steps (4.1e-3 s a step before)
+FIXED_SECONDS = 6.5  # compiling the step once per shape
+STEP_SECONDS = 7.5e-4  # per step, besides its arithmetic (dispatch, the draws' remainder)
+FLOPS_PER_SECOND = 3.6e10
 MAX_PRETRAIN_SECONDS = 4 * 3600.0  # a request's modelled training time, all runs in sequence
 
 
@@ -162,7 +164,7 @@ def pretrain_seconds(architecture: TransformerConfig, config: TrainingConfig, le
     Examples
     --------
     >>> round(pretrain_seconds(TransformerConfig(), TrainingConfig(), 5), 1)
-    42.3
+    24.9
     """
     d = architecture.width
     flops_per_token = 12 * d**2 + 2 * length * d

@@ -247,23 +247,33 @@ def pretrain_transformer(
     )
     optimizer = _optimizer(config)
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
-    curve, seen = [], np.zeros(source.vocab)
+    curve, seen, losses = [], np.zeros(source.vocab), None
     for start in range(0, config.steps, CHUNK_STEPS):
+        # drawn while the previous chunk still runs: JAX dispatches it without waiting
         batches = [
             training_batch(source, law, draws=draws, patterns=patterns, n=config.batch)
             for _ in range(min(CHUNK_STEPS, config.steps - start))
         ]
         for b in batches:
             seen += np.bincount(_trained_targets(b, law.last_only), minlength=source.vocab)
+        _collect(curve, losses, progress)
         model, opt_state, losses = _train_chunk(
             model, opt_state, _stack(batches), optimizer, config.loss, law.last_only
         )
-        curve.append(np.asarray(losses, dtype=np.float64))
-        if progress is not None:
-            progress(start + len(batches))
+    _collect(curve, losses, progress)
     return TrainedTransformer(
         model, config, objective, seed, np.concatenate(curve), seen / seen.sum(), architecture
     )
+
+
+def _collect(curve: list[np.ndarray], losses: jax.Array | None, progress: Callable | None) -> None:
+    """Wait for a chunk's losses (none before the first chunk), append them to ``curve`` and
+    report the steps done."""
+    if losses is None:
+        return
+    curve.append(np.asarray(losses, dtype=np.float64))
+    if progress is not None:
+        progress(sum(len(part) for part in curve))
 
 
 def _trained_targets(batch: dict[str, np.ndarray], last_only: bool) -> np.ndarray:

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from brute import sequence_joint as brute_joint
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import random_spec, sources
 
 from lookaround.base.errors import InputError
+from lookaround.theory import sampling
 from lookaround.theory.conditionals import prefix_laws
 from lookaround.theory.marginals import joint_visible, sequence_joint
 from lookaround.theory.presets import PRESETS, preset_source
@@ -69,6 +71,25 @@ def test_sampling_matches_exact_probabilities():
     # 5 standard errors of a binomial proportion for each cell: a failure is a real bias
     se = np.sqrt(exact * (1 - exact) / n)
     assert np.all(np.abs(freq - exact) <= 5 * se + 1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 70), st.integers(1, 300), st.integers(0, 2**32 - 1))
+def test_categorical_draws_are_searchsorted(laws, width, n, seed):
+    # the bisection must pick what a per-law searchsorted picks for the same uniforms, so
+    # every seeded draw keeps its bits: zero-probability categories and a last cumulative
+    # entry rounded down to 1 are the cases a bisection could get wrong
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.full(width, 0.3), size=laws)
+    probs[:, rng.random(width) < 0.3] = 0.0
+    probs[probs.sum(axis=1) == 0, -1] = 1.0
+    probs /= probs.sum(axis=1, keepdims=True)
+    probs[:, 0] += 1e-15  # a row summing just above 1 before its last entry is set to 1
+    cum, rows = sampling._cumulative(probs), rng.integers(0, laws, n)
+    drawn = sampling._categorical(np.random.default_rng(seed), cum, rows)
+    u = np.random.default_rng(seed).random(n)
+    expected = [np.searchsorted(cum[row], value, side="right") for row, value in zip(rows, u)]
+    assert drawn.tolist() == expected
 
 
 GOOD = {"family": "iid", "prior": [0.5, 0.5], "emit": [[0.5, 0.5], [0.2, 0.8]], "length": 3}
