@@ -345,18 +345,29 @@ def test_a_pretraining_row_without_its_metrics_is_corrupt_and_repaired(tmp_path,
     [
         ["--seeds", ",".join(map(str, range(15))),
          "--sources", ",".join(["topic"] * 3 + [f"markov:{i}" for i in range(400)])],
-        ["--seeds", "0", "--sources", "topic", "--steps", "1000000"],
+        ["--seeds", "0,1,2", "--sources", "topic", "--steps", "1000000"],
     ],
     ids=["12,090 runs", "a million steps"],
 )  # fmt: skip
-def test_pretraining_past_its_budget_is_refused_before_the_first_step(extra, tmp_path):
+def test_pretraining_past_its_budget_is_refused_before_the_first_step(extra, tmp_path, monkeypatch):
+    _never_train(monkeypatch)
     out = tmp_path / "rows.jsonl"
     _refused(["pretrain", "--objectives", "ar,mlm:1", "--out", str(out), *extra],
              "past the limit of 4 hours")  # fmt: skip
     assert not out.exists()
 
 
-def test_a_pretraining_grid_past_its_budget_is_refused(tmp_path):
+def _never_train(monkeypatch) -> None:
+    # a request the sizing no longer refuses (after a refit of its constants) must fail here
+    # at once, not train for hours
+    def refuse(*args, **kwargs):
+        raise AssertionError("a request past its budget reached training")
+
+    monkeypatch.setattr("lookaround.simulations.transformer.pretrain_transformer", refuse)
+
+
+def test_a_pretraining_grid_past_its_budget_is_refused(tmp_path, monkeypatch):
+    _never_train(monkeypatch)
     grid = tmp_path / "grid.toml"
     grid.write_text("[grid]\nsource = ['topic', 'markov']\nobjective = ['ar', 'mlm:1']\n"
                     "seed = [0, 1]\n[sweep]\nmode = 'pretrain'\nsteps = 500000\n")  # fmt: skip
