@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from lookaround.base.checks import check_count, check_seed
 from lookaround.base.errors import InputError
-from lookaround.simulations.architectures import architecture_config
+from lookaround.simulations.architectures import TransformerConfig, architecture_config
 from lookaround.simulations.engine import config_hash
 from lookaround.simulations.evaluations import (
     EVALUATION_SEQUENCES,
@@ -337,13 +337,12 @@ def _check_run(
         check_evaluation_size(pop, parse_objective(objective, source.length))
 
 
-def _check_belief(source: Source, shape, sampled: bool) -> None:
+def _check_belief(source: Source, shape: TransformerConfig, sampled: bool) -> None:
     """The belief maps' moments within the memory allowed, or one line naming ``belief``."""
     from lookaround.simulations.beliefs import belief_bytes
 
-    features = getattr(shape, "bottleneck", None) or shape.width
     outputs = source.n_classes * (1 + source.init.shape[1])
-    need = belief_bytes(width=shape.width, layers=shape.layers, features=features,
+    need = belief_bytes(width=shape.width, layers=shape.layers, features=shape.feature_width,
                         outputs=outputs, sampled=sampled)  # fmt: skip
     if need > default_max_memory():
         raise InputError(

@@ -28,6 +28,7 @@ __all__ = [
     "BottleneckConfig",
     "TransformerConfig",
     "architecture_config",
+    "forward_flops",
 ]
 
 
@@ -60,6 +61,11 @@ class TransformerConfig:
         if self.width % self.heads:
             raise InputError(f"width {self.width} is not a multiple of heads {self.heads}")
 
+    @property
+    def feature_width(self) -> int:
+        """Units of what the head and every probe read: ``d`` here."""
+        return self.width
+
     def trunk_parameters(self, vocab: int, length: int) -> int:
         """Weights of the embeddings, blocks and final LayerNorm, for ``V`` tokens and ``T``."""
         d = self.width
@@ -90,6 +96,33 @@ class BottleneckConfig(TransformerConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_count(self.bottleneck, "bottleneck", low=1, high=1024)
+
+    @property
+    def feature_width(self) -> int:
+        """Units of what the head and every probe read: the bottleneck's ``K``."""
+        return self.bottleneck
+
+
+def forward_flops(*, width: int, layers: int, length: int) -> int:
+    """Floating-point operations of one sequence's forward pass through the blocks:
+    ``2 T L (12 d^2 + 2 T d)`` (the projections and MLP, then attention), what the training
+    and evaluation time models both count.
+
+    Parameters
+    ----------
+    width, layers, length : int
+        ``d``, ``L`` and ``T``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> forward_flops(width=32, layers=2, length=5)
+    252160
+    """
+    return 2 * length * layers * (12 * width**2 + 2 * length * width)
 
 
 def _transformer_parameters(config: Any, vocab: int, length: int, out: int, k: int) -> int:

@@ -6,6 +6,8 @@ its choices and defaults without importing scikit-learn.
 
 from __future__ import annotations
 
+from lookaround.simulations.architectures import forward_flops
+
 __all__ = [
     "EVALUATIONS",
     "EVALUATION_SEQUENCES",
@@ -90,7 +92,7 @@ def evaluation_seconds(
 
 def _reads(rows: float, length: int, layers: int, width: int) -> float:
     """Seconds of ``rows`` reads of ``length`` tokens through ``layers`` blocks of ``width``."""
-    return rows * 2 * length * layers * (12 * width**2 + 2 * length * width) / READ_FLOPS_PER_SECOND
+    return rows * forward_flops(width=width, layers=layers, length=length) / READ_FLOPS_PER_SECOND
 
 
 def evaluation_bytes(*, n: int, length: int, vocab: int, width: int,

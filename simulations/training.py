@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from lookaround.base.checks import check_count, check_positive
 from lookaround.base.errors import InputError
-from lookaround.simulations.architectures import TransformerConfig, architecture_of
+from lookaround.simulations.architectures import (
+    TransformerConfig,
+    architecture_of,
+    forward_flops,
+)
 
 if TYPE_CHECKING:  # the command line's parser reads the configs: it must not load the theory
     from lookaround.theory.objectives import PatternLaw
@@ -146,9 +150,9 @@ def parameter_count(
 
 
 def pretrain_seconds(architecture: TransformerConfig, config: TrainingConfig, length: int) -> float:
-    """Modelled seconds of one training run and its evaluation: a fixed part, then per step
-    ``6 B T L (12 d^2 + 2 T d)`` floating-point operations (forward and backward through ``L``
-    layers of width ``d``, batch ``B``, length ``T``) and a fixed overhead.
+    """Modelled seconds of one training run: a fixed part, then per step ``3 B`` times
+    :func:`~lookaround.simulations.architectures.forward_flops` (forward and backward over a
+    batch of ``B`` sequences) and a fixed overhead.
 
     Parameters
     ----------
@@ -166,9 +170,8 @@ def pretrain_seconds(architecture: TransformerConfig, config: TrainingConfig, le
     >>> round(pretrain_seconds(TransformerConfig(), TrainingConfig(), 5), 1)
     24.9
     """
-    d = architecture.width
-    flops_per_token = 12 * d**2 + 2 * length * d
-    flops = 6 * config.batch * length * architecture.layers * flops_per_token
+    flops = 3 * config.batch * forward_flops(width=architecture.width,
+                                             layers=architecture.layers, length=length)  # fmt: skip
     return FIXED_SECONDS + config.steps * (STEP_SECONDS + flops / FLOPS_PER_SECOND)
 
 
