@@ -131,7 +131,7 @@ class FactoredChunk(Chunk):
         small = self.coefficients @ weights.reshape(blankets, count, -1)  # (B, r, k)
         return self.basis.reshape(-1, self.width).T @ small.reshape(-1, weights.shape[1])
 
-    def supports(self) -> tuple[np.ndarray, np.ndarray]:
+    def supports(self) -> tuple[np.ndarray, np.ndarray | None]:
         # a context's support is the union of M_b's rows it has weight on: one support per
         # (blanket, set of rows), counted; past 16 rows, from the rows written out
         blankets, weights, count = self.coefficients.shape

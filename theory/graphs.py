@@ -50,7 +50,6 @@ if TYPE_CHECKING:  # networkx is imported only when a graph is exported
 Rows = Iterable[tuple[np.ndarray, np.ndarray]]
 _BITS = np.uint64(1) << np.arange(64, dtype=np.uint64)
 _COUNTED_WIDTH = 16  # up to 2^16 support keys are counted with bincount
-_POWERS = 2.0 ** np.arange(_COUNTED_WIDTH)
 
 
 class SupportCounter:
@@ -67,7 +66,7 @@ class SupportCounter:
         support, weights = chunk.supports()
         width = support.shape[1]
         if width <= _COUNTED_WIDTH:  # keys small enough to count by index, without a sort
-            keys = (support @ _POWERS[:width]).astype(np.intp)
+            keys = _small_keys(support)
             count = np.bincount(keys, weights=weights, minlength=1 << width)
             for key in np.flatnonzero(count).tolist():
                 self.counts[(key,)] += int(count[key])
@@ -84,9 +83,10 @@ class SupportCounter:
 
     def masks(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         """Boolean supports (G, V) and their row counts (G,)."""
-        bits = np.arange(width)
+        # Python ints throughout: a numpy shift would turn a word with bit 63 set into int64
         masks = np.array(
-            [[(key[b // 64] >> (b % 64)) & 1 for b in bits] for key in self.counts], dtype=bool
+            [[(key[b // 64] >> (b % 64)) & 1 for b in range(width)] for key in self.counts],
+            dtype=bool,
         )
         return masks, np.array(list(self.counts.values()), dtype=float)
 
@@ -135,6 +135,15 @@ class WithinClassBuilder:
             values = np.linalg.eigvalsh(scale[:, None] * gram * scale[None, :])[::-1]
             gaps.append(1.0 - min(values[1], 1.0) if values.size > 1 else 1.0)
         return float(min(gaps)) if gaps else float("nan")
+
+
+def _small_keys(support: np.ndarray) -> np.ndarray:
+    """``sum_t support[:, t] 2^t`` for at most 16 targets, a target at a time: the supports
+    come column-major (the rows' layout), where a product with the powers is 3-4x slower."""
+    keys = np.zeros(support.shape[0], dtype=np.intp)
+    for target, column in enumerate(support.T):
+        keys += column.astype(np.intp) << target
+    return keys
 
 
 def support_measures(counter: SupportCounter, side: TargetSide) -> tuple[int, float]:

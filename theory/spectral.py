@@ -149,9 +149,9 @@ class Chunk:
         """``R^T @ weights`` for ``weights`` of shape (rows, k), shape (V, k)."""
         raise NotImplementedError
 
-    def supports(self) -> tuple[np.ndarray, np.ndarray]:
+    def supports(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Boolean supports over the targets, shape (G, V), and how many positive-mass rows
-        have each (G,); a support may repeat."""
+        have each (G,), None when each is one row; a support may repeat."""
         raise NotImplementedError
 
     def dense(self) -> RowChunk:
@@ -229,8 +229,8 @@ class RowChunk(Chunk):
     def transposed_times(self, weights: np.ndarray) -> np.ndarray:
         return self.rows.T @ weights
 
-    def supports(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.rows > 0, np.ones(self.n_rows, dtype=np.int64)
+    def supports(self) -> tuple[np.ndarray, np.ndarray | None]:
+        return self.rows > 0, None  # counting unweighted is 2x faster
 
     def dense(self) -> RowChunk:
         return self
