@@ -83,7 +83,8 @@ class SupportCounter:
 
     def masks(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         """Boolean supports (G, V) and their row counts (G,)."""
-        # Python ints throughout: a numpy shift would turn a word with bit 63 set into int64
+        # Python ints throughout: shifted by a numpy int, a word is converted to int64,
+        # which a word with bit 63 set overflows
         masks = np.array(
             [[(key[b // 64] >> (b % 64)) & 1 for b in range(width)] for key in self.counts],
             dtype=bool,
