@@ -218,8 +218,8 @@ def _masked(total: dict, length: int, count: int, mass: Fraction) -> None:
     positions = range(length)
     masks = list(itertools.combinations(positions, count))
     each = mass / (len(masks) * count)
-    # the complement of the k-th set in lexicographic order is the k-th from the end: 2x
-    # faster than building each visible set (vmlm at T = 16: 0.36 s against 0.73 s)
+    # the complement of the k-th set in lexicographic order is the k-th from the end: faster
+    # than building each visible set (the vmlm law at T = 16: 0.25 s against 0.47 s)
     complements = reversed(list(itertools.combinations(positions, length - count)))
     for mask, visible in zip(masks, complements):
         for i in mask:
