@@ -11,9 +11,15 @@ import lookaround.theory.blankets as blankets
 from lookaround.theory.analysis import analyze
 from lookaround.theory.blankets import BLANKET_CONTEXTS, blanket_chunks, blankets_pay
 from lookaround.theory.cooccurrence import build_cooccurrence
-from lookaround.theory.hidden import hidden_pays
+from lookaround.theory.hidden import hidden_chunks, hidden_pays
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.sources import source_from_dict
+from lookaround.theory.spectral import (
+    QRTargetSideBuilder,
+    TargetSideBuilder,
+    as_chunks,
+    run_pass,
+)
 
 TOL = 1e-12
 
@@ -102,3 +108,43 @@ def test_the_hidden_path_is_taken_where_r_h_is_at_most_half_v():
     assert hidden_pays(narrow, objective, BLANKET_CONTEXTS)
     assert not hidden_pays(wide, objective, BLANKET_CONTEXTS)
     assert not hidden_pays(narrow, objective, 10**6)  # 8^5 contexts a pattern
+
+
+@pytest.mark.parametrize(("family", "vocab", "length"), [("hmm", 10, 3), ("markov", 3, 6)])
+def test_the_rank_revealing_pass_reads_each_blanket_as_r_rows(family, vocab, length):
+    """``R_b M_b`` from the QR of a blanket's coefficients has the QR factor (so the singular
+    values, zero ones included) of the rows written out. The HMM's rank is at most 8 (two
+    patterns of ``r H = 4`` rows) for ``V = 10`` targets: its Gram is refused and this pass
+    is the one its analysis takes."""
+    source = source_from_dict(random_spec(family, 2, vocab, 2, length, seed=2, sparsity=0.0))
+    objective = parse_objective("ar", length)
+    walk = hidden_chunks if family == "hmm" else blanket_chunks
+    chunks = list(as_chunks(walk(source, objective, chunk=2000)))
+    assert (_gram_side(chunks) is None) == (family == "hmm")
+    sides = []
+    for parts in (chunks, [c.dense() for c in chunks]):
+        builder = QRTargetSideBuilder()
+        run_pass(parts, [builder])
+        sides.append(builder.result())
+    factored, dense = sides
+    assert sum(c.scaled_rows(c.mass).shape[0] for c in chunks) < factored.n_rows
+    np.testing.assert_allclose(
+        factored.singular_values(vocab), dense.singular_values(vocab), rtol=0, atol=TOL
+    )
+    np.testing.assert_allclose(factored.label_target, dense.label_target, rtol=0, atol=TOL)
+    assert factored.n_rows == dense.n_rows
+
+
+def _gram_side(chunks: list) -> object:
+    """The Gram's target side, None where it is too ill-conditioned."""
+    builder = TargetSideBuilder()
+    run_pass(chunks, [builder])
+    return builder.result()
+
+
+def test_gathered_chunks_count_their_bases():
+    """With a context a blanket (mlm:2 at T = 4) the bases are most of a chunk's floats."""
+    source = source_from_dict(random_spec("markov", 2, 12, 1, 4, seed=1, sparsity=0.0))
+    chunks = list(blanket_chunks(source, parse_objective("mlm:2", 4), chunk=20_000))
+    assert len(chunks) > 1 and max(c.coefficients.size + c.basis.size for c in chunks) <= 20_000
+    assert sum(c.mass.size for c in chunks) == 12 * 12**2  # 12 patterns of 144 contexts

@@ -11,7 +11,9 @@ import pytest
 from strategies import random_spec
 
 from lookaround.theory.analysis import analyze
+from lookaround.theory.blankets import blanket_chunks
 from lookaround.theory.graphs import SupportCounter
+from lookaround.theory.objectives import parse_objective
 from lookaround.theory.sources import source_from_dict
 from lookaround.theory.spectral import row_chunks
 
@@ -41,3 +43,17 @@ def test_a_source_of_more_than_64_tokens_is_analyzed():
     level = analyze(source, "mlm:1", 2, level="context").level("context")
     assert level.connectivity.components == 1
     assert level.connectivity.support_fraction == 1.0  # every row has every target
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.5])
+def test_a_factored_chunk_counts_the_supports_of_its_rows(sparsity):
+    # positive coefficients (sparsity 0) take the one-support-per-blanket count, zeros the
+    # keyed one; both must count what the chunk's rows written out have
+    source = source_from_dict(random_spec("markov", 2, 4, 1, 6, seed=5, sparsity=sparsity))
+    chunks = list(blanket_chunks(source, parse_objective("mlm:2", 6), chunk=300))
+    assert any(c.coefficients.min() > 0 for c in chunks) == (sparsity == 0.0)
+    fast, dense = SupportCounter(), SupportCounter()
+    for chunk in chunks:
+        fast.add(chunk)
+        dense.add(chunk.dense())
+    assert fast.counts == dense.counts

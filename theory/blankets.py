@@ -35,10 +35,11 @@ __all__ = [
     "factored_states",
 ]
 
-# Floats of coefficients per chunk. Small enough that a pass's per-context arrays (the probe
-# scores: 11 floats a context at r = 2) stay in cache: ar at V = 10, T = 8 took 2.84 s at
-# 2e6, 2.19 s at 5e5, 1.90 s at 131,072, 2.28 s at 32,768 (Python's share grows below).
-BLANKET_CHUNK = 131_072
+# Floats of coefficients per chunk: a chunk's arrays should stay in the last-level cache,
+# and below that Python's share grows. ar at V = 10 (medians of interleaved runs): T = 8 took
+# 0.95 s at 131,072, 0.86 s at 262,144 and 0.83 s at 524,288; T = 9 took 8.2 s, 7.3 s and
+# 7.3 s (32,768: 17.8 s); V = 30, T = 6: 2.28 s, 2.07 s and 1.84 s.
+BLANKET_CHUNK = 262_144
 
 # Each pattern is walked on its own (no sharing of prefixes between visible sets) at about a
 # hundred microseconds of Python, so the path pays where patterns have many contexts: at a
@@ -196,11 +197,13 @@ def _pattern_chunks(
     left_size = r * vocab ** len(left)
     for after in _walks(moves, right, True, right_budget(chunk, r, left_size)):  # (r, V_b, n_R)
         budget = chunk * r // after.size
-        for before in _walks(moves, left, False, budget):  # (r, n_L, V_a)
-            # u[(a, b), z, (l, m)] = L_z[l, a] R_z[b, m]
-            product = (
-                before.transpose(2, 0, 1)[:, None, :, :, None]
-                * after.transpose(1, 0, 2)[None, :, :, None, :]
+        for before in _walks(moves, left, False, budget):  # (r, V_a, n_L)
+            # u[(a, b), z, (l, m)] = L_z[a, l] R_z[b, m], written in that order: every
+            # consumer reads a chunk's contexts along its last axis, 1.5-3x slower strided
+            product = np.multiply(
+                before.transpose(1, 0, 2)[:, None, :, :, None],
+                after.transpose(1, 0, 2)[None, :, :, None, :],
+                order="C",
             )
             yield FactoredChunk(product.reshape(-1, r, product.shape[3] * product.shape[4]), basis)
 
@@ -210,7 +213,7 @@ def _walks(
 ) -> Iterator[np.ndarray]:
     """The chain's joint over ``positions`` in parts of about ``budget`` floats.
 
-    ``L_z(x_positions)`` as (r, n, V_last), the class's prior included; or, ``given_first``,
+    ``L_z(x_positions)`` as (r, V_last, n), the class's prior included; or, ``given_first``,
     ``R_z(x_rest | x_first)`` as (r, V_first, n). No positions (or only the given one): a
     single ``1`` per class (and first token).
     """
@@ -219,11 +222,11 @@ def _walks(
     if len(positions) <= given_first:  # no position: 1; the given one only: 1 per token
         yield np.ones((r, vocab if positions else 1, 1))
         return
-    if given_first:  # (r, K = V_first, n = 1, V_second): the first move, the first token kept
-        start = moves.move(positions[0], positions[1])[:, :, None, :]
+    if given_first:  # (r, K = V_first, V_second, n = 1): the first move, the first token kept
+        start = moves.move(positions[0], positions[1])[:, :, :, None]
         at, rest = positions[1], positions[2:]
     else:
-        start = moves.start(positions[0])[:, None, None, :]  # (r, K = 1, n = 1, V)
+        start = moves.start(positions[0])[:, None, :, None]  # (r, K = 1, V, n = 1)
         at, rest = positions[0], positions[1:]
     for part in _extend(moves, start, at, rest, budget):
         yield part.reshape(r, part.shape[1], -1) if given_first else part[:, 0]
@@ -232,15 +235,17 @@ def _walks(
 def _extend(
     moves: ChainMoves, joint: np.ndarray, at: int, rest: list[int], budget: int
 ) -> Iterator[np.ndarray]:
-    """Read ``rest`` into ``joint[z, k, n, last]`` (``last`` the token at ``at``), halving the
+    """Read ``rest`` into ``joint[z, k, last, n]`` (``last`` the token at ``at``), halving the
     contexts ``n`` whenever the next product (or, at the end, the joint) would pass
-    ``budget`` floats."""
+    ``budget`` floats. The contexts run along the last axis, the newest token slowest, so
+    each product reads and writes them contiguously."""
     if not rest:
-        yield from halves(joint, 2, budget)
+        yield from halves(joint, 3, budget)
         return
-    r, carried, _, vocab = joint.shape
-    move = moves.move(at, rest[0])  # (r, V_from, V_to)
-    for part in halves(joint, 2, budget // vocab):
-        grown = part[:, :, :, :, None] * move[:, None, None, :, :]
-        grown = grown.reshape(r, carried, part.shape[2] * vocab, vocab)
+    r, carried, vocab, _ = joint.shape
+    move = moves.move(at, rest[0]).transpose(0, 2, 1)  # (r, V_to, V_from)
+    for part in halves(joint, 3, budget // vocab):
+        # grown[z, k, t, (f, n)] = part[z, k, f, n] move[z, f, t]
+        grown = np.multiply(part[:, :, None], move[:, None, :, :, None], order="C")
+        grown = grown.reshape(r, carried, vocab, vocab * part.shape[3])
         yield from _extend(moves, grown, rest[0], rest[1:], budget)

@@ -105,6 +105,8 @@ PROBE_MARGIN = 2.0
 BOUND_SLACK = 1.000001
 """Widens the bound on the probes' changes past the rounding of the two products that compute
 it and them, so that a row the bound rules out is one the changes would rule out."""
+NEAR_ROWS = 8192
+"""Rows near a tie whose probes' changes :class:`ProbeScorer` computes at once."""
 _PROBE_SEED = 29  # fixed: the same perturbations, and so the same bits, on every run
 
 
@@ -209,14 +211,20 @@ class Readout:
     changes: np.ndarray | None
 
     @cached_property
+    def rounding(self) -> np.ndarray:
+        """``4 V u max_z |B[:, z]|``: a row's product with it bounds its scores' own rounding
+        (the rows being nonnegative)."""
+        return 4 * self.matrix.shape[0] * UNIT_ROUNDOFF * np.abs(self.matrix).max(axis=1)
+
+    @cached_property
     def head(self) -> np.ndarray:
-        """``[B, max_z |B[:, z]|, max_j |(B' - B)[:, j]|]`` side by side: the scores, the
-        scale of their own rounding and (the rows being nonnegative) a bound on every
-        probe's change, by one product per chunk."""
-        parts = [self.matrix, np.abs(self.matrix).max(axis=1, keepdims=True)]
-        if self.changes is not None:
-            parts.append(np.abs(self.changes).max(axis=1, keepdims=True))
-        return np.concatenate(parts, axis=1)
+        """``B`` and, with the changes measured, the column ``2 PROBE_MARGIN BOUND_SLACK
+        max_j |(B' - B)[:, j]| + rounding`` beside it: one product per chunk gives the scores
+        and a bound on the tolerance every probe's change and rounding could ask of them."""
+        if self.changes is None:
+            return self.matrix
+        moved = PROBE_MARGIN * 2 * BOUND_SLACK * np.abs(self.changes).max(axis=1)
+        return np.column_stack([self.matrix, moved + self.rounding])
 
 
 def _eigen(side: TargetSide, k: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -385,35 +393,38 @@ class ProbeScorer:
             columns = chunk.columns(readout.head)  # (k, n): reductions over rows
             classes = readout.matrix.shape[1]
             scores = columns[:classes]
-            top = scores.max(axis=0)
-            stated = TIE_TOL * np.abs(top)
             if readout.changes is None:
                 labels = bayes_labels(scores, axis=0)  # the stated rule alone
                 self.rounding_mass[name] += float(chunk.mass.sum())
             else:
-                own = 4 * chunk.width * UNIT_ROUNDOFF * columns[classes]
-                # the probes' changes are computed only where their bound lets a second
-                # class tie: elsewhere the top class alone ties, whatever they are
-                bound = PROBE_MARGIN * 2 * BOUND_SLACK * columns[classes + 1] + own
-                tied = scores >= (top - np.maximum(stated, bound))[None, :]
+                # the probes' changes are computed only where their bound (the head's last
+                # column) lets a second class tie: elsewhere the top class alone ties,
+                # whatever they are. In place: each pass over the rows costs about as much
+                top = scores.max(axis=0)
+                slack = np.abs(top)
+                slack *= TIE_TOL
+                np.maximum(slack, columns[classes], out=slack)
+                tied = scores >= np.subtract(top, slack, out=slack)[None, :]
                 labels = _first(tied)
                 near = np.flatnonzero(_several(tied))
-                if near.size:
-                    labels[near], decided = _near_ties(chunk, readout, near, own[near])
-                    self.rounding_mass[name] += float(chunk.mass[near][decided].sum())
+                # a few thousand at a time: each near row's changes take about 40 floats,
+                # and on sparse sources most rows of a chunk can be near
+                for start in range(0, near.size, NEAR_ROWS):
+                    part = near[start : start + NEAR_ROWS]
+                    labels[part], decided = _near_ties(chunk, readout, part)
+                    self.rounding_mass[name] += float(chunk.mass[part][decided].sum())
             # a product, not a gather of the wrong rows' masses: 3x faster on 6e4 rows
             self.errors[name] += float(chunk.mass @ (labels != chunk.labels))
 
 
-def _near_ties(
-    chunk: Chunk, readout: Readout, near: np.ndarray, own: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _near_ties(chunk: Chunk, readout: Readout, near: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Labels of the rows ``near`` by the probes' measured changes, and which of them that
     widened rule decided (their correctness hangs on telling a tie from a near tie)."""
     assert readout.changes is not None
-    columns = chunk.columns_at(np.concatenate([readout.matrix, readout.changes], axis=1), near)
+    parts = [readout.matrix, readout.rounding[:, None], readout.changes]
+    columns = chunk.columns_at(np.concatenate(parts, axis=1), near)
     classes = readout.matrix.shape[1]
-    scores, changes = columns[:classes], columns[classes:]
+    scores, own, changes = columns[:classes], columns[classes], columns[classes + 1 :]
     top = scores.max(axis=0)
     stated = TIE_TOL * np.abs(top)
     moved = np.maximum(changes.max(axis=0), -changes.min(axis=0))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lookaround.theory.blankets import BLANKET_CHUNK, factored_states
-from lookaround.theory.bounds import PROBES
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
 from lookaround.theory.graphs import KERNEL_CHUNK, degree_entries
 from lookaround.theory.objectives import Objective
@@ -38,14 +37,15 @@ AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds pas
 _FIXED, _PER_PATTERN = 0.026, 9.3e-5
 _PER_WORK, _PER_GATHER = 1.28e-8, 5.3e-8
 _PER_KERNEL_ENTRY, _PER_AUGMENTED_ENTRY = 3.24e-9, 1.47e-5
-# The factored context level (docs/theory.md §4.7), fitted to 35 runs on markov chains (the
-# blanket path; r = 2, V = 3..50, T = 4..12; ar, mlm:2, dar:2, vmlm) and 20 on HMMs (the
-# hidden-state path; H = 2, 3, V = 10..30): measured/model 0.83-1.47 and 0.88-1.15
-# (benchmarks/analysis_sizing.py --factored). The blanket path's last term is the
-# per-blanket ``M_b^T W_b M_b``, ``V^2`` for each value of each pattern's blanket; the hidden
-# path's, its walks' reads, ``V`` per context.
-_BLANKET = (6.0e-3, 1.49e-4, 1.29e-7, 2.85e-9)
-_HIDDEN = (0.0, 3.11e-4, 1.36e-7, 3.09e-8)
+# The factored context level (docs/theory.md §4.7), fitted (the largest error the smallest,
+# one thread, best of two) to 36 runs on markov chains (the blanket path; r = 2, V = 3..50,
+# T = 4..12; ar, mlm:2, dar:2, vmlm) and 20 on HMMs (the hidden-state path; H = 2, 3,
+# V = 10..30): measured/model 0.71-1.41 and 0.76-1.32 (benchmarks/analysis_sizing.py
+# --factored). The blanket path's last term is the per-blanket ``M_b^T W_b M_b``, ``V^2`` for
+# each value of each pattern's blanket; the hidden path's (its walks' reads, ``V`` per
+# context) fits to 0 since its rank-revealing pass no longer writes the rows out.
+_BLANKET = (5.26e-3, 8.0e-5, 6.29e-8, 1.61e-9)
+_HIDDEN = (5.92e-3, 3.72e-5, 1.35e-7, 0.0)
 
 
 def draws_bytes(n: int, length: int) -> int:
@@ -179,23 +179,41 @@ def _blanket_values(source: Source, objective: Objective, states: int) -> list[i
 def _factored_bytes(source: Source, objective: Objective, cached: bool, states: int) -> int:
     """Peak bytes of a factored context level (docs/theory.md §4.7): per context its ``r S``
     coefficients, class joint and indicator (``r`` floats each), mass and label; each chunk's
-    bases; and one chunk's probe scores (``r (PROBES + 1) + 1`` floats a context), its
-    scaled coefficients and ties."""
+    bases; the largest chunk's passing arrays, the within-class Grams' (degrees, scale and
+    the scaled coefficients, whole and by class: ``r + 2 + r S + r^2 S`` floats a context);
+    and, streamed, the chunks in flight and a walk's messages. Measured peaks are 0.73-1.35x
+    of it on the blanket path and 0.91-1.10x on the hidden-state path over 56 analyses
+    (benchmarks/analysis_sizing.py --factored), 0.79-1.34x on the six of tests/test_sizing.py."""
     r, vocab = source.n_classes, source.vocab
     weights = r * states
     contexts = objective.context_count(vocab)
-    per_chunk = min(contexts, BLANKET_CHUNK // weights)
+    deepest = max(len(p.visible) for p in objective.patterns)
+    per_chunk = _largest_chunk(vocab**deepest, contexts, weights)
     values = _blanket_values(source, objective, states)
     # streamed: the chunk consumed, two waiting, one being built (the blanket path; six on
-    # the hidden-state path, fitted), and a walk's message at each position it has read
-    held = contexts if cached else (4 if states == 1 else 6) * per_chunk
-    stack = 0 if cached else source.length * BLANKET_CHUNK
+    # the hidden-state path, fitted), and a walk's messages: a chunk at each position read
+    # once its message has reached a chunk, and one for all those before
+    held = contexts if cached else min(contexts, (4 if states == 1 else 6) * per_chunk)
+    small = 0
+    while weights * vocab ** (small + 1) <= BLANKET_CHUNK:
+        small += 1
+    stack = 0 if cached else (max(0, deepest - small) + 1) * BLANKET_CHUNK
     basis = (sum(values) if cached else max(values)) * weights * vocab
-    # one chunk's passing arrays: scores, per-class scaled coefficients, their products
-    # with the bases (three bases' worth), the class joint before it is summed
-    passing = per_chunk * (r * (PROBES + 1) + 1 + 2 * weights + r * weights)
-    passing += 3 * max(values) * weights * vocab * r
+    # the bases' products in the Grams, three bases' worth
+    passing = per_chunk * (r + 2 + weights + r * weights) + 3 * max(values) * weights * vocab * r
     return int(FLOAT * (held * (weights + 2 * r + 2) + basis + passing + stack))
+
+
+def _largest_chunk(largest: int, contexts: int, weights: int) -> int:
+    """Contexts of the largest chunk: the largest pattern's (``largest`` contexts), halved
+    until its coefficients fit a chunk, or a whole chunk where patterns of less than a
+    quarter of one are gathered."""
+    cap = BLANKET_CHUNK // weights
+    if 4 * largest * weights < BLANKET_CHUNK:
+        return min(contexts, cap)
+    while largest > cap:
+        largest = -(-largest // 2)
+    return largest
 
 
 def _factored_seconds(source: Source, objective: Objective, states: int) -> float:

@@ -23,6 +23,7 @@ __all__ = [
     "parse_real",
     "softmax",
     "subspace_unique",
+    "tall_product",
 ]
 
 SLACK = 1e-12
@@ -80,6 +81,51 @@ def inverse_sqrt_mass(mass: np.ndarray) -> np.ndarray:
     # slower and 1 / sqrt(m) misses 0.5's 2^(1/2) by an ulp
     inverse = np.divide(1.0, mass, out=np.zeros_like(mass), where=mass > 0)
     return np.sqrt(inverse, out=inverse)
+
+
+TALL_PRODUCT_DOTS = 24
+"""The most entries :func:`tall_product` computes as dot products of columns."""
+
+
+def tall_product(left: np.ndarray, right: np.ndarray | None = None) -> np.ndarray:
+    """``left^T right`` for tall ``left`` (n, p) and ``right`` (n, q); ``left^T left`` when
+    ``right`` is None.
+
+    Up to :data:`TALL_PRODUCT_DOTS` entries (the Gram's upper triangle only) are dot products
+    of columns: OpenBLAS's gemm is slow on a product with a small output and a long inner
+    axis, 3.4x slower than three dot products for the ``V = 2`` Gram of 132,000 rows (263
+    against 77 us), 1.7x at ``V = 6``, and faster again from ``V = 8``.
+
+    Parameters
+    ----------
+    left : ndarray, shape (n, p)
+        Tall; column-major is fastest.
+    right : ndarray, shape (n, q), optional
+
+    Returns
+    -------
+    ndarray, shape (p, q)
+
+    Examples
+    --------
+    >>> rows = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> tall_product(rows).tolist(), tall_product(rows, rows[:, :1]).tolist()
+    ([[35.0, 44.0], [44.0, 56.0]], [[35.0], [44.0]])
+    """
+    symmetric = right is None
+    other = left if right is None else right
+    p, q = left.shape[1], other.shape[1]
+    if (p * (p + 1) // 2 if symmetric else p * q) > TALL_PRODUCT_DOTS:
+        return left.T @ other
+    columns = [left[:, i] for i in range(p)]
+    others = columns if symmetric else [other[:, j] for j in range(q)]
+    out = np.empty((p, q))
+    for i in range(p):
+        for j in range(i if symmetric else 0, q):
+            out[i, j] = columns[i] @ others[j]
+            if symmetric:
+                out[j, i] = out[i, j]
+    return out
 
 
 def normalize(cooccurrence: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ import numpy as np
 from lookaround.base.background import in_background
 from lookaround.base.threads import producer_allowed
 from lookaround.theory.marginals import bayes_labels
-from lookaround.theory.numerics import inverse_sqrt_mass
+from lookaround.theory.numerics import inverse_sqrt_mass, tall_product
 
 __all__ = [
     "Chunk",
@@ -137,6 +137,11 @@ class Chunk:
         ``scale``, shape (r, V, V)."""
         raise NotImplementedError
 
+    def scaled_rows(self, scale: np.ndarray) -> np.ndarray:
+        """``Q^T X`` for some ``Q`` with orthonormal columns, ``X = diag(scale) R``: rows with
+        ``X``'s QR factor (and Gram), at most as many as ``X`` has, shape (m, V)."""
+        raise NotImplementedError
+
     def columns(self, matrix: np.ndarray) -> np.ndarray:
         """``(R @ matrix)^T``, shape (k, rows): a reduction over ``k`` runs along rows."""
         raise NotImplementedError
@@ -205,8 +210,10 @@ class RowChunk(Chunk):
         return (np.arange(self.classes)[:, None] == self.labels[None, :]).astype(float)
 
     def gram(self, scale: np.ndarray) -> np.ndarray:
-        scaled = self.rows * scale[:, None]
-        return scaled.T @ scaled
+        return tall_product(self.rows * scale[:, None])
+
+    def scaled_rows(self, scale: np.ndarray) -> np.ndarray:
+        return self.rows * scale[:, None]
 
     def class_grams(self, scale: np.ndarray) -> np.ndarray:
         # one BLAS product per class on the rows masked to it, the last class's Gram being
@@ -227,7 +234,7 @@ class RowChunk(Chunk):
         return matrix.T @ self.rows[index].T
 
     def transposed_times(self, weights: np.ndarray) -> np.ndarray:
-        return self.rows.T @ weights
+        return tall_product(self.rows, weights)
 
     def supports(self) -> tuple[np.ndarray, np.ndarray | None]:
         return self.rows > 0, None  # counting unweighted is 2x faster
@@ -405,28 +412,28 @@ def gram_factor(gram: np.ndarray) -> np.ndarray:
 
 class QRTargetSideBuilder:
     """Pass consumer: the streaming QR factor of ``D_r^{-1/2} R``, accurate to rounding even
-    for singular values near zero, at about ten times the Gram's cost."""
+    for singular values near zero, at about ten times the Gram's cost. Each chunk gives its
+    rows through :meth:`Chunk.scaled_rows`: a factored chunk's are ``r`` (or ``r H``) a
+    blanket, not one a context."""
 
     def __init__(self) -> None:
-        self.factor = self.mass_t = self.label_target = None
+        self.factor = self.label_target = None
         self.n_rows = 0
 
     def add(self, chunk: Chunk) -> None:
-        chunk = chunk.dense()
         if self.factor is None:
             width = chunk.width
             self.factor = np.zeros((0, width))
-            self.mass_t = np.zeros(width)
-            self.label_target = np.zeros((width, chunk.classes))
-        self.factor = qr_append(self.factor, chunk.rows / np.sqrt(chunk.mass)[:, None])
-        self.mass_t += chunk.rows.sum(axis=0)
-        self.label_target += chunk.rows.T @ chunk.indicator.T
-        self.n_rows += chunk.rows.shape[0]
+            self.label_target = np.zeros((width, chunk.indicator.shape[0]))
+        self.factor = qr_append(self.factor, chunk.scaled_rows(inverse_sqrt_mass(chunk.mass)))
+        self.label_target += chunk.transposed_times(chunk.indicator.T)
+        self.n_rows += chunk.n_rows
 
     def result(self) -> TargetSide:
-        if self.factor is None or self.mass_t is None or self.label_target is None:
+        if self.factor is None or self.label_target is None:
             raise ValueError("the co-occurrence has no positive mass")
-        return TargetSide(self.mass_t, square_factor(self.factor), self.label_target, self.n_rows)
+        mass_t = self.label_target.sum(axis=1)  # each row's labels sum to 1
+        return TargetSide(mass_t, square_factor(self.factor), self.label_target, self.n_rows)
 
 
 def target_side_pass(
