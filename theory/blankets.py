@@ -43,8 +43,8 @@ BLANKET_CHUNK = 262_144
 
 # Each pattern is walked on its own (no sharing of prefixes between visible sets) at about a
 # hundred microseconds of Python, so the path pays where patterns have many contexts: at a
-# mean of 729 to 6,561 contexts a pattern it was 1.2x to 1.6x faster than the row path, at 128
-# and 26 (vmlm at V = 3, T = 8 and V = 2, T = 9) 2.1x and 4.5x slower (benchmarks/paths.py).
+# mean of 729 to 6,561 contexts a pattern it was 1.2x to 2.0x faster than the row path, at 128
+# and 26 (vmlm at V = 3, T = 8 and V = 2, T = 9) 2.7x and 6.3x slower (benchmarks/paths.py).
 BLANKET_CONTEXTS = 512
 
 

@@ -27,8 +27,9 @@ def hidden_pays(source: Source, objective: Objective, contexts_per_pattern: int)
     ``contexts_per_pattern`` contexts a pattern on average.
 
     Measured against the row path (``analyze`` at the context level, best of 2;
-    ``benchmarks/paths.py``): 1.4x to 1.8x faster at ``V = 10, r H = 4`` (ar, mlm:2, vmlm),
-    2.8x at ``V = 20, r H = 6``; at ``V / r H`` of 1.25 and 1.5, 0.99x to 1.09x, so not taken.
+    ``benchmarks/paths.py``): 2.1x to 4.2x faster at ``V = 10, r H = 4`` (ar, mlm:2, vmlm),
+    6.3x at ``V = 20, r H = 6``; at ``V / r H`` of 1.5 1.7x to 1.8x, at 1.25 0.83x, too few
+    cases to move the rule by (docs/theory.md §4.7).
 
     Parameters
     ----------
