@@ -136,8 +136,8 @@ class FactoredChunk(Chunk):
     def columns_at(self, matrix: np.ndarray, index: np.ndarray) -> np.ndarray:
         count = self.coefficients.shape[2]
         blanket, context = np.divmod(index, count)
-        # each blanket's product once, then gathered: gathering the bases first wrote V
-        # floats per coefficient of every row (123 floats a row at V = 30 on the hidden path)
+        # each blanket's product once, then gathered: gathering the bases first would write
+        # V floats for each coefficient of every row asked for
         through = (self.basis @ matrix)[blanket]  # (m, r, k)
         return np.einsum("mr,mrk->km", self.coefficients[blanket, :, context], through)
 
@@ -154,7 +154,7 @@ class FactoredChunk(Chunk):
             return self.dense().supports()
         if self.coefficients.min() > 0:
             # each context of mass has every row: one support per blanket, counted without
-            # keys (the general count takes 12x as long, most of the pass, on positive chains)
+            # keys (the keyed count took 12x as long, 0.24 ms a chunk against 0.02 at V = 10)
             found = np.count_nonzero(self.mass.reshape(blankets, count) > 0, axis=1)
             seen = np.flatnonzero(found)
             return np.any(self.basis[seen] > 0, axis=1), found[seen]
