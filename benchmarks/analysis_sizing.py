@@ -8,8 +8,9 @@ markov2's sparse chains have zero-probability sequences, which ``V^T`` counts, s
 faster than modelled.
 
 ``--factored`` measures instead the factored context level (docs/theory.md §4.7), time on one
-thread (the best of two) and tracemalloc's peak, against ``Estimate.seconds`` and ``Estimate.memory_bytes``, on
-Markov chains (the blanket path) and HMMs with ``2 r H <= V`` (the hidden-state path).
+thread (the best of two) and tracemalloc's peak, against ``Estimate.seconds`` and
+``Estimate.memory_bytes``, on Markov chains (the blanket path) and HMMs with ``2 r H <= V``
+(the hidden-state path).
 
 Usage: ``python benchmarks/analysis_sizing.py [--factored]``
 """

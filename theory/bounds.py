@@ -226,6 +226,12 @@ class Readout:
         moved = PROBE_MARGIN * 2 * BOUND_SLACK * np.abs(self.changes).max(axis=1)
         return np.column_stack([self.matrix, moved + self.rounding])
 
+    @cached_property
+    def near(self) -> np.ndarray:
+        """``[B, rounding, B' - B]`` side by side: what a row near a tie is read against."""
+        assert self.changes is not None
+        return np.column_stack([self.matrix, self.rounding, self.changes])
+
 
 def _eigen(side: TargetSide, k: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Every eigenvalue ``s_j^2`` of the normalized Gram, its eigenvectors, and the number of
@@ -420,9 +426,7 @@ class ProbeScorer:
 def _near_ties(chunk: Chunk, readout: Readout, near: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Labels of the rows ``near`` by the probes' measured changes, and which of them that
     widened rule decided (their correctness hangs on telling a tie from a near tie)."""
-    assert readout.changes is not None
-    parts = [readout.matrix, readout.rounding[:, None], readout.changes]
-    columns = chunk.columns_at(np.concatenate(parts, axis=1), near)
+    columns = chunk.columns_at(readout.near, near)
     classes = readout.matrix.shape[1]
     scores, own, changes = columns[:classes], columns[classes], columns[classes + 1 :]
     top = scores.max(axis=0)

@@ -96,9 +96,13 @@ class FactoredChunk(Chunk):
         """Contexts of positive mass."""
         return int(np.count_nonzero(self.mass > 0))
 
+    def _scaled(self, scale: np.ndarray) -> np.ndarray:
+        """The coefficients with each context's scaled by its ``scale``, shape (B, r S, n)."""
+        blankets, _, count = self.coefficients.shape
+        return self.coefficients * scale.reshape(blankets, 1, count)
+
     def gram(self, scale: np.ndarray) -> np.ndarray:
-        blankets, classes, count = self.coefficients.shape
-        scaled = self.coefficients * scale.reshape(blankets, 1, count)
+        scaled = self._scaled(scale)
         small = scaled @ scaled.transpose(0, 2, 1)  # W_b, shape (B, r, r)
         flat = self.basis.reshape(-1, self.width)
         return flat.T @ (small @ self.basis).reshape(-1, self.width)
@@ -106,7 +110,7 @@ class FactoredChunk(Chunk):
     def class_grams(self, scale: np.ndarray) -> np.ndarray:
         blankets, weights, count = self.coefficients.shape
         classes = self.classes
-        scaled = self.coefficients * scale.reshape(blankets, 1, count)  # (B, r S, n)
+        scaled = self._scaled(scale)
         by_class = self.indicator.reshape(classes, blankets, 1, count).transpose(1, 0, 2, 3)
         # written blanket-major (the indicator's order would make the reshape copy), for one
         # product per blanket, not per (blanket, class): 1.7x faster at r = 2
@@ -120,8 +124,8 @@ class FactoredChunk(Chunk):
     def scaled_rows(self, scale: np.ndarray) -> np.ndarray:
         # a blanket's scaled rows are (diag(scale) U_b^T) M_b = Q_b (R_b M_b), the QR of its
         # n x r S coefficients: R_b M_b has their QR factor with r S rows instead of n
-        blankets, weights, count = self.coefficients.shape
-        scaled = (self.coefficients * scale.reshape(blankets, 1, count)).transpose(0, 2, 1)
+        _, weights, count = self.coefficients.shape
+        scaled = self._scaled(scale).transpose(0, 2, 1)
         if count > weights:
             scaled = np.linalg.qr(scaled, mode="r")  # (B, r S, r S)
         return (scaled @ self.basis).reshape(-1, self.width)

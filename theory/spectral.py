@@ -210,7 +210,7 @@ class RowChunk(Chunk):
         return (np.arange(self.classes)[:, None] == self.labels[None, :]).astype(float)
 
     def gram(self, scale: np.ndarray) -> np.ndarray:
-        return tall_product(self.rows * scale[:, None])
+        return tall_product(self.scaled_rows(scale))
 
     def scaled_rows(self, scale: np.ndarray) -> np.ndarray:
         return self.rows * scale[:, None]
@@ -355,7 +355,28 @@ def _labelled(chunk: Chunk) -> Chunk:
     return chunk
 
 
-class TargetSideBuilder:
+class _LabelMasses:
+    """What both target-side builders add up beside their factor of the Gram: the label masses
+    ``R^T Y`` (``P_t`` is their row sum, each row's labels summing to 1) and the rows."""
+
+    def __init__(self) -> None:
+        self.label_target: np.ndarray | None = None
+        self.n_rows = 0
+
+    def add_labels(self, chunk: Chunk) -> None:
+        if self.label_target is None:
+            self.label_target = np.zeros((chunk.width, chunk.indicator.shape[0]))
+        self.label_target += chunk.transposed_times(chunk.indicator.T)
+        self.n_rows += chunk.n_rows
+
+    def labels_so_far(self) -> tuple[np.ndarray, np.ndarray]:
+        """``P_t`` and ``R^T Y``; an error when no chunk had positive mass."""
+        if self.label_target is None:
+            raise ValueError("the co-occurrence has no positive mass")
+        return self.label_target.sum(axis=1), self.label_target
+
+
+class TargetSideBuilder(_LabelMasses):
     """Pass consumer: the target-side Gram ``R^T D_r^{-1} R`` and label masses ``R^T Y``, each
     one BLAS product per chunk (``P_t`` is the row sum of ``R^T Y``).
 
@@ -364,27 +385,23 @@ class TargetSideBuilder:
     """
 
     def __init__(self) -> None:
-        self.gram = self.label_target = None
-        self.n_rows = 0
+        super().__init__()
+        self.gram = np.zeros((0, 0))
 
     def add(self, chunk: Chunk) -> None:
-        if self.gram is None:
+        if not self.gram.size:
             self.gram = np.zeros((chunk.width, chunk.width))
-            self.label_target = np.zeros((chunk.width, chunk.indicator.shape[0]))
         self.gram += chunk.gram(inverse_sqrt_mass(chunk.mass))
-        self.label_target += chunk.transposed_times(chunk.indicator.T)
-        self.n_rows += chunk.n_rows
+        self.add_labels(chunk)
 
     def result(self) -> TargetSide | None:
-        if self.gram is None or self.label_target is None:
-            raise ValueError("the co-occurrence has no positive mass")
-        mass_t = self.label_target.sum(axis=1)
+        mass_t, label_target = self.labels_so_far()
         scale = inverse_sqrt_mass(mass_t)
         normalized = np.linalg.eigvalsh(scale[:, None] * self.gram * scale[None, :])[::-1]
         resolved = min(int(np.sum(mass_t > 0)), self.n_rows)
         if normalized[resolved - 1] < GRAM_LIMIT:
             return None
-        return TargetSide(mass_t, gram_factor(self.gram), self.label_target, self.n_rows)
+        return TargetSide(mass_t, gram_factor(self.gram), label_target, self.n_rows)
 
 
 def gram_factor(gram: np.ndarray) -> np.ndarray:
@@ -410,30 +427,25 @@ def gram_factor(gram: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(values, 0.0))[:, None] * vectors.T
 
 
-class QRTargetSideBuilder:
+class QRTargetSideBuilder(_LabelMasses):
     """Pass consumer: the streaming QR factor of ``D_r^{-1/2} R``, accurate to rounding even
     for singular values near zero, at about ten times the Gram's cost. Each chunk gives its
     rows through :meth:`Chunk.scaled_rows`: a factored chunk's are ``r`` (or ``r H``) a
     blanket, not one a context."""
 
     def __init__(self) -> None:
-        self.factor = self.label_target = None
-        self.n_rows = 0
+        super().__init__()
+        self.factor = np.zeros((0, 0))
 
     def add(self, chunk: Chunk) -> None:
-        if self.factor is None:
-            width = chunk.width
-            self.factor = np.zeros((0, width))
-            self.label_target = np.zeros((width, chunk.indicator.shape[0]))
+        if not self.factor.shape[1]:
+            self.factor = np.zeros((0, chunk.width))
         self.factor = qr_append(self.factor, chunk.scaled_rows(inverse_sqrt_mass(chunk.mass)))
-        self.label_target += chunk.transposed_times(chunk.indicator.T)
-        self.n_rows += chunk.n_rows
+        self.add_labels(chunk)
 
     def result(self) -> TargetSide:
-        if self.factor is None or self.label_target is None:
-            raise ValueError("the co-occurrence has no positive mass")
-        mass_t = self.label_target.sum(axis=1)  # each row's labels sum to 1
-        return TargetSide(mass_t, square_factor(self.factor), self.label_target, self.n_rows)
+        mass_t, label_target = self.labels_so_far()
+        return TargetSide(mass_t, square_factor(self.factor), label_target, self.n_rows)
 
 
 def target_side_pass(
