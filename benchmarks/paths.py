@@ -4,8 +4,8 @@
 ``blankets.factored_states`` picks (the blanket path on Markov chains, the hidden-state path on
 HMMs) and once forced onto the row path, alternating, the best of two each. The cost model of
 docs/theory.md §4.7 takes a factored path where it is the faster: chains with at least 512
-contexts a pattern, HMMs with ``2 r H <= V`` as well. Rows marked ``forced`` are below those
-thresholds and show what taking the path there would cost.
+contexts a pattern or 2^26 in all, HMMs with ``2 r H <= V`` and 512 contexts a pattern. Rows
+marked ``forced`` are below those thresholds and show what taking the path there would cost.
 
 Usage: ``python benchmarks/paths.py``
 """
@@ -25,6 +25,10 @@ from lookaround.theory.sources import Source
 
 CASES = [
     ("markov", 3, 8, None, "vmlm"), ("markov", 2, 9, None, "vmlm"),
+    ("markov", 2, 13, None, "vmlm"), ("markov", 2, 14, None, "vmlm"),
+    ("markov", 2, 15, None, "vmlm"), ("markov", 2, 14, None, "plm"),
+    ("markov", 3, 10, None, "vmlm"), ("markov", 3, 11, None, "vmlm"),
+    ("markov", 4, 8, None, "vmlm"),
     ("markov", 3, 8, None, "mlm:2"), ("markov", 2, 12, None, "mlm:2"),
     ("markov", 3, 10, None, "mlm:2"), ("markov", 5, 8, None, "vmlm"),
     ("markov", 10, 7, None, "ar"), ("markov", 10, 7, None, "mlm:2"),

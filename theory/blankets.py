@@ -9,7 +9,9 @@ with ``L_z`` the chain's joint of the visible tokens up to ``a`` and ``R_z`` the
 after ``b`` given ``x_b``. So ``u(c) = L_z R_z`` (``r`` numbers, the product of two chain
 walks) and ``M_{(x_a, x_b)}[z, t] = M_z(a, i)[x_a, t] M_z(i, b)[t, x_b]`` (one ``r x V`` matrix
 per blanket value), where the row path (:mod:`lookaround.theory.chains`) writes ``r V`` numbers
-per context and its Gram costs ``V^2``.
+per context and its Gram costs ``V^2``. The visible sets of a window are built together
+(:mod:`lookaround.theory.windows`); a set whose contexts pass a chunk is walked here, on its
+own, in parts.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ import numpy as np
 
 from lookaround.theory.chains import ChainMoves
 from lookaround.theory.cooccurrence import Block, iter_blocks
-from lookaround.theory.factored import FactoredChunk, by_pattern, halves, right_budget
+from lookaround.theory.factored import FactoredChunk, gathered, halves, right_budget
 from lookaround.theory.hidden import hidden_chunks, hidden_pays
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
+from lookaround.theory.windows import window_chunks
 
 __all__ = [
     "BLANKET_CHUNK",
     "BLANKET_CONTEXTS",
+    "WINDOW_CONTEXTS",
     "blanket_chunks",
     "blankets_pay",
     "context_chunks",
@@ -41,16 +45,21 @@ __all__ = [
 # 7.3 s (32,768: 17.8 s); V = 30, T = 6: 2.28 s, 2.07 s and 1.84 s.
 BLANKET_CHUNK = 262_144
 
-# Each pattern is walked on its own (no sharing of prefixes between visible sets) at about a
-# hundred microseconds of Python, so the path pays where patterns have many contexts: at a
-# mean of 729 to 6,561 contexts a pattern it was 1.2x to 2.0x faster than the row path, at 128
-# and 26 (vmlm at V = 3, T = 8 and V = 2, T = 9) 2.7x and 6.3x slower (benchmarks/paths.py).
+# The visible sets of a window are walked together (theory/windows.py), but each rectangle
+# costs Python in each pass and the passes' two threads overlap less than on the row path.
+# Against the row path (two runs of benchmarks/paths.py), near the rule the two are even:
+# 0.94-0.98x at a mean of 512 contexts a pattern (vmlm, V = 3, T = 10), 0.91-1.16x at 610,
+# 1.07-1.32x at 1,024; past it 1.65x at 2,187 and 4.8-11x from 27,681. vmlm at V = 2, a few
+# hundred contexts a pattern, turns with the total: 0.71x at T = 13 (6.9e6 contexts),
+# 0.84-1.05x at T = 14, 0.94-1.08x at T = 15 (7.2e7), 1.3-1.45x at T = 16 (2.3e8).
 BLANKET_CONTEXTS = 512
+WINDOW_CONTEXTS = 1 << 26
 
 
 def blankets_pay(source: Source, objective: Objective) -> bool:
     """Whether :func:`blanket_chunks` applies (the token is the state) and pays (the cost
-    model of docs/theory.md §4.7: at least :data:`BLANKET_CONTEXTS` contexts per pattern).
+    model of docs/theory.md §4.7: at least :data:`BLANKET_CONTEXTS` contexts per pattern, or
+    :data:`WINDOW_CONTEXTS` in all).
 
     Parameters
     ----------
@@ -75,7 +84,8 @@ def blankets_pay(source: Source, objective: Objective) -> bool:
     False
     """
     contexts = objective.context_count(source.vocab)
-    return source.emits_state and contexts >= BLANKET_CONTEXTS * len(objective.patterns)
+    many = contexts >= min(BLANKET_CONTEXTS * len(objective.patterns), WINDOW_CONTEXTS)
+    return source.emits_state and many
 
 
 def factored_states(source: Source, objective: Objective) -> int | None:
@@ -179,7 +189,8 @@ def blanket_chunks(source: Source, objective: Objective, *, chunk: int) -> Itera
     1.0
     """
     moves = ChainMoves(source)
-    return by_pattern(objective, functools.partial(_pattern_chunks, moves, chunk=chunk), chunk)
+    per_pattern = functools.partial(_pattern_chunks, moves, chunk=chunk)
+    return gathered(window_chunks(moves, objective, per_pattern, chunk=chunk), chunk)
 
 
 def _pattern_chunks(
@@ -189,10 +200,8 @@ def _pattern_chunks(
     r, vocab = source.n_classes, source.vocab
     left = [p for p in visible if p < target]
     right = [p for p in visible if p > target]
-    into = moves.move(left[-1], target) if left else moves.start(target)[:, None, :]
-    out = moves.move(target, right[0]) if right else np.ones((r, vocab, 1))
-    # M_(a, b)[z, t] = M_z(a, i)[a, t] M_z(i, b)[t, b], blanket (a, b) flattened a-major
-    basis = np.einsum("zat,ztb->abzt", into, out).reshape(-1, r, vocab) * weight
+    near, far = (left[-1] if left else -1), (right[0] if right else source.length)
+    basis = moves.basis(near, target, far) * weight
     # the product of the two walks' parts has (L's size)(R's size) / r floats
     left_size = r * vocab ** len(left)
     for after in _walks(moves, right, True, right_budget(chunk, r, left_size)):  # (r, V_b, n_R)

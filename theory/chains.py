@@ -62,11 +62,21 @@ class ChainMoves:
     def __init__(self, source: Source) -> None:
         self.source = source
 
-    @functools.cache  # noqa: B019 - one instance per call of chain_joints
+    @functools.cache  # noqa: B019 - one instance per pass
     def move(self, a: int, b: int) -> np.ndarray:
         """``M_z(a, b)``, shape (r, V, V): the state at ``b`` given the state at ``a < b``."""
         step = self.source.trans[:, a]
         return step if b == a + 1 else step @ self.move(a + 1, b)
+
+    def basis(self, near: int, target: int, far: int) -> np.ndarray:
+        """The bases of target ``i`` between visible neighbours ``a < i < b`` (``a = -1``, or
+        ``b = T``, when there is none): ``M_(x_a, x_b)[z, t] = M_z(a, i)[x_a, t] M_z(i, b)[t,
+        x_b]``, shape (V_a V_b, r, V), ``x_a`` major (docs/theory.md §4.7)."""
+        source = self.source
+        r, vocab = source.n_classes, source.vocab
+        into = self.move(near, target) if near >= 0 else self.start(target)[:, None, :]
+        out = self.move(target, far) if far < source.length else np.ones((r, vocab, 1))
+        return np.einsum("zat,ztb->abzt", into, out).reshape(-1, r, vocab)
 
     def start(self, p: int) -> np.ndarray:
         """``pi_z mu_z(p)[v]``, shape (r, V): the class and the state at ``p``."""

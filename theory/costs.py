@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from lookaround.theory.blankets import BLANKET_CHUNK, factored_states
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
 from lookaround.theory.graphs import KERNEL_CHUNK, degree_entries
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
+from lookaround.theory.windows import rectangles
 
 __all__ = [
     "AUGMENTATION_MAX_SEQUENCES",
@@ -38,13 +41,15 @@ _FIXED, _PER_PATTERN = 0.026, 9.3e-5
 _PER_WORK, _PER_GATHER = 1.28e-8, 5.3e-8
 _PER_KERNEL_ENTRY, _PER_AUGMENTED_ENTRY = 3.24e-9, 1.47e-5
 # The factored context level (docs/theory.md §4.7), fitted (the largest error the smallest,
-# one thread, best of two) to 36 runs on markov chains (the blanket path; r = 2, V = 3..50,
-# T = 4..12; ar, mlm:2, dar:2, vmlm) and 20 on HMMs (the hidden-state path; H = 2, 3,
-# V = 10..30): measured/model 0.71-1.41 and 0.76-1.32 (benchmarks/analysis_sizing.py
-# --factored). The blanket path's last term is the per-blanket ``M_b^T W_b M_b``, ``V^2`` for
-# each value of each pattern's blanket; the hidden path's (its walks' reads, ``V`` per
-# context) fits to 0 since its rank-revealing pass no longer writes the rows out.
-_BLANKET = (5.26e-3, 8.0e-5, 6.29e-8, 1.61e-9)
+# one thread, best of two): the blanket path to 47 runs on markov chains (r = 2, V = 2..50,
+# T = 4..15; ar, mlm:2, dar:2, vmlm), measured/model 0.72-1.38; the hidden-state path to 20
+# on HMMs (H = 2, 3, V = 10..30), 0.76-1.32 (benchmarks/analysis_sizing.py --factored). The
+# blanket path's terms are a pattern (its share of the plan), a rectangle of the window
+# path (the Python of its walks and chunks), a context, and the per-blanket
+# ``M_b^T W_b M_b``, ``V^2`` for each value of each pattern's blanket; the hidden path's (a
+# pattern, a context, its walks' reads, ``V`` per context: fits to 0 since its
+# rank-revealing pass no longer writes the rows out) have no rectangles.
+_BLANKET = (6.04e-3, 9.8e-7, 2.58e-4, 4.69e-8, 1.95e-9)
 _HIDDEN = (5.92e-3, 3.72e-5, 1.35e-7, 0.0)
 
 
@@ -141,14 +146,15 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
         # all blocks when cached, else one chunk and, half the time, the next one built beside it.
         context_bytes = int(FLOAT * (r + 2) * (entries if cached else 1.5 * chunk))
     sequences = vocab**source.length
-    sets = {p.visible for p in objective.patterns}
-    gathers = sequences * len(sets)
+    masks = [masks for _, masks in objective.by_target().values()]
+    gathers = sequences * np.unique(np.concatenate(masks)).size  # once per visible set
     # the objective's own pattern table (Python objects, built before this estimate runs):
     # about 60 bytes a pattern and 24 a visible position, 0.9-1.1x of tracemalloc's peak for
     # vmlm at T = 14, 16 and mlm:8 at T = 16 (116 MB for vmlm at T = 16, left out before)
-    positions = sum(len(p.visible) for p in objective.patterns)
+    positions = objective.visible_positions()
     memory = context_bytes + 60 * len(objective.patterns) + 24 * positions
     if level in ("sample", "both"):
+        sets = {p.visible for p in objective.patterns}
         tables = FLOAT * vocab * sum(vocab ** len(s) for s in sets)
         joint = FLOAT * r * sequences
         rows = sequences * (vocab + r)
@@ -164,16 +170,16 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     return Estimate(entries, work, sequences, gathers, memory, seconds)
 
 
-def _blanket_values(source: Source, objective: Objective, states: int) -> list[int]:
+def _blanket_values(source: Source, objective: Objective, states: int) -> np.ndarray:
     """How many bases ``M_b`` each pattern has: ``V`` per visible neighbour of ``i`` on the
     blanket path, one on the hidden-state path."""
     if states > 1:
-        return [1] * len(objective.patterns)
-    return [
-        source.vocab
-        ** (any(q < p.target for q in p.visible) + any(q > p.target for q in p.visible))
-        for p in objective.patterns
+        return np.ones(len(objective.patterns), dtype=np.int64)
+    sides = [
+        ((masks & ((1 << target) - 1)) != 0).astype(int) + ((masks >> (target + 1)) != 0)
+        for target, (_, masks) in objective.by_target().items()
     ]
+    return source.vocab ** np.concatenate(sides)
 
 
 def _factored_bytes(source: Source, objective: Objective, cached: bool, states: int) -> int:
@@ -190,17 +196,26 @@ def _factored_bytes(source: Source, objective: Objective, cached: bool, states: 
     deepest = max(len(p.visible) for p in objective.patterns)
     per_chunk = _largest_chunk(vocab**deepest, contexts, weights)
     values = _blanket_values(source, objective, states)
-    # streamed: the chunk consumed, two waiting, one being built (the blanket path; six on
-    # the hidden-state path, fitted), and a walk's messages: a chunk at each position read
-    # once its message has reached a chunk, and one for all those before
-    held = contexts if cached else min(contexts, (4 if states == 1 else 6) * per_chunk)
+    # streamed: the chunk consumed, two waiting, one being built, the parts gathered (four
+    # chunks' worth) and a window's targets sharing one product (seven in all on the
+    # blanket path, six on the hidden-state path, fitted), and a walk's messages: a chunk at
+    # each position read once its message has reached a chunk, and one for all those before
+    held = contexts if cached else min(contexts, (7 if states == 1 else 6) * per_chunk)
     small = 0
     while weights * vocab ** (small + 1) <= BLANKET_CHUNK:
         small += 1
     stack = 0 if cached else (max(0, deepest - small) + 1) * BLANKET_CHUNK
-    basis = (sum(values) if cached else max(values)) * weights * vocab
+    if cached:
+        basis = int(values.sum()) * weights * vocab
+    else:  # on the blanket path, a window's bases, weighted, and stacked into its chunks
+        widest = (
+            max(np.count_nonzero(g.weights) for g in rectangles(objective)) if states == 1 else 1
+        )
+        basis = (3 * widest if states == 1 else 1) * int(values.max()) * weights * vocab
     # the bases' products in the Grams, three bases' worth
-    passing = per_chunk * (r + 2 + weights + r * weights) + 3 * max(values) * weights * vocab * r
+    passing = (
+        per_chunk * (r + 2 + weights + r * weights) + 3 * int(values.max()) * weights * vocab * r
+    )
     return int(FLOAT * (held * (weights + 2 * r + 2) + basis + passing + stack))
 
 
@@ -219,12 +234,14 @@ def _largest_chunk(largest: int, contexts: int, weights: int) -> int:
 def _factored_seconds(source: Source, objective: Objective, states: int) -> float:
     vocab = source.vocab
     contexts = objective.context_count(vocab)
-    fixed, per_pattern, per_context, last = _BLANKET if states == 1 else _HIDDEN
-    if states == 1:
-        extra = sum(_blanket_values(source, objective, states)) * vocab**2
-    else:
-        extra = contexts * vocab
-    return fixed + per_pattern * len(objective.patterns) + per_context * contexts + last * extra
+    patterns = len(objective.patterns)
+    if states > 1:
+        fixed, per_pattern, per_context, last = _HIDDEN
+        return fixed + per_pattern * patterns + per_context * contexts + last * contexts * vocab
+    fixed, per_pattern, per_rectangle, per_context, last = _BLANKET
+    extra = int(_blanket_values(source, objective, states).sum()) * vocab**2
+    groups = per_rectangle * len(rectangles(objective))
+    return fixed + per_pattern * patterns + groups + per_context * contexts + last * extra
 
 
 def _seconds(

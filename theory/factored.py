@@ -42,6 +42,10 @@ class FactoredChunk(Chunk):
         part of the context's probability it carries.
     states : int
         ``S``: 1 on the blanket path (the class alone); ``H`` on the hidden-state path.
+    twin : FactoredChunk, optional
+        A chunk of the same coefficients whose class joint is this one's times a positive
+        number (another target of the same window, docs/theory.md §4.7): its labels and
+        indicator are this chunk's, computed once.
 
     Examples
     --------
@@ -55,6 +59,7 @@ class FactoredChunk(Chunk):
     coefficients: np.ndarray
     basis: np.ndarray
     states: int = 1
+    twin: FactoredChunk | None = None
 
     @property
     def classes(self) -> int:
@@ -83,11 +88,15 @@ class FactoredChunk(Chunk):
     @cached_property
     def labels(self) -> np.ndarray:  # type: ignore[override]
         """Bayes labels, shape (B n,)."""
+        if self.twin is not None:
+            return self.twin.labels
         return bayes_labels(self._class_joint, axis=1).reshape(-1)
 
     @cached_property
     def indicator(self) -> np.ndarray:  # type: ignore[override]
         """``Y^T``, shape (r, B n), zero on contexts of zero mass."""
+        if self.twin is not None:
+            return self.twin.indicator
         classes = np.arange(self.classes)[:, None]
         return ((classes == self.labels[None, :]) & (self.mass > 0)[None, :]).astype(float)
 
@@ -251,8 +260,9 @@ def gathered(parts: Iterable[FactoredChunk], chunk: int) -> Iterator[FactoredChu
     parts : iterable of FactoredChunk
         Chunks of one path (the same ``states``).
     chunk : int
-        Floats of coefficients and bases a joined chunk holds at most; a part of at least a
-        quarter of it is passed on alone.
+        A part of at least a quarter of ``chunk`` floats (coefficients and bases) is passed
+        on alone; parts with as many contexts a blanket are joined once they reach half of
+        it, and all at once when ``4 chunk`` floats are held.
 
     Yields
     ------
@@ -264,8 +274,8 @@ def gathered(parts: Iterable[FactoredChunk], chunk: int) -> Iterator[FactoredChu
     >>> [c.coefficients.shape for c in gathered([one, one, one], chunk=100)]
     [(3, 2, 3)]
     """
-    pending: dict[int, list[FactoredChunk]] = {}
-    held = 0
+    pending: dict[int, list[FactoredChunk]] = {}  # by contexts a blanket
+    sizes: dict[int, int] = {}
     for part in parts:
         # a part's bases count: with a context or two a blanket (mlm:2 at V = 50) they are
         # most of its floats, and a consumer's products with them are a few times their size
@@ -273,11 +283,15 @@ def gathered(parts: Iterable[FactoredChunk], chunk: int) -> Iterator[FactoredChu
         if 4 * size >= chunk:
             yield part
             continue
-        if held + size > chunk:  # all groups at once: bounds what is held
+        count = part.coefficients.shape[2]
+        pending.setdefault(count, []).append(part)
+        sizes[count] = sizes.get(count, 0) + size
+        if 2 * sizes[count] >= chunk:  # half a chunk: 2x fewer chunks than a quarter
+            del sizes[count]
+            yield _joined(pending.pop(count))
+        elif sum(sizes.values()) > 4 * chunk:  # every group at once: bounds what is held
             yield from map(_joined, pending.values())
-            pending, held = {}, 0
-        pending.setdefault(part.coefficients.shape[2], []).append(part)
-        held += size
+            pending, sizes = {}, {}
     yield from map(_joined, pending.values())
 
 

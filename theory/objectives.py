@@ -6,6 +6,7 @@ ways (the same ``(S, i)``) add exactly and every objective sums to 1.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from lookaround.base.allocator import collector_paused
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import short_repr
 from lookaround.base.seeds import streams
@@ -99,13 +101,26 @@ class Objective:
 
     @cached_property
     def _by_target(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        dtype = np.int64 if self.length <= 62 else object
-        bits = [1 << t for t in range(self.length)]
-        masks = np.array([sum([bits[t] for t in p.visible]) for p in self.patterns], dtype=dtype)
-        targets = np.array([p.target for p in self.patterns])
+        masks = self._masks()
+        targets = np.fromiter((p.target for p in self.patterns), np.int64, len(self.patterns))
         return {
             int(i): (np.flatnonzero(targets == i), masks[targets == i]) for i in np.unique(targets)
         }
+
+    def _masks(self) -> np.ndarray:
+        """Each pattern's ``S`` as a bitmask: int64 up to ``T = 62``, else Python ints."""
+        if self.length > 62:
+            bits = [1 << t for t in range(self.length)]
+            return np.array([sum([bits[t] for t in p.visible]) for p in self.patterns], object)
+        sizes = np.fromiter((len(p.visible) for p in self.patterns), np.int64, len(self.patterns))
+        flat = np.fromiter(
+            itertools.chain.from_iterable(p.visible for p in self.patterns), np.int64, sizes.sum()
+        )
+        # a pattern's bits are distinct, so their sum is their union: differences of one
+        # running sum, exact though it wraps past 2^63 (each difference is below 2^62)
+        running = np.concatenate([[0], np.cumsum(np.int64(1) << flat)])
+        ends = np.cumsum(sizes)
+        return running[ends] - running[ends - sizes]
 
     def context_count(self, vocab: int) -> int:
         """``sum_omega V^|S|``: the contexts of every pattern, zero-mass ones included.
@@ -116,6 +131,16 @@ class Objective:
         6
         """
         return sum(count * vocab**size for size, count in self._visible_sizes.items())
+
+    def visible_positions(self) -> int:
+        """``sum_omega |S|``: the visible positions of every pattern.
+
+        Examples
+        --------
+        >>> parse_objective("ar", 3).visible_positions()  # {0}, then {0, 1}
+        3
+        """
+        return sum(size * count for size, count in self._visible_sizes.items())
 
     @cached_property
     def _visible_sizes(self) -> Counter:
@@ -310,10 +335,11 @@ def parse_objective(spec: str, length: int) -> Objective:
     kind, param = _split_name(spec, length)
     _check_size(kind, param, spec, length)
     total: dict[tuple[tuple[int, ...], int], Fraction] = {}
-    KINDS[kind].law(total, length, param, spec)
-    keys = sorted(total)  # (S, i) tuples sort as Pattern orders them, 3x faster
-    patterns = tuple(Pattern(visible, i) for visible, i in keys)
-    fractions = tuple(total[key] for key in keys)
+    with collector_paused():
+        KINDS[kind].law(total, length, param, spec)
+        keys = sorted(total)  # (S, i) tuples sort as Pattern orders them, 3x faster
+        patterns = tuple(Pattern(visible, i) for visible, i in keys)
+        fractions = tuple(total[key] for key in keys)
     weights = np.array([f.numerator / f.denominator for f in fractions])  # float(f), faster
     return Objective(str(spec), length, patterns, weights, fractions)
 
