@@ -139,8 +139,11 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     work = r * (1 if source.emits_state else source.n_states) * entries
     cached = entries <= CACHE_FLOATS
     states = factored_states(source, objective)
+    factored = None
     if states is not None:
-        context_bytes = _factored_bytes(source, objective, cached, states)
+        bases = _bases(source, objective, states)
+        context_bytes = _factored_bytes(source, objective, cached, states, bases)
+        factored = _factored_seconds(source, objective, states, bases)
     else:
         # A block lives as alpha, the joint, A's rows and class-joint (r + 2 floats an entry);
         # all blocks when cached, else one chunk and, half the time, the next one built beside it.
@@ -164,25 +167,39 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
         kernel = 3 * FLOAT * min(sequences**2, max(sequences, KERNEL_CHUNK))
         memory += tables + joint + blocks + (kernel if rows <= CACHE_FLOATS else 0)
     seconds = _seconds(source, objective, level, entries, work, gathers)
-    if states is not None:  # the context level factored; the row model stays for the sample's
-        factored = _factored_seconds(source, objective, states)
+    if factored is not None:  # the context level factored; the row model stays for the sample's
         seconds = factored + (0 if level == "context" else seconds)
     return Estimate(entries, work, sequences, gathers, memory, seconds)
 
 
-def _blanket_values(source: Source, objective: Objective, states: int) -> np.ndarray:
-    """How many bases ``M_b`` each pattern has: ``V`` per visible neighbour of ``i`` on the
-    blanket path, one on the hidden-state path."""
+@dataclass(frozen=True)
+class _Bases:
+    """The bases ``M_b`` of a factored path, counted in ``r S x V`` matrices: every pattern's
+    (``V`` per visible neighbour of the target on the blanket path, one on the hidden-state
+    path), the most one pattern has, and the most held at once when streamed (on the blanket
+    path, a window's, weighted and stacked into its chunks: three of each of its targets)."""
+
+    total: int
+    largest: int
+    streamed: int
+
+
+def _bases(source: Source, objective: Objective, states: int) -> _Bases:
     if states > 1:
-        return np.ones(len(objective.patterns), dtype=np.int64)
-    sides = [
-        ((masks & ((1 << target) - 1)) != 0).astype(int) + ((masks >> (target + 1)) != 0)
-        for target, (_, masks) in objective.by_target().items()
-    ]
-    return source.vocab ** np.concatenate(sides)
+        return _Bases(len(objective.patterns), 1, 1)
+    # read off the window path's rectangles, the one place that finds each pattern's window
+    total = largest = widest = 0
+    for group in rectangles(objective):
+        values = source.vocab ** ((group.left >= 0) + (group.right < source.length))
+        targets = int(np.count_nonzero(group.weights))
+        total += len(group.left_sets) * len(group.right_sets) * targets * values
+        largest, widest = max(largest, values), max(widest, targets)
+    return _Bases(total, largest, 3 * widest * largest)
 
 
-def _factored_bytes(source: Source, objective: Objective, cached: bool, states: int) -> int:
+def _factored_bytes(
+    source: Source, objective: Objective, cached: bool, states: int, bases: _Bases
+) -> int:
     """Peak bytes of a factored context level (docs/theory.md §4.7): per context its ``r S``
     coefficients, class joint and indicator (``r`` floats each), mass and label; each chunk's
     bases; the largest chunk's passing arrays, the within-class Grams' (degrees, scale and
@@ -195,7 +212,6 @@ def _factored_bytes(source: Source, objective: Objective, cached: bool, states: 
     contexts = objective.context_count(vocab)
     deepest = max(len(p.visible) for p in objective.patterns)
     per_chunk = _largest_chunk(vocab**deepest, contexts, weights)
-    values = _blanket_values(source, objective, states)
     # streamed: the chunk consumed, two waiting, one being built, the parts gathered (four
     # chunks' worth) and a window's targets sharing one product (seven in all on the
     # blanket path, six on the hidden-state path, fitted), and a walk's messages: a chunk at
@@ -205,17 +221,9 @@ def _factored_bytes(source: Source, objective: Objective, cached: bool, states: 
     while weights * vocab ** (small + 1) <= BLANKET_CHUNK:
         small += 1
     stack = 0 if cached else (max(0, deepest - small) + 1) * BLANKET_CHUNK
-    if cached:
-        basis = int(values.sum()) * weights * vocab
-    else:  # on the blanket path, a window's bases, weighted, and stacked into its chunks
-        widest = (
-            max(np.count_nonzero(g.weights) for g in rectangles(objective)) if states == 1 else 1
-        )
-        basis = (3 * widest if states == 1 else 1) * int(values.max()) * weights * vocab
+    basis = (bases.total if cached else bases.streamed) * weights * vocab
     # the bases' products in the Grams, three bases' worth
-    passing = (
-        per_chunk * (r + 2 + weights + r * weights) + 3 * int(values.max()) * weights * vocab * r
-    )
+    passing = per_chunk * (r + 2 + weights + r * weights) + 3 * bases.largest * weights * vocab * r
     return int(FLOAT * (held * (weights + 2 * r + 2) + basis + passing + stack))
 
 
@@ -231,7 +239,7 @@ def _largest_chunk(largest: int, contexts: int, weights: int) -> int:
     return largest
 
 
-def _factored_seconds(source: Source, objective: Objective, states: int) -> float:
+def _factored_seconds(source: Source, objective: Objective, states: int, bases: _Bases) -> float:
     vocab = source.vocab
     contexts = objective.context_count(vocab)
     patterns = len(objective.patterns)
@@ -239,7 +247,7 @@ def _factored_seconds(source: Source, objective: Objective, states: int) -> floa
         fixed, per_pattern, per_context, last = _HIDDEN
         return fixed + per_pattern * patterns + per_context * contexts + last * contexts * vocab
     fixed, per_pattern, per_rectangle, per_context, last = _BLANKET
-    extra = int(_blanket_values(source, objective, states).sum()) * vocab**2
+    extra = bases.total * vocab**2
     groups = per_rectangle * len(rectangles(objective))
     return fixed + per_pattern * patterns + groups + per_context * contexts + last * extra
 

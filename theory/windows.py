@@ -290,7 +290,7 @@ def _rectangle_chunks(
                 bases[i] = walks.moves.basis(a, i, b)
         weighted = [bases[i] * w for i, w in targets]
         for coefficients in _products(walks, rectangle, pair, chunk):
-            yield from _by_target(coefficients, weighted, chunk)
+            yield from _target_chunks(coefficients, weighted, chunk)
         return
     # one set is several chunks: walked on its own, in parts
     for g, h in itertools.product(
@@ -324,7 +324,7 @@ def _products(
             yield product.reshape(-1, r, product[0, 0, 0].size)
 
 
-def _by_target(
+def _target_chunks(
     coefficients: np.ndarray, bases: list[np.ndarray], chunk: int
 ) -> Iterator[FactoredChunk]:
     """The chunks of a window's targets: one sharing ``coefficients`` per target, or, when
