@@ -12,7 +12,7 @@ from strategies import OBJECTIVES, min_length
 from lookaround.base.errors import InputError
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
 from lookaround.theory.objective_kinds import KINDS
-from lookaround.theory.objectives import parse_objective
+from lookaround.theory.objectives import Objective, parse_objective
 from lookaround.theory.presets import preset_source
 
 
@@ -30,6 +30,53 @@ def test_weights_equal_the_sampling_definition(spec, T):
         assert abs(weight - float(law[(pattern.visible, pattern.target)])) < 1e-15
     assert abs(objective.weights.sum() - 1) < 1e-12
     assert all(p.target not in p.visible for p in objective.patterns)
+
+
+@pytest.mark.parametrize("spec", OBJECTIVES)
+@pytest.mark.parametrize("T", [2, 5, 7])
+def test_patterns_come_in_order_with_their_exact_fractions(spec, T):
+    """Both routes of the parser (a table of the law, sorted; an exchangeable kind's sets
+    written in order by size) give the patterns in Pattern's order, each with its fraction."""
+    if T < min_length(spec):
+        pytest.skip("outside the objective's domain")
+    objective = parse_objective(spec, T)
+    law = pattern_law(spec, T)
+    keys = [(p.visible, p.target) for p in objective.patterns]
+    assert keys == sorted(law)
+    assert list(objective.fractions) == [law[key] for key in keys]
+    assert objective.weights.tolist() == [float(law[key]) for key in keys]
+
+
+@pytest.mark.parametrize("spec", OBJECTIVES)
+def test_the_size_law_is_found_where_the_weight_depends_on_the_size_alone(spec):
+    length = max(5, min_length(spec))
+    objective = parse_objective(spec, length)
+    law = pattern_law(spec, length)
+    by_size: dict[int, set] = {}
+    for (visible, _), weight in law.items():
+        by_size.setdefault(len(visible), set()).add(weight)
+    exchangeable = all(
+        len(weights) == 1
+        and sum(len(v) == size for v, _ in law) == math.comb(length, size) * (length - size)
+        for size, weights in by_size.items()
+    )
+    found = objective.size_law()
+    if exchangeable:
+        assert found == {size: float(next(iter(w))) for size, w in by_size.items()}
+    else:
+        assert found is None
+    if KINDS[spec.partition(":")[0]].sizes is not None:  # span:1, mlm:1's law, is found too
+        assert found is not None
+
+
+def test_the_size_law_needs_every_pattern_of_a_size_and_one_weight():
+    objective = parse_objective("vmlm", 5)
+    fewer = Objective("fewer", 5, objective.patterns[1:], objective.weights[1:])
+    assert fewer.size_law() is None
+    weights = objective.weights.copy()
+    weights[[0, 1]] *= [1.5, 0.5]  # two patterns of S = {}: one weight no longer
+    assert Objective("uneven", 5, objective.patterns, weights).size_law() is None
+    assert Objective("same", 5, objective.patterns, objective.weights).size_law() is not None
 
 
 def test_plm_equals_vmlm_as_a_pattern_law():

@@ -87,6 +87,25 @@ def test_the_masked_objectives_make_one_rectangle_per_window_and_sizes():
                for r in found) == len(objective.patterns)  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("spec", "length"), [("vmlm", 9), ("plm", 7), ("aas", 6), ("mlm:1", 8), ("mlm:3", 9),
+                         ("vmlm:2-4", 8), ("mlm:2", 2), ("vmlm", 2)],
+)  # fmt: skip
+def test_an_exchangeable_objective_is_planned_as_its_patterns_would_be(monkeypatch, spec, length):
+    """The closed form of the rectangles (no pattern read) is the plan from the bitmasks,
+    rectangle by rectangle, in the same order (the numbers' sums run in that order)."""
+    fast = rectangles(parse_objective(spec, length))
+    monkeypatch.setattr(Objective, "size_law", lambda self: None)
+    slow = rectangles(parse_objective(spec, length))
+    assert len(fast) == len(slow)
+    for mine, theirs in zip(fast, slow):
+        assert (mine.left, mine.right, mine.length) == (theirs.left, theirs.right, theirs.length)
+        for field in ("left_sets", "right_sets", "weights"):
+            a, b = getattr(mine, field), getattr(theirs, field)
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b, strict=True)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_an_objective_with_no_structure_has_the_row_paths_numbers(monkeypatch, seed):
     source = source_from_dict(random_spec("markov", 2, 3, 3, 5, seed, sparsity=0.3))

@@ -149,8 +149,7 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
         # all blocks when cached, else one chunk and, half the time, the next one built beside it.
         context_bytes = int(FLOAT * (r + 2) * (entries if cached else 1.5 * chunk))
     sequences = vocab**source.length
-    masks = [masks for _, masks in objective.by_target().values()]
-    gathers = sequences * np.unique(np.concatenate(masks)).size  # once per visible set
+    gathers = sequences * objective.visible_set_count()  # once per visible set
     # the objective's own pattern table (Python objects, built before this estimate runs):
     # about 60 bytes a pattern and 24 a visible position, 0.9-1.1x of tracemalloc's peak for
     # vmlm at T = 14, 16 and mlm:8 at T = 16 (116 MB for vmlm at T = 16, left out before)
@@ -210,7 +209,7 @@ def _factored_bytes(
     r, vocab = source.n_classes, source.vocab
     weights = r * states
     contexts = objective.context_count(vocab)
-    deepest = max(len(p.visible) for p in objective.patterns)
+    deepest = objective.largest_visible()
     per_chunk = _largest_chunk(vocab**deepest, contexts, weights)
     # streamed: the chunk consumed, two waiting, one being built, the parts gathered (four
     # chunks' worth) and a window's targets sharing one product (seven in all on the

@@ -9,12 +9,14 @@ transformer reads ``causal`` from them. Adding an objective is one :class:`Objec
 :data:`KINDS`, its twin in ``tests/brute.py`` and its paragraph in docs/theory.md §3.
 
 A law adds ``P(S, i)`` into a table keyed by ``(S, i)`` tuples, as fractions, so that a pattern
-reached in several ways adds exactly; a sampler draws the same law without enumerating it.
+reached in several ways adds exactly; a sampler draws the same law without enumerating it. An
+*exchangeable* kind (mlm, vmlm, plm, aas: ``P(S, i)`` a function of ``|S|`` alone, and every
+``(S, i)`` of a size it weighs a pattern) gives its law as those weights by size instead, from
+which its patterns are written in order without the table.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Callable
@@ -29,6 +31,7 @@ __all__ = ["KINDS", "ObjectiveKind", "mask_count"]
 
 Key = tuple[tuple[int, ...], int]  # (S, i)
 Law = Callable[[dict, int, str, str], None]  # (total, T, param, spec): adds P(S, i) into total
+SizeLaw = Callable[[str, str, int], dict[int, Fraction]]  # (param, spec, T): P(S, i) by |S|
 Draw = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
 Sampler = Callable[[str, str, int], tuple[Draw, np.ndarray]]  # (draw, law of the target)
 
@@ -49,8 +52,9 @@ class ObjectiveKind:
     count : callable
         ``count(param, T) -> (patterns, visible positions)``: the ``(S, i)`` draws the law
         builds, counted with repetition, and the sum of their ``|S|``, before building them.
-    law : callable
-        ``law(total, T, param, spec)`` adds ``P(S, i)`` of every pattern into ``total``.
+    law : callable or None
+        ``law(total, T, param, spec)`` adds ``P(S, i)`` of every pattern into ``total``; None
+        for an exchangeable kind, whose ``sizes`` are its law.
     sampler : callable
         ``sampler(param, spec, T) -> (draw, target_law)``: ``draw(rng, n)`` gives ``visible``
         (n, T) bool and ``target`` (n,), and ``target_law[t] = P(i = t)``, exact.
@@ -60,6 +64,10 @@ class ObjectiveKind:
     causal : bool
         Whether every context is a prefix ``S = {0..i-1}``, so that a network trains it with a
         causal mask on whole sequences instead of ``[MASK]`` tokens.
+    sizes : callable or None
+        An exchangeable kind's law: ``sizes(param, spec, T) -> {|S|: P(S, i)}``, the weight of
+        each ``(S, i)`` with ``i`` not in ``S`` by the size of ``S`` (sizes of weight 0 left
+        out).
 
     Examples
     --------
@@ -67,16 +75,23 @@ class ObjectiveKind:
     (20, 60)
     >>> [k.name for k in KINDS.values() if k.causal]
     ['ar']
+    >>> KINDS["mlm"].sizes("2", "mlm:2", 4)  # |S| = 2: C(4, 2) mask sets, 2 targets each
+    {2: Fraction(1, 12)}
     """
 
     name: str
     forms: tuple[str, ...]
     accepts: Callable[[str], bool]
     count: Callable[[str, int], tuple[int, int]]
-    law: Law
+    law: Law | None
     sampler: Sampler
     prefixes: Callable[[str, str, int], np.ndarray]
     causal: bool = False
+    sizes: SizeLaw | None = None
+
+    def __post_init__(self) -> None:
+        if (self.law is None) == (self.sizes is None):
+            raise ValueError(f"objective kind {self.name!r}: give exactly one of law and sizes")
 
 
 # --- parameters ---------------------------------------------------------------------------
@@ -213,17 +228,9 @@ def _add(total: dict, key: Key, mass: Fraction) -> None:
     total[key] = mass if earlier is None else earlier + mass
 
 
-def _masked(total: dict, length: int, count: int, mass: Fraction) -> None:
-    """Add ``mass`` spread as ``mlm:count``: a uniform mask set, a uniform target inside it."""
-    positions = range(length)
-    masks = list(itertools.combinations(positions, count))
-    each = mass / (len(masks) * count)
-    # the complement of the k-th set in lexicographic order is the k-th from the end: faster
-    # than building each visible set (the vmlm law at T = 16: 0.25 s against 0.47 s)
-    complements = reversed(list(itertools.combinations(positions, length - count)))
-    for mask, visible in zip(masks, complements):
-        for i in mask:
-            _add(total, (visible, i), each)
+def _masked(length: int, count: int, mass: Fraction) -> dict[int, Fraction]:
+    """``mass`` spread as ``mlm:count``: a uniform mask set, a uniform target inside it."""
+    return {length - count: mass / (math.comb(length, count) * count)}
 
 
 def _ar_law(total: dict, length: int, param: str, spec: str) -> None:
@@ -240,14 +247,16 @@ def _dar_law(total: dict, length: int, param: str, spec: str) -> None:
             _add(total, (tuple(range(l)), l - 1 + j), Fraction(1, (length - 1) * steps))
 
 
-def _mlm_law(total: dict, length: int, param: str, spec: str) -> None:
-    _masked(total, length, _mask_count(param, spec, length), Fraction(1))
+def _mlm_sizes(param: str, spec: str, length: int) -> dict[int, Fraction]:
+    return _masked(length, _mask_count(param, spec, length), Fraction(1))
 
 
-def _vmlm_law(total: dict, length: int, param: str, spec: str) -> None:
+def _vmlm_sizes(param: str, spec: str, length: int) -> dict[int, Fraction]:
     low, high = _vmlm_range(param, spec, length)
-    for count in range(low, high + 1):
-        _masked(total, length, count, Fraction(1, high - low + 1))
+    mass = Fraction(1, high - low + 1)
+    return {
+        size: each for c in range(low, high + 1) for size, each in _masked(length, c, mass).items()
+    }
 
 
 def _prefixlm_law(total: dict, length: int, param: str, spec: str) -> None:
@@ -265,26 +274,17 @@ def _span_law(total: dict, length: int, param: str, spec: str) -> None:
             _add(total, (visible, i), Fraction(1, (length - count + 1) * count))
 
 
-def _plm_law(total: dict, length: int, param: str, spec: str) -> None:
+def _plm_sizes(param: str, spec: str, length: int) -> dict[int, Fraction]:
     # Any-order AR: S is the first p entries of a uniform order and i the next one, so
-    # P(S, i) = 1/T * 1/C(T,|S|) * 1/(T-|S|), with no enumeration of the T! orders.
-    for size in range(length):
-        each = Fraction(1, length * math.comb(length, size) * (length - size))
-        for visible in itertools.combinations(range(length), size):
-            for i in range(length):
-                if i not in visible:
-                    _add(total, (visible, i), each)
+    # P(S, i) = 1/T * 1/C(T,|S|) * 1/(T-|S|), with no enumeration of the T! orders: vmlm's law
+    return _vmlm_sizes("", spec, length)
 
 
-def _aas_law(total: dict, length: int, param: str, spec: str) -> None:
+def _aas_sizes(param: str, spec: str, length: int) -> dict[int, Fraction]:
     # Any-subset: i uniform, each other position visible with probability 1/2, so every
     # (S, i) with i not in S has P = 1 / (T 2^(T-1)).
     each = Fraction(1, length * 2 ** (length - 1))
-    for i in range(length):
-        others = [t for t in range(length) if t != i]
-        for size in range(length):
-            for visible in itertools.combinations(others, size):
-                _add(total, (visible, i), each)
+    return dict.fromkeys(range(length), each)
 
 
 # --- samplers: the same laws drawn, for objectives too large to enumerate -------------------
@@ -434,18 +434,18 @@ KINDS: dict[str, ObjectiveKind] = {
                       _ar_law, _ar_sampler, _ar_prefixes, causal=True),
         ObjectiveKind("dar", ("dar:J",), bool, _dar_count, _dar_law, _dar_sampler,
                       _every_prefix),
-        ObjectiveKind("mlm", ("mlm:m", "mlm:RATIO"), bool, _mlm_count, _mlm_law, _mlm_sampler,
-                      _mlm_prefixes),
-        ObjectiveKind("vmlm", ("vmlm", "vmlm:LO-HI"), lambda p: True, _subsets_count,
-                      _vmlm_law, _vmlm_sampler, _vmlm_prefixes),
+        ObjectiveKind("mlm", ("mlm:m", "mlm:RATIO"), bool, _mlm_count, None, _mlm_sampler,
+                      _mlm_prefixes, sizes=_mlm_sizes),
+        ObjectiveKind("vmlm", ("vmlm", "vmlm:LO-HI"), lambda p: True, _subsets_count, None,
+                      _vmlm_sampler, _vmlm_prefixes, sizes=_vmlm_sizes),
         ObjectiveKind("prefixlm", ("prefixlm",), _no_param, _prefixlm_count, _prefixlm_law,
                       _prefixlm_sampler, _every_prefix),
         ObjectiveKind("span", ("span:m",), bool, _span_count, _span_law, _span_sampler,
                       _mlm_prefixes),
-        ObjectiveKind("plm", ("plm",), _no_param, _subsets_count, _plm_law, _plm_sampler,
-                      _every_prefix),
-        ObjectiveKind("aas", ("aas",), _no_param, _subsets_count, _aas_law, _aas_sampler,
-                      _every_prefix),
+        ObjectiveKind("plm", ("plm",), _no_param, _subsets_count, None, _plm_sampler,
+                      _every_prefix, sizes=_plm_sizes),
+        ObjectiveKind("aas", ("aas",), _no_param, _subsets_count, None, _aas_sampler,
+                      _every_prefix, sizes=_aas_sizes),
     )
 }  # fmt: skip
 """Every kind of objective, by name, in the order the help lists them."""

@@ -13,7 +13,9 @@ walking each pattern on its own costs a hundred microseconds of Python per patte
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -96,6 +98,9 @@ def rectangles(objective: Objective) -> tuple[Rectangle, ...]:
 
 
 def _plan(objective: Objective) -> tuple[Rectangle, ...]:
+    law = objective.size_law()
+    if law is not None:
+        return tuple(_exchangeable_plan(law, objective.length))
     length = objective.length
     by_target = objective.by_target()
     indices, masks = map(np.concatenate, zip(*by_target.values()))
@@ -113,6 +118,36 @@ def _plan(objective: Objective) -> tuple[Rectangle, ...]:
         window = int(near[start]), int(far[start]), length
         found.extend(_run_rectangles(window, left[run], right[run], slots[run], weights[run]))
     return tuple(found)
+
+
+def _exchangeable_plan(law: dict[int, float], length: int) -> Iterator[Rectangle]:
+    """The rectangles of an objective whose weight is ``law[|S|]`` for every ``(S, i)`` of
+    those sizes (:meth:`Objective.size_law`), without reading its patterns: every window
+    ``a < b`` and part sizes ``k_L, k_R`` of a size it weighs, in the order :func:`_plan`
+    sorts them, the parts in order of their bitmasks (vmlm at ``T = 16``: 0.03 s against
+    0.5 s, and the bitmasks of ``Objective.by_target`` are never built)."""
+    parts = functools.cache(_ordered_subsets)
+    for a in range(-1, length - 1):
+        for b in range(a + 2, length + 1):
+            sides = (a >= 0) + (b < length)
+            for k_left in range(max(a, 0) + 1):
+                for k_right in range(max(length - 1 - b, 0) + 1):
+                    weight = law.get(k_left + k_right + sides)
+                    if weight is not None:
+                        left, right = (
+                            parts(max(a, 0), k_left),
+                            parts(max(length - 1 - b, 0), k_right),
+                        )
+                        row = np.full(b - a - 1, weight)
+                        yield Rectangle(a, b, left, right + (b + 1), row, length)
+
+
+def _ordered_subsets(count: int, size: int) -> np.ndarray:
+    """The subsets of ``size`` of ``0..count-1`` as rows of positions, shape (C, size), in
+    order of their bitmasks."""
+    sets = np.array([*itertools.combinations(range(count), size)], dtype=np.int64)
+    sets = sets.reshape(math.comb(count, size), size)
+    return sets[np.argsort((np.int64(1) << sets).sum(axis=1), kind="stable")]
 
 
 def _windows(masks: np.ndarray, targets: np.ndarray, length: int) -> tuple[np.ndarray, ...]:
