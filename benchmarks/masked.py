@@ -128,7 +128,7 @@ def main() -> None:
     per_entry(lengths[-1], 22 if args.quick else 27)
 
 
-def per_entry(length: int, ar_length: int, rounds: int = 3) -> None:
+def per_entry(length: int, ar_length: int, rounds: int = 5) -> None:
     """vmlm's time per co-occurrence entry against ar's on the same kind of source (``V = 2``,
     ``V`` entries a context), ar long enough to have as many contexts (issue 30's goal: 1.2x).
     This machine's speed moves by 15-30% between minutes: the two run side by side, one after
