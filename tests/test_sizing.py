@@ -117,6 +117,24 @@ def test_simulation_is_sized_right(spec: str, objective: str, model: str, n_trai
     _assert_within(sized, _peak(run))
 
 
+@pytest.mark.parametrize("length", [63, 70, 200])
+def test_a_chain_past_the_window_length_is_refused_by_its_work_before_any_plan(length) -> None:
+    """A chain source of T > 62 (V^(T-1) contexts and more): the one-line refusal, where the
+    window path's plan of its rectangles (int64 bitmasks) raised a numpy error, and the
+    estimate sizes it by the row model."""
+    from lookaround.base.errors import InputError
+    from lookaround.theory.windows import WINDOW_LENGTH, rectangles
+
+    source = source_from_dict(random_spec("markov", 2, 3, 2, length, 0, sparsity=0.0))
+    objective = parse_objective("mlm:1", length)
+    with pytest.raises(InputError, match="context-target entries under 'mlm:1' exceed the exact"):
+        analyze(source, objective, 1, level="context")
+    found = estimate(source, objective, level="context", chunk=2_000_000)
+    assert found.context_entries == 3 * length * 3 ** (length - 1)
+    with pytest.raises(ValueError, match=f"up to T = {WINDOW_LENGTH}"):
+        rectangles(objective)
+
+
 # Time: maps and searches sum Estimate.seconds over their work and are refused past
 # MAX_REQUEST_SECONDS before any of it (the model against measurement is
 # benchmarks/analysis_sizing.py, not a timed test).

@@ -18,13 +18,14 @@ from lookaround.theory.cooccurrence import SAMPLE_CHUNK
 from lookaround.theory.graphs import KERNEL_CHUNK, degree_entries
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
-from lookaround.theory.windows import rectangles
+from lookaround.theory.windows import WINDOW_LENGTH, rectangles
 
 __all__ = [
     "AUGMENTATION_MAX_SEQUENCES",
     "CACHE_FLOATS",
     "Estimate",
     "FLOAT",
+    "context_work",
     "draws_bytes",
     "estimate",
     "generation_bytes",
@@ -108,6 +109,33 @@ class Estimate:
         return self.context_entries <= CACHE_FLOATS
 
 
+def context_work(source: Source, objective: Objective) -> int:
+    """``r H sum_omega V^(|S|+1)``: the context-target entries times the hidden states the
+    forward passes carry (1 where the token is the state), counted from the objective's sizes
+    alone, before anything is planned.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    objective : Objective
+        The objective.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> context_work(preset_source("topic"), parse_objective("ar", 4))  # r H = 2, 336 entries
+    672
+    """
+    states = 1 if source.emits_state else source.n_states
+    return source.n_classes * states * source.vocab * objective.context_count(source.vocab)
+
+
 def estimate(source: Source, objective: Objective, *, level: str, chunk: int) -> Estimate:
     """Sizes and peak memory of ``analyze(source, objective, k, level)``.
 
@@ -136,9 +164,10 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     """
     r, vocab = source.n_classes, source.vocab
     entries = vocab * objective.context_count(vocab)
-    work = r * (1 if source.emits_state else source.n_states) * entries
+    work = context_work(source, objective)
     cached = entries <= CACHE_FLOATS
-    states = factored_states(source, objective)
+    # past T = 62 no exact analysis runs (V^(T-1) contexts and more): the row model sizes it
+    states = factored_states(source, objective) if objective.length <= WINDOW_LENGTH else None
     factored = None
     if states is not None:
         bases = _bases(source, objective, states)

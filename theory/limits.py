@@ -10,7 +10,13 @@ import os
 
 from lookaround.base.checks import check_count
 from lookaround.base.errors import InputError
-from lookaround.theory.costs import Estimate, draws_bytes, estimate, generation_bytes
+from lookaround.theory.costs import (
+    Estimate,
+    context_work,
+    draws_bytes,
+    estimate,
+    generation_bytes,
+)
 from lookaround.theory.objectives import Objective
 from lookaround.theory.sources import Source
 
@@ -230,13 +236,14 @@ def check_request(
     """
     check_lengths(source, objective)
     limit = default_max_memory() if max_memory is None else max_memory
-    est = estimate(source, objective, level=level, chunk=chunk)
     hint = "; monte_carlo (analyze --mc N) estimates the context level with intervals, at any size"
-    if est.context_work > MAX_CONTEXT_WORK:
+    work = context_work(source, objective)  # first: the estimate plans what it sizes
+    if work > MAX_CONTEXT_WORK:
         raise InputError(
-            f"source: {est.context_work:.3g} context-target entries under {objective.name!r} "
+            f"source: {work:.3g} context-target entries under {objective.name!r} "
             f"exceed the exact limit {MAX_CONTEXT_WORK:.0e}{hint}"
         )
+    est = estimate(source, objective, level=level, chunk=chunk)
     if level in ("sample", "both") and est.sample_gathers > MAX_SAMPLE_GATHERS:
         raise InputError(
             f"source: V^T = {source.vocab}^{source.length} = {est.sequences} sequences x "

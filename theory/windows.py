@@ -26,7 +26,11 @@ from lookaround.theory.chains import ChainMoves
 from lookaround.theory.factored import FactoredChunk
 from lookaround.theory.objectives import Objective
 
-__all__ = ["Rectangle", "rectangles", "window_chunks"]
+__all__ = ["WINDOW_LENGTH", "Rectangle", "rectangles", "window_chunks"]
+
+WINDOW_LENGTH = 62
+"""The longest ``T`` planned: visible sets are int64 bitmasks. An exact analysis never goes
+past it (``V^(T-1)`` contexts and more)."""
 
 PatternChunks = Callable[[tuple[int, ...], int, float], Iterator[FactoredChunk]]
 
@@ -76,8 +80,7 @@ def rectangles(objective: Objective) -> tuple[Rectangle, ...]:
     Parameters
     ----------
     objective : Objective
-        Of length ``T <= 62`` (its visible sets as int64 bitmasks; an exact analysis never
-        goes past it, with ``V^(T-1)`` contexts or more).
+        Of length ``T <= 62`` (:data:`WINDOW_LENGTH`).
 
     Returns
     -------
@@ -91,6 +94,10 @@ def rectangles(objective: Objective) -> tuple[Rectangle, ...]:
     ...  for r in rectangles(parse_objective("mlm:1", 4))][:3]
     [(-1, 1, (1, 0), (1, 2)), (0, 2, (1, 0), (1, 1)), (1, 3, (1, 1), (1, 0))]
     """
+    if objective.length > WINDOW_LENGTH:
+        raise ValueError(
+            f"rectangles are planned up to T = {WINDOW_LENGTH}, not {objective.length}"
+        )
     found = _PLANS.get(objective)
     if found is None:
         found = _PLANS[objective] = _plan(objective)
@@ -127,19 +134,17 @@ def _exchangeable_plan(law: dict[int, float], length: int) -> Iterator[Rectangle
     sorts them, the parts in order of their bitmasks (vmlm at ``T = 16``: 0.03-0.09 s
     against 0.5 s, and the 0.2-0.5 s of ``Objective.by_target``'s bitmasks are not spent)."""
     parts = functools.cache(_ordered_subsets)
+    sizes = sorted(law)
     for a in range(-1, length - 1):
         for b in range(a + 2, length + 1):
-            sides = (a >= 0) + (b < length)
-            for k_left in range(max(a, 0) + 1):
-                for k_right in range(max(length - 1 - b, 0) + 1):
-                    weight = law.get(k_left + k_right + sides)
-                    if weight is not None:
-                        left, right = (
-                            parts(max(a, 0), k_left),
-                            parts(max(length - 1 - b, 0), k_right),
-                        )
-                        row = np.full(b - a - 1, weight)
-                        yield Rectangle(a, b, left, right + (b + 1), row, length)
+            sides, below, above = (a >= 0) + (b < length), max(a, 0), max(length - 1 - b, 0)
+            for k_left in range(below + 1):
+                for size in sizes:  # the part sizes of a weighed size alone, k_R ascending
+                    k_right = size - sides - k_left
+                    if 0 <= k_right <= above:
+                        row = np.full(b - a - 1, law[size])
+                        right = parts(above, k_right) + (b + 1)
+                        yield Rectangle(a, b, parts(below, k_left), right, row, length)
 
 
 def _ordered_subsets(count: int, size: int) -> np.ndarray:
