@@ -123,7 +123,8 @@ def test_a_chain_past_the_window_length_is_refused_by_its_work_before_any_plan(l
     window path's plan of its rectangles (int64 bitmasks) raised a numpy error, and the
     estimate sizes it by the row model."""
     from lookaround.base.errors import InputError
-    from lookaround.theory.windows import WINDOW_LENGTH, rectangles
+    from lookaround.theory.objectives import MASK_LENGTH
+    from lookaround.theory.windows import rectangles
 
     source = source_from_dict(random_spec("markov", 2, 3, 2, length, 0, sparsity=0.0))
     objective = parse_objective("mlm:1", length)
@@ -131,7 +132,7 @@ def test_a_chain_past_the_window_length_is_refused_by_its_work_before_any_plan(l
         analyze(source, objective, 1, level="context")
     found = estimate(source, objective, level="context", chunk=2_000_000)
     assert found.context_entries == 3 * length * 3 ** (length - 1)
-    with pytest.raises(ValueError, match=f"up to T = {WINDOW_LENGTH}"):
+    with pytest.raises(ValueError, match=f"up to T = {MASK_LENGTH}"):
         rectangles(objective)
 
 

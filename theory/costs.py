@@ -16,9 +16,9 @@ import numpy as np
 from lookaround.theory.blankets import BLANKET_CHUNK, factored_states
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
 from lookaround.theory.graphs import KERNEL_CHUNK, degree_entries
-from lookaround.theory.objectives import Objective
+from lookaround.theory.objectives import MASK_LENGTH, Objective
 from lookaround.theory.sources import Source
-from lookaround.theory.windows import WINDOW_LENGTH, rectangles
+from lookaround.theory.windows import rectangles
 
 __all__ = [
     "AUGMENTATION_MAX_SEQUENCES",
@@ -167,7 +167,7 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     work = context_work(source, objective)
     cached = entries <= CACHE_FLOATS
     # past T = 62 no exact analysis runs (V^(T-1) contexts and more): the row model sizes it
-    states = factored_states(source, objective) if objective.length <= WINDOW_LENGTH else None
+    states = factored_states(source, objective) if objective.length <= MASK_LENGTH else None
     factored = None
     if states is not None:
         bases = _bases(source, objective, states)

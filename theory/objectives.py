@@ -26,6 +26,7 @@ from lookaround.theory.objective_kinds import KINDS
 __all__ = [
     "PatternLaw",
     "pattern_law",
+    "MASK_LENGTH",
     "MAX_LENGTH",
     "MAX_PATTERNS",
     "MAX_POSITIONS",
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 MAX_LENGTH = 4096  # far past any exact analysis (V^T); the Monte Carlo modes go this far
+MASK_LENGTH = 62
+"""The longest ``T`` whose visible sets are int64 bitmasks (past it, Python ints). An exact
+analysis never goes past it: ``V^(T-1)`` contexts and more."""
 
 OBJECTIVE_FORMS = tuple(form for kind in KINDS.values() for form in kind.forms)
 
@@ -102,15 +106,17 @@ class Objective:
 
     @cached_property
     def _by_target(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        masks = self._masks()
+        masks = self._masks
         targets = np.fromiter((p.target for p in self.patterns), np.int64, len(self.patterns))
         return {
             int(i): (np.flatnonzero(targets == i), masks[targets == i]) for i in np.unique(targets)
         }
 
+    @cached_property
     def _masks(self) -> np.ndarray:
-        """Each pattern's ``S`` as a bitmask: int64 up to ``T = 62``, else Python ints."""
-        if self.length > 62:
+        """Each pattern's ``S`` as a bitmask: int64 up to :data:`MASK_LENGTH`, else Python
+        ints (once per objective: the sizing and the passes both read them)."""
+        if self.length > MASK_LENGTH:
             bits = [1 << t for t in range(self.length)]
             return np.array([sum([bits[t] for t in p.visible]) for p in self.patterns], object)
         sizes = self._sizes
@@ -175,7 +181,7 @@ class Objective:
         law = self.size_law()
         if law is not None:  # every set of those sizes
             return sum(math.comb(self.length, size) for size in law)
-        return int(np.unique(self._masks()).size)
+        return int(np.unique(self._masks).size)
 
     def size_law(self) -> dict[int, float] | None:
         """``w(S, i)`` by ``|S|``, when it depends on ``|S|`` alone and every ``(S, i)`` (``i``
@@ -424,7 +430,7 @@ def _exchangeable(
 ) -> tuple[tuple[Pattern, ...], tuple[Fraction, ...]]:
     """Every ``(S, i)`` with ``i`` not in ``S`` and ``|S|`` in ``sizes``, in order, with its
     weight: the sets of each size come in order from ``combinations``, merged, so no table is
-    built or sorted (vmlm at ``T = 16``: 0.5 s against 1.1 s)."""
+    built or sorted (vmlm at ``T = 16``: 0.55-0.8 s against 1.0-1.6 s)."""
     positions = range(length)
     # the complement of the k-th set of a size in lexicographic order is the k-th from the end
     # of the other size's: 2x faster than testing each position

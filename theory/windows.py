@@ -24,13 +24,9 @@ import numpy as np
 
 from lookaround.theory.chains import ChainMoves
 from lookaround.theory.factored import FactoredChunk
-from lookaround.theory.objectives import Objective
+from lookaround.theory.objectives import MASK_LENGTH, Objective
 
-__all__ = ["WINDOW_LENGTH", "Rectangle", "rectangles", "window_chunks"]
-
-WINDOW_LENGTH = 62
-"""The longest ``T`` planned: visible sets are int64 bitmasks. An exact analysis never goes
-past it (``V^(T-1)`` contexts and more)."""
+__all__ = ["Rectangle", "rectangles", "window_chunks"]
 
 PatternChunks = Callable[[tuple[int, ...], int, float], Iterator[FactoredChunk]]
 
@@ -80,7 +76,8 @@ def rectangles(objective: Objective) -> tuple[Rectangle, ...]:
     Parameters
     ----------
     objective : Objective
-        Of length ``T <= 62`` (:data:`WINDOW_LENGTH`).
+        Of length ``T <= 62`` (its visible sets as int64 bitmasks,
+        :data:`lookaround.theory.objectives.MASK_LENGTH`).
 
     Returns
     -------
@@ -94,10 +91,8 @@ def rectangles(objective: Objective) -> tuple[Rectangle, ...]:
     ...  for r in rectangles(parse_objective("mlm:1", 4))][:3]
     [(-1, 1, (1, 0), (1, 2)), (0, 2, (1, 0), (1, 1)), (1, 3, (1, 1), (1, 0))]
     """
-    if objective.length > WINDOW_LENGTH:
-        raise ValueError(
-            f"rectangles are planned up to T = {WINDOW_LENGTH}, not {objective.length}"
-        )
+    if objective.length > MASK_LENGTH:
+        raise ValueError(f"rectangles are planned up to T = {MASK_LENGTH}, not {objective.length}")
     found = _PLANS.get(objective)
     if found is None:
         found = _PLANS[objective] = _plan(objective)
