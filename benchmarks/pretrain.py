@@ -29,7 +29,7 @@ from lookaround.simulations.transformer import (
     pretrain_transformer,
     training_batch,
 )
-from lookaround.theory.objectives import pattern_law
+from lookaround.theory.pattern_laws import pattern_law
 from lookaround.theory.presets import preset_source
 
 

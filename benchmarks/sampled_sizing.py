@@ -28,7 +28,7 @@ from lookaround.simulations.transformer import (
     pretrain_transformer,
     sampled_outputs,
 )
-from lookaround.theory.objectives import pattern_law
+from lookaround.theory.pattern_laws import pattern_law
 from lookaround.theory.presets import resolve_source
 
 

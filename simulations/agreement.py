@@ -44,7 +44,8 @@ from lookaround.simulations.records import evaluation_of, record
 from lookaround.simulations.sampled import SampledTheory, sampled_theory
 from lookaround.theory.feature_maps import FeatureMapEstimate, feature_map_estimate
 from lookaround.theory.limits import check_k, default_max_memory
-from lookaround.theory.objectives import name_pattern_count, parse_objective, pattern_law
+from lookaround.theory.objectives import name_pattern_count, parse_objective
+from lookaround.theory.pattern_laws import pattern_law
 from lookaround.theory.presets import resolve_source
 from lookaround.theory.sources import Source
 

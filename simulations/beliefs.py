@@ -34,7 +34,8 @@ import numpy as np
 from lookaround.base.seeds import streams
 from lookaround.simulations.crossfit import CrossFit
 from lookaround.theory.conditionals import context_laws
-from lookaround.theory.objectives import Objective, pattern_arrays
+from lookaround.theory.objectives import Objective
+from lookaround.theory.pattern_laws import pattern_arrays
 from lookaround.theory.sources import Source
 
 __all__ = [

@@ -8,7 +8,8 @@ import numpy as np
 
 from lookaround.theory.cooccurrence import context_offsets, visible_index
 from lookaround.theory.limits import check_lengths
-from lookaround.theory.objectives import Objective, sample_pattern_indices
+from lookaround.theory.objectives import Objective
+from lookaround.theory.pattern_laws import sample_pattern_indices
 from lookaround.theory.sampling import sample_sequences
 from lookaround.theory.sources import Source
 

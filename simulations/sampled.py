@@ -42,12 +42,8 @@ from lookaround.theory.conditionals import context_laws, prefix_laws, sequence_c
 from lookaround.theory.feature_maps import FeatureMapEstimate, feature_map_estimate
 from lookaround.theory.intervals import Interval
 from lookaround.theory.marginals import bayes_labels
-from lookaround.theory.objectives import (
-    name_pattern_count,
-    parse_objective,
-    pattern_arrays,
-    pattern_law,
-)
+from lookaround.theory.objectives import name_pattern_count, parse_objective
+from lookaround.theory.pattern_laws import pattern_arrays, pattern_law
 from lookaround.theory.sampling import draw_sequences
 from lookaround.theory.sources import Source
 
@@ -481,7 +477,7 @@ def t3_interval(draws: EvaluationDraws, covered: np.ndarray) -> Interval:
     ----------
     draws : EvaluationDraws
     covered : ndarray of bool, shape (T - 1,)
-        The objective's prefix coverage (:attr:`~lookaround.theory.objectives.PatternLaw.prefixes`).
+        The objective's prefix coverage (:attr:`~lookaround.theory.pattern_laws.PatternLaw.prefixes`).
 
     Returns
     -------

@@ -18,7 +18,8 @@ from lookaround.base.seeds import streams
 from lookaround.simulations.data import PatternDraws
 from lookaround.simulations.models import Readout, adam_step, check_loss, predictive
 from lookaround.theory.numerics import log_softmax
-from lookaround.theory.objectives import Pattern, pattern_arrays
+from lookaround.theory.objectives import Pattern
+from lookaround.theory.pattern_laws import pattern_arrays
 
 __all__ = [
     "PARAMS",

@@ -20,7 +20,7 @@ from lookaround.simulations.architectures import (
 )
 
 if TYPE_CHECKING:  # the command line's parser reads the configs: it must not load the theory
-    from lookaround.theory.objectives import PatternLaw
+    from lookaround.theory.pattern_laws import PatternLaw
     from lookaround.theory.sources import Source
 
 __all__ = [
@@ -224,7 +224,7 @@ def check_run(
     -------
     PatternLaw
     """
-    from lookaround.theory.objectives import pattern_law
+    from lookaround.theory.pattern_laws import pattern_law
 
     law = pattern_law(objective, source.length)
     count = parameter_count(architecture, config, vocab=source.vocab, length=source.length)

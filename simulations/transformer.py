@@ -7,7 +7,7 @@ Two routes, one network (docs/theory.md §10):
   sequences, with the loss at every prefix (``ar``: each ``l = 1..T-1`` weighted ``1/(T-1)``,
   exactly the pattern law) or at the last one (``ar:last``). The context ``x_<l`` is read at position ``l-1``.
 - every other objective (``dar:J``, ``mlm:m``, ``vmlm``, ``prefixlm``, ``span:m``, ``plm``)
-  draws ``(S, i)`` from :func:`lookaround.theory.objectives.pattern_law`: hidden positions
+  draws ``(S, i)`` from :func:`lookaround.theory.pattern_laws.pattern_law`: hidden positions
   carry a ``[MASK]`` token, attention is bidirectional, and the context is read at the
   **target's own slot** (its ``[MASK]`` plus its learned position is the query), so the
   network knows which position it predicts, as a context ``(omega, x_S)`` does.
@@ -45,7 +45,7 @@ from lookaround.simulations.pretrain import (
 from lookaround.simulations.sampled import EvaluationDraws
 from lookaround.simulations.trained import TrainedTransformer
 from lookaround.simulations.training import TrainingConfig, check_run
-from lookaround.theory.objectives import PatternLaw, pattern_arrays
+from lookaround.theory.pattern_laws import PatternLaw, pattern_arrays
 from lookaround.theory.sampling import draw_sequences
 from lookaround.theory.sources import Source
 
@@ -101,7 +101,7 @@ def training_batch(
 
     Examples
     --------
-    >>> from lookaround.theory.objectives import pattern_law
+    >>> from lookaround.theory.pattern_laws import pattern_law
     >>> from lookaround.theory.presets import preset_source
     >>> src, rng = preset_source("markov"), np.random.default_rng(0)
     >>> b = training_batch(src, pattern_law("mlm:2", 5), draws=rng, patterns=rng, n=4)

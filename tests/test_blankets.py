@@ -148,3 +148,25 @@ def test_gathered_chunks_count_their_bases():
     chunks = list(blanket_chunks(source, parse_objective("mlm:2", 4), chunk=20_000))
     assert len(chunks) > 1 and max(c.coefficients.size + c.basis.size for c in chunks) <= 20_000
     assert sum(c.mass.size for c in chunks) == 12 * 12**2  # 12 patterns of 144 contexts
+
+
+@pytest.mark.parametrize("chunk", [20, 40, 60, 100, 170, 400, 10**6])
+def test_a_set_walked_alone_is_cut_by_blankets(chunk):
+    """A pattern walked alone (x_2 given x_0, x_1, x_3, x_4, x_5: 3 x 3 blankets of 27
+    contexts, 54 coefficients at r = 2) gives its rows once, whatever the cut; each blanket's
+    basis comes with every one of its contexts unless those pass a chunk, and no chunk
+    passes one (beyond a single context a blanket)."""
+    source = source_from_dict(random_spec("markov", 2, 3, 3, 6, seed=2, sparsity=0.2))
+    moves = blankets.ChainMoves(source)
+    parts = list(blankets._pattern_chunks(moves, (0, 1, 3, 4, 5), 2, 0.5, chunk=chunk))
+    whole = next(blankets._pattern_chunks(moves, (0, 1, 3, 4, 5), 2, 0.5, chunk=10**6))
+    assert whole.coefficients.shape == (9, 2, 27)
+
+    def rows(chunks):
+        found = np.concatenate([np.hstack([c.dense().rows, c.dense().class_joint]) for c in chunks])
+        return found[np.lexsort(found.round(15).T)]
+
+    np.testing.assert_allclose(rows(parts), rows([whole]), rtol=0, atol=1e-15)
+    assert all(c.coefficients.size <= max(chunk, 2) for c in parts)
+    incidences = sum(c.basis.shape[0] for c in parts)
+    assert incidences == 9 if chunk >= 54 else incidences > 9

@@ -25,7 +25,8 @@ from lookaround.theory.montecarlo import (
     monte_carlo_context,
     monte_carlo_sample,
 )
-from lookaround.theory.objectives import parse_objective, pattern_law
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.pattern_laws import pattern_law
 from lookaround.theory.presets import PRESETS, preset_source
 from lookaround.theory.sampling import draw_sequences, sample_sequences
 from lookaround.theory.sources import Source, load_source, source_from_dict

@@ -12,7 +12,7 @@ from strategies import OBJECTIVES, min_length
 from lookaround.base.errors import InputError
 from lookaround.theory.coverage import alignment, generation_report, prefix_weights
 from lookaround.theory.objective_kinds import KINDS
-from lookaround.theory.objectives import Objective, parse_objective
+from lookaround.theory.objectives import Objective, Pattern, parse_objective
 from lookaround.theory.presets import preset_source
 
 
@@ -77,6 +77,35 @@ def test_the_size_law_needs_every_pattern_of_a_size_and_one_weight():
     weights[[0, 1]] *= [1.5, 0.5]  # two patterns of S = {}: one weight no longer
     assert Objective("uneven", 5, objective.patterns, weights).size_law() is None
     assert Objective("same", 5, objective.patterns, objective.weights).size_law() is not None
+
+
+@pytest.mark.parametrize("spec", OBJECTIVES)
+@pytest.mark.parametrize("T", [2, 5, 7])
+def test_an_objective_before_its_table_answers_as_the_table_does(spec, T):
+    """An exchangeable objective answers from its weights by size until its table is read
+    (Objective.exchangeable): every answer equals the one an objective built from that
+    table gives, and only the exchangeable kinds wait."""
+    if T < min_length(spec):
+        pytest.skip("outside the objective's domain")
+    objective = parse_objective(spec, T)
+    waits = not objective.holds_table()
+    assert waits == (KINDS[spec.partition(":")[0]].sizes is not None)
+
+    def answers(o: Objective) -> tuple:
+        counts = (o.support_size(), o.context_count(3), o.visible_positions(), o.largest_visible())
+        return counts, o.visible_set_count(), o.size_law(), list(o.weighted_patterns())
+
+    probes = [Pattern(visible, i) for visible, i in pattern_law(spec, T)] + [
+        Pattern((0,), 0), Pattern((1, 0), T - 1), Pattern((0, 0), 1), Pattern((0,), T),
+        Pattern((-1,), 0), Pattern(tuple(range(1, T)), 0), Pattern((), T - 1),
+    ]  # fmt: skip
+    before, weights = answers(objective), [objective.weight_of(p) for p in probes]
+    assert objective.holds_table() == (not waits)  # nothing above built it
+    tabled = Objective(spec, T, objective.patterns, objective.weights, objective.fractions)
+    assert objective.holds_table() and tabled.holds_table()
+    assert answers(tabled) == before
+    assert [tabled.weight_of(p) for p in probes] == weights
+    assert before[0][0] == len(objective.patterns)
 
 
 def test_plm_equals_vmlm_as_a_pattern_law():

@@ -23,7 +23,8 @@ from lookaround.simulations.sampled import (
 from lookaround.simulations.verdicts import _verdict_pair
 from lookaround.theory.coverage import prefix_weights
 from lookaround.theory.feature_maps import feature_map_estimate
-from lookaround.theory.objectives import parse_objective, pattern_law
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.pattern_laws import pattern_law
 from lookaround.theory.presets import preset_source
 
 SPECS = ["ar", "ar:last", "dar:2", "mlm:1", "mlm:2", "mlm:0.4", "vmlm", "vmlm:2-3", "prefixlm",

@@ -9,7 +9,8 @@ import pytest
 from lookaround.simulations.pretrain import Outputs, evaluate, exact_theory, population
 from lookaround.simulations.sampled import draw_evaluation, sampled_spectral_fit
 from lookaround.theory.feature_maps import feature_map_estimate
-from lookaround.theory.objectives import parse_objective, pattern_arrays
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.pattern_laws import pattern_arrays
 from lookaround.theory.presets import preset_source
 
 K = 2

@@ -16,7 +16,8 @@ from lookaround.simulations.shared import init_params, loss_and_grads
 from lookaround.simulations.tabular import train_spectral
 from lookaround.theory.analysis import analyze
 from lookaround.theory.bounds import spectral_loss, spectral_optimum
-from lookaround.theory.objectives import parse_objective, pattern_arrays
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.pattern_laws import pattern_arrays
 from lookaround.theory.presets import preset_source
 
 

@@ -93,6 +93,19 @@ def test_the_factored_paths_are_sized_right(spec: str, objective: str, states: i
     _assert_within(sized, _peak(lambda: analyze(source, parsed, 2, level="context")))
 
 
+def test_the_window_path_neither_builds_nor_counts_a_pattern_table() -> None:
+    """vmlm on a chain is planned from its weights by size (docs/theory.md §4.7): its
+    table of 5,120 patterns is not built, and counted only once it is."""
+    source = source_from_dict(random_spec("markov", 2, 3, 3, 10, 0, 0.0))
+    parsed = parse_objective("vmlm", 10)
+    assert factored_states(source, parsed) == 1
+    sized = estimate(source, parsed, level="context", chunk=2_000_000).memory_bytes
+    _assert_within(sized, _peak(lambda: analyze(source, parsed, 2, level="context")))
+    assert not parsed.holds_table()
+    table = 60 * len(parsed.patterns) + 24 * parsed.visible_positions()
+    assert estimate(source, parsed, level="context", chunk=2_000_000).memory_bytes == sized + table
+
+
 @pytest.mark.parametrize("spec", ["markov2(V=6,T=8)", "hmm2(V=6,T=8)", "hmm2(V=4,T=10)"])
 def test_generation_losses_are_sized_right(spec: str) -> None:
     source = resolve_source(spec)

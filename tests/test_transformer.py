@@ -29,7 +29,8 @@ from lookaround.simulations.pretrain import (
 from lookaround.simulations.training import TrainingConfig, parameter_count, training_config
 from lookaround.simulations.transformer import network_outputs, pretrain_transformer, training_batch
 from lookaround.theory.analysis import analyze
-from lookaround.theory.objectives import parse_objective, pattern_law
+from lookaround.theory.objectives import parse_objective
+from lookaround.theory.pattern_laws import pattern_law
 from lookaround.theory.presets import preset_source
 
 

@@ -179,11 +179,13 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
         context_bytes = int(FLOAT * (r + 2) * (entries if cached else 1.5 * chunk))
     sequences = vocab**source.length
     gathers = sequences * objective.visible_set_count()  # once per visible set
-    # the objective's own pattern table (Python objects, built before this estimate runs):
-    # about 60 bytes a pattern and 24 a visible position, 0.9-1.1x of tracemalloc's peak for
-    # vmlm at T = 14, 16 and mlm:8 at T = 16 (116 MB for vmlm at T = 16, left out before)
+    # the objective's own pattern table (Python objects), if built: about 60 bytes a pattern
+    # and 24 a visible position, 0.9-1.1x of tracemalloc's peak for vmlm at T = 14, 16 and
+    # mlm:8 at T = 16 (116 MB for vmlm at T = 16). Only the row path and the sample level
+    # build an exchangeable objective's (Objective.exchangeable)
+    table = objective.holds_table() or states is None or level != "context"
     positions = objective.visible_positions()
-    memory = context_bytes + 60 * len(objective.patterns) + 24 * positions
+    memory = context_bytes + (60 * objective.support_size() + 24 * positions if table else 0)
     if level in ("sample", "both"):
         sets = {p.visible for p in objective.patterns}
         tables = FLOAT * vocab * sum(vocab ** len(s) for s in sets)
@@ -214,7 +216,7 @@ class _Bases:
 
 def _bases(source: Source, objective: Objective, states: int) -> _Bases:
     if states > 1:
-        return _Bases(len(objective.patterns), 1, 1)
+        return _Bases(objective.support_size(), 1, 1)
     # read off the window path's rectangles, the one place that finds each pattern's window
     total = largest = widest = 0
     for group in rectangles(objective):
@@ -270,7 +272,7 @@ def _largest_chunk(largest: int, contexts: int, weights: int) -> int:
 def _factored_seconds(source: Source, objective: Objective, states: int, bases: _Bases) -> float:
     vocab = source.vocab
     contexts = objective.context_count(vocab)
-    patterns = len(objective.patterns)
+    patterns = objective.support_size()
     if states > 1:
         fixed, per_pattern, per_context, last = _HIDDEN
         return fixed + per_pattern * patterns + per_context * contexts + last * contexts * vocab
@@ -285,7 +287,7 @@ def _seconds(
 ) -> float:
     """The fitted time model: the forward passes, then the sample level's gathers, its
     effective degree (on rows it can cache) and, on small sources, the augmentation graph."""
-    seconds = _FIXED + _PER_PATTERN * len(objective.patterns) + _PER_WORK * work
+    seconds = _FIXED + _PER_PATTERN * objective.support_size() + _PER_WORK * work
     if level in ("sample", "both"):
         sequences, vocab = source.vocab**source.length, source.vocab
         seconds += _PER_GATHER * gathers

@@ -29,7 +29,8 @@ from lookaround.theory.bounds import (
 )
 from lookaround.theory.intervals import ContextEstimates, Interval
 from lookaround.theory.limits import MAX_BOOTSTRAP, check_draws, check_k
-from lookaround.theory.objectives import Objective, as_objective, sample_pattern_indices
+from lookaround.theory.objectives import Objective, as_objective
+from lookaround.theory.pattern_laws import sample_pattern_indices
 from lookaround.theory.presets import as_source
 from lookaround.theory.sampling import sample_sequences
 from lookaround.theory.sources import Source

@@ -330,7 +330,7 @@ def by_pattern(objective: Objective, chunks: PatternChunks, chunk: int) -> Itera
     """
     parts = (
         part
-        for pattern, weight in zip(objective.patterns, objective.weights)
-        for part in chunks(pattern.visible, pattern.target, float(weight))
+        for visible, target, weight in objective.weighted_patterns()
+        for part in chunks(visible, target, weight)
     )
     return gathered(parts, chunk)

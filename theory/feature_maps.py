@@ -18,7 +18,7 @@ from lookaround.theory.limits import check_draws
 from lookaround.theory.marginals import position_marginals
 from lookaround.theory.montecarlo import drawn_contexts
 from lookaround.theory.numerics import AMBIGUITY_TOL, inverse_sqrt_mass
-from lookaround.theory.objectives import PatternLaw, pattern_law
+from lookaround.theory.pattern_laws import PatternLaw, pattern_law
 from lookaround.theory.sources import Source
 
 __all__ = ["FeatureMapEstimate", "feature_map_estimate"]

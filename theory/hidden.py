@@ -53,7 +53,7 @@ def hidden_pays(source: Source, objective: Objective, contexts_per_pattern: int)
     """
     if source.emits_state or 2 * source.n_classes * source.n_states > source.vocab:
         return False
-    return objective.context_count(source.vocab) >= contexts_per_pattern * len(objective.patterns)
+    return objective.context_count(source.vocab) >= contexts_per_pattern * objective.support_size()
 
 
 def hidden_chunks(source: Source, objective: Objective, *, chunk: int) -> Iterator[FactoredChunk]:

@@ -40,13 +40,8 @@ from lookaround.theory.intervals import ContextEstimates
 from lookaround.theory.limits import check_draws, check_k
 from lookaround.theory.marginals import bayes_labels, position_marginals
 from lookaround.theory.numerics import inverse_sqrt_mass
-from lookaround.theory.objectives import (
-    Objective,
-    PatternLaw,
-    objective_name,
-    parse_objective,
-    pattern_law,
-)
+from lookaround.theory.objectives import Objective, objective_name, parse_objective
+from lookaround.theory.pattern_laws import PatternLaw, pattern_law
 from lookaround.theory.presets import as_source
 from lookaround.theory.sampling import draw_sequences
 from lookaround.theory.sources import Source

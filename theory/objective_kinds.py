@@ -4,7 +4,7 @@ and sampler, and whether a network trains it causally (docs/theory.md §3).
 A kind is the part of an objective's name before the colon (``mlm`` in ``mlm:0.15``); its
 record says everything the library knows of it. :mod:`lookaround.theory.objectives` builds
 :class:`~lookaround.theory.objectives.Objective` and
-:class:`~lookaround.theory.objectives.PatternLaw` from these records alone, and the
+:class:`~lookaround.theory.pattern_laws.PatternLaw` from these records alone, and the
 transformer reads ``causal`` from them. Adding an objective is one :class:`ObjectiveKind` in
 :data:`KINDS`, its twin in ``tests/brute.py`` and its paragraph in docs/theory.md §3.
 

@@ -10,22 +10,20 @@ import heapq
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lookaround.base.allocator import collector_paused
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import short_repr
-from lookaround.base.seeds import streams
 from lookaround.theory.objective_kinds import KINDS
 
 __all__ = [
-    "PatternLaw",
-    "pattern_law",
     "MASK_LENGTH",
     "MAX_LENGTH",
     "MAX_PATTERNS",
@@ -37,11 +35,11 @@ __all__ = [
     "name_pattern_count",
     "objective_name",
     "parse_objective",
-    "pattern_arrays",
     "pattern_count",
-    "sample_pattern_indices",
+    "split_name",
 ]
 
+_TABLE = ("patterns", "weights", "fractions")  # an Objective's fields built together
 MAX_LENGTH = 4096  # far past any exact analysis (V^T); the Monte Carlo modes go this far
 MASK_LENGTH = 62
 """The longest ``T`` whose visible sets are int64 bitmasks (past it, Python ints). An exact
@@ -82,6 +80,13 @@ class Objective:
         ``w(omega)`` for each pattern; sums to 1.
     fractions : tuple of Fraction
         The same weights, exact (for symbolic work).
+
+    Notes
+    -----
+    An exchangeable objective (:meth:`exchangeable`: mlm, vmlm, plm, aas) builds its table,
+    the three fields above, when one of them is first read: an exact analysis never reads
+    it (its sizes, plan and passes come from the weights by size), and vmlm at ``T = 16``
+    has 524,288 patterns, 0.5 s of Python objects.
     """
 
     __repr__ = short_repr
@@ -90,7 +95,80 @@ class Objective:
     length: int
     patterns: tuple[Pattern, ...]
     weights: np.ndarray
-    fractions: tuple[Fraction, ...] = ()
+    # a factory, not a default: no class attribute, so a table not yet built is looked up
+    # through __getattr__
+    fractions: tuple[Fraction, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def exchangeable(cls, name: str, length: int, sizes: dict[int, Fraction]) -> Objective:
+        """The objective of weight ``sizes[|S|]`` on every ``(S, i)``, ``i`` not in ``S``,
+        of the sizes given; its table is built when first read.
+
+        Examples
+        --------
+        >>> from fractions import Fraction
+        >>> obj = Objective.exchangeable("mlm:1", 3, {2: Fraction(1, 3)})
+        >>> obj.support_size(), [(p.visible, p.target) for p in obj.patterns][:2]
+        (3, [((0, 1), 2), ((0, 2), 1)])
+        """
+        objective = object.__new__(cls)
+        for name_, value in (("name", name), ("length", length), ("_by_size", dict(sizes))):
+            object.__setattr__(objective, name_, value)
+        return objective
+
+    if not TYPE_CHECKING:  # the checker reads the fields above
+
+        def __getattr__(self, name: str) -> object:
+            # reached only when normal lookup fails: a field of a table not built yet
+            sizes = self.__dict__.get("_by_size")
+            if sizes is None or name not in _TABLE:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            with collector_paused():
+                patterns, fractions = _exchangeable(sizes, self.length)
+            for field_name, value in zip(_TABLE, (patterns, _floats(fractions), fractions)):
+                object.__setattr__(self, field_name, value)
+            return self.__dict__[name]
+
+    def holds_table(self) -> bool:
+        """Whether the pattern table is built (see Notes).
+
+        Examples
+        --------
+        >>> obj = parse_objective("vmlm", 4)
+        >>> obj.holds_table(), len(obj.patterns), obj.holds_table()
+        (False, 32, True)
+        """
+        return "patterns" in self.__dict__
+
+    def weighted_patterns(self) -> Iterator[tuple[tuple[int, ...], int, float]]:
+        """``(S, i, w(S, i))`` of every pattern, in order, without building a table.
+
+        Examples
+        --------
+        >>> next(parse_objective("vmlm", 4).weighted_patterns())
+        ((), 0, 0.0625)
+        """
+        sizes = self.__dict__.get("_by_size")
+        if sizes is None or self.holds_table():
+            for pattern, weight in zip(self.patterns, self.weights):
+                yield pattern.visible, pattern.target, float(weight)
+            return
+        law = self._size_law
+        assert law is not None  # read from the sizes
+        for visible, targets in _exchangeable_sets(sizes, self.length):
+            weight = law[len(visible)]
+            for target in targets:
+                yield visible, target, weight
+
+    def support_size(self) -> int:
+        """How many patterns there are, ``|supp w|``, without building a table.
+
+        Examples
+        --------
+        >>> parse_objective("vmlm", 16).support_size()  # T 2^(T-1)
+        524288
+        """
+        return int(self._size_counts.sum())
 
     def by_target(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per target ``i``: the indices of its patterns and their sets ``S`` as bitmasks.
@@ -138,7 +216,13 @@ class Objective:
     def _size_counts(self) -> np.ndarray:
         """Patterns by ``|S|``: an array of ``T`` counts, so that a sum over patterns is
         ``O(T)`` however many they are (``T 2^(T-1)`` for vmlm)."""
-        return np.bincount(self._sizes, minlength=self.length)
+        sizes = self.__dict__.get("_by_size")
+        if sizes is None:
+            return np.bincount(self._sizes, minlength=self.length)
+        counts = np.zeros(self.length, np.int64)
+        for size in sizes:  # every (S, i) of the size: C(T, |S|) sets, T - |S| targets each
+            counts[size] = math.comb(self.length, size) * (self.length - size)
+        return counts
 
     def context_count(self, vocab: int) -> int:
         """``sum_omega V^|S|``: the contexts of every pattern, zero-mass ones included.
@@ -200,6 +284,9 @@ class Objective:
 
     @cached_property
     def _size_law(self) -> dict[int, float] | None:
+        known = self.__dict__.get("_by_size")
+        if known is not None:
+            return {size: _float(known[size]) for size in sorted(known)}
         length, sizes = self.length, self._sizes
         law: dict[int, float] = {}
         for size in np.flatnonzero(self._size_counts):
@@ -213,70 +300,28 @@ class Objective:
         return law
 
     def weight_of(self, pattern: Pattern) -> float:
-        """``w(omega)``, 0 for a pattern outside the support."""
-        return self._weight_by_pattern.get(pattern, 0.0)
+        """``w(omega)``, 0 for a pattern outside the support.
+
+        Examples
+        --------
+        >>> obj = parse_objective("vmlm", 4)
+        >>> obj.weight_of(Pattern((0, 1, 2), 3)), obj.weight_of(Pattern((0, 1), 1))
+        (0.0625, 0.0)
+        """
+        sizes = self.__dict__.get("_by_size")
+        if sizes is None or self.holds_table():
+            return self._weight_by_pattern.get(pattern, 0.0)
+        visible, target = pattern.visible, pattern.target
+        ordered = all(a < b for a, b in zip(visible, visible[1:]))
+        inside = all(0 <= p < self.length for p in (*visible, target))
+        if not (ordered and inside) or target in visible or len(visible) not in sizes:
+            return 0.0
+        return _float(sizes[len(visible)])
 
     @cached_property
     def _weight_by_pattern(self) -> dict[Pattern, float]:
         # A dict, not ``patterns.index``: a scan per lookup made coverage at T = 4096 cubic.
         return {p: float(w) for p, w in zip(self.patterns, self.weights)}
-
-
-def pattern_arrays(patterns: Sequence[Pattern], length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Visible masks (P, T) and target positions (P,) of a list of patterns.
-
-    Parameters
-    ----------
-    patterns : sequence of Pattern
-        The patterns.
-    length : int
-        ``T``.
-
-    Returns
-    -------
-    visible : ndarray of bool, shape (P, T)
-    target : ndarray of int, shape (P,)
-
-    Examples
-    --------
-    >>> visible, target = pattern_arrays([Pattern((0, 2), 1)], 3)
-    >>> visible.astype(int).tolist(), target.tolist()
-    ([[1, 0, 1]], [1])
-    """
-    visible = np.zeros((len(patterns), length), dtype=bool)
-    for j, p in enumerate(patterns):
-        visible[j, list(p.visible)] = True
-    return visible, np.array([p.target for p in patterns], dtype=np.int64)
-
-
-def sample_pattern_indices(objective: Objective, n: int, seed: int) -> np.ndarray:
-    """``n`` patterns drawn from ``w``, as indices into ``objective.patterns`` (seeded).
-
-    The stream ``[seed, 1]`` is kept apart from the sequences drawn with ``seed``, so the
-    same seed gives the same sequences whatever objective they are paired with.
-
-    Parameters
-    ----------
-    objective : Objective
-        The objective.
-    n : int
-        Patterns to draw.
-    seed : int
-        Their seed.
-
-    Returns
-    -------
-    ndarray of int, shape (n,)
-
-    Examples
-    --------
-    >>> obj = parse_objective("ar:last", 4)
-    >>> sample_pattern_indices(obj, 3, seed=0).tolist()
-    [0, 0, 0]
-    """
-    return np.random.default_rng(streams(seed).patterns).choice(
-        len(objective.patterns), size=n, p=objective.weights
-    )
 
 
 MAX_PATTERNS = 2_000_000  # (S, i) pairs built exactly; vmlm and plm reach it at T = 17
@@ -354,8 +399,31 @@ def _big(count: int) -> str:
     return digits if len(digits) <= 4 else f"{digits[0]}.{digits[1:3]}e+{len(digits) - 1:02d}"
 
 
-def _split_name(spec: str, length: int) -> tuple[str, str]:
-    """The one check of an objective's name and length: ``(kind, param)`` of a known form."""
+def split_name(spec: str, length: int) -> tuple[str, str]:
+    """The one check of an objective's name and length: ``(kind, param)`` of a known form.
+
+    Parameters
+    ----------
+    spec : str
+        The name, e.g. ``"mlm:0.15"``.
+    length : int
+        ``T``.
+
+    Returns
+    -------
+    tuple of str
+        The kind (a key of :data:`lookaround.theory.objective_kinds.KINDS`) and its parameter.
+
+    Raises
+    ------
+    InputError
+        A length outside ``[2, 4096]``, or a name of no known form.
+
+    Examples
+    --------
+    >>> split_name("mlm:0.15", 10)
+    ('mlm', '0.15')
+    """
     if isinstance(length, bool) or not isinstance(length, int) or not 2 <= length <= MAX_LENGTH:
         raise InputError(
             f"objective {spec!r}: sequence length must be an integer in [2, {MAX_LENGTH}], "
@@ -397,19 +465,18 @@ def parse_objective(spec: str, length: int) -> Objective:
     >>> parse_objective("mlm:0.15", 10).name, len(parse_objective("mlm:0.15", 10).patterns)
     ('mlm:0.15', 90)
     """
-    kind, param = _split_name(spec, length)
+    kind, param = split_name(spec, length)
     _check_size(kind, param, spec, length)
     record = KINDS[kind]
+    if record.sizes is not None:
+        return Objective.exchangeable(str(spec), length, record.sizes(param, spec, length))
+    assert record.law is not None  # a record has one or the other (ObjectiveKind)
     with collector_paused():
-        if record.sizes is not None:
-            patterns, fractions = _exchangeable(record.sizes(param, spec, length), length)
-        else:
-            assert record.law is not None  # a record has one or the other (ObjectiveKind)
-            total: dict[tuple[tuple[int, ...], int], Fraction] = {}
-            record.law(total, length, param, spec)
-            keys = sorted(total)  # (S, i) tuples sort as Pattern orders them, 3x faster
-            patterns = tuple(Pattern(visible, i) for visible, i in keys)
-            fractions = tuple(total[key] for key in keys)
+        total: dict[tuple[tuple[int, ...], int], Fraction] = {}
+        record.law(total, length, param, spec)
+        keys = sorted(total)  # (S, i) tuples sort as Pattern orders them, 3x faster
+        patterns = tuple(Pattern(visible, i) for visible, i in keys)
+        fractions = tuple(total[key] for key in keys)
     return Objective(str(spec), length, patterns, _floats(fractions), fractions)
 
 
@@ -421,16 +488,34 @@ def _floats(fractions: tuple[Fraction, ...]) -> np.ndarray:
         return_index=True,
         return_inverse=True,
     )
-    distinct = np.array([fractions[j].numerator / fractions[j].denominator for j in first])
+    distinct = np.array([_float(fractions[j]) for j in first])
     return distinct[inverse.reshape(-1)]
+
+
+def _float(fraction: Fraction) -> float:
+    """``float(fraction)``, as every weight is rounded."""
+    return fraction.numerator / fraction.denominator
 
 
 def _exchangeable(
     sizes: dict[int, Fraction], length: int
 ) -> tuple[tuple[Pattern, ...], tuple[Fraction, ...]]:
     """Every ``(S, i)`` with ``i`` not in ``S`` and ``|S|`` in ``sizes``, in order, with its
-    weight: the sets of each size come in order from ``combinations``, merged, so no table is
-    built or sorted (vmlm at ``T = 16``: 0.55-0.8 s against 1.0-1.6 s)."""
+    weight, written set by set (:func:`_exchangeable_sets`): no table is built or sorted (vmlm
+    at ``T = 16``: 0.55-0.8 s against 1.0-1.6 s)."""
+    patterns: list[Pattern] = []
+    fractions: list[Fraction] = []
+    for visible, targets in _exchangeable_sets(sizes, length):
+        patterns.extend([Pattern(visible, i) for i in targets])
+        fractions.extend(itertools.repeat(sizes[len(visible)], len(targets)))
+    return tuple(patterns), tuple(fractions)
+
+
+def _exchangeable_sets(
+    sizes: dict[int, Fraction], length: int
+) -> Iterator[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Every visible set ``S`` of a size in ``sizes``, in order, with its targets: the sets
+    of each size come in order from ``combinations``, merged."""
     positions = range(length)
     # the complement of the k-th set of a size in lexicographic order is the k-th from the end
     # of the other size's: 2x faster than testing each position
@@ -441,57 +526,7 @@ def _exchangeable(
         )
         for size in sorted(sizes)
     )
-    patterns: list[Pattern] = []
-    fractions: list[Fraction] = []
-    for visible, targets in heapq.merge(*pairs):  # the sets differ: no complement is compared
-        patterns.extend([Pattern(visible, i) for i in targets])
-        fractions.extend(itertools.repeat(sizes[len(visible)], len(targets)))
-    return tuple(patterns), tuple(fractions)
-
-
-@dataclass(frozen=True)
-class PatternLaw:
-    """An objective's law of patterns ``(S, i)``, drawn without enumerating its patterns.
-
-    Attributes
-    ----------
-    name : str
-        The objective's name.
-    length : int
-        ``T``.
-    sampler : callable
-        ``sampler(rng, n) -> (visible, target)``.
-    target_law : ndarray, shape (T,)
-        ``P(i = t)``, exact.
-    prefixes : ndarray of bool, shape (T - 1,)
-        ``prefixes[l - 1]``: whether the prefix pattern ``({0..l-1}, l)`` has positive
-        weight, so the population-optimal predictor generates at ``l`` (T3's coverage).
-    causal : bool
-        Whether every context is a prefix (the objective's kind says).
-
-    Examples
-    --------
-    >>> law = pattern_law("mlm:0.15", 64)
-    >>> visible, target = law.draw(np.random.default_rng(0), 3)
-    >>> visible.sum(axis=1).tolist(), bool(np.all(~visible[np.arange(3), target]))
-    ([54, 54, 54], True)
-    """
-
-    name: str
-    length: int
-    sampler: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
-    target_law: np.ndarray  # P(i = t), t = 0..T-1, exact
-    prefixes: np.ndarray  # covered[l - 1]: the prefix pattern ({0..l-1}, l) has weight
-    causal: bool = False  # every context a prefix: trained with a causal mask (ObjectiveKind)
-
-    @property
-    def last_only(self) -> bool:
-        """Whether the law's only target is the last position (``ar:last``)."""
-        return bool(self.target_law[-1] == 1.0)
-
-    def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """``visible`` (n, T) bool and ``target`` (n,) int of ``n`` independent patterns."""
-        return self.sampler(rng, n)
+    return heapq.merge(*pairs)  # the sets differ: no complement is compared
 
 
 def as_objective(value: object, length: int, what: str = "objective") -> Objective:
@@ -555,30 +590,3 @@ def objective_name(value: object, what: str = "objective") -> str:
     raise TypeError(
         f"{what} must be an Objective or an objective name (str), got {type(value).__name__}"
     )
-
-
-def pattern_law(spec: str, length: int) -> PatternLaw:
-    """The pattern law of ``spec`` at length ``T``, checked as :func:`parse_objective` checks it.
-
-    Parameters
-    ----------
-    spec : str
-        An objective's name (:func:`parse_objective`).
-    length : int
-        ``T``.
-
-    Returns
-    -------
-    PatternLaw
-
-    Examples
-    --------
-    >>> visible, target = pattern_law("ar", 5).draw(np.random.default_rng(0), 2)
-    >>> visible.astype(int).tolist(), target.tolist()
-    ([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]], [4, 3])
-    """
-    kind, param = _split_name(spec, length)
-    record = KINDS[kind]
-    draw, target_law = record.sampler(param, spec, length)
-    covered = record.prefixes(param, spec, length)
-    return PatternLaw(spec, length, draw, target_law, covered, causal=record.causal)
