@@ -93,18 +93,21 @@ def test_an_objective_before_its_table_answers_as_the_table_does(spec, T):
 
     def answers(o: Objective) -> tuple:
         counts = (o.support_size(), o.context_count(3), o.visible_positions(), o.largest_visible())
-        return counts, o.visible_set_count(), o.size_law(), list(o.weighted_patterns())
+        by_target = {i: (a.tolist(), b.tolist()) for i, (a, b) in o.by_target().items()}
+        law = o.size_law(), list(o.weighted_patterns()), o.weights.tolist()
+        return counts, o.visible_set_count(), by_target, *law
 
     probes = [Pattern(visible, i) for visible, i in pattern_law(spec, T)] + [
         Pattern((0,), 0), Pattern((1, 0), T - 1), Pattern((0, 0), 1), Pattern((0,), T),
         Pattern((-1,), 0), Pattern(tuple(range(1, T)), 0), Pattern((), T - 1),
     ]  # fmt: skip
     before, weights = answers(objective), [objective.weight_of(p) for p in probes]
-    assert objective.holds_table() == (not waits)  # nothing above built it
-    tabled = Objective(spec, T, objective.patterns, objective.weights, objective.fractions)
-    assert objective.holds_table() and tabled.holds_table()
+    assert objective.holds_table() == (not waits)  # nothing above built it, weights included
+    fresh = parse_objective(spec, T)
+    tabled = Objective(spec, T, fresh.patterns, fresh.weights, fresh.fractions)  # table first
     assert answers(tabled) == before
     assert [tabled.weight_of(p) for p in probes] == weights
+    assert objective.patterns == fresh.patterns and objective.fractions == fresh.fractions
     assert before[0][0] == len(objective.patterns)
 
 

@@ -9,6 +9,7 @@ that refuse a request past its limits are in :mod:`lookaround.theory.limits`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -181,14 +182,16 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     gathers = sequences * objective.visible_set_count()  # once per visible set
     # the objective's own pattern table (Python objects), if built: about 60 bytes a pattern
     # and 24 a visible position, 0.9-1.1x of tracemalloc's peak for vmlm at T = 14, 16 and
-    # mlm:8 at T = 16 (116 MB for vmlm at T = 16). Only the row path and the sample level
-    # build an exchangeable objective's (Objective.exchangeable)
-    table = objective.holds_table() or states is None or level != "context"
-    positions = objective.visible_positions()
-    memory = context_bytes + (60 * objective.support_size() + 24 * positions if table else 0)
+    # mlm:8 at T = 16 (116 MB for vmlm at T = 16). An exchangeable objective's is built by
+    # the sample level alone (Objective.exchangeable); at the context level the row path
+    # reads its patterns as arrays, 48 bytes a pattern
+    patterns = objective.support_size()
+    if objective.holds_table() or level != "context":
+        memory = context_bytes + 60 * patterns + 24 * objective.visible_positions()
+    else:
+        memory = context_bytes + (48 * patterns if states is None else 0)
     if level in ("sample", "both"):
-        sets = {p.visible for p in objective.patterns}
-        tables = FLOAT * vocab * sum(vocab ** len(s) for s in sets)
+        tables = FLOAT * vocab * _set_contexts(objective, vocab)
         joint = FLOAT * r * sequences
         rows = sequences * (vocab + r)
         # past the cache one chunk is held: SAMPLE_CHUNK / V sequences, bounded above here
@@ -200,6 +203,15 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     if factored is not None:  # the context level factored; the row model stays for the sample's
         seconds = factored + (0 if level == "context" else seconds)
     return Estimate(entries, work, sequences, gathers, memory, seconds)
+
+
+def _set_contexts(objective: Objective, vocab: int) -> int:
+    """``sum_S V^|S|`` over the distinct visible sets (every set of a weighed size, for an
+    exchangeable objective: its table is not read)."""
+    law = objective.size_law()
+    if law is not None:
+        return sum(math.comb(objective.length, size) * vocab**size for size in law)
+    return sum(vocab ** len(s) for s in {p.visible for p in objective.patterns})
 
 
 @dataclass(frozen=True)

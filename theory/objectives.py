@@ -6,7 +6,6 @@ ways (the same ``(S, i)``) add exactly and every objective sums to 1.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import re
@@ -21,6 +20,7 @@ import numpy as np
 from lookaround.base.allocator import collector_paused
 from lookaround.base.errors import InputError
 from lookaround.base.reprs import short_repr
+from lookaround.theory.exchangeable import bitmasks, ordered_sets, set_masks
 from lookaround.theory.objective_kinds import KINDS
 
 __all__ = [
@@ -84,9 +84,9 @@ class Objective:
     Notes
     -----
     An exchangeable objective (:meth:`exchangeable`: mlm, vmlm, plm, aas) builds its table,
-    the three fields above, when one of them is first read: an exact analysis never reads
-    it (its sizes, plan and passes come from the weights by size), and vmlm at ``T = 16``
-    has 524,288 patterns, 0.5 s of Python objects.
+    the three fields above, when one is first read (``weights`` alone, from its sets'
+    bitmasks, up to ``T = 62``): an exact analysis reads none but ``weights`` on the row
+    path, and vmlm at ``T = 16`` has 524,288 patterns, 0.5 s of Python objects.
     """
 
     __repr__ = short_repr
@@ -123,10 +123,15 @@ class Objective:
             sizes = self.__dict__.get("_by_size")
             if sizes is None or name not in _TABLE:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            if name == "weights" and self._by_sets():  # the row path's: no pattern is built
+                law = np.array([_float(sizes.get(k, Fraction(0))) for k in range(self.length)])
+                self.__dict__["weights"] = law[self._sizes]
+                return self.weights
             with collector_paused():
                 patterns, fractions = _exchangeable(sizes, self.length)
-            for field_name, value in zip(_TABLE, (patterns, _floats(fractions), fractions)):
-                object.__setattr__(self, field_name, value)
+            built = {"patterns": patterns, "weights": _floats(fractions), "fractions": fractions}
+            for field_name in _TABLE:  # weights already read stay (the same floats)
+                self.__dict__.setdefault(field_name, built[field_name])
             return self.__dict__[name]
 
     def holds_table(self) -> bool:
@@ -155,7 +160,7 @@ class Objective:
             return
         law = self._size_law
         assert law is not None  # read from the sizes
-        for visible, targets in _exchangeable_sets(sizes, self.length):
+        for visible, targets in ordered_sets(sizes, self.length):
             weight = law[len(visible)]
             for target in targets:
                 yield visible, target, weight
@@ -184,16 +189,36 @@ class Objective:
 
     @cached_property
     def _by_target(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        masks = self._masks
-        targets = np.fromiter((p.target for p in self.patterns), np.int64, len(self.patterns))
+        masks, targets = self._masks, self._targets
         return {
             int(i): (np.flatnonzero(targets == i), masks[targets == i]) for i in np.unique(targets)
         }
 
     @cached_property
+    def _sets(self) -> tuple[np.ndarray, np.ndarray]:
+        """An exchangeable objective's sets as bitmasks and sizes, in table order (the row
+        path reads patterns through them, without the table)."""
+        return set_masks(self.__dict__["_by_size"], self.length)
+
+    def _by_sets(self) -> bool:
+        """Whether the pattern arrays come from :attr:`_sets` (exchangeable, ``T <= 62``)."""
+        return "_by_size" in self.__dict__ and self.length <= MASK_LENGTH
+
+    @cached_property
+    def _targets(self) -> np.ndarray:
+        """``i`` of each pattern."""
+        if self._by_sets():
+            bits = (self._sets[0][:, None] >> np.arange(self.length)) & 1
+            return np.nonzero(bits == 0)[1]  # each set's complement, ascending
+        return np.fromiter((p.target for p in self.patterns), np.int64, len(self.patterns))
+
+    @cached_property
     def _masks(self) -> np.ndarray:
         """Each pattern's ``S`` as a bitmask: int64 up to :data:`MASK_LENGTH`, else Python
         ints (once per objective: the sizing and the passes both read them)."""
+        if self._by_sets():
+            masks, counts = self._sets
+            return np.repeat(masks, self.length - counts)
         if self.length > MASK_LENGTH:
             bits = [1 << t for t in range(self.length)]
             return np.array([sum([bits[t] for t in p.visible]) for p in self.patterns], object)
@@ -201,15 +226,14 @@ class Objective:
         flat = np.fromiter(
             itertools.chain.from_iterable(p.visible for p in self.patterns), np.int64, sizes.sum()
         )
-        # a pattern's bits are distinct, so their sum is their union: differences of one
-        # running sum, exact though it wraps past 2^63 (each difference is below 2^62)
-        running = np.concatenate([[0], np.cumsum(np.int64(1) << flat)])
-        ends = np.cumsum(sizes)
-        return running[ends] - running[ends - sizes]
+        return bitmasks(flat, sizes)
 
     @cached_property
     def _sizes(self) -> np.ndarray:
         """``|S|`` of each pattern."""
+        if self._by_sets():
+            counts = self._sets[1]
+            return np.repeat(counts, self.length - counts)
         return np.fromiter((len(p.visible) for p in self.patterns), np.int64, len(self.patterns))
 
     @cached_property
@@ -501,32 +525,14 @@ def _exchangeable(
     sizes: dict[int, Fraction], length: int
 ) -> tuple[tuple[Pattern, ...], tuple[Fraction, ...]]:
     """Every ``(S, i)`` with ``i`` not in ``S`` and ``|S|`` in ``sizes``, in order, with its
-    weight, written set by set (:func:`_exchangeable_sets`): no table is built or sorted (vmlm
+    weight, written set by set (:func:`lookaround.theory.exchangeable.ordered_sets`): no table is built or sorted (vmlm
     at ``T = 16``: 0.55-0.8 s against 1.0-1.6 s)."""
     patterns: list[Pattern] = []
     fractions: list[Fraction] = []
-    for visible, targets in _exchangeable_sets(sizes, length):
+    for visible, targets in ordered_sets(sizes, length):
         patterns.extend([Pattern(visible, i) for i in targets])
         fractions.extend(itertools.repeat(sizes[len(visible)], len(targets)))
     return tuple(patterns), tuple(fractions)
-
-
-def _exchangeable_sets(
-    sizes: dict[int, Fraction], length: int
-) -> Iterator[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """Every visible set ``S`` of a size in ``sizes``, in order, with its targets: the sets
-    of each size come in order from ``combinations``, merged."""
-    positions = range(length)
-    # the complement of the k-th set of a size in lexicographic order is the k-th from the end
-    # of the other size's: 2x faster than testing each position
-    pairs = (
-        zip(
-            itertools.combinations(positions, size),
-            reversed([*itertools.combinations(positions, length - size)]),
-        )
-        for size in sorted(sizes)
-    )
-    return heapq.merge(*pairs)  # the sets differ: no complement is compared
 
 
 def as_objective(value: object, length: int, what: str = "objective") -> Objective:
