@@ -48,10 +48,10 @@ BLANKET_CHUNK = 262_144
 
 # The visible sets of a window are walked together (theory/windows.py), but each rectangle
 # costs Python in each pass and the passes' two threads overlap less than on the row path.
-# Against the row path (three runs of benchmarks/paths.py), near the rule the two are even:
-# 0.94-1.21x at a mean of 512 contexts a pattern (vmlm, V = 3, T = 10), 0.91-1.18x at 610,
-# 1.07-1.32x at 1,024; past it 1.65-1.69x at 2,187 and 4.7-12x from 27,681. vmlm at V = 2, a
-# few hundred contexts a pattern, turns with the total: 0.68-0.71x at T = 13 (6.9e6
+# Against the row path (four runs of benchmarks/paths.py), near the rule the two are even:
+# 0.94-1.21x at a mean of 512 contexts a pattern (vmlm, V = 3, T = 10), 0.91-1.25x at 610,
+# 1.07-1.40x at 1,024; past it 1.56-1.69x at 2,187 and 4.2-17x from 27,681. vmlm at V = 2, a
+# few hundred contexts a pattern, turns with the total: 0.68-0.74x at T = 13 (6.9e6
 # contexts), 0.84-1.05x at T = 14, 0.94-1.10x at T = 15 (7.2e7), 1.3-1.45x at T = 16 (2.3e8).
 BLANKET_CONTEXTS = 512
 WINDOW_CONTEXTS = 1 << 26

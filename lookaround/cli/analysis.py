@@ -63,7 +63,7 @@ def _blind_note(name: str, length: int) -> list[str]:
     """A word when no pattern shows a token (``mlm:T``): every context is the empty one."""
     from lookaround.theory.objectives import parse_objective
 
-    if any(p.visible for p in parse_objective(name, length).patterns):
+    if parse_objective(name, length).largest_visible() > 0:  # no table read (vmlm: 5e5)
         return []
     note = (f"note: {name} leaves nothing visible at T = {length}: every context is empty (one "
             "per masked position) and carries the class prior, so phi = 0 and the bound holds "
