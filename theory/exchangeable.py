@@ -4,7 +4,7 @@ An exchangeable objective (docs/theory.md §3: mlm, vmlm, plm, aas) has every ``
 not in ``S``, of each size ``|S|`` it weighs, with a weight that depends on ``|S|`` alone. Its
 table lists the sets in lexicographic order, each set's targets (its complement) ascending.
 This module gives that order without building a pattern: set by set as tuples, or every set
-at once as int64 bitmasks, which is all the row path reads (vmlm at ``T = 16``: 65,536 sets
+at once as int64 bitmasks, which is all the row path reads (vmlm at ``T = 16``: 65,535 sets
 for 524,288 patterns).
 """
 
