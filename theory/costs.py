@@ -133,8 +133,9 @@ def context_work(source: Source, objective: Objective) -> int:
     >>> context_work(preset_source("topic"), parse_objective("ar", 4))  # r H = 2, 336 entries
     672
     """
-    states = 1 if source.emits_state else source.n_states
-    return source.n_classes * states * source.vocab * objective.context_count(source.vocab)
+    return (
+        source.n_classes * _carried(source) * source.vocab * objective.context_count(source.vocab)
+    )
 
 
 def estimate(source: Source, objective: Objective, *, level: str, chunk: int) -> Estimate:
@@ -331,5 +332,9 @@ def generation_bytes(source: Source) -> int:
     >>> generation_bytes(preset_source("topic"))  # V = 4, T = 4, r = 2, H = 2
     10240
     """
-    states = 1 if source.emits_state else source.n_states
-    return FLOAT * source.vocab**source.length * (2 * source.n_classes * states + 1)
+    return FLOAT * source.vocab**source.length * (2 * source.n_classes * _carried(source) + 1)
+
+
+def _carried(source: Source) -> int:
+    """``H``, the hidden states a forward pass carries: 1 where the token is the state."""
+    return 1 if source.emits_state else source.n_states
