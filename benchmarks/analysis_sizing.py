@@ -17,6 +17,7 @@ Usage: ``python benchmarks/analysis_sizing.py [--factored]``
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import tracemalloc
@@ -43,7 +44,8 @@ FACTORED = [
     ("markov", 20, 5, None), ("markov", 30, 5, None), ("markov", 50, 4, None),
     ("markov", 2, 14, None), ("markov", 2, 15, None), ("markov", 4, 8, None),
     ("hmm", 3, 12, 1), ("hmm", 10, 6, 2), ("hmm", 10, 7, 2), ("hmm", 20, 5, 3),
-    ("hmm", 16, 6, 2), ("hmm", 30, 5, 2),
+    ("hmm", 16, 6, 2), ("hmm", 30, 5, 2), ("hmm", 4, 9, 1), ("hmm", 6, 8, 1),
+    ("hmm", 10, 6, 1),
 ]  # fmt: skip
 
 
@@ -51,7 +53,7 @@ def factored() -> None:
     sys.path.insert(0, "benchmarks")
     from random_sources import random_source
 
-    from lookaround.theory.blankets import factored_states
+    from lookaround.theory.blankets import factored_path
 
     keep_freed_memory()  # as the command line does; the model was fitted so
 
@@ -62,7 +64,7 @@ def factored() -> None:
         for spec in OBJECTIVES:
             tracemalloc.start()  # the objective's pattern table counts, as in the model
             objective = parse_objective(spec, length)
-            path = factored_states(source, objective)
+            path = factored_path(source, objective)
             model = estimate(source, objective, level="context", chunk=DEFAULT_CHUNK)
             if path is None or model.seconds > 20:
                 tracemalloc.stop()
@@ -77,14 +79,16 @@ def factored() -> None:
                     analyze(source, objective, 2, level="context")
                     measured = min(measured, time.perf_counter() - start)
             name = f"{family} V={vocab} T={length}"
-            print(f"{name:<16} {spec:<9} {'blanket' if path == 1 else 'hidden':<8} "
-                  f"{measured:8.2f} {model.seconds:7.2f} {measured / model.seconds:6.2f} "
+            print(f"{name:<16} {spec:<9} {'blanket' if path == 'blankets' else 'hidden':<8} "
+                  f"{measured:8.3f} {model.seconds:7.3f} {measured / model.seconds:6.2f} "
                   f"{peak / 2**20:8.1f} {model.memory_bytes / 2**20:7.1f} "
                   f"{peak / model.memory_bytes:6.2f}", flush=True)  # fmt: skip
 
 
 def main() -> None:
-    if "--factored" in sys.argv:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--factored", action="store_true", help="the factored context level")
+    if parser.parse_args().factored:
         factored()
         return
     print(f"{'source':<22} {'objective':<9} {'measured':>9} {'model':>7} {'ratio':>6}")

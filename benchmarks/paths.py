@@ -1,7 +1,7 @@
 """Each factored context path against the row path, in one process: the cost model's evidence.
 
 ``analyze(level="context")`` of each source and objective, once by the path
-``blankets.factored_states`` picks (the blanket path on Markov chains, the hidden-state path on
+``blankets.factored_path`` picks (the blanket path on Markov chains, the hidden-state path on
 HMMs) and once forced onto the row path, alternating, the best of two each. The cost model of
 docs/theory.md §4.7 takes a factored path where it is the faster: chains with at least 512
 contexts a pattern or 2^26 in all, HMMs with ``2 r H <= V`` and 512 contexts a pattern. Rows
@@ -70,7 +70,7 @@ def main() -> None:
         objective = parse_objective(spec, length)
         contexts = objective.context_count(vocab)
         path = "blankets" if family == "markov" else "hidden"
-        taken = blankets.factored_states(source, objective) is not None
+        taken = blankets.factored_path(source, objective) is not None
         factored, rows = best(source, spec, path), best(source, spec, "rows")
         name = f"{family} V={vocab} T={length}" + (f" H={states}" if states else "")
         mark = "" if taken else " (forced)"

@@ -25,7 +25,8 @@ DATA = Path(__file__).parent / "data" / "release_numbers.json"
 PRESETS = ("topic", "positional", "markov", "sbm-walk", "hmm", "disjoint", "mess3")
 RANDOM_OBJECTIVES = ("ar", "ar:last", "dar:2", "mlm:2", "vmlm", "prefixlm", "span:2", "plm", "aas")
 # (family, r, V, H, T, seed, sparsity): chains long enough for the blanket path, HMMs with
-# 2 r H <= V for the hidden-state path, and one HMM where neither pays
+# 2 r H <= V for the hidden-state path (iid and positional sources among them, one state a
+# class), and one HMM where neither pays
 RANDOM_SOURCES = (
     ("markov", 2, 3, 3, 8, 11, 0.0),
     ("markov", 3, 4, 4, 6, 12, 0.3),
@@ -35,6 +36,8 @@ RANDOM_SOURCES = (
     ("hmm", 1, 4, 2, 7, 14, 0.0),
     ("hmm", 2, 8, 2, 5, 15, 0.3),
     ("hmm", 2, 3, 2, 7, 16, 0.0),
+    ("positional", 2, 4, 1, 8, 19, 0.0),
+    ("iid", 2, 4, 1, 7, 20, 0.3),
 )
 K = 2
 

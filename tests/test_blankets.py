@@ -11,6 +11,7 @@ import lookaround.theory.blankets as blankets
 from lookaround.theory.analysis import analyze
 from lookaround.theory.blankets import BLANKET_CONTEXTS, blanket_chunks, blankets_pay
 from lookaround.theory.cooccurrence import build_cooccurrence
+from lookaround.theory.factored import FactoredChunk
 from lookaround.theory.hidden import hidden_chunks, hidden_pays
 from lookaround.theory.objectives import parse_objective
 from lookaround.theory.sources import source_from_dict
@@ -62,11 +63,32 @@ def test_every_objective_equals_the_row_path(monkeypatch, family, spec):
 
 @pytest.mark.parametrize("spec", OBJECTIVES)
 def test_the_hidden_state_path_equals_the_row_path(monkeypatch, spec):
-    for seed, (r, vocab, states, sparsity) in enumerate([(2, 4, 2, 0.0), (3, 3, 2, 0.3),
-                                                         (1, 3, 3, 0.6)]):  # fmt: skip
+    # one state a class too: iid and positional sources are HMMs with H = 1
+    for seed, (family, r, vocab, states, sparsity) in enumerate([
+        ("hmm", 2, 4, 2, 0.0), ("hmm", 3, 3, 2, 0.3), ("hmm", 1, 3, 3, 0.6),
+        ("hmm", 2, 3, 1, 0.3), ("positional", 2, 4, 1, 0.3), ("iid", 2, 3, 1, 0.0),
+    ]):  # fmt: skip
         length = max(5, min_length(spec))
-        source = source_from_dict(random_spec("hmm", r, vocab, states, length, seed, sparsity))
+        source = source_from_dict(random_spec(family, r, vocab, states, length, seed, sparsity))
         _assert_same(*_both(monkeypatch, source, spec, min(2, vocab), "hidden"))
+
+
+@pytest.mark.parametrize("family", ["positional", "iid"])
+def test_a_one_state_source_takes_the_hidden_path_to_the_row_paths_numbers(monkeypatch, family):
+    """The path is a name: a one-state HMM has one coefficient a class, as a chain's blanket
+    path has, and used to be sent down the blanket path (a ValueError in the Gram)."""
+    source = source_from_dict(random_spec(family, 2, 4, 1, 8, 5, 0.0))
+    objective = parse_objective("ar", 8)
+    assert blankets.factored_path(source, objective) == "hidden"
+    chunk = next(iter(blankets.context_chunks(source, objective, chunk=1 << 17)))
+    assert isinstance(chunk, FactoredChunk)
+    assert chunk.coefficients.shape[0] == chunk.basis.shape[0] == 1
+    found = analyze(source, objective, 2, level="context").level("context").to_dict()
+    with monkeypatch.context() as patch:
+        patch.setattr(blankets, "hidden_pays", lambda *_: False)
+        _assert_same(
+            found, analyze(source, objective, 2, level="context").level("context").to_dict()
+        )
 
 
 @pytest.mark.parametrize("path", ["blankets", "hidden"])

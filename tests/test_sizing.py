@@ -11,7 +11,7 @@ from strategies import random_spec
 
 from lookaround.simulations.runs import simulate, simulation_bytes
 from lookaround.theory.analysis import analyze
-from lookaround.theory.blankets import factored_states
+from lookaround.theory.blankets import factored_path
 from lookaround.theory.costs import estimate, generation_bytes
 from lookaround.theory.coverage import generation_report
 from lookaround.theory.objectives import parse_objective
@@ -72,9 +72,10 @@ def test_exact_analysis_is_sized_right(length: int, objective: str, level: str) 
 # streamed past the cache (T = 9, 10); the hidden-state path (an HMM with r H = 4, V = 10)
 # cached. Its streamed peak depends on how far the producer thread runs ahead: 18-22 MB
 # against 29 MB estimated at T = 7 (benchmarks/analysis_sizing.py --factored).
-FACTORED_ANALYSES = [("markov2(V=6,T=8)", "ar", 1), ("markov2(V=6,T=9)", "dar:2", 1),
-                     ("markov2(V=6,T=10)", "ar", 1), ("markov2(V=5,T=9)", "mlm:2", 1),
-                     ("hmm:10:6", "ar", 2), ("hmm:10:6", "mlm:2", 2)]  # fmt: skip
+FACTORED_ANALYSES = [("markov2(V=6,T=8)", "ar", "blankets"), ("markov2(V=6,T=9)", "dar:2", "blankets"),
+                     ("markov2(V=6,T=10)", "ar", "blankets"), ("markov2(V=5,T=9)", "mlm:2", "blankets"),
+                     ("hmm:10:6", "ar", "hidden"), ("hmm:10:6", "mlm:2", "hidden"),
+                     ("positional2(V=6,T=8)", "ar", "hidden")]  # fmt: skip
 
 
 def _factored_source(spec: str) -> Source:
@@ -84,11 +85,11 @@ def _factored_source(spec: str) -> Source:
     return source_from_dict(random_spec("hmm", 2, int(vocab), 2, int(length), 0, 0.0))
 
 
-@pytest.mark.parametrize(("spec", "objective", "states"), FACTORED_ANALYSES)
-def test_the_factored_paths_are_sized_right(spec: str, objective: str, states: int) -> None:
+@pytest.mark.parametrize(("spec", "objective", "path"), FACTORED_ANALYSES)
+def test_the_factored_paths_are_sized_right(spec: str, objective: str, path: str) -> None:
     source = _factored_source(spec)
     parsed = parse_objective(objective, source.length)
-    assert factored_states(source, parsed) == states
+    assert factored_path(source, parsed) == path
     sized = estimate(source, parsed, level="context", chunk=2_000_000).memory_bytes
     _assert_within(sized, _peak(lambda: analyze(source, parsed, 2, level="context")))
 
@@ -98,7 +99,7 @@ def test_the_window_path_neither_builds_nor_counts_a_pattern_table() -> None:
     table of 5,120 patterns is not built, and counted only once it is."""
     source = source_from_dict(random_spec("markov", 2, 3, 3, 10, 0, 0.0))
     parsed = parse_objective("vmlm", 10)
-    assert factored_states(source, parsed) == 1
+    assert factored_path(source, parsed) == "blankets"
     sized = estimate(source, parsed, level="context", chunk=2_000_000).memory_bytes
     _assert_within(sized, _peak(lambda: analyze(source, parsed, 2, level="context")))
     assert not parsed.holds_table()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Iterable, Iterator
+from typing import Literal
 
 import numpy as np
 
@@ -37,8 +38,12 @@ __all__ = [
     "blanket_chunks",
     "blankets_pay",
     "context_chunks",
-    "factored_states",
+    "FactoredPath",
+    "factored_path",
+    "path_states",
 ]
+
+FactoredPath = Literal["blankets", "hidden"]
 
 # Floats of coefficients per chunk: a chunk's arrays should stay in the last-level cache,
 # and below that Python's share grows. ar at V = 10 (medians of interleaved runs): T = 8 took
@@ -89,9 +94,12 @@ def blankets_pay(source: Source, objective: Objective) -> bool:
     return source.emits_state and many
 
 
-def factored_states(source: Source, objective: Objective) -> int | None:
-    """The path :func:`context_chunks` takes: 1 (by Markov blanket), ``H`` (by the target's
-    hidden state) or None (the row path).
+def factored_path(source: Source, objective: Objective) -> FactoredPath | None:
+    """The path :func:`context_chunks` takes: ``"blankets"`` (by Markov blanket),
+    ``"hidden"`` (by the target's hidden state) or None (the row path).
+
+    A name, not a count of states: a one-state HMM (an iid or positional source) takes the
+    hidden-state path with one state a class, as many coefficients as the blanket path has.
 
     Parameters
     ----------
@@ -102,21 +110,47 @@ def factored_states(source: Source, objective: Objective) -> int | None:
 
     Returns
     -------
-    int or None
-        The hidden states each class's coefficients run over, or None for the row path.
+    str or None
+        The factored path's name, or None for the row path.
+
+    Examples
+    --------
+    >>> from lookaround.theory.presets import preset_source, resolve_source
+    >>> from lookaround.theory.objectives import parse_objective
+    >>> factored_path(preset_source("markov"), parse_objective("ar", 5)) is None
+    True
+    >>> factored_path(resolve_source("positional2(V=4,T=8)"), parse_objective("ar", 8))
+    'hidden'
+    """
+    if blankets_pay(source, objective):
+        return "blankets"
+    if hidden_pays(source, objective, BLANKET_CONTEXTS):
+        return "hidden"
+    return None
+
+
+def path_states(source: Source, path: FactoredPath) -> int:
+    """``S``, the coefficients a class has on a factored path: 1 on the blanket path (the
+    class alone), ``H`` on the hidden-state path.
+
+    Parameters
+    ----------
+    source : Source
+        The source.
+    path : str
+        ``"blankets"`` or ``"hidden"``.
+
+    Returns
+    -------
+    int
 
     Examples
     --------
     >>> from lookaround.theory.presets import preset_source
-    >>> from lookaround.theory.objectives import parse_objective
-    >>> factored_states(preset_source("markov"), parse_objective("ar", 5)) is None
-    True
+    >>> path_states(preset_source("hmm"), "hidden"), path_states(preset_source("markov"), "blankets")
+    (2, 1)
     """
-    if blankets_pay(source, objective):
-        return 1
-    if hidden_pays(source, objective, BLANKET_CONTEXTS):
-        return source.n_states
-    return None
+    return 1 if path == "blankets" else source.n_states
 
 
 def context_chunks(
@@ -154,10 +188,10 @@ def context_chunks(
     >>> round(float(side.singular_values(1)[0]), 12)
     1.0
     """
-    states = factored_states(source, objective)
-    if states == 1:
+    path = factored_path(source, objective)
+    if path == "blankets":
         return blanket_chunks(source, objective, chunk=min(chunk, BLANKET_CHUNK))
-    if states is not None:
+    if path == "hidden":
         return hidden_chunks(source, objective, chunk=min(chunk, BLANKET_CHUNK))
     rows = iter_blocks(source, objective, chunk) if blocks is None else blocks
     return ((b.cooccurrence, b.class_joint) for b in rows)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lookaround.theory.blankets import BLANKET_CHUNK, factored_states
+from lookaround.theory.blankets import BLANKET_CHUNK, FactoredPath, factored_path, path_states
 from lookaround.theory.cooccurrence import SAMPLE_CHUNK
 from lookaround.theory.graphs import KERNEL_CHUNK, degree_entries
 from lookaround.theory.objectives import MASK_LENGTH, Objective
@@ -44,15 +44,16 @@ _PER_WORK, _PER_GATHER = 1.28e-8, 5.3e-8
 _PER_KERNEL_ENTRY, _PER_AUGMENTED_ENTRY = 3.24e-9, 1.47e-5
 # The factored context level (docs/theory.md §4.7), fitted (the largest error the smallest,
 # one thread, best of two): the blanket path to 47 runs on markov chains (r = 2, V = 2..50,
-# T = 4..15; ar, mlm:2, dar:2, vmlm), measured/model 0.72-1.38; the hidden-state path to 20
-# on HMMs (H = 2, 3, V = 10..30), 0.76-1.32 (benchmarks/analysis_sizing.py --factored). The
-# blanket path's terms are a pattern (its share of the plan), a rectangle of the window
+# T = 4..15; ar, mlm:2, dar:2, vmlm), measured/model 0.72-1.38 (benchmarks/analysis_sizing.py
+# --factored). Its terms are a pattern (its share of the plan), a rectangle of the window
 # path (the Python of its walks and chunks), a context, and the per-blanket
-# ``M_b^T W_b M_b``, ``V^2`` for each value of each pattern's blanket; the hidden path's (a
-# pattern, a context, its walks' reads, ``V`` per context: fits to 0 since its
-# rank-revealing pass no longer writes the rows out) have no rectangles.
+# ``M_b^T W_b M_b``, ``V^2`` for each value of each pattern's blanket. The hidden-state path
+# costs a context and each of its ``r H`` coefficients (a fixed and a per-pattern term fit to
+# 0): fitted to 94 runs on HMMs (r = 2, H = 1..3, V = 4..30, T = 5..9; the same objectives;
+# two rounds of 40 and the 14 of analysis_sizing_factored_2026-12-07c.txt past 0.05 s),
+# 0.74-1.35. A count of contexts alone read one-state HMMs at 0.37-0.57.
 _BLANKET = (6.04e-3, 9.8e-7, 2.58e-4, 4.69e-8, 1.95e-9)
-_HIDDEN = (5.92e-3, 3.72e-5, 1.35e-7, 0.0)
+_HIDDEN = (3.0e-8, 2.3e-8)
 
 
 def draws_bytes(n: int, length: int) -> int:
@@ -169,12 +170,12 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     work = context_work(source, objective)
     cached = entries <= CACHE_FLOATS
     # past T = 62 no exact analysis runs (V^(T-1) contexts and more): the row model sizes it
-    states = factored_states(source, objective) if objective.length <= MASK_LENGTH else None
+    path = factored_path(source, objective) if objective.length <= MASK_LENGTH else None
     factored = None
-    if states is not None:
-        bases = _bases(source, objective, states)
-        context_bytes = _factored_bytes(source, objective, cached, states, bases)
-        factored = _factored_seconds(source, objective, states, bases)
+    if path is not None:
+        bases = _bases(source, objective, path)
+        context_bytes = _factored_bytes(source, objective, cached, path, bases)
+        factored = _factored_seconds(source, objective, path, bases)
     else:
         # A block lives as alpha, the joint, A's rows and class-joint (r + 2 floats an entry);
         # all blocks when cached, else one chunk and, half the time, the next one built beside it.
@@ -190,7 +191,7 @@ def estimate(source: Source, objective: Objective, *, level: str, chunk: int) ->
     if objective.holds_table() or level != "context":
         memory = context_bytes + 60 * patterns + 24 * objective.visible_positions()
     else:
-        memory = context_bytes + (48 * patterns if states is None else 0)
+        memory = context_bytes + (48 * patterns if path is None else 0)
     if level in ("sample", "both"):
         tables = FLOAT * vocab * _set_contexts(objective, vocab)
         joint = FLOAT * r * sequences
@@ -227,8 +228,8 @@ class _Bases:
     streamed: int
 
 
-def _bases(source: Source, objective: Objective, states: int) -> _Bases:
-    if states > 1:
+def _bases(source: Source, objective: Objective, path: FactoredPath) -> _Bases:
+    if path == "hidden":
         return _Bases(objective.support_size(), 1, 1)
     # read off the window path's rectangles, the one place that finds each pattern's window
     total = largest = widest = 0
@@ -241,7 +242,7 @@ def _bases(source: Source, objective: Objective, states: int) -> _Bases:
 
 
 def _factored_bytes(
-    source: Source, objective: Objective, cached: bool, states: int, bases: _Bases
+    source: Source, objective: Objective, cached: bool, path: FactoredPath, bases: _Bases
 ) -> int:
     """Peak bytes of a factored context level (docs/theory.md §4.7): per context its ``r S``
     coefficients, class joint and indicator (``r`` floats each), mass and label; each chunk's
@@ -251,7 +252,7 @@ def _factored_bytes(
     of it on the blanket path and 0.91-1.10x on the hidden-state path over 56 analyses
     (benchmarks/analysis_sizing.py --factored), 0.79-1.34x on the six of tests/test_sizing.py."""
     r, vocab = source.n_classes, source.vocab
-    weights = r * states
+    weights = r * path_states(source, path)
     contexts = objective.context_count(vocab)
     deepest = objective.largest_visible()
     per_chunk = _largest_chunk(vocab**deepest, contexts, weights)
@@ -259,7 +260,7 @@ def _factored_bytes(
     # chunks' worth) and a window's targets sharing one product (seven in all on the
     # blanket path, six on the hidden-state path, fitted), and a walk's messages: a chunk at
     # each position read once its message has reached a chunk, and one for all those before
-    held = contexts if cached else min(contexts, (7 if states == 1 else 6) * per_chunk)
+    held = contexts if cached else min(contexts, (7 if path == "blankets" else 6) * per_chunk)
     small = 0
     while weights * vocab ** (small + 1) <= BLANKET_CHUNK:
         small += 1
@@ -282,13 +283,16 @@ def _largest_chunk(largest: int, contexts: int, weights: int) -> int:
     return largest
 
 
-def _factored_seconds(source: Source, objective: Objective, states: int, bases: _Bases) -> float:
+def _factored_seconds(
+    source: Source, objective: Objective, path: FactoredPath, bases: _Bases
+) -> float:
     vocab = source.vocab
     contexts = objective.context_count(vocab)
     patterns = objective.support_size()
-    if states > 1:
-        fixed, per_pattern, per_context, last = _HIDDEN
-        return fixed + per_pattern * patterns + per_context * contexts + last * contexts * vocab
+    if path == "hidden":
+        per_context, per_coefficient = _HIDDEN
+        weights = source.n_classes * path_states(source, path)
+        return contexts * (per_context + per_coefficient * weights)
     fixed, per_pattern, per_rectangle, per_context, last = _BLANKET
     extra = bases.total * vocab**2
     groups = per_rectangle * len(rectangles(objective))

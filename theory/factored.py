@@ -41,7 +41,8 @@ class FactoredChunk(Chunk):
         ``M_b``: the target's law given each class (and state) and the blanket, up to the
         part of the context's probability it carries.
     states : int
-        ``S``: 1 on the blanket path (the class alone); ``H`` on the hidden-state path.
+        ``S``: 1 on the blanket path (the class alone); ``H`` on the hidden-state path (1
+        too for a one-state HMM: the path is named by ``blankets.factored_path``, not by it).
     twin : FactoredChunk, optional
         A chunk of the same coefficients whose class joint is this one's times a positive
         number (another target of the same window, docs/theory.md §4.7): its labels and
