@@ -38,7 +38,9 @@ AUGMENTATION_MAX_SEQUENCES = 5_000  # Lanczos on the incidence costs seconds pas
 # Seconds of one exact analysis on one thread, fitted to 24 runs of hmm2 and positional2
 # (V = 3..6, T = 6..8, ar, mlm:2, dar:2, vmlm): measured/model 0.87-1.27 on the fitting run,
 # 1.06-1.62 on a later one (benchmarks/analysis_sizing.py). A source with zero-probability
-# sequences (markov2) takes less, 0.14-1.4x, since V^T counts them.
+# sequences (markov2) takes less, 0.14-1.4x, since V^T counts them. Since the exact passes
+# of issue 30 it is an upper bound: 0.31-0.43 on those runs, 0.05-0.86 at the context level
+# (benchmarks/analysis_sizing_2026-12-07.txt; a refit of these terms reads 0.60-1.66).
 _FIXED, _PER_PATTERN = 0.026, 9.3e-5
 _PER_WORK, _PER_GATHER = 1.28e-8, 5.3e-8
 _PER_KERNEL_ENTRY, _PER_AUGMENTED_ENTRY = 3.24e-9, 1.47e-5
