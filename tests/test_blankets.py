@@ -12,8 +12,10 @@ from lookaround.theory.analysis import analyze
 from lookaround.theory.blankets import BLANKET_CONTEXTS, blanket_chunks, blankets_pay
 from lookaround.theory.cooccurrence import build_cooccurrence
 from lookaround.theory.factored import FactoredChunk
+from lookaround.theory.families import FAMILIES
 from lookaround.theory.hidden import hidden_chunks, hidden_pays
 from lookaround.theory.objectives import parse_objective
+from lookaround.theory.presets import resolve_source
 from lookaround.theory.sources import source_from_dict
 from lookaround.theory.spectral import (
     QRTargetSideBuilder,
@@ -71,6 +73,21 @@ def test_the_hidden_state_path_equals_the_row_path(monkeypatch, spec):
         length = max(5, min_length(spec))
         source = source_from_dict(random_spec(family, r, vocab, states, length, seed, sparsity))
         _assert_same(*_both(monkeypatch, source, spec, min(2, vocab), "hidden"))
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_on_the_path_it_is_given_equals_the_row_path(monkeypatch, family):
+    """The default choice of path, at a size where the factored paths pay, for every family
+    a user can name: the forced-path tests above do not exercise the choice itself."""
+    vocab = [f"V={p.high}" for p in FAMILIES[family].parameters if p.name == "V"]
+    source = resolve_source(f"{family}({','.join([*vocab, 'T=7'])})")
+    for spec in ("ar", "mlm:2", "vmlm"):
+        objective = parse_objective(spec, 7)
+        found = analyze(source, objective, 2, level="context").level("context").to_dict()
+        with monkeypatch.context() as patch:
+            patch.setattr(blankets, "factored_path", lambda *_: None)
+            rows = analyze(source, objective, 2, level="context").level("context").to_dict()
+        _assert_same(found, rows)
 
 
 @pytest.mark.parametrize("family", ["positional", "iid"])
