@@ -38,7 +38,11 @@ from lookaround.simulations.evaluate import (
     population_clustering,
 )
 from lookaround.simulations.models import predictive
-from lookaround.simulations.probes import principal_directions, weighted_probe_error
+from lookaround.simulations.probes import (
+    STATES_RCOND,
+    principal_directions,
+    weighted_probe_error,
+)
 from lookaround.theory.cooccurrence import context_offsets, visible_index
 from lookaround.theory.coverage import GenerationReport, generation_report
 from lookaround.theory.numerics import normalize, softmax
@@ -415,10 +419,13 @@ def _cross_entropy(probs: np.ndarray, truth: np.ndarray, weights: np.ndarray) ->
     return np.einsum("n,npv,npv->p", weights, truth, logs)
 
 
-def _classes(features: np.ndarray, pop: Population, k: int | None, seed: int, intercept: bool):
+def _classes(features: np.ndarray, pop: Population, k: int | None, seed: int, *, states: bool):
+    """``states``: a network's float32 hidden states (raw, PCA, mean-pooled), probed with an
+    intercept and their rounding cut; else T1's features, probed as the theory does."""
+    rcond = STATES_RCOND if states else None
     return ClassMetrics(
         k,
-        weighted_probe_error(features, pop.class_joint, intercept=intercept),
+        weighted_probe_error(features, pop.class_joint, intercept=states, rcond=rcond),
         population_clustering(features, pop.class_joint, restarts=RESTARTS, seed=seed).ari,
     )
 
@@ -489,20 +496,20 @@ def evaluate(
     fit = _cross_entropy(outputs.conditionals, theory.conditionals, mass) @ theory.objective.weights
     averaged = np.einsum("p,npv->nv", theory.objective.weights, outputs.conditionals)
     t1 = tuple(
-        _classes(averaged @ theory.feature_map[:, :k], pop, k, seed, intercept=False) for k in ks
+        _classes(averaged @ theory.feature_map[:, :k], pop, k, seed, states=False) for k in ks
     )
     rank = theory.feature_map.shape[1]
-    full = _classes(averaged @ theory.feature_map, pop, rank, seed, intercept=False)
+    full = _classes(averaged @ theory.feature_map, pop, rank, seed, states=False)
     raw = pooled = None
     pca: tuple[ClassMetrics, ...] = ()
     if outputs.pattern_hidden is not None:
         hidden = np.einsum("p,npd->nd", theory.objective.weights, outputs.pattern_hidden)
-        raw = _classes(hidden, pop, None, seed, intercept=True)
+        raw = _classes(hidden, pop, None, seed, states=True)
         directions = principal_directions(hidden, pop.mass)
-        pca = tuple(_classes(hidden @ directions[:, :k], pop, k, seed, intercept=True)
+        pca = tuple(_classes(hidden @ directions[:, :k], pop, k, seed, states=True)
                     for k in ks)  # fmt: skip
     if outputs.pooled is not None:
-        pooled = _classes(outputs.pooled, pop, None, seed, intercept=True)
+        pooled = _classes(outputs.pooled, pop, None, seed, states=True)
     return PretrainEvaluation(
         generation_excess=float(np.mean(per_length)),
         excess_per_length=per_length,
