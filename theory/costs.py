@@ -292,9 +292,8 @@ def _factored_seconds(
     contexts = objective.context_count(vocab)
     patterns = objective.support_size()
     if path == "hidden":
-        per_context, per_coefficient = _HIDDEN
-        weights = source.n_classes * path_states(source, path)
-        return contexts * (per_context + per_coefficient * weights)
+        per_context, per_coefficient = _HIDDEN  # r H coefficients a context
+        return contexts * (per_context + per_coefficient * source.n_classes * source.n_states)
     fixed, per_pattern, per_rectangle, per_context, last = _BLANKET
     extra = bases.total * vocab**2
     groups = per_rectangle * len(rectangles(objective))
